@@ -1,0 +1,37 @@
+# ecomap: `make run` builds outputs/ from the bundled data, `make test` runs every test.
+# Both create .venv and install what they need on a fresh Debian machine with Python 3.11.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.stamp-install
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test lint bench sysdeps clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || \
+	  ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q python3-venv && $(PYTHON) -m venv $(VENV))
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+# System packages the tests drive: Debian's Chromium for the browser tests,
+# GRASS GIS for the r.cost comparison.
+sysdeps:
+	@command -v chromium >/dev/null && command -v grass >/dev/null || \
+	  ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium grass-core)
+
+run: $(STAMP)
+	$(BIN)/ecomap build --out outputs
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests scripts benchmarks
+
+test: $(STAMP) sysdeps lint
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP) sysdeps
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) outputs .pytest_cache .hypothesis

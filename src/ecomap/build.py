@@ -1,0 +1,91 @@
+"""The pipeline that ``ecomap build`` runs: load, check, then each step writes into ``outputs/``."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__
+from .io import file_digest, to_wgs84_frame, write_geojson, write_json, write_text
+from .network import Network, layer_summary, load_network
+
+__all__ = ["BuildContext", "STEPS", "build"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BuildContext:
+    """What the steps share: the loaded network, the output folder, options, results."""
+
+    network: Network
+    out: Path
+    options: dict = field(default_factory=dict)
+    results: dict = field(default_factory=dict)
+    written: list[Path] = field(default_factory=list)
+
+    def wrote(self, path: Path) -> Path:
+        self.written.append(Path(path))
+        return Path(path)
+
+
+def _step_layers(ctx: BuildContext) -> None:
+    """Every layer as RFC 7946 GeoJSON in ``outputs/layers/``, plus a summary table."""
+    for name, gdf in ctx.network.layers.items():
+        if len(gdf):
+            ctx.wrote(write_geojson(gdf, ctx.out / "layers" / f"{name}.geojson"))
+    summary = layer_summary(ctx.network)
+    ctx.wrote(write_text(ctx.out / "layers" / "summary.csv", summary.to_csv()))
+
+
+def _step_provenance(ctx: BuildContext) -> None:
+    """``provenance.json``: ecomap version, input files with SHA-256, sources per layer."""
+    inputs = {}
+    for name, path in ctx.network.sources.items():
+        gdf = ctx.network.layers[name]
+        inputs[name] = {
+            "file": str(path),
+            "sha256": file_digest(path),
+            "features": len(gdf),
+            "sources": sorted({str(s) for s in to_wgs84_frame(gdf, precision=None)["source"].dropna()}),
+            "confidence": gdf["confidence"].value_counts().to_dict(),
+        }
+    ctx.wrote(write_json(ctx.out / "provenance.json", {
+        "ecomap": __version__,
+        "data_dir": str(ctx.network.data_dir),
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "inputs": inputs,
+        "outputs": sorted(str(p.relative_to(ctx.out)) for p in ctx.written if p.is_relative_to(ctx.out)),
+    }))
+
+
+#: The steps in order; each takes the BuildContext. Provenance stays last.
+STEPS: list[tuple[str, Callable[[BuildContext], None]]] = [
+    ("layers", _step_layers),
+    ("provenance", _step_provenance),
+]
+
+
+def build(
+    data_dir: str | os.PathLike | None = None,
+    out_dir: str | os.PathLike = "outputs",
+    *,
+    options: dict | None = None,
+) -> BuildContext:
+    """Run the whole pipeline on a data folder and write everything into ``out_dir``.
+
+    Returns the BuildContext, whose ``results`` hold each step's Python results and
+    ``written`` the files written.
+    """
+    network = load_network(data_dir)
+    ctx = BuildContext(network, Path(out_dir), dict(options or {}))
+    ctx.out.mkdir(parents=True, exist_ok=True)
+    for name, step in STEPS:
+        t0 = time.perf_counter()
+        step(ctx)
+        log.info("step %s done in %.2f s", name, time.perf_counter() - t0)
+    return ctx

@@ -1,0 +1,129 @@
+"""The ``ecomap`` command: a thin shell that parses options, calls the Python API and prints.
+
+Each sub-command has an ``_add_<name>`` function that declares its options and a
+``_run_<name>`` function that calls the API. Task modules are imported inside the run
+functions so that ``ecomap --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from . import __version__
+from ._errors import DataError, EcomapError, InputError
+
+__all__ = ["main", "parser"]
+
+log = logging.getLogger("ecomap")
+
+
+def _data_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", type=Path, default=None, metavar="DIR",
+                   help="data folder of <layer>.geojson files (default: the bundled Pingshan data)")
+
+
+# --- build -------------------------------------------------------------------------------
+def _add_build(sub) -> None:
+    p = sub.add_parser("build", help="all layers -> outputs/: web maps, GeoJSON layers, connectivity report")
+    _data_arg(p)
+    p.add_argument("--out", type=Path, default=Path("outputs"), metavar="DIR", help="output folder (default: outputs)")
+    p.add_argument("--screenshots", action="store_true",
+                   help="also save a PNG screenshot of each map with headless Chromium")
+
+
+def _run_build(args) -> int:
+    from .build import build
+
+    ctx = build(args.data, args.out, options={"screenshots": args.screenshots})
+    print(f"wrote {len(ctx.written)} files to {args.out}")
+    return 0
+
+
+# --- validate ----------------------------------------------------------------------------
+def _add_validate(sub) -> None:
+    p = sub.add_parser("validate", help="check every layer; exit 2 on any problem")
+    _data_arg(p)
+
+
+def _run_validate(args) -> int:
+    from .io import default_data_dir
+    from .network import validate_data
+
+    data = args.data or default_data_dir()
+    problems = validate_data(data)
+    for p in problems:
+        print(p)
+    if problems:
+        print(f"{len(problems)} problem(s) in {data}", file=sys.stderr)
+        return 2
+    print(f"{data}: every layer passes")
+    return 0
+
+
+# --- layers ------------------------------------------------------------------------------
+def _add_layers(sub) -> None:
+    p = sub.add_parser("layers", help="list layers: count, geometry type, bbox, length or area")
+    _data_arg(p)
+
+
+def _run_layers(args) -> int:
+    from .network import layer_summary, load_network
+
+    table = layer_summary(load_network(args.data))
+    table["total"] = [f"{t:,.2f} {u}" if u else "" for t, u in zip(table["total"], table["unit"], strict=True)]
+    print(table.drop(columns="unit").to_string())
+    return 0
+
+
+COMMANDS = {
+    "build": (_add_build, _run_build),
+    "validate": (_add_validate, _run_validate),
+    "layers": (_add_layers, _run_layers),
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser of ``ecomap``."""
+    p = argparse.ArgumentParser(
+        prog="ecomap",
+        description="The ecological network of Pingshan District, Shenzhen: layers, connectivity, queries, maps.",
+    )
+    p.add_argument("--version", action="version", version=f"ecomap {__version__}")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="log progress (-vv for debug)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add, _ in COMMANDS.values():
+        add(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``ecomap``; returns the exit code (0 ok, 2 bad input, 1 anything else)."""
+    args = parser().parse_args(argv)
+    level = logging.WARNING if args.verbose == 0 else logging.INFO if args.verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return COMMANDS[args.command][1](args)
+    except DataError as exc:
+        for p in exc.problems:
+            print(f"ecomap: {p}", file=sys.stderr)
+        return exc.exit_code
+    except (InputError, EcomapError) as exc:
+        print(f"ecomap: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("ecomap: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # an ecomap bug: one line, the traceback with -v
+        if args.verbose:
+            raise
+        print(f"ecomap: internal error: {type(exc).__name__}: {exc} (run with -v for the traceback)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

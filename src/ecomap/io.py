@@ -1,0 +1,227 @@
+"""Reading and writing layers: GeoJSON in and out, atomic writes, provenance."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pyogrio.raw
+import pyproj
+import shapely
+
+from . import crs as _crs
+from ._errors import DataError, Problem
+from .layers import CATALOGUE, spec
+
+__all__ = [
+    "default_data_dir",
+    "atomic_write",
+    "write_text",
+    "write_json",
+    "read_layer_file",
+    "write_geojson",
+    "to_wgs84_frame",
+    "file_digest",
+]
+
+_REPO_DATA = Path(__file__).resolve().parents[2] / "data" / "geo"
+
+
+def default_data_dir() -> Path:
+    """The bundled data folder: ``$ECOMAP_DATA``, else the repository's ``data/geo``."""
+    env = os.environ.get("ECOMAP_DATA")
+    if env:
+        return Path(env)
+    if _REPO_DATA.is_dir():
+        return _REPO_DATA
+    return Path("data/geo")
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike, *, suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success rename it over ``path``.
+
+    If the block raises, the temporary file is removed and whatever was at ``path``
+    before is left untouched. The temporary file keeps ``path``'s suffix so that GDAL
+    drivers recognise it.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=suffix if suffix is not None else path.suffix,
+        dir=path.parent,
+    )
+    os.close(fd)
+    tmp_path = Path(tmp)
+    tmp_path.unlink()  # let the writer create it (some GDAL drivers refuse existing files)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp_path.unlink()
+        raise
+
+
+def write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    with atomic_write(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def write_json(path: str | os.PathLike, obj) -> Path:
+    """Write ``obj`` as indented UTF-8 JSON atomically (numpy scalars become numbers)."""
+    return write_text(path, json.dumps(obj, ensure_ascii=False, indent=2, default=_json_default) + "\n")
+
+
+def _json_default(o):
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return None if np.isnan(o) else float(o)
+    if isinstance(o, np.bool_):
+        return bool(o)
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"cannot write {type(o).__name__} as JSON")
+
+
+def file_digest(path: str | os.PathLike) -> str:
+    """SHA-256 of a file's bytes, for provenance records."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _geometry_from_wkb(wkb: np.ndarray, ids: list[str], file: str) -> tuple[np.ndarray, list[Problem]]:
+    geoms = shapely.from_wkb(wkb, on_invalid="ignore")
+    problems = []
+    broken = np.flatnonzero(shapely.is_missing(geoms) & pd.notna(pd.Series(wkb)).to_numpy())
+    for i in broken:
+        try:
+            shapely.from_wkb(wkb[i])
+            reason = "unreadable geometry"
+        except shapely.errors.GEOSException as exc:
+            reason = str(exc).split(":", 1)[-1].strip()
+        problems.append(Problem(file, ids[i], f"invalid geometry: {reason}"))
+    return geoms, problems
+
+
+def read_layer_file(path: str | os.PathLike, name: str) -> tuple[gpd.GeoDataFrame | None, list[Problem]]:
+    """Read one layer's GeoJSON file as it is (WGS-84, ``id`` a column), with its problems.
+
+    File-level problems (unreadable, not GeoJSON, wrong or missing CRS) return ``None``
+    and stop there; geometries that GEOS cannot build (an unclosed ring) are reported with
+    GEOS's reason and kept as missing so the other rules still run.
+    """
+    path = Path(path)
+    file = str(path)
+    spec(name)
+    try:
+        info = pyogrio.read_info(path)
+    except Exception as exc:  # pyogrio raises DataSourceError and friends
+        return None, [Problem(file, None, f"not readable as GeoJSON: {_first_line(exc)}")]
+    if info.get("driver") != "GeoJSON":
+        return None, [Problem(file, None, f"not GeoJSON (read as {info.get('driver')})")]
+    problems: list[Problem] = []
+    crs = info.get("crs")
+    if crs is None:
+        return None, [Problem(file, None, "missing CRS: layers must be WGS-84 (EPSG:4326) GeoJSON")]
+    if pyproj.CRS.from_user_input(crs) != pyproj.CRS.from_user_input(_crs.WGS84):
+        return None, [Problem(file, None, f"wrong CRS {crs}: layers must be WGS-84 (EPSG:4326) GeoJSON")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        meta, _fids, wkb, fields = pyogrio.raw.read(path)
+    columns = {str(n): np.asarray(v) for n, v in zip(meta["fields"], fields, strict=True)}
+    frame = pd.DataFrame(columns)
+    for col in frame.columns:
+        if frame[col].dtype == object:
+            frame[col] = frame[col].where(frame[col].notna(), None)
+    n = len(frame) if len(frame.columns) else (0 if wkb is None else len(wkb))
+    if wkb is None:
+        wkb = np.full(n, None, dtype=object)
+    label = [
+        str(v) if v is not None and str(v) != "" else f"#{i + 1}"
+        for i, v in enumerate(frame["id"].tolist() if "id" in frame.columns else [None] * n)
+    ]
+    geoms, gproblems = _geometry_from_wkb(np.asarray(wkb, dtype=object), label, file)
+    gproblems += _empty_read_as_null(path, wkb, label, file)
+    problems += gproblems
+    gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=_crs.WGS84), crs=_crs.WGS84)
+    gdf.attrs["broken_geometry"] = {p.feature for p in gproblems}
+    return gdf, problems
+
+
+def _empty_read_as_null(path: Path, wkb, label: list[str], file: str) -> list[Problem]:
+    """GDAL reads a geometry with no coordinates (``"coordinates": []``) as null; tell them apart.
+
+    Only when some geometry came back null is the file parsed again as plain JSON.
+    """
+    nulls = [i for i, g in enumerate(wkb) if g is None]
+    if not nulls:
+        return []
+    try:
+        features = json.loads(path.read_text(encoding="utf-8")).get("features", [])
+    except (ValueError, OSError, AttributeError):
+        return []
+    if len(features) != len(wkb):
+        return []
+    return [
+        Problem(file, label[i], "empty geometry")
+        for i in nulls
+        if isinstance(features[i], dict) and features[i].get("geometry") is not None
+    ]
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def to_wgs84_frame(gdf: gpd.GeoDataFrame, *, precision: int | None = 7) -> gpd.GeoDataFrame:
+    """An internal layer (index ``id``, any CRS) as a WGS-84 frame with ``id`` first.
+
+    Coordinates are rounded to ``precision`` decimals (7 decimals is ~1 cm).
+    """
+    out = gdf.to_crs(_crs.WGS84) if gdf.crs is not None else gdf.set_crs(_crs.WGS84)
+    if out.index.name == "id" and "id" not in out.columns:
+        out = out.reset_index()
+    if precision is not None and len(out):
+        out = out.set_geometry(shapely.set_precision(out.geometry.values, 10.0 ** -precision, mode="pointwise"))
+    cols = ["id", *[c for c in out.columns if c not in {"id", out.geometry.name}], out.geometry.name]
+    return out[[c for c in cols if c in out.columns]]
+
+
+def write_geojson(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, precision: int = 7) -> Path:
+    """Write a layer as RFC 7946 GeoJSON (WGS-84 lon/lat, right-hand rings), atomically."""
+    out = to_wgs84_frame(gdf, precision=None)
+    path = Path(path)
+    with atomic_write(path) as tmp:
+        pyogrio.write_dataframe(
+            out, tmp, driver="GeoJSON",
+            layer_options={"RFC7946": "YES", "COORDINATE_PRECISION": str(precision), "WRITE_NAME": "NO"},
+        )
+    return path
+
+
+def layer_path(data_dir: str | os.PathLike, name: str) -> Path:
+    """Where a layer lives in a data folder."""
+    return Path(data_dir) / CATALOGUE[name].filename
+
+
+def raise_if(problems: list[Problem]) -> None:
+    """Raise DataError carrying every problem, if there are any."""
+    if problems:
+        raise DataError(problems)

@@ -1,0 +1,190 @@
+"""The Network: every layer of a data folder, checked and in EPSG:4547, plus the joins between them."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from . import crs as _crs
+from ._errors import DataError, Problem
+from .io import default_data_dir, layer_path, read_layer_file
+from .layers import CATALOGUE, LAYER_NAMES, check_extent, check_layer, check_references, empty_layer
+
+__all__ = ["Network", "load_network", "validate_data", "layer_summary", "EXTENT_MARGIN_DEG"]
+
+log = logging.getLogger(__name__)
+
+#: How far (degrees) features may reach beyond the boundary and district layers' extent.
+EXTENT_MARGIN_DEG = 0.1
+
+
+@dataclass(frozen=True)
+class Network:
+    """A frozen bundle of named layers, each a GeoDataFrame in EPSG:4547 indexed by ``id``.
+
+    Every layer of the catalogue is present; a layer the data folder leaves out is empty
+    with the right columns. Layers are reachable as ``network.corridors`` or
+    ``network["corridors"]``.
+    """
+
+    layers: Mapping[str, gpd.GeoDataFrame]
+    data_dir: Path | None = None
+    sources: Mapping[str, Path] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        full = {name: self.layers.get(name, empty_layer(name)) for name in LAYER_NAMES}
+        object.__setattr__(self, "layers", MappingProxyType(full))
+
+    def __getattr__(self, name: str) -> gpd.GeoDataFrame:
+        if name in CATALOGUE:
+            return self.layers[name]
+        raise AttributeError(name)
+
+    def __getitem__(self, name: str) -> gpd.GeoDataFrame:
+        if name not in CATALOGUE:
+            raise KeyError(f"unknown layer {name!r}; layers are: {', '.join(LAYER_NAMES)}")
+        return self.layers[name]
+
+    @property
+    def district(self) -> shapely.Geometry:
+        """The district outline (union of the boundary layer), EPSG:4547."""
+        return shapely.union_all(self.layers["boundary"].geometry.values)
+
+    @property
+    def crs(self) -> str:
+        return _crs.INTERNAL
+
+    def replace(self, **layers: gpd.GeoDataFrame) -> Network:
+        """A new Network with some layers swapped (for scenarios)."""
+        merged = dict(self.layers)
+        merged.update(layers)
+        return Network(merged, self.data_dir, self.sources)
+
+
+def _study_extent(frames: Mapping[str, gpd.GeoDataFrame]) -> tuple[float, float, float, float] | None:
+    bounds = [
+        frames[n].total_bounds
+        for n in ("boundary", "districts")
+        if n in frames and len(frames[n]) and not frames[n].geometry.is_empty.all()
+    ]
+    if not bounds:
+        return None
+    b = np.vstack(bounds)
+    m = EXTENT_MARGIN_DEG
+    return (float(np.nanmin(b[:, 0]) - m), float(np.nanmin(b[:, 1]) - m),
+            float(np.nanmax(b[:, 2]) + m), float(np.nanmax(b[:, 3]) + m))
+
+
+def _read_all(data_dir: Path) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, Path], list[Problem]]:
+    if not data_dir.is_dir():
+        raise DataError(Problem(str(data_dir), None, "data folder does not exist"))
+    frames: dict[str, gpd.GeoDataFrame] = {}
+    paths: dict[str, Path] = {}
+    problems: list[Problem] = []
+    for name in LAYER_NAMES:
+        path = layer_path(data_dir, name)
+        if not path.exists():
+            if name == "boundary":
+                problems.append(Problem(str(path), None, "missing: every data folder needs a boundary layer"))
+            continue
+        gdf, read_problems = read_layer_file(path, name)
+        problems += read_problems
+        if gdf is None:
+            continue
+        broken = gdf.attrs.get("broken_geometry", set())
+        problems += [
+            p for p in check_layer(gdf, name, file=str(path))
+            if not (p.feature in broken and p.rule == "missing geometry")
+        ]
+        frames[name] = gdf
+        paths[name] = path
+    known = {p.name for p in data_dir.glob("*.geojson")}
+    for extra in sorted(known - {CATALOGUE[n].filename for n in LAYER_NAMES}):
+        log.warning("%s: not a layer of the catalogue; ignored", data_dir / extra)
+    extent = _study_extent(frames)
+    if extent is not None:
+        for name, gdf in frames.items():
+            problems += check_extent(gdf, extent, file=str(paths[name]))
+    if "corridors" in frames:
+        patch_ids = frames["patches"]["id"].astype(str) if "patches" in frames and "id" in frames["patches"] else []
+        problems += check_references(frames["corridors"], patch_ids, file=str(paths["corridors"]))
+    return frames, paths, problems
+
+
+def validate_data(data_dir: str | os.PathLike | None = None) -> list[Problem]:
+    """Every problem in a data folder, in file order (an empty list means it is clean)."""
+    _, _, problems = _read_all(Path(data_dir) if data_dir is not None else default_data_dir())
+    return problems
+
+
+def _internal(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
+    spec = CATALOGUE[name]
+    out = gdf.copy()
+    out["id"] = out["id"].astype(str)
+    for c in spec.columns:
+        if c.name not in out.columns:
+            out[c.name] = np.nan if c.dtype in {"float", "int"} else None
+        elif c.dtype in {"float", "int"}:
+            out[c.name] = pd.to_numeric(out[c.name], errors="coerce").astype("float64")
+    out = out.set_index("id")
+    return _crs.to_internal(out)
+
+
+def load_network(data_dir: str | os.PathLike | None = None) -> Network:
+    """Read, check and reproject every layer of a data folder into a :class:`Network`.
+
+    Parameters
+    ----------
+    data_dir
+        A folder of ``<layer>.geojson`` files (WGS-84). Defaults to the bundled data.
+        Any layer except ``boundary`` may be left out.
+
+    Raises
+    ------
+    DataError
+        Listing every problem found, one per line (``FILE: feature ID: rule``).
+    """
+    path = Path(data_dir) if data_dir is not None else default_data_dir()
+    frames, paths, problems = _read_all(path)
+    if problems:
+        raise DataError(problems)
+    layers = {name: _internal(gdf, name) for name, gdf in frames.items()}
+    log.info("loaded %d layers from %s", len(layers), path)
+    return Network(layers, path, paths)
+
+
+def layer_summary(network: Network) -> pd.DataFrame:
+    """One row per layer: feature count, geometry type, WGS-84 bbox, total length or area."""
+    rows = []
+    for name, gdf in network.layers.items():
+        spec = CATALOGUE[name]
+        n = len(gdf)
+        if n:
+            lon0, lat0, lon1, lat1 = gdf.to_crs(_crs.WGS84).total_bounds
+            bbox = f"{lon0:.4f},{lat0:.4f},{lon1:.4f},{lat1:.4f}"
+        else:
+            bbox = ""
+        if spec.kind == "polygon":
+            measure, unit = float(gdf.geometry.area.sum()) / 1e6, "km2"
+        elif spec.kind == "line":
+            measure, unit = float(gdf.geometry.length.sum()) / 1e3, "km"
+        else:
+            measure, unit = float("nan"), ""
+        rows.append({
+            "layer": name,
+            "features": n,
+            "geometry": "/".join(spec.geometry),
+            "bbox_wgs84": bbox,
+            "total": measure,
+            "unit": unit,
+        })
+    return pd.DataFrame(rows).set_index("layer")

@@ -25,7 +25,7 @@ run: $(STAMP)
 	$(BIN)/ecomap build --out outputs
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests scripts benchmarks
+	$(BIN)/ruff check .
 
 test: $(STAMP) sysdeps lint
 	$(BIN)/python -m pytest -q

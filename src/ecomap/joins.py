@@ -1,0 +1,311 @@
+"""Joins between layers: corridor ends and patches, bridge sites, barrier crossings and gaps, trails.
+
+Every join is vectorized: candidate pairs come from the STRtree (``sindex.query``) or
+``geopandas.sjoin_nearest``, geometry work runs on whole shapely arrays, and results are
+grouped with pandas. All distances and lengths are in metres (EPSG:4547).
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ._errors import InputError
+from .crs import INTERNAL
+from .network import Network
+
+__all__ = [
+    "COVERING_BRIDGE_STATUS",
+    "CROSSING_STRUCTURES",
+    "corridor_footprints",
+    "corridor_ends",
+    "resolve_corridor_ends",
+    "bridge_sites",
+    "bridge_counts",
+    "barrier_crossings",
+    "gaps",
+    "trail_lengths",
+    "trail_crossings",
+]
+
+#: Bridge sites with these statuses count as crossing structures (planned and removed do not).
+COVERING_BRIDGE_STATUS = ("built", "damaged")
+#: Barrier sections with these ``structure`` values let animals pass (they cover, never cut).
+CROSSING_STRUCTURES = ("tunnel", "bridge")
+
+
+def _check_distance(value: float, name: str) -> float:
+    value = float(value)
+    if not np.isfinite(value) or value < 0:
+        raise InputError(f"{name} must be a distance of 0 m or more, not {value:g}")
+    return value
+
+
+def _half_widths(corridors: gpd.GeoDataFrame) -> np.ndarray:
+    w = pd.to_numeric(corridors["width_m"], errors="coerce").to_numpy(dtype=float)
+    return np.where(np.isfinite(w), w, 0.0) / 2.0
+
+
+def corridor_footprints(network: Network) -> gpd.GeoSeries:
+    """Each corridor's footprint: its centre line buffered by ``width_m / 2`` (flat ends kept round).
+
+    Returns a GeoSeries in EPSG:4547 indexed by corridor id.
+    """
+    c = network.corridors
+    geoms = shapely.buffer(c.geometry.values, _half_widths(c))
+    return gpd.GeoSeries(geoms, index=c.index, crs=INTERNAL, name="footprint")
+
+
+def _end_points(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and last vertex of each (Multi)LineString (first part's start, last part's end)."""
+    n = len(lines)
+    start = np.full(n, None, dtype=object)
+    end = np.full(n, None, dtype=object)
+    if n == 0:
+        return start, end
+    coords, idx = shapely.get_coordinates(lines, return_index=True)
+    if len(idx) == 0:
+        return start, end
+    first = np.unique(idx, return_index=True)[1]
+    last = len(idx) - 1 - np.unique(idx[::-1], return_index=True)[1]
+    have = np.unique(idx)
+    start[have] = shapely.points(coords[first])
+    end[have] = shapely.points(coords[last])
+    return start, end
+
+
+def _nearest_within(points: np.ndarray, tree_frame: gpd.GeoDataFrame, distance: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """For each point, the nearest feature of ``tree_frame`` within its own ``distance``.
+
+    Returns (label or None, distance in metres or NaN) arrays.
+    """
+    n = len(points)
+    label = np.full(n, None, dtype=object)
+    dist = np.full(n, np.nan)
+    ok = ~shapely.is_missing(points)
+    if not ok.any() or tree_frame.empty:
+        return label, dist
+    pos = np.flatnonzero(ok)
+    left, right = tree_frame.sindex.query(points[pos], predicate="dwithin", distance=distance[pos])
+    if len(left) == 0:
+        return label, dist
+    d = shapely.distance(points[pos][left], tree_frame.geometry.values[right])
+    order = np.lexsort((d, left))
+    left, right, d = left[order], right[order], d[order]
+    firsts = np.unique(left, return_index=True)[1]
+    label[pos[left[firsts]]] = tree_frame.index.to_numpy()[right[firsts]]
+    dist[pos[left[firsts]]] = d[firsts]
+    return label, dist
+
+
+def corridor_ends(network: Network) -> pd.DataFrame:
+    """The patch at each end of each corridor, given or inferred.
+
+    A corridor end touches a patch when the patch lies within the corridor's half width
+    (``width_m / 2``) of the centre line's first or last vertex; the nearest such patch is
+    taken. ``from_id``/``to_id`` given in the data are kept; missing ones are filled from
+    the touched patch.
+
+    Returns
+    -------
+    DataFrame indexed by corridor id with ``from_id``, ``to_id`` (after filling),
+    ``from_inferred``, ``to_inferred`` (bool: filled here), ``from_touch``, ``to_touch``
+    (the patch each end touches, or None), ``from_touch_m``, ``to_touch_m`` (distance) and
+    ``touches_patch`` (False for a corridor neither of whose ends touches a patch).
+    """
+    c = network.corridors
+    start, end = _end_points(c.geometry.values)
+    half = _half_widths(c)
+    patches = network.patches
+    s_lab, s_d = _nearest_within(start, patches, half)
+    e_lab, e_d = _nearest_within(end, patches, half)
+    out = pd.DataFrame(index=c.index)
+
+    def given(col: str) -> pd.Series:
+        v = c[col].astype(object)
+        return v.where(v.notna() & (v.astype(str).str.strip() != ""), None)
+
+    gf, gt = given("from_id"), given("to_id")
+    out["from_id"] = gf.where(gf.notna(), pd.Series(s_lab, index=c.index))
+    out["to_id"] = gt.where(gt.notna(), pd.Series(e_lab, index=c.index))
+    out["from_inferred"] = gf.isna().to_numpy() & (s_lab != None)  # noqa: E711  (object array)
+    out["to_inferred"] = gt.isna().to_numpy() & (e_lab != None)  # noqa: E711
+    out["from_touch"], out["to_touch"] = s_lab, e_lab
+    out["from_touch_m"], out["to_touch_m"] = s_d, e_d
+    out["touches_patch"] = (s_lab != None) | (e_lab != None)  # noqa: E711
+    out = out.astype({"from_inferred": bool, "to_inferred": bool, "touches_patch": bool})
+    return out
+
+
+def resolve_corridor_ends(network: Network) -> gpd.GeoDataFrame:
+    """The corridors layer with ``from_id``/``to_id`` filled where the data left them empty."""
+    ends = corridor_ends(network)
+    out = network.corridors.copy()
+    out["from_id"] = ends["from_id"]
+    out["to_id"] = ends["to_id"]
+    return out
+
+
+def bridge_sites(network: Network, *, max_distance_m: float = 100.0) -> pd.DataFrame:
+    """The corridor or patch each bridge site serves, with distances.
+
+    A site serves the nearest corridor whose footprint (centre line buffered by
+    ``width_m / 2``) lies within ``max_distance_m`` (0 m when the site is inside it);
+    failing that, the nearest patch within ``max_distance_m``; failing both, nothing.
+
+    Returns
+    -------
+    DataFrame indexed by bridge id: ``status``, ``corridor_id``, ``corridor_m``,
+    ``patch_id``, ``patch_m``, ``serves`` (``corridor``, ``patch`` or None).
+    """
+    max_distance_m = _check_distance(max_distance_m, "max distance")
+    b = network.bridges
+    pts = b.geometry.values
+    dist = np.full(len(b), max_distance_m)
+    fp = gpd.GeoDataFrame(geometry=corridor_footprints(network), crs=INTERNAL)
+    c_lab, c_d = _nearest_within(pts, fp, dist)
+    p_lab, p_d = _nearest_within(pts, network.patches, dist)
+    out = pd.DataFrame({
+        "status": b["status"].to_numpy(),
+        "corridor_id": c_lab, "corridor_m": c_d,
+        "patch_id": p_lab, "patch_m": p_d,
+    }, index=b.index)
+    serves = np.where(c_lab != None, "corridor", np.where(p_lab != None, "patch", None))  # noqa: E711
+    out["serves"] = serves
+    return out
+
+
+def bridge_counts(network: Network, *, max_distance_m: float = 100.0,
+                  exclude_status: tuple[str, ...] = ("removed",)) -> pd.Series:
+    """Number of bridge sites serving each corridor (sites with an excluded status not counted)."""
+    sites = bridge_sites(network, max_distance_m=max_distance_m)
+    sites = sites[(sites["serves"] == "corridor") & ~sites["status"].isin(exclude_status)]
+    counts = sites.groupby("corridor_id").size()
+    return counts.reindex(network.corridors.index, fill_value=0).astype(int).rename("bridges")
+
+
+def _crossing_points(lines_a: np.ndarray, lines_b: np.ndarray, ia: np.ndarray, ib: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Crossing points of line pairs (ia[k], ib[k]); an overlap counts once, at its midpoint."""
+    inter = shapely.intersection(lines_a[ia], lines_b[ib])
+    parts, which = shapely.get_parts(inter, return_index=True)
+    if len(parts) == 0:
+        return np.empty(0, dtype=object), np.empty(0, dtype=int)
+    kind = shapely.get_type_id(parts)
+    pts = parts.copy()
+    lines = kind == 1  # LineString: the two lines run together for a while
+    if lines.any():
+        pts[lines] = shapely.line_interpolate_point(parts[lines], 0.5, normalized=True)
+    other = ~np.isin(kind, (0, 1))
+    if other.any():
+        pts[other] = shapely.point_on_surface(parts[other])
+    keep = ~shapely.is_empty(pts)
+    return pts[keep], which[keep]
+
+
+def barrier_crossings(network: Network, *, cover_distance_m: float = 100.0) -> gpd.GeoDataFrame:
+    """Every point where a barrier crosses a corridor's centre line, and whether it is covered.
+
+    A crossing is covered when the barrier section itself is a tunnel or bridge
+    (``structure``), or when a crossing structure lies within ``cover_distance_m`` of the
+    crossing point: a bridge site with status ``built`` or ``damaged``, or a tunnel or
+    bridge section of any barrier. Uncovered crossings are the network's *gaps*.
+
+    Returns
+    -------
+    GeoDataFrame in EPSG:4547 indexed by ``crossing`` (``<corridor>/<barrier>/<n>``) with
+    ``corridor_id``, ``barrier_id``, ``kind``, ``permeability``, ``structure``,
+    ``covered`` (bool), ``covered_by`` (id of the structure or None), ``cover_m`` and the
+    crossing point as geometry.
+    """
+    cover_distance_m = _check_distance(cover_distance_m, "cover distance")
+    c, b = network.corridors, network.barriers
+    cols = ["corridor_id", "barrier_id", "kind", "permeability", "structure", "covered",
+            "covered_by", "cover_m"]
+    if c.empty or b.empty:
+        empty = gpd.GeoDataFrame({k: pd.Series(dtype=object) for k in cols},
+                                 geometry=gpd.GeoSeries([], crs=INTERNAL), crs=INTERNAL)
+        empty.index.name = "crossing"
+        return empty
+    ci, bi = b.sindex.query(c.geometry.values, predicate="intersects")
+    pts, which = _crossing_points(c.geometry.values, b.geometry.values, ci, bi)
+    ci, bi = ci[which], bi[which]
+    structure = b["structure"].astype(object).to_numpy() if "structure" in b else np.full(len(b), None)
+    out = gpd.GeoDataFrame({
+        "corridor_id": c.index.to_numpy()[ci],
+        "barrier_id": b.index.to_numpy()[bi],
+        "kind": b["kind"].to_numpy()[bi],
+        "permeability": b["permeability"].to_numpy(dtype=float)[bi],
+        "structure": structure[bi],
+    }, geometry=gpd.GeoSeries(pts, crs=INTERNAL), crs=INTERNAL)
+    self_cover = np.isin(out["structure"].astype(str), CROSSING_STRUCTURES)
+    # crossing structures: built/damaged bridge sites and tunnel/bridge barrier sections
+    br = network.bridges
+    br = br[br["status"].isin(COVERING_BRIDGE_STATUS)]
+    tun = b[np.isin(structure.astype(str), CROSSING_STRUCTURES)]
+    structures = gpd.GeoDataFrame(
+        {"structure_id": np.r_[br.index.to_numpy(), tun.index.to_numpy()].astype(object)},
+        geometry=gpd.GeoSeries(np.r_[br.geometry.values, tun.geometry.values], crs=INTERNAL),
+        crs=INTERNAL,
+    )
+    covered_by = np.where(self_cover, out["barrier_id"].to_numpy(), None).astype(object)
+    cover_m = np.where(self_cover, 0.0, np.nan)
+    label, d = _nearest_within(out.geometry.values, structures.set_index("structure_id"),
+                               np.full(len(out), cover_distance_m))
+    use = ~self_cover & (label != None)  # noqa: E711
+    covered_by[use] = label[use]
+    cover_m[use] = d[use]
+    out["covered"] = covered_by != None  # noqa: E711
+    out["covered_by"] = covered_by
+    out["cover_m"] = cover_m
+    n = out.groupby(["corridor_id", "barrier_id"]).cumcount() + 1
+    out.index = pd.Index(out["corridor_id"].astype(str) + "/" + out["barrier_id"].astype(str)
+                         + "/" + n.astype(str), name="crossing")
+    return out[[*cols, "geometry"]].sort_index()
+
+
+def gaps(network: Network, *, cover_distance_m: float = 100.0) -> gpd.GeoDataFrame:
+    """Barrier crossings with no crossing structure within ``cover_distance_m``."""
+    x = barrier_crossings(network, cover_distance_m=cover_distance_m)
+    return x[~x["covered"].astype(bool)]
+
+
+def _length_inside(lines: np.ndarray, polys: gpd.GeoSeries) -> pd.Series:
+    if len(lines) == 0 or polys.empty:
+        return pd.Series(0.0, index=polys.index)
+    tree = shapely.STRtree(polys.values)
+    li, pi = tree.query(lines, predicate="intersects")
+    lengths = shapely.length(shapely.intersection(lines[li], polys.values[pi]))
+    s = pd.Series(lengths).groupby(pi).sum()
+    out = np.zeros(len(polys))
+    out[s.index.to_numpy()] = s.to_numpy()
+    return pd.Series(out, index=polys.index)
+
+
+def trail_lengths(network: Network) -> tuple[pd.Series, pd.Series]:
+    """Metres of trail inside each corridor footprint and inside each patch (disturbance).
+
+    Returns ``(corridors, patches)``: two Series named ``trail_m`` indexed by corridor id
+    and patch id. A trail crossing two overlapping footprints counts in both.
+    """
+    lines = network.trails.geometry.values
+    corr = _length_inside(lines, corridor_footprints(network)).rename("trail_m")
+    pat = _length_inside(lines, network.patches.geometry).rename("trail_m")
+    return corr, pat
+
+
+def trail_crossings(network: Network) -> gpd.GeoDataFrame:
+    """Points where a trail crosses a corridor's centre line (``trail_id``, ``corridor_id``)."""
+    t, c = network.trails, network.corridors
+    if t.empty or c.empty:
+        return gpd.GeoDataFrame({"trail_id": [], "corridor_id": []},
+                                geometry=gpd.GeoSeries([], crs=INTERNAL), crs=INTERNAL)
+    ti, ci = c.sindex.query(t.geometry.values, predicate="intersects")
+    pts, which = _crossing_points(t.geometry.values, c.geometry.values, ti, ci)
+    return gpd.GeoDataFrame({
+        "trail_id": t.index.to_numpy()[ti[which]],
+        "corridor_id": c.index.to_numpy()[ci[which]],
+    }, geometry=gpd.GeoSeries(pts, crs=INTERNAL), crs=INTERNAL)

@@ -78,10 +78,54 @@ def _run_layers(args) -> int:
     return 0
 
 
+# --- import ------------------------------------------------------------------------------
+def _add_import(sub) -> None:
+    p = sub.add_parser("import", help="OpenStreetMap extracts and GIS files -> an ecomap data folder")
+    isub = p.add_subparsers(dest="import_source", metavar="SOURCE", required=True)
+    o = isub.add_parser("osm", help="an OSM extract (.osm.pbf or .osm), clipped to a boundary (ODbL)")
+    o.add_argument("file", type=Path, metavar="FILE", help="the OSM extract")
+    where = o.add_mutually_exclusive_group(required=True)
+    where.add_argument("--boundary", type=Path, metavar="FILE", help="polygon file of the study area")
+    where.add_argument("--bbox", metavar="W,S,E,N", help="study area as minlon,minlat,maxlon,maxlat (WGS-84)")
+    o.add_argument("--boundary-crs", metavar="CRS", help="CRS of the boundary file if it has none or a wrong one")
+    o.add_argument("--adcode", metavar="CODE", help="administrative code of the boundary (default: from the file)")
+    o.add_argument("--out", type=Path, required=True, metavar="DIR", help="data folder to create")
+    o.add_argument("--overwrite", action="store_true", help="replace DIR if it exists and is not empty")
+    f = isub.add_parser("file", help="any GIS file (Shapefile, GeoPackage, GeoJSON, ...) -> one layer")
+    f.add_argument("layer", metavar="LAYER", help="the ecomap layer, e.g. corridors, patches, bridges")
+    f.add_argument("file", type=Path, metavar="FILE", help="the GIS file")
+    f.add_argument("--crs", metavar="CRS", help="EPSG:nnnn, wgs84 or gcj02 (default: the file's own CRS)")
+    f.add_argument("--map", metavar="OLD=NEW,...", help="rename columns of the file to the layer's columns")
+    f.add_argument("--source-layer", metavar="NAME", help="layer inside a multi-layer file (GeoPackage)")
+    f.add_argument("--source", metavar="TEXT", help="value of `source` where the file has no such column")
+    f.add_argument("--confidence", default="digitized", metavar="C",
+                   help="value of `confidence` where the file has no such column (default: digitized)")
+    f.add_argument("--out", type=Path, required=True, metavar="DIR", help="data folder to write the layer into")
+    f.add_argument("--overwrite", action="store_true", help="replace the layer if DIR already has it")
+
+
+def _run_import(args) -> int:
+    from .importers import import_file, import_osm
+
+    if args.import_source == "osm":
+        result = import_osm(args.file, args.out, boundary=args.boundary, bbox=args.bbox,
+                            boundary_crs=args.boundary_crs, adcode=args.adcode, overwrite=args.overwrite)
+    else:
+        result = import_file(args.layer, args.file, args.out, crs=args.crs, mapping=args.map,
+                             source_layer=args.source_layer, source=args.source,
+                             confidence=args.confidence, overwrite=args.overwrite)
+    for name, n in result.counts.items():
+        print(f"{name:<12} {n:>7} features" + ("" if n else " (no file written)"))
+    note = " (OpenStreetMap layers: ODbL, see README.md)" if args.import_source == "osm" else ""
+    print(f"wrote {result.out_dir}{note}")
+    return 0
+
+
 COMMANDS = {
     "build": (_add_build, _run_build),
     "validate": (_add_validate, _run_validate),
     "layers": (_add_layers, _run_layers),
+    "import": (_add_import, _run_import),
 }
 
 

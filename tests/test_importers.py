@@ -1,0 +1,469 @@
+"""ecomap import: OpenStreetMap extracts and foreign GIS files into a data folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import osmium
+import pandas as pd
+import pyproj
+import pytest
+import shapely
+from conftest import PINGSHAN_SQUARE, boundary_feature, run_cli, write_layer
+
+import ecomap
+from ecomap._errors import DataError, InputError
+from ecomap.crs import wgs84_to_gcj02
+from ecomap.importers import (
+    OSM_LICENCE,
+    import_file,
+    import_osm,
+    parse_bbox,
+    parse_mapping,
+    read_gis_file,
+)
+
+GEOD = pyproj.Geod(ellps="WGS84")
+BBOX = "114.30,22.65,114.42,22.75"
+
+# node id -> (lon, lat)
+NODES = {
+    # Pingshan River, drawn downstream in two ways 101 (1-2-3) and 102 (3-4-5)
+    1: (114.31, 22.70), 2: (114.33, 22.705), 3: (114.35, 22.70), 4: (114.37, 22.695), 5: (114.39, 22.70),
+    # an unnamed stream flowing into the river at node 4
+    6: (114.36, 22.72), 7: (114.365, 22.71),
+    # a river far outside the boundary
+    8: (113.50, 23.50), 9: (113.51, 23.51),
+    # reservoir: outer ring in two ways (20-21-22, 22-23-20), an island (24..27)
+    20: (114.32, 22.66), 21: (114.34, 22.66), 22: (114.34, 22.68), 23: (114.32, 22.68),
+    24: (114.325, 22.665), 25: (114.335, 22.665), 26: (114.335, 22.675), 27: (114.325, 22.675),
+    # landuse=reservoir closed way
+    28: (114.40, 22.72), 29: (114.41, 22.72), 30: (114.41, 22.73), 31: (114.40, 22.73),
+    # motorway 40-41 (starts outside the boundary), tunnel 41-42, 42-43
+    40: (114.28, 22.73), 41: (114.33, 22.73), 42: (114.36, 22.73), 43: (114.40, 22.73),
+    # railway bridge, primary road, residential road
+    44: (114.31, 22.745), 45: (114.33, 22.745), 46: (114.31, 22.69), 47: (114.39, 22.69),
+    48: (114.36, 22.66), 49: (114.365, 22.662),
+    # hiking route 131 (50-51), 132 (51-52); a track; a sidewalk; a footway
+    50: (114.37, 22.66), 51: (114.38, 22.665), 52: (114.39, 22.67), 53: (114.41, 22.66), 54: (114.415, 22.67),
+    55: (114.30, 22.71), 56: (114.305, 22.712), 57: (114.31, 22.72), 58: (114.32, 22.725),
+    # nature reserve, forest
+    60: (114.38, 22.735), 61: (114.39, 22.735), 62: (114.39, 22.745), 63: (114.38, 22.745),
+    64: (114.345, 22.715), 65: (114.355, 22.715), 66: (114.355, 22.725), 67: (114.345, 22.725),
+    # a dam
+    70: (114.32, 22.6805), 71: (114.34, 22.6805),
+}
+
+MOTORWAY = {"highway": "motorway", "name": "深汕高速", "name:en": "Shenshan Expressway"}
+RIVER = {"waterway": "river", "name": "坪山河", "name:en": "Pingshan River"}
+WAYS = {
+    101: ([1, 2, 3], RIVER),
+    102: ([3, 4, 5], RIVER),
+    103: ([6, 7, 4], {"waterway": "stream"}),
+    104: ([8, 9], {"waterway": "river", "name": "Far River"}),
+    111: ([20, 21, 22], {}),
+    112: ([22, 23, 20], {}),
+    113: ([24, 25, 26, 27, 24], {}),
+    114: ([28, 29, 30, 31, 28], {"landuse": "reservoir", "name": "松子坑水库"}),
+    121: ([40, 41], MOTORWAY),
+    122: ([41, 42], {**MOTORWAY, "tunnel": "yes", "layer": "-1"}),
+    123: ([42, 43], MOTORWAY),
+    124: ([44, 45], {"railway": "rail", "bridge": "yes", "name": "厦深铁路", "name:en": "Xiamen-Shenzhen Railway"}),
+    125: ([46, 47], {"highway": "primary", "name": "坪山大道"}),
+    126: ([48, 49], {"highway": "residential"}),
+    131: ([50, 51], {"highway": "path"}),
+    132: ([51, 52], {"highway": "path", "surface": "dirt"}),
+    133: ([53, 54], {"highway": "track", "name": "Tiantou Track"}),
+    134: ([55, 56], {"highway": "footway", "footway": "sidewalk"}),
+    135: ([57, 58], {"highway": "footway", "name": "坪山绿道", "name:en": "Pingshan Greenway"}),
+    141: ([60, 61, 62, 63, 60], {"leisure": "nature_reserve", "name": "田头山自然保护区",
+                                 "name:en": "Tiantoushan Nature Reserve"}),
+    142: ([64, 65, 66, 67, 64], {"landuse": "forest"}),
+    151: ([70, 71], {"waterway": "dam", "name": "赤坳水库大坝"}),
+}
+RELATIONS = {
+    201: ([(111, "outer"), (112, "outer"), (113, "inner")],
+          {"type": "multipolygon", "natural": "water", "water": "reservoir",
+           "name": "赤坳水库", "name:en": "Chi'ao Reservoir"}),
+    301: ([(131, ""), (132, "")],
+          {"type": "route", "route": "hiking", "name": "马峦山郊野径", "name:en": "Maluan Trail"}),
+}
+
+
+def _tags(tags: dict) -> str:
+    return "".join(f'<tag k="{k}" v="{v}"/>' for k, v in tags.items())
+
+
+def osm_xml(path: Path) -> Path:
+    """Write the test extract as OSM XML."""
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="ecomap tests">']
+    for nid, (lon, lat) in NODES.items():
+        lines.append(f'<node id="{nid}" version="1" lat="{lat}" lon="{lon}"/>')
+    for wid, (refs, tags) in WAYS.items():
+        nds = "".join(f'<nd ref="{r}"/>' for r in refs)
+        lines.append(f'<way id="{wid}" version="1">{nds}{_tags(tags)}</way>')
+    for rid, (members, tags) in RELATIONS.items():
+        mem = "".join(f'<member type="way" ref="{w}" role="{role}"/>' for w, role in members)
+        lines.append(f'<relation id="{rid}" version="1">{mem}{_tags(tags)}</relation>')
+    lines.append("</osm>")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def osm_pbf(xml: Path, path: Path) -> Path:
+    """Convert an .osm file to .osm.pbf with pyosmium."""
+    with osmium.SimpleWriter(str(path)) as writer:
+        for obj in osmium.FileProcessor(str(xml)):
+            writer.add(obj)
+    return path
+
+
+@pytest.fixture(scope="module")
+def extract(tmp_path_factory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("osm")
+    xml = osm_xml(d / "test.osm")
+    return {"xml": xml, "pbf": osm_pbf(xml, d / "test.osm.pbf")}
+
+
+@pytest.fixture(scope="module")
+def imported(extract, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("imp") / "data"
+    assert run_cli("import", "osm", extract["pbf"], "--bbox", BBOX, "--out", out) == 0
+    return out
+
+
+def _layer(folder: Path, name: str) -> gpd.GeoDataFrame:
+    """A layer file as written: values exactly as in the JSON (null stays None)."""
+    features = json.loads((folder / f"{name}.geojson").read_text(encoding="utf-8"))["features"]
+    gdf = gpd.GeoDataFrame.from_features(features, crs=4326).set_index("id")
+    for c in gdf.columns.drop("geometry"):
+        # pandas would turn null into NaN
+        gdf[c] = pd.Series([f["properties"][c] for f in features], index=gdf.index, dtype=object)
+    return gdf
+
+
+def _geodesic_length(nodes: list[int]) -> float:
+    lon, lat = zip(*(NODES[n] for n in nodes), strict=True)
+    return GEOD.line_length(lon, lat)
+
+
+def _geodesic_area(nodes: list[int]) -> float:
+    lon, lat = zip(*(NODES[n] for n in nodes), strict=True)
+    return abs(GEOD.polygon_area_perimeter(lon, lat)[0])
+
+
+# --------------------------------------------------------------------------------------------
+# OSM
+# --------------------------------------------------------------------------------------------
+def test_osm_folder_passes_validation_and_counts(imported):
+    assert ecomap.validate_data(imported) == []
+    assert run_cli("validate", "--data", imported) == 0
+    net = ecomap.load_network(imported)
+    counts = {name: len(net[name]) for name in ("boundary", "river", "reservoirs", "barriers",
+                                                 "trails", "patches", "ridge")}
+    assert counts == {"boundary": 1, "river": 2, "reservoirs": 2, "barriers": 6, "trails": 3,
+                      "patches": 2, "ridge": 1}
+    for name in ("river", "reservoirs", "barriers", "trails", "patches", "ridge"):
+        assert set(net[name]["confidence"]) == {"digitized"}
+    assert not (imported / "corridors.geojson").exists()
+
+
+def test_osm_river_merged_in_flow_direction(imported):
+    river = _layer(imported, "river")
+    main = river.loc["w101"]
+    assert main["source"] == "osm:way/101;osm:way/102"
+    assert main["rank"] == "axis"
+    assert (main["name_zh"], main["name_en"]) == ("坪山河", "Pingshan River")
+    assert main.geometry.geom_type == "LineString"
+    coords = shapely.get_coordinates(main.geometry)
+    np.testing.assert_allclose(coords[0], NODES[1], atol=1e-7)
+    np.testing.assert_allclose(coords[-1], NODES[5], atol=1e-7)
+    assert len(coords) == 5
+    # length in EPSG:4547 metres against the geodesic length of the five nodes
+    length = gpd.GeoSeries([main.geometry], crs=4326).to_crs(4547).length.iloc[0]
+    assert length == pytest.approx(_geodesic_length([1, 2, 3, 4, 5]), rel=2e-4)
+    stream = river.loc["w103"]
+    assert stream["rank"] == "tributary"
+    assert stream["parent_id"] == "w101"
+    assert stream["source"] == "osm:way/103"
+    assert "Far River" not in set(river["name_en"].dropna())
+
+
+def test_osm_reservoir_multipolygon_keeps_its_hole(imported):
+    res = _layer(imported, "reservoirs")
+    assert set(res.index) == {"r201", "w114"}
+    r = res.loc["r201"]
+    assert r["source"] == "osm:relation/201"
+    assert (r["name_zh"], r["name_en"]) == ("赤坳水库", "Chi'ao Reservoir")
+    geom = r.geometry
+    assert geom.geom_type == "Polygon"
+    assert len(geom.interiors) == 1
+    assert geom.contains(shapely.Point(114.33, 22.662))
+    assert not geom.contains(shapely.Point(114.33, 22.67))  # on the island
+    area = gpd.GeoSeries([geom], crs=4326).to_crs(4547).area.iloc[0]
+    expected = _geodesic_area([20, 21, 22, 23, 20]) - _geodesic_area([24, 25, 26, 27, 24])
+    assert area == pytest.approx(expected, rel=1e-3)
+    w = res.loc["w114"]
+    assert (w["name_zh"], w["name_en"], w["source"]) == ("松子坑水库", None, "osm:way/114")
+
+
+def test_osm_barriers_mark_tunnels_and_bridges(imported):
+    bar = _layer(imported, "barriers")
+    assert set(bar.index) == {"w121", "w122", "w123", "w124", "w125", "w151"}
+    assert bar.loc["w122", "structure"] == "tunnel"
+    assert bar.loc["w122", "permeability"] == 1.0
+    assert bar.loc["w121", "structure"] == "surface"
+    assert bar.loc["w123", "structure"] == "surface"
+    assert bar.loc["w124", "structure"] == "bridge"
+    assert dict(bar["kind"]) == {"w121": "expressway", "w122": "expressway", "w123": "expressway",
+                                 "w124": "railway", "w125": "arterial", "w151": "dam"}
+    assert bar.loc["w121", "permeability"] < bar.loc["w125", "permeability"] < 1
+    assert (bar.loc["w122", "name_zh"], bar.loc["w122", "name_en"]) == ("深汕高速", "Shenshan Expressway")
+    assert bar.loc["w122", "source"] == "osm:way/122"
+    # w121 starts at 114.28, outside the boundary: clipped at 114.30
+    x0 = shapely.bounds(bar.loc["w121"].geometry)[0]
+    assert x0 == pytest.approx(114.30, abs=1e-7)
+
+
+def test_osm_trails_route_relation_and_ways(imported):
+    tr = _layer(imported, "trails")
+    assert set(tr.index) == {"r301", "w133", "w135"}  # sidewalk left out, route ways not repeated
+    route = tr.loc["r301"]
+    assert (route["kind"], route["source"]) == ("hiking", "osm:relation/301")
+    assert (route["name_zh"], route["name_en"]) == ("马峦山郊野径", "Maluan Trail")
+    assert route.geometry.geom_type == "LineString"
+    length = gpd.GeoSeries([route.geometry], crs=4326).to_crs(4547).length.iloc[0]
+    assert length == pytest.approx(_geodesic_length([50, 51, 52]), rel=2e-4)
+    assert tr.loc["w133", "kind"] == "hiking"
+    assert (tr.loc["w133", "name_zh"], tr.loc["w133", "name_en"]) == (None, "Tiantou Track")
+    assert tr.loc["w135", "kind"] == "greenway"
+
+
+def test_osm_patches_and_ridge(imported):
+    patches = _layer(imported, "patches")
+    assert dict(patches["kind"]) == {"w141": "nature_reserve", "w142": "forest"}
+    ridge = _layer(imported, "ridge")
+    assert list(ridge.index) == ["w141"]
+    assert ridge.loc["w141", "kind"] == "nature_reserve"
+    assert ridge.loc["w141", "name_en"] == "Tiantoushan Nature Reserve"
+    area = gpd.GeoSeries([patches.loc["w141"].geometry], crs=4326).to_crs(4547).area.iloc[0]
+    assert area == pytest.approx(_geodesic_area([60, 61, 62, 63, 60]), rel=1e-3)
+
+
+def test_osm_licence_note(imported):
+    readme = (imported / "README.md").read_text(encoding="utf-8")
+    assert "ODbL" in readme and "OpenStreetMap contributors" in readme
+    sources = json.loads((imported / "sources.json").read_text(encoding="utf-8"))
+    for name in ("river", "reservoirs", "barriers", "trails", "patches", "ridge"):
+        assert sources["layers"][name]["licence"] == OSM_LICENCE
+        assert name in readme
+    assert sources["layers"]["boundary"]["licence"] != OSM_LICENCE
+
+
+def test_osm_xml_reads_like_pbf_and_boundary_file(extract, imported, tmp_path):
+    boundary = tmp_path / "area.gpkg"
+    box = shapely.box(*parse_bbox(BBOX))
+    gpd.GeoDataFrame({"adcode": ["440310"], "name_zh": ["坪山区"]}, geometry=[box], crs=4326) \
+        .to_crs(4547).to_file(boundary, driver="GPKG")
+    out = tmp_path / "from_xml"
+    assert run_cli("import", "osm", extract["xml"], "--boundary", boundary, "--out", out) == 0
+    assert ecomap.validate_data(out) == []
+    b = _layer(out, "boundary")
+    assert b["adcode"].iloc[0] == "440310"
+    for name in ("river", "reservoirs", "barriers", "trails", "patches", "ridge"):
+        a, c = _layer(imported, name), _layer(out, name)
+        assert sorted(a.index) == sorted(c.index)
+        # the same features, up to the boundary's trip through EPSG:4547
+        diff = shapely.hausdorff_distance(a.geometry.sort_index().values, c.geometry.sort_index().values)
+        assert np.all(diff < 1e-6)
+
+
+def test_osm_truncated_pbf_leaves_nothing(extract, tmp_path, capsys):
+    data = extract["pbf"].read_bytes()
+    bad = tmp_path / "cut.osm.pbf"
+    bad.write_bytes(data[: len(data) // 2])
+    out = tmp_path / "out"
+    assert run_cli("import", "osm", bad, "--bbox", BBOX, "--out", out) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(bad) in err[0] and "not a readable OSM file" in err[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.osm.pbf"]
+
+
+def test_osm_boundary_outside_extract(extract, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert run_cli("import", "osm", extract["pbf"], "--bbox", "120.0,30.0,120.1,30.1", "--out", out) == 2
+    err = capsys.readouterr().err
+    assert "does not overlap the extract" in err and str(extract["pbf"]) in err
+    assert not out.exists()
+
+
+def test_osm_does_not_replace_a_folder_without_overwrite(extract, tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    assert run_cli("import", "osm", extract["pbf"], "--bbox", BBOX, "--out", out) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    assert run_cli("import", "osm", extract["pbf"], "--bbox", BBOX, "--out", out, "--overwrite") == 0
+    assert not (out / "keep.txt").exists() and (out / "river.geojson").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_osm_bad_options():
+    with pytest.raises(InputError, match="four numbers"):
+        parse_bbox("1,2,3")
+    with pytest.raises(InputError, match="minlon < maxlon"):
+        parse_bbox("114.4,22.6,114.3,22.7")
+    with pytest.raises(InputError, match="exactly one"):
+        import_osm("x.osm.pbf", "out")
+
+
+# --------------------------------------------------------------------------------------------
+# GIS files
+# --------------------------------------------------------------------------------------------
+TRUTH = [(114.345, 22.685), (114.351, 22.6912), (114.3587, 22.6973)]  # WGS-84 lon, lat
+DRIVERS = {"ESRI Shapefile": "sites.shp", "GPKG": "sites.gpkg", "GeoJSON": "sites.geojson"}
+
+
+def _sites(crs: str, **over) -> gpd.GeoDataFrame:
+    lon, lat = np.array(TRUTH).T
+    if crs == "gcj02":
+        x, y = wgs84_to_gcj02(lon, lat)
+        label = 4326
+    else:
+        x, y = pyproj.Transformer.from_crs(4326, crs, always_xy=True).transform(lon, lat)
+        label = crs
+    cols = {
+        "site_no": ["PS-001", "PS-002", "PS-003"],
+        "host_type": ["ditch", "well", "culvert"],
+        "mat": ["stone", "wood", "net"],
+        "state": ["built", "planned", "built"],
+        "inst": ["2023-05-01", None, "2024-02-29"],
+        "name_zh": ["一号", "二号", "三号"],
+        "remark": ["x", "y", "z"],
+    }
+    cols.update(over)
+    return gpd.GeoDataFrame(cols, geometry=gpd.points_from_xy(x, y), crs=label)
+
+
+MAP = "site_no=id,host_type=host,mat=material,state=status,inst=installed"
+
+
+@pytest.mark.parametrize("crs", ["EPSG:4547", "gcj02"])
+@pytest.mark.parametrize("driver", list(DRIVERS))
+def test_file_import_each_format_and_crs(driver, crs, tmp_path, minimal_data):
+    src = tmp_path / DRIVERS[driver]
+    _sites(crs).to_file(src, driver=driver)
+    args = ["import", "file", "bridges", src, "--map", MAP, "--out", minimal_data, "--confidence", "surveyed"]
+    if crs == "gcj02":
+        args += ["--crs", "gcj02"]
+    assert run_cli(*args) == 0
+    assert ecomap.validate_data(minimal_data) == []
+    got = _layer(minimal_data, "bridges")
+    assert list(got.index) == ["PS-001", "PS-002", "PS-003"]
+    np.testing.assert_allclose(shapely.get_coordinates(got.geometry.values), np.array(TRUTH), atol=2e-7)
+    assert list(got["host"]) == ["ditch", "well", "culvert"]
+    assert list(got["installed"]) == ["2023-05-01", None, "2024-02-29"]
+    assert set(got["confidence"]) == {"surveyed"}
+    assert set(got["source"]) == {f"file:{src.name}"}
+    assert "remark" not in got.columns
+    net = ecomap.load_network(minimal_data)
+    assert len(net.bridges) == 3
+    sources = json.loads((minimal_data / "sources.json").read_text(encoding="utf-8"))
+    assert sources["layers"]["bridges"]["features"] == 3
+
+
+def test_file_import_reports_every_problem(tmp_path, capsys):
+    src = tmp_path / "sites.gpkg"
+    _sites("EPSG:4547", host_type=["ditch", "bucket", "culvert"], state=["built", None, "built"],
+           inst=["2023-05-01", None, "2024-13-01"]).to_file(src, driver="GPKG")
+    out = tmp_path / "data"
+    assert run_cli("import", "file", "bridges", src, "--map", MAP, "--out", out) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"ecomap: {src}: feature PS-002: host 'bucket' is not one of ditch, well, pool, culvert, interception_ditch",
+        f"ecomap: {src}: feature PS-002: status is missing",
+        f"ecomap: {src}: feature PS-003: installed '2024-13-01' is not a date (YYYY-MM-DD)",
+    ]
+    assert not out.exists()
+
+
+def test_file_import_unknown_mapping(tmp_path, capsys, minimal_data):
+    src = tmp_path / "sites.geojson"
+    _sites("EPSG:4547").to_file(src, driver="GeoJSON")
+    assert run_cli("import", "file", "bridges", src, "--map", "nosuch=host", "--out", minimal_data) == 2
+    err = capsys.readouterr().err
+    assert "'nosuch'" in err and "site_no" in err
+    assert run_cli("import", "file", "bridges", src, "--map", "host_type=hosting", "--out", minimal_data) == 2
+    assert "'hosting' is not a column of layer 'bridges'" in capsys.readouterr().err
+    assert run_cli("import", "file", "bridges", src, "--map", "host_type", "--out", minimal_data) == 2
+    assert sorted(p.name for p in minimal_data.iterdir()) == ["boundary.geojson"]
+
+
+def test_file_import_crs_rules(tmp_path, minimal_data):
+    src = tmp_path / "sites.shp"
+    _sites("EPSG:4547").to_file(src)
+    with pytest.raises(InputError, match="gcj02 needs longitude/latitude"):
+        read_gis_file("bridges", src, crs="gcj02", mapping=MAP)
+    src.with_suffix(".prj").unlink()
+    with pytest.raises(InputError, match="has no CRS"):
+        read_gis_file("bridges", src, mapping=MAP)
+    gdf = read_gis_file("bridges", src, crs="EPSG:4547", mapping=MAP)
+    assert gdf.crs.to_epsg() == 4547 and gdf.index.name == "id"
+    lon, lat = np.array(TRUTH).T
+    x, y = pyproj.Transformer.from_crs(4326, 4547, always_xy=True).transform(lon, lat)
+    np.testing.assert_allclose(shapely.get_coordinates(gdf.geometry.values), np.column_stack([x, y]), atol=1e-3)
+
+
+def test_file_import_extent_and_overwrite(tmp_path, minimal_data, capsys):
+    src = tmp_path / "sites.geojson"
+    far = _sites("EPSG:4547")
+    far["geometry"] = gpd.points_from_xy([113.0, 114.35, 114.35], [22.69, 22.69, 22.69], crs=4326).to_crs(4547)
+    far.to_file(src, driver="GeoJSON")
+    assert run_cli("import", "file", "bridges", src, "--map", MAP, "--out", minimal_data) == 2
+    err = capsys.readouterr().err
+    assert f"{src}: feature PS-001: lies outside the study area" in err
+    good = tmp_path / "good.geojson"
+    _sites("EPSG:4547").to_file(good, driver="GeoJSON")
+    assert run_cli("import", "file", "bridges", good, "--map", MAP, "--out", minimal_data) == 0
+    before = (minimal_data / "bridges.geojson").read_bytes()
+    assert run_cli("import", "file", "bridges", good, "--map", MAP, "--out", minimal_data) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert (minimal_data / "bridges.geojson").read_bytes() == before
+    assert run_cli("import", "file", "bridges", good, "--map", MAP, "--out", minimal_data, "--overwrite") == 0
+
+
+def test_file_import_boundary_and_generated_ids(tmp_path):
+    """A folder built from files alone: a boundary, then a layer without ids."""
+    bsrc = tmp_path / "district.geojson"
+    write_layer(tmp_path, "district", [boundary_feature()])
+    out = tmp_path / "data"
+    assert run_cli("import", "file", "boundary", bsrc, "--out", out) == 0
+    psrc = tmp_path / "patches.shp"
+    sq = shapely.Polygon(PINGSHAN_SQUARE).buffer(-0.005)
+    gpd.GeoDataFrame({"habitat": ["forest"], "q": [0.8]}, geometry=[sq], crs=4326).to_file(psrc)
+    gdf = read_gis_file("patches", psrc, mapping="habitat=kind,q=quality")
+    assert list(gdf.index) == ["patches-1"] and gdf["quality"].iloc[0] == pytest.approx(0.8)
+    import_file("patches", psrc, out, mapping={"habitat": "kind", "q": "quality"})
+    assert ecomap.validate_data(out) == []
+    readme = (out / "README.md").read_text(encoding="utf-8")
+    assert "patches" in readme and "ODbL" not in readme
+
+
+def test_parse_mapping():
+    assert parse_mapping("a=b, c = d") == {"a": "b", "c": "d"}
+    assert parse_mapping(None) == {}
+    for bad in ("a", "a=", "=b", "a=b=c", "a=b,a=c"):
+        with pytest.raises(InputError):
+            parse_mapping(bad)
+
+
+def test_read_gis_file_raises_data_error_with_all_problems(tmp_path):
+    src = tmp_path / "sites.geojson"
+    _sites("EPSG:4547", mat=["steel", "plastic", "net"]).to_file(src, driver="GeoJSON")
+    with pytest.raises(DataError) as info:
+        read_gis_file("bridges", src, mapping=MAP)
+    assert [p.feature for p in info.value.problems] == ["PS-001", "PS-002"]

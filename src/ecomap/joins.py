@@ -131,6 +131,8 @@ def corridor_ends(network: Network) -> pd.DataFrame:
     gf, gt = given("from_id"), given("to_id")
     out["from_id"] = gf.where(gf.notna(), pd.Series(s_lab, index=c.index))
     out["to_id"] = gt.where(gt.notna(), pd.Series(e_lab, index=c.index))
+    for col in ("from_id", "to_id"):
+        out[col] = out[col].astype(object).where(out[col].notna(), None)
     out["from_inferred"] = gf.isna().to_numpy() & (s_lab != None)  # noqa: E711  (object array)
     out["to_inferred"] = gt.isna().to_numpy() & (e_lab != None)  # noqa: E711
     out["from_touch"], out["to_touch"] = s_lab, e_lab
@@ -174,7 +176,7 @@ def bridge_sites(network: Network, *, max_distance_m: float = 100.0) -> pd.DataF
         "patch_id": p_lab, "patch_m": p_d,
     }, index=b.index)
     serves = np.where(c_lab != None, "corridor", np.where(p_lab != None, "patch", None))  # noqa: E711
-    out["serves"] = serves
+    out["serves"] = pd.Series(serves, index=b.index, dtype=object)
     return out
 
 

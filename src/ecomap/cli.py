@@ -121,11 +121,85 @@ def _run_import(args) -> int:
     return 0
 
 
+# --- query -------------------------------------------------------------------------------
+def _add_query(sub) -> None:
+    p = sub.add_parser(
+        "query", help="spatial questions: near a point, in a box or shape, inside a feature, nearest N, filters",
+        description="Every condition given must hold. Distances are metres (EPSG:4547). "
+                    "Example: ecomap query bridges --within corridors:C07 --where \"status == 'built'\"")
+    p.add_argument("layer", metavar="LAYER", help="the layer to search, e.g. bridges, trails")
+    _data_arg(p)
+    p.add_argument("--near", metavar="LON,LAT", help="features within --radius of this point")
+    p.add_argument("--radius", type=float, metavar="M", help="search radius in metres (with --near)")
+    p.add_argument("--bbox", metavar="MINLON,MINLAT,MAXLON,MAXLAT", help="features intersecting this box")
+    p.add_argument("--intersects", metavar="WKT|FILE", help="features intersecting a WKT geometry or a GeoJSON file")
+    p.add_argument("--within", metavar="LAYER:ID",
+                   help="features inside a polygon or a corridor's footprint (lines are clipped), e.g. corridors:C07")
+    p.add_argument("--nearest", type=int, metavar="N", help="the N features closest to --to")
+    p.add_argument("--to", metavar="LON,LAT", help="the point for --nearest")
+    p.add_argument("--where", metavar="EXPR",
+                   help="attribute filter, e.g. \"status == 'built' and host in ['well', 'pool']\"")
+    p.add_argument("--input-crs", default="wgs84", choices=["wgs84", "gcj02"],
+                   help="datum of the coordinates given here (gcj02: copied from a Chinese map app)")
+    p.add_argument("--format", default="table", choices=["table", "geojson", "csv", "json"])
+    p.add_argument("--out", type=Path, metavar="FILE", help="write the answer to FILE instead of printing it")
+
+
+def _run_query(args) -> int:
+    from .io import write_text
+    from .layers import CATALOGUE
+    from .network import load_network
+    from .query import format_result, parse_bbox, parse_lonlat, parse_where, query
+
+    if args.layer not in CATALOGUE:
+        raise InputError(f"unknown layer {args.layer!r}; layers are: {', '.join(CATALOGUE)}")
+    where = parse_where(args.where, layer=args.layer) if args.where is not None else None  # fail before loading
+    near = parse_lonlat(args.near, option="--near") if args.near else None
+    to = parse_lonlat(args.to, option="--to") if args.to else None
+    bbox = parse_bbox(args.bbox) if args.bbox else None
+    result = query(load_network(args.data), args.layer, near=near, radius_m=args.radius, bbox=bbox,
+                   intersects=args.intersects, within=args.within, nearest=args.nearest, to=to,
+                   where=where, input_crs=args.input_crs)
+    text = format_result(result, args.layer, fmt=args.format)
+    if args.out:
+        write_text(args.out, text)
+        print(f"{len(result)} {args.layer} feature(s) -> {args.out}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+# --- export ------------------------------------------------------------------------------
+def _add_export(sub) -> None:
+    p = sub.add_parser("export", help="layers as GeoJSON, GeoPackage, FlatGeobuf, GeoParquet, Shapefile, KML, CSV")
+    _data_arg(p)
+    p.add_argument("--layers", nargs="+", metavar="LAYER", help="layers to export (default: every non-empty one)")
+    p.add_argument("--format", default="geojson", choices=["geojson", "gpkg", "fgb", "parquet", "shp", "kml", "csv"])
+    p.add_argument("--crs", default="EPSG:4326", metavar="CRS",
+                   help="EPSG:4326 (default), EPSG:4547, gcj02 (only for Chinese map apps; the files say so) "
+                        "or any EPSG code")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR|FILE",
+                   help="a folder (one file per layer; ecomap.gpkg for gpkg) or a file with the format's suffix")
+
+
+def _run_export(args) -> int:
+    from .export import export_network
+    from .network import load_network
+
+    written = export_network(load_network(args.data), args.out, fmt=args.format, layers=args.layers, crs=args.crs)
+    for path in written:
+        print(path)
+    print(f"wrote {len(written)} file(s)")
+    return 0
+
+
 COMMANDS = {
     "build": (_add_build, _run_build),
     "validate": (_add_validate, _run_validate),
     "layers": (_add_layers, _run_layers),
     "import": (_add_import, _run_import),
+    "query": (_add_query, _run_query),
+    "export": (_add_export, _run_export),
 }
 
 

@@ -1,0 +1,501 @@
+"""Export of layers and analysis results: GeoJSON, GeoPackage, FlatGeobuf, GeoParquet, Shapefile, KML, CSV.
+
+Every format is written through a temporary file beside the destination and renamed
+into place, so a failed export never leaves half a file behind. Layers of the
+catalogue keep its column order (``id`` first) and, in a GeoPackage, its style; any
+other GeoDataFrame (gaps, ranked corridors, modelled corridors) exports the same way
+with its own columns.
+
+Coordinates are WGS-84 longitude/latitude unless ``crs`` says otherwise: any EPSG code,
+or ``gcj02`` (the offset system of Chinese map apps). A GCJ-02 export is only made when
+asked for, and says so: the file names end in ``_gcj02``, and the file's own metadata
+(GeoJSON member, layer description, Parquet key, KML description, a CSV
+``coordinates`` column) names GCJ-02.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pyproj
+import shapely
+
+from . import crs as _crs
+from ._errors import InputError
+from .io import atomic_write
+from .layers import CATALOGUE
+
+__all__ = [
+    "FORMATS",
+    "Format",
+    "prepare",
+    "export_layers",
+    "export_network",
+    "shapefile_fields",
+    "layer_style_qml",
+    "layer_style_sld",
+    "coordinates_label",
+]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Format:
+    """One export format: its GDAL driver (if any), file suffix, and what it can hold."""
+
+    name: str
+    suffix: str
+    driver: str | None
+    multi_layer: bool = False
+    geographic_only: bool = False
+    points_only: bool = False
+    description: str = ""
+
+
+FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in (
+        Format("geojson", ".geojson", "GeoJSON", description="RFC 7946 GeoJSON, one file per layer"),
+        Format("gpkg", ".gpkg", "GPKG", multi_layer=True, description="one GeoPackage with every layer and its style"),
+        Format("fgb", ".fgb", "FlatGeobuf", description="FlatGeobuf with a spatial index, one file per layer"),
+        Format("parquet", ".parquet", None, description="GeoParquet (WKB, bbox covering column), one file per layer"),
+        Format("shp", ".shp", "ESRI Shapefile", description="Shapefile plus <layer>.fields.csv rename table"),
+        Format("kml", ".kml", "LIBKML", geographic_only=True, description="KML for Google Earth and field phones"),
+        Format("csv", ".csv", None, points_only=True, description="CSV with lon/lat columns, point layers only"),
+    )
+}
+
+#: Column width limit of a Shapefile's dBASE table.
+SHAPEFILE_FIELD_LENGTH = 10
+
+
+# --- preparing a frame ---------------------------------------------------------------------
+def coordinates_label(crs: str) -> str:
+    """How a file describes its coordinates: ``WGS-84``, ``GCJ-02`` or ``EPSG:nnnn``."""
+    code = _crs.parse_crs(crs)
+    if code == _crs.GCJ02:
+        return "GCJ-02"
+    if code == _crs.WGS84:
+        return "WGS-84"
+    return code
+
+
+def _geographic(code: str) -> bool:
+    return code == _crs.GCJ02 or pyproj.CRS(code).is_geographic
+
+
+def prepare(gdf: gpd.GeoDataFrame, name: str | None = None, *, crs: str = _crs.WGS84,
+            precision: int | None = None) -> gpd.GeoDataFrame:
+    """A layer (or result) ready to write: ``id`` a column, columns in catalogue order, target CRS.
+
+    Parameters
+    ----------
+    gdf
+        A layer as the Network holds it (EPSG:4547, indexed by ``id``), or any
+        GeoDataFrame with a CRS.
+    name
+        The layer's catalogue name: its columns come first, in catalogue order, with
+        missing ones added empty; floats are float64, text is object with ``None``.
+    crs
+        ``EPSG:4326`` (default), ``gcj02`` or any CRS pyproj knows.
+    precision
+        Decimals kept; default 7 for degrees (~1 cm), 3 for metres.
+
+    Polygons are oriented with counter-clockwise exterior rings (the right-hand rule
+    of RFC 7946).
+    """
+    code = _crs.parse_crs(crs)
+    src = gdf if gdf.crs is not None else gdf.set_crs(_crs.INTERNAL)
+    if code == _crs.GCJ02:
+        out = _crs.to_gcj02(src)
+    else:
+        out = src.to_crs(code)
+    if out.index.name is not None and out.index.name not in out.columns:
+        out = out.reset_index()
+    else:
+        out = out.reset_index(drop=True)
+    geom = out.geometry.name
+    spec = CATALOGUE.get(name) if name else None
+    first: list[str] = ["id"] if "id" in out.columns else []
+    if spec is not None:
+        for c in spec.columns:
+            if c.name not in out.columns:
+                out[c.name] = np.nan if c.dtype in {"float", "int"} else None
+            if c.dtype in {"float", "int"}:
+                out[c.name] = pd.to_numeric(out[c.name], errors="coerce").astype("float64")
+            else:
+                col = out[c.name].astype(object)
+                out[c.name] = col.where(col.notna(), None)
+        first += [c.name for c in spec.columns]
+    cols = [*first, *[c for c in out.columns if c not in first and c != geom], geom]
+    out = out[cols]
+    if "id" in out.columns:
+        out["id"] = out["id"].astype(str)
+    if precision is None:
+        precision = 7 if _geographic(code) else 3
+    g = out.geometry.values
+    if len(out):
+        g = shapely.orient_polygons(np.asarray(g), exterior_cw=False)
+        g = shapely.set_precision(g, 10.0 ** -precision, mode="pointwise")
+    out = out.set_geometry(gpd.GeoSeries(g, index=out.index, crs=out.crs), crs=out.crs)
+    if out.geometry.name != geom:
+        out = out.rename_geometry(geom)
+    out.attrs = {"coordinates": coordinates_label(crs), "layer": name, "precision": precision}
+    return out
+
+
+def _description(name: str, label: str) -> str:
+    spec = CATALOGUE.get(name)
+    title = f"{spec.title_en} / {spec.title_zh}" if spec else name
+    if label == "GCJ-02":
+        return f"{title}. Coordinates: GCJ-02 (offset lon/lat of Chinese map apps, NOT WGS-84)."
+    return f"{title}. Coordinates: {label}."
+
+
+# --- styles for the GeoPackage -------------------------------------------------------------
+def _rgb(hex_color: str) -> str:
+    h = hex_color.lstrip("#")
+    return ",".join(str(int(h[i:i + 2], 16)) for i in (0, 2, 4)) + ",255"
+
+
+def layer_style_qml(name: str) -> str | None:
+    """A QGIS style (QML) drawing the layer in its catalogue colours, or None without a style."""
+    spec = CATALOGUE.get(name)
+    if spec is None or not spec.style.get("color"):
+        return None
+    colour = spec.style["color"]
+    fill = spec.style.get("fill")
+    root = ET.Element("qgis", version="3.28.0", styleCategories="Symbology")
+    renderer = ET.SubElement(root, "renderer-v2", type="singleSymbol", symbollevels="0",
+                             enableorderby="0", forceraster="0")
+    symbols = ET.SubElement(renderer, "symbols")
+    kind = spec.kind
+    symbol = ET.SubElement(symbols, "symbol", type={"polygon": "fill", "line": "line", "point": "marker"}[kind],
+                           name="0", alpha="1", clip_to_extent="1", force_rhr="0")
+    cls = {"polygon": "SimpleFill", "line": "SimpleLine", "point": "SimpleMarker"}[kind]
+    layer = ET.SubElement(symbol, "layer", {"class": cls, "enabled": "1", "locked": "0", "pass": "0"})
+    opts = ET.SubElement(layer, "Option", type="Map")
+
+    def opt(key: str, value: str) -> None:
+        ET.SubElement(opts, "Option", type="QString", name=key, value=value)
+
+    if kind == "polygon":
+        opt("color", _rgb(fill) if fill and fill != "none" else "0,0,0,0")
+        opt("style", "solid" if fill and fill != "none" else "no")
+        opt("outline_color", _rgb(colour))
+        opt("outline_width", "0.6")
+        opt("outline_width_unit", "MM")
+    elif kind == "line":
+        opt("line_color", _rgb(colour))
+        opt("line_width", "0.8")
+        opt("line_width_unit", "MM")
+        opt("line_style", "solid")
+    else:
+        opt("name", "circle")
+        opt("color", _rgb(colour))
+        opt("outline_color", "255,255,255,255")
+        opt("size", "2.4")
+        opt("size_unit", "MM")
+    return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + ET.tostring(root, encoding="unicode")
+
+
+def layer_style_sld(name: str) -> str | None:
+    """An OGC SLD 1.0 style in the layer's catalogue colours, or None without a style."""
+    spec = CATALOGUE.get(name)
+    if spec is None or not spec.style.get("color"):
+        return None
+    colour = spec.style["color"]
+    fill = spec.style.get("fill")
+    ns = "http://www.opengis.net/sld"
+    ET.register_namespace("", ns)
+
+    def el(parent, tag, text=None, **attrs):
+        e = ET.SubElement(parent, f"{{{ns}}}{tag}", attrs)
+        if text is not None:
+            e.text = text
+        return e
+
+    root = ET.Element(f"{{{ns}}}StyledLayerDescriptor", version="1.0.0")
+    nl = el(root, "NamedLayer")
+    el(nl, "Name", name)
+    us = el(nl, "UserStyle")
+    el(us, "Title", f"{spec.title_en} / {spec.title_zh}")
+    rule = el(el(us, "FeatureTypeStyle"), "Rule")
+    if spec.kind == "polygon":
+        sym = el(rule, "PolygonSymbolizer")
+        if fill and fill != "none":
+            el(el(sym, "Fill"), "CssParameter", fill, name="fill")
+        stroke = el(sym, "Stroke")
+        el(stroke, "CssParameter", colour, name="stroke")
+        el(stroke, "CssParameter", "1.5", name="stroke-width")
+    elif spec.kind == "line":
+        stroke = el(el(rule, "LineSymbolizer"), "Stroke")
+        el(stroke, "CssParameter", colour, name="stroke")
+        el(stroke, "CssParameter", "2", name="stroke-width")
+    else:
+        graphic = el(el(rule, "PointSymbolizer"), "Graphic")
+        mark = el(graphic, "Mark")
+        el(mark, "WellKnownName", "circle")
+        el(el(mark, "Fill"), "CssParameter", colour, name="fill")
+        el(graphic, "Size", "7")
+    return ET.tostring(root, encoding="unicode")
+
+
+# --- the Shapefile rename table ------------------------------------------------------------
+def shapefile_fields(columns: Iterable[str]) -> dict[str, str]:
+    """Column -> Shapefile field name: at most 10 characters, unique (case-insensitively).
+
+    A name that fits is kept; a longer one is cut to 10 characters, and a cut that
+    collides gets a numbered tail (``permeabil1``).
+    """
+    mapping: dict[str, str] = {}
+    taken: set[str] = set()
+    cols = list(columns)
+    for c in cols:  # names that fit keep their place first
+        if len(c.encode("utf-8")) <= SHAPEFILE_FIELD_LENGTH and c.lower() not in taken:
+            mapping[c] = c
+            taken.add(c.lower())
+    for c in cols:
+        if c in mapping:
+            continue
+        base = c.encode("utf-8")[:SHAPEFILE_FIELD_LENGTH].decode("utf-8", "ignore")
+        candidate, k = base, 1
+        while candidate.lower() in taken:
+            tail = str(k)
+            candidate = base[: SHAPEFILE_FIELD_LENGTH - len(tail)] + tail
+            k += 1
+        mapping[c] = candidate
+        taken.add(candidate.lower())
+    return {c: mapping[c] for c in cols}
+
+
+# --- writers -------------------------------------------------------------------------------
+def _file_name(name: str, fmt: Format, label: str) -> str:
+    return f"{name}{'_gcj02' if label == 'GCJ-02' else ''}{fmt.suffix}"
+
+
+def _write_geojson(frame: gpd.GeoDataFrame, path: Path, name: str) -> list[Path]:
+    label = frame.attrs["coordinates"]
+    geographic = label in {"WGS-84", "GCJ-02"}
+    members = {"ecomap:layer": name, "ecomap:coordinates": label}
+    opts = {
+        "RFC7946": "YES" if geographic else "NO",
+        "COORDINATE_PRECISION": str(frame.attrs["precision"]),
+        "WRITE_NAME": "YES",
+        "DESCRIPTION": _description(name, label),
+        "FOREIGN_MEMBERS_COLLECTION": json.dumps(members, ensure_ascii=False),
+    }
+    with atomic_write(path) as tmp:
+        pyogrio.write_dataframe(frame, tmp, driver="GeoJSON", layer=name, layer_options=opts)
+    return [path]
+
+
+def _write_fgb(frame: gpd.GeoDataFrame, path: Path, name: str) -> list[Path]:
+    label = frame.attrs["coordinates"]
+    spec = CATALOGUE.get(name)
+    opts = {"SPATIAL_INDEX": "YES", "TITLE": spec.title_en if spec else name,
+            "DESCRIPTION": _description(name, label)}
+    with atomic_write(path) as tmp:
+        pyogrio.write_dataframe(frame, tmp, driver="FlatGeobuf", layer=name, layer_options=opts)
+    return [path]
+
+
+def _write_parquet(frame: gpd.GeoDataFrame, path: Path, name: str) -> list[Path]:
+    import pyarrow.parquet as pq
+
+    meta = {"layer": name, "coordinates": frame.attrs["coordinates"],
+            "description": _description(name, frame.attrs["coordinates"])}
+    with atomic_write(path) as tmp:
+        frame.to_parquet(tmp, index=False, write_covering_bbox=True)
+        table = pq.read_table(tmp)
+        md = dict(table.schema.metadata or {})
+        md[b"ecomap"] = json.dumps(meta, ensure_ascii=False).encode("utf-8")
+        pq.write_table(table.replace_schema_metadata(md), tmp, compression="snappy")
+    return [path]
+
+
+def _write_kml(frame: gpd.GeoDataFrame, path: Path, name: str) -> list[Path]:
+    label = frame.attrs["coordinates"]
+    out = frame.copy()
+    # <name> is what Google Earth and phone apps show: the feature's names, else its id
+    zh = out["name_zh"].fillna("").astype(str) if "name_zh" in out else pd.Series("", index=out.index)
+    en = out["name_en"].fillna("").astype(str) if "name_en" in out else pd.Series("", index=out.index)
+    label_text = (zh + " " + en).str.strip()
+    ids = out["id"].astype(str) if "id" in out else pd.Series("", index=out.index)
+    out.insert(0, "name", label_text.where(label_text != "", ids))
+    opts = {"NAME": name, "DESCRIPTION": _description(name, label)}
+    with atomic_write(path) as tmp:
+        pyogrio.write_dataframe(out, tmp, driver="LIBKML", layer=name, layer_options=opts)
+    return [path]
+
+
+def _write_csv(frame: gpd.GeoDataFrame, path: Path, name: str) -> list[Path]:
+    label = frame.attrs["coordinates"]
+    types = set(frame.geom_type.dropna())
+    if not types <= {"Point"}:
+        raise InputError(f"{name}: CSV holds points only (lon/lat columns); this layer has "
+                         f"{', '.join(sorted(types))}: use geojson, gpkg or another format")
+    x, y = shapely.get_x(frame.geometry.values), shapely.get_y(frame.geometry.values)
+    xname, yname = ("lon", "lat") if label in {"WGS-84", "GCJ-02"} else ("x", "y")
+    table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    pos = 1 if "id" in table.columns else 0
+    table.insert(pos, xname, np.round(x, frame.attrs["precision"]))
+    table.insert(pos + 1, yname, np.round(y, frame.attrs["precision"]))
+    if label not in {"WGS-84"}:
+        table.insert(pos + 2, "coordinates", label)
+    with atomic_write(path) as tmp:
+        table.to_csv(tmp, index=False, encoding="utf-8-sig")
+    return [path]
+
+
+def _write_shp(frame: gpd.GeoDataFrame, path: Path, name: str) -> list[Path]:
+    fields = shapefile_fields([c for c in frame.columns if c != frame.geometry.name])
+    out = frame.rename(columns=fields)
+    rename = pd.DataFrame({"column": list(fields), "shapefile_field": list(fields.values())})
+    stem = path.with_suffix("")
+    table_path = Path(f"{stem}.fields.csv")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmpdir = Path(tempfile.mkdtemp(prefix=f".{path.stem}.", dir=path.parent))
+    try:
+        pyogrio.write_dataframe(out, tmpdir / path.name, driver="ESRI Shapefile", encoding="UTF-8")
+        rename.to_csv(tmpdir / table_path.name, index=False)
+        written = []
+        for part in sorted(tmpdir.iterdir()):
+            dest = path.parent / part.name
+            os.replace(part, dest)
+            written.append(dest)
+        return written
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def _write_gpkg(frames: Mapping[str, gpd.GeoDataFrame], path: Path) -> list[Path]:
+    styles = []
+    with atomic_write(path) as tmp:
+        for name, frame in frames.items():
+            spec = CATALOGUE.get(name)
+            opts = {"GEOMETRY_NAME": "geom", "IDENTIFIER": spec.title_en if spec else name,
+                    "DESCRIPTION": _description(name, frame.attrs["coordinates"])}
+            pyogrio.write_dataframe(frame, tmp, driver="GPKG", layer=name, layer_options=opts)
+            qml, sld = layer_style_qml(name), layer_style_sld(name)
+            if qml:
+                styles.append({
+                    "f_table_catalog": "", "f_table_schema": "", "f_table_name": name,
+                    "f_geometry_column": "geom", "styleName": name, "styleQML": qml, "styleSLD": sld,
+                    "useAsDefault": True, "description": f"ecomap catalogue style for {name}",
+                    "owner": "", "ui": None,
+                })
+        if styles:
+            # the table QGIS reads a layer's default style from
+            pyogrio.write_dataframe(pd.DataFrame(styles), tmp, driver="GPKG", layer="layer_styles",
+                                    layer_options={"FID": "id"})
+    return [path]
+
+
+_WRITERS = {"geojson": _write_geojson, "fgb": _write_fgb, "parquet": _write_parquet,
+            "shp": _write_shp, "kml": _write_kml, "csv": _write_csv}
+
+
+def export_layers(
+    frames: Mapping[str, gpd.GeoDataFrame],
+    out: str | os.PathLike,
+    *,
+    fmt: str = "geojson",
+    crs: str = _crs.WGS84,
+    precision: int | None = None,
+) -> list[Path]:
+    """Write named layers (or results) in one format; returns the files written.
+
+    Parameters
+    ----------
+    frames
+        Name -> GeoDataFrame (catalogue layers as the Network holds them, or results).
+        Empty frames are skipped.
+    out
+        A folder (one file per layer, named ``<layer>.<suffix>``, or
+        ``<layer>_gcj02.<suffix>`` for GCJ-02) or, for ``gpkg`` or a single layer, a
+        file with the format's suffix. A GeoPackage written to a folder is
+        ``<folder>/ecomap.gpkg``.
+    fmt
+        One of :data:`FORMATS`.
+    crs
+        ``EPSG:4326`` (default), ``gcj02`` or any CRS pyproj knows; KML takes only
+        longitude/latitude.
+    precision
+        Decimals of the coordinates (default 7 for degrees, 3 for metres).
+
+    Raises
+    ------
+    InputError
+        An unknown format, a CRS the format cannot hold, CSV of lines or polygons,
+        or a file name for several single-layer files.
+    """
+    if fmt not in FORMATS:
+        raise InputError(f"unknown format {fmt!r}; formats are: {', '.join(FORMATS)}")
+    f = FORMATS[fmt]
+    code = _crs.parse_crs(crs)
+    if f.geographic_only and not _geographic(code):
+        raise InputError(f"{fmt}: KML is always longitude/latitude; use --crs EPSG:4326 or gcj02, not {crs}")
+    todo = {n: g for n, g in frames.items() if len(g)}
+    for n in frames:
+        if n not in todo:
+            log.info("%s: empty, not exported", n)
+    if not todo:
+        raise InputError(f"nothing to export: {', '.join(frames) or 'no layers'} "
+                         f"{'is' if len(frames) == 1 else 'are'} empty")
+    if f.points_only:
+        bad = [n for n, g in todo.items() if not set(g.geom_type.dropna()) <= {"Point"}]
+        if bad:
+            raise InputError(f"CSV holds points only (lon/lat columns); {', '.join(bad)} "
+                             f"{'is not a point layer' if len(bad) == 1 else 'are not point layers'}: "
+                             "use geojson, gpkg or another format")
+    prepared = {n: prepare(g, n, crs=code, precision=precision) for n, g in todo.items()}
+    label = coordinates_label(code)
+    out = Path(out)
+    as_file = out.suffix.lower() == f.suffix
+    if f.multi_layer:
+        path = out if as_file else out / (f"ecomap_gcj02{f.suffix}" if label == "GCJ-02" else f"ecomap{f.suffix}")
+        return _write_gpkg(prepared, path)
+    if as_file and len(prepared) > 1:
+        raise InputError(f"{out}: {len(prepared)} layers make {len(prepared)} {fmt} files; give a folder as --out")
+    written: list[Path] = []
+    for name, frame in prepared.items():
+        path = out if as_file else out / _file_name(name, f, label)
+        written += _WRITERS[fmt](frame, path, name)
+    return written
+
+
+def export_network(network, out: str | os.PathLike, *, fmt: str = "geojson", layers: Iterable[str] | None = None,
+                   crs: str = _crs.WGS84, precision: int | None = None) -> list[Path]:
+    """Export layers of a Network: the named ones, or every non-empty one.
+
+    A named layer that is empty raises InputError; CSV without named layers takes the
+    point layers only.
+    """
+    if layers:
+        names = list(dict.fromkeys(layers))
+        unknown = [n for n in names if n not in CATALOGUE]
+        if unknown:
+            raise InputError(f"unknown layer {unknown[0]!r}; layers are: {', '.join(CATALOGUE)}")
+    else:
+        names = [n for n, g in network.layers.items() if len(g)]
+        if fmt in FORMATS and FORMATS[fmt].points_only:
+            names = [n for n in names if CATALOGUE[n].kind == "point"]
+    frames = {n: network[n] for n in names}
+    empty = [n for n in names if not len(frames[n])]
+    if layers and empty:
+        raise InputError(f"layer {empty[0]} is empty in {network.data_dir}: nothing to export")
+    return export_layers(frames, out, fmt=fmt, crs=crs, precision=precision)

@@ -325,3 +325,306 @@ def test_barrier_improvement_on_a_walled_strip():
     assert score[0, 5] == pytest.approx(50.0)
     assert score.argmax() == 5
     assert score[0, 0] == 0.0
+
+
+# --- the pipeline on small networks built in metres ------------------------------------------------
+import geopandas as gpd  # noqa: E402
+import pandas as pd  # noqa: E402
+from shapely.geometry import LineString, Point, Polygon, box  # noqa: E402
+
+from ecomap._errors import InputError  # noqa: E402
+from ecomap.corridors import (  # noqa: E402
+    default_table_path,
+    load_resistance_table,
+    make_grid,
+    model_corridors,
+    resistance_from_landcover,
+    resistance_surface,
+    write_corridor_outputs,
+)
+from ecomap.network import Network  # noqa: E402
+
+# multiples of 30 m, so that 30 m cells line up with the shapes below
+X0, Y0 = 535020.0, 2510010.0
+
+
+def _frame(rows, geoms):
+    df = pd.DataFrame(rows)
+    df["source"] = "test"
+    df["confidence"] = "synthetic"
+    return gpd.GeoDataFrame(df, geometry=list(geoms), crs="EPSG:4547").set_index("id")
+
+
+def _patches(*boxes):
+    return _frame([{"id": k, "kind": "forest"} for k in "ABCDEFG"[:len(boxes)]],
+                  [box(X0 + a, Y0 + b, X0 + c, Y0 + d) for a, b, c, d in boxes])
+
+
+def _boundary(w, h):
+    return _frame([{"id": "b", "adcode": "440310"}], [box(X0, Y0, X0 + w, Y0 + h)])
+
+
+def _strip_network(*patch_boxes, corridors=None):
+    """A 1500 m x 600 m district of plain matrix with full-height patches."""
+    layers = {"boundary": _boundary(1500, 600), "patches": _patches(*patch_boxes)}
+    if corridors is not None:
+        layers["corridors"] = corridors
+    return Network(layers)
+
+
+def _corridor(cid, a, b, line, status="planned", width=60.0):
+    return _frame([{"id": cid, "width_m": width, "kind": "green", "from_id": a, "to_id": b, "status": status}],
+                  [LineString([(X0 + x, Y0 + y) for x, y in line])])
+
+
+def test_resistance_surface_paints_every_class():
+    notch = Polygon([(X0, Y0), (X0 + 3000, Y0), (X0 + 3000, Y0 + 1800), (X0 + 2700, Y0 + 1800),
+                     (X0 + 2700, Y0 + 2100), (X0, Y0 + 2100)])
+    bars = _frame(
+        [{"id": "E1", "kind": "expressway", "permeability": 0.0, "structure": "surface"},
+         {"id": "E2", "kind": "expressway", "permeability": 0.0, "structure": "tunnel"},
+         {"id": "E3", "kind": "expressway", "permeability": 0.5, "structure": "surface"},
+         {"id": "R1", "kind": "railway", "permeability": 0.0, "structure": "bridge"}],
+        [LineString([(X0 + 1515, Y0), (X0 + 1515, Y0 + 600)]),
+         LineString([(X0 + 1515, Y0 + 600), (X0 + 1515, Y0 + 900)]),
+         LineString([(X0 + 1515, Y0 + 900), (X0 + 1515, Y0 + 2100)]),
+         LineString([(X0 + 2000, Y0 + 300), (X0 + 2600, Y0 + 300)])])
+    sites = _frame(
+        [{"id": "K1", "host": "ditch", "material": "ramp", "status": "built", "installed": None},
+         {"id": "K2", "host": "ditch", "material": "ramp", "status": "planned", "installed": None}],
+        [Point(X0 + 1515, Y0 + 1815), Point(X0 + 1515, Y0 + 1515)])
+    net = Network({
+        "boundary": _frame([{"id": "b", "adcode": "440310"}], [notch]),
+        "patches": _patches((150, 900, 450, 1200)),
+        "ridge": _frame([{"id": "r", "kind": "forest"}], [box(X0 + 150, Y0 + 1500, X0 + 450, Y0 + 1800)]),
+        "reservoirs": _frame([{"id": "w"}], [box(X0 + 600, Y0 + 150, X0 + 900, Y0 + 450)]),
+        "barriers": bars,
+        "bridges": sites,
+    })
+    r, grid = resistance_surface(net, resolution=30)
+    assert grid.west == X0 and grid.north == Y0 + 2100 and grid.shape == (70, 100)
+
+    def at(x, y):
+        row, col = grid.rowcol(X0 + x, Y0 + y)
+        return r[row, col]
+
+    assert at(15, 15) == 100  # matrix
+    assert at(300, 1000) == 1  # patch
+    assert at(300, 1600) == 2  # ridge forest
+    assert at(750, 300) == 50  # reservoir
+    assert at(1515, 300) == 2000  # expressway at grade, permeability 0
+    assert at(1515, 750) == 100  # tunnel section: no barrier
+    assert at(1515, 1215) == 2000 * 0.5  # permeability 0.5
+    assert at(2300, 315) == 1000 * 0.2  # railway on a viaduct keeps 20 %
+    assert at(1515, 1815) == 20  # built escape-bridge site
+    assert at(1515, 1515) == 1000  # a planned site changes nothing
+    assert np.isnan(at(2850, 1950))  # outside the notched boundary
+
+
+def _uniform_strip_resistance(h, k, edge=0.505, inner=0.01):
+    """R between two full-height regions across k matrix columns (8 neighbours), by hand.
+
+    Every row has the same voltage profile, so each column boundary is h orthogonal and
+    2(h - 1) diagonal conductances in parallel; boundaries are in series.
+    """
+    def boundary(g):
+        return 1.0 / (h * g + 2 * (h - 1) * g / S2)
+    return 2 * boundary(edge) + (k - 1) * boundary(inner)
+
+
+def test_least_cost_distance_and_resistance_by_hand(tmp_path):
+    net = _strip_network((0, 0, 150, 600), (1350, 0, 1500, 600),
+                         corridors=_corridor("C01", "A", "B", [(150, 315), (1350, 315)]))
+    table = tmp_path / "flat.toml"  # a planned corridor no better than the matrix
+    table.write_text(_table_text("planned = 60", "planned = 100"))
+    m = model_corridors(net, resolution=30, width=1.0, table=table)
+    path = m.paths.loc["A--B"]
+    # two patch-matrix steps of 30 * (1 + 100) / 2 and 39 matrix steps of 30 * 100
+    assert path["cwd"] == pytest.approx(2 * 30 * 101 / 2 + 39 * 30 * 100)
+    assert path["euclid_m"] == pytest.approx(1200.0)
+    assert path["ratio"] == pytest.approx(path["cwd"] / 1200.0)
+    assert path["lcp_len_m"] == pytest.approx(41 * 30.0)
+    assert bool(path["planned"]) and path["corridor_ids"] == "C01"
+    # the matrix between the patches is uniform: every cell is on some least-cost path
+    between = m.corridors[:, 5:45]
+    np.testing.assert_allclose(between, 0.0, atol=1e-6)
+    # circuit theory between the two short-circuited patches, 20 rows, 40 matrix columns
+    assert path["eff_resistance"] == pytest.approx(_uniform_strip_resistance(20, 40), rel=1e-6)
+    # the drawn line runs 1200 m through matrix cells of 100 per metre
+    row = m.comparison.loc["C01"]
+    assert row["drawn_line_cost"] == pytest.approx(120000.0)
+    assert row["cost_ratio"] == pytest.approx(120000.0 / path["cwd"])
+    assert row["overlap"] == pytest.approx(1.0)
+
+
+def test_links_the_plan_lacks_and_links_through_a_third_patch():
+    net = _strip_network((0, 0, 150, 600), (600, 0, 750, 600), (1200, 0, 1350, 600),
+                         corridors=_corridor("C01", "A", "B", [(150, 315), (600, 315)]))
+    m = model_corridors(net, resolution=30, max_cost=1e9, circuit=False)
+    assert set(m.paths.index) == {"A--B", "B--C"}  # A--C runs through B: dropped
+    assert m.missing_links.index.tolist() == ["B--C"]
+    assert not bool(m.paths.loc["B--C", "planned"])
+    # A--B follows its planned corridor (60 per metre): 2 * 30 * (1 + 60) / 2 + 14 * 30 * 60;
+    # B--C crosses plain matrix: 2 * 30 * (1 + 100) / 2 + 14 * 30 * 100
+    ab, bc = 1830.0 + 25200.0, 3030.0 + 42000.0
+    assert m.paths.loc["A--B", "cwd"] == pytest.approx(ab)
+    assert m.paths.loc["B--C", "cwd"] == pytest.approx(bc)
+    # by default only links as cheap as the costliest drawn one are listed
+    m2 = model_corridors(net, resolution=30, circuit=False)
+    assert m2.notes["max_cost"] == pytest.approx(ab)
+    assert m2.missing_links.empty
+    assert "B--C" in model_corridors(net, resolution=30, circuit=False, max_cost=bc + 1).paths.index
+    assert "B--C" not in model_corridors(net, resolution=30, circuit=False, max_cost=bc - 1).paths.index
+
+
+def test_paths_use_the_tunnel_and_pinch_points_sit_in_the_gap():
+    bars = _frame(
+        [{"id": "E1", "kind": "expressway", "permeability": 0.0, "structure": "surface"},
+         {"id": "E2", "kind": "expressway", "permeability": 0.0, "structure": "tunnel"},
+         {"id": "E3", "kind": "expressway", "permeability": 0.0, "structure": "surface"}],
+        [LineString([(X0 + 735, Y0), (X0 + 735, Y0 + 90)]),
+         LineString([(X0 + 735, Y0 + 90), (X0 + 735, Y0 + 150)]),
+         LineString([(X0 + 735, Y0 + 150), (X0 + 735, Y0 + 600)])])
+    net = Network({"boundary": _boundary(1500, 600), "patches": _patches((0, 0, 150, 600), (1350, 0, 1500, 600)),
+                   "barriers": bars})
+    m = model_corridors(net, resolution=30, width=20000.0)
+    line = m.paths.loc["A--B"].geometry
+    crossing = line.intersection(LineString([(X0 + 735, Y0), (X0 + 735, Y0 + 600)]))
+    assert Y0 + 90 <= crossing.bounds[1] <= crossing.bounds[3] <= Y0 + 150
+    top = m.pinch_points.iloc[0]
+    assert Y0 + 90 <= top.geometry.y <= Y0 + 150 and abs(top.geometry.x - (X0 + 735)) <= 30
+    # with the tunnel filled in, restoring the road is what helps most (Barrier Mapper)
+    shut = bars.assign(structure="surface")
+    m = model_corridors(net.replace(barriers=shut), resolution=30, width=20000.0)
+    row, col = np.unravel_index(np.nanargmax(m.barriers), m.barriers.shape)
+    x, _ = m.grid.xy(row, col)
+    assert abs(x - (X0 + 735)) <= 30
+    assert np.nanmax(m.barriers) > 5 * np.nanmax(m.barriers[:, :15])
+
+
+def _table_text(replace: str, by: str) -> str:
+    text = default_table_path().read_text(encoding="utf-8")
+    assert replace in text
+    return text.replace(replace, by)
+
+
+def test_resistance_table_errors_name_the_class(tmp_path):
+    bad = tmp_path / "neg.toml"
+    bad.write_text(_table_text("railway = 1000", "railway = -5"))
+    with pytest.raises(InputError, match=r"neg.toml: class barriers.railway: resistance -5 must be > 0"):
+        load_resistance_table(bad)
+    missing = tmp_path / "missing.toml"
+    missing.write_text(_table_text("forest = 2\n", ""))
+    with pytest.raises(InputError, match=r"missing.toml: class ridge.forest has no value"):
+        load_resistance_table(missing)
+    word = tmp_path / "word.toml"
+    word.write_text(_table_text("dam = 600", 'dam = "high"'))
+    with pytest.raises(InputError, match="class barriers.dam"):
+        load_resistance_table(word)
+    ok = tmp_path / "ok.toml"
+    ok.write_text(_table_text("dam = 600", 'dam = "impassable"'))
+    assert load_resistance_table(ok).value("barriers", "dam") == math.inf
+
+
+def _write_tif(path, data, crs, bounds, nodata=None):
+    import rasterio
+    from rasterio.transform import from_bounds
+
+    h, w = data.shape
+    with rasterio.open(path, "w", driver="GTiff", height=h, width=w, count=1, dtype=data.dtype,
+                       crs=crs, transform=from_bounds(*bounds, w, h), nodata=nodata) as dst:
+        dst.write(data, 1)
+    return path
+
+
+def test_landcover_in_another_crs_is_reprojected(tmp_path):
+    from pyproj import Transformer
+
+    net = _strip_network((0, 0, 150, 600))
+    grid = make_grid(net.district, 30)
+    to_ll = Transformer.from_crs("EPSG:4547", "EPSG:4326", always_xy=True)
+    lon0, lat0 = to_ll.transform(X0 - 300, Y0 - 300)
+    lon1, lat1 = to_ll.transform(X0 + 1800, Y0 + 900)
+    lonm, _ = to_ll.transform(X0 + 750, Y0 + 300)
+    data = np.full((200, 400), 10, dtype="uint8")
+    cols = np.linspace(lon0, lon1, 401)[:-1] + (lon1 - lon0) / 800
+    data[:, cols > lonm] = 50
+    tif = _write_tif(tmp_path / "lc.tif", data, "EPSG:4326", (lon0, lat0, lon1, lat1), nodata=0)
+    r = resistance_from_landcover(tif, {10: 1.0, 50: 100.0}, grid)
+    assert np.isfinite(r).all()
+    assert (r[:, :20] == 1.0).all() and (r[:, 30:] == 100.0).all()
+    # a class the table lacks, no overlap, nothing but NaN
+    with pytest.raises(InputError, match="land-cover class 50 has no resistance"):
+        resistance_from_landcover(tif, {10: 1.0}, grid)
+    far = _write_tif(tmp_path / "far.tif", data, "EPSG:4326", (10.0, 40.0, 11.0, 41.0), nodata=0)
+    with pytest.raises(InputError, match="does not overlap the study area"):
+        resistance_from_landcover(far, {10: 1.0, 50: 100.0}, grid)
+    nan = _write_tif(tmp_path / "nan.tif", np.full((20, 20), np.nan, dtype="float32"), "EPSG:4326",
+                     (lon0, lat0, lon1, lat1))
+    with pytest.raises(InputError, match="no valid land-cover cell"):
+        resistance_from_landcover(nan, {10: 1.0}, grid)
+    # through the model: the reclass table from a file, negative value refused by class
+    table = tmp_path / "reclass.toml"
+    table.write_text("[classes]\n10 = 1\n50 = -2\n")
+    with pytest.raises(InputError, match="class 50: resistance -2 must be > 0"):
+        model_corridors(net, landcover=tif, reclass=table)
+
+
+def test_memory_estimate_refuses_clearly():
+    with pytest.raises(InputError, match=r"needs about .* GiB .* coarser resolution"):
+        effective_resistance(np.ones((50, 50)), [(0, 0), (49, 49)], max_memory=1000)
+
+
+def test_outputs_rasters_layers_and_overlays(tmp_path):
+    import rasterio
+
+    net = _strip_network((0, 0, 150, 600), (1350, 0, 1500, 600),
+                         corridors=_corridor("C01", "A", "B", [(150, 315), (1350, 315)]))
+    m = model_corridors(net, resolution=30, width=2000.0)
+    written, overlays = write_corridor_outputs(m, tmp_path / "out")
+    names = {p.name for p in written}
+    assert {"resistance.tif", "cost_distance.tif", "corridors.tif", "current.tif", "barriers.tif",
+            "least_cost_paths.geojson", "corridor_comparison.csv", "summary.json"} <= names
+    with rasterio.open(tmp_path / "out" / "resistance.tif") as src:
+        assert src.crs.to_epsg() == 4547
+        np.testing.assert_array_equal(src.read(1), m.resistance.astype("float32"))
+        tags = src.tags()
+        assert "cost units per metre" in tags["units"]
+        assert '"expressway": 2000' in tags["resistance_values"]
+    with rasterio.open(tmp_path / "out" / "corridors.tif") as src:
+        assert "not metres" in src.tags()["units"]
+    paths = gpd.read_file(tmp_path / "out" / "least_cost_paths.geojson")
+    assert paths.crs.to_epsg() == 4326 and paths["id"].tolist() == ["A--B"]
+    assert {o["name"].split(" ")[0] for o in overlays} >= {"Resistance", "Least-cost", "Current"}
+    for o in overlays:
+        (s, w), (n, e) = o["bounds"]
+        assert s < n and w < e and 114.3 < w < 114.4 and 22.6 < s < 22.8
+        assert o["png"].stat().st_size > 100
+        assert all(c.startswith("#") and len(c) == 7 for c in o["legend"].values())
+
+
+def test_cli_and_build_step(tmp_path):
+    from conftest import run_cli
+
+    from ecomap.build import BuildContext, _step_corridors
+    from ecomap.io import write_geojson
+
+    net = _strip_network((0, 0, 150, 600), (1350, 0, 1500, 600),
+                         corridors=_corridor("C01", "A", "B", [(150, 315), (1350, 315)]))
+    data = tmp_path / "data"
+    for name in ("boundary", "patches", "corridors"):
+        write_geojson(net[name], data / f"{name}.geojson")
+    out = tmp_path / "cli"
+    assert run_cli("corridors", "--data", data, "--out", out, "--resolution", "50") == 0
+    assert (out / "least_cost_paths.geojson").exists()
+    bad = tmp_path / "bad.toml"
+    bad.write_text(_table_text("default = 100", "default = -1"))
+    assert run_cli("corridors", "--data", data, "--out", tmp_path / "x", "--resistance", bad) == 2
+    assert not (tmp_path / "x").exists()
+    assert run_cli("corridors", "--data", data, "--landcover", tmp_path / "none.tif") == 2
+    ctx = BuildContext(net, tmp_path / "build")
+    _step_corridors(ctx)
+    res = ctx.results["corridors"]
+    assert res["paths"].crs.to_epsg() == 4547
+    assert {"from_id", "to_id", "cwd", "euclid_m", "ratio"} <= set(res["paths"].columns)
+    assert all(o["png"].exists() and set(o) >= {"name", "png", "bounds", "legend"} for o in res["overlays"])

@@ -63,9 +63,31 @@ def _step_provenance(ctx: BuildContext) -> None:
     }))
 
 
+def _step_corridors(ctx: BuildContext) -> None:
+    """Modelled corridors in ``outputs/corridors/``: rasters, least-cost paths, pinch points, overlays."""
+    from .corridors import model_corridors, write_corridor_outputs
+
+    model = model_corridors(
+        ctx.network,
+        resolution=float(ctx.options.get("corridors_resolution", 30.0)),
+        progress=bool(ctx.options.get("progress", False)),
+    )
+    written, overlays = write_corridor_outputs(model, ctx.out / "corridors")
+    for path in written:
+        ctx.wrote(path)
+    ctx.results["corridors"] = {
+        "overlays": overlays,
+        "paths": model.paths,
+        "pinch_points": model.pinch_points,
+        "comparison": model.comparison,
+        "model": model,
+    }
+
+
 #: The steps in order; each takes the BuildContext. Provenance stays last.
 STEPS: list[tuple[str, Callable[[BuildContext], None]]] = [
     ("layers", _step_layers),
+    ("corridors", _step_corridors),
     ("provenance", _step_provenance),
 ]
 

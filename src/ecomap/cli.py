@@ -193,6 +193,61 @@ def _run_export(args) -> int:
     return 0
 
 
+# --- corridors ---------------------------------------------------------------------------
+def _add_corridors(sub) -> None:
+    p = sub.add_parser("corridors", help="least-cost corridors and circuit-theory pinch points on a resistance surface")
+    _data_arg(p)
+    p.add_argument("--resolution", type=float, default=30.0, metavar="M", help="cell size in metres (default 30)")
+    p.add_argument("--extent", choices=("district", "city"), default="district",
+                   help="raster over the district boundary (default) or the city's districts")
+    p.add_argument("--resistance", type=Path, default=None, metavar="TABLE.toml",
+                   help="resistance table (default: the shipped one; see docs/corridors.md)")
+    p.add_argument("--landcover", type=Path, default=None, metavar="FILE.tif",
+                   help="land-cover GeoTIFF for the base surface (any CRS; needs --reclass)")
+    p.add_argument("--reclass", type=Path, default=None, metavar="TABLE.toml",
+                   help="land-cover code -> resistance table for --landcover")
+    p.add_argument("--width", type=float, default=5000.0, metavar="COST",
+                   help="corridor truncation width in COST UNITS, not metres (default 5000)")
+    p.add_argument("--max-cost", type=float, default=None, metavar="COST",
+                   help="least-cost distance up to which links the plan lacks are listed (default: the costliest drawn link)")
+    p.add_argument("--no-circuit", action="store_true", help="skip circuit theory (current, pinch points, barriers)")
+    p.add_argument("--out", type=Path, default=Path("outputs/corridors"), metavar="DIR",
+                   help="output folder (default: outputs/corridors)")
+
+
+def _run_corridors(args) -> int:
+    from .corridors import model_corridors, write_corridor_outputs
+    from .network import load_network
+
+    if args.landcover is not None and args.reclass is None:
+        raise InputError("--landcover needs --reclass TABLE.toml (land-cover code = resistance)")
+    if args.reclass is not None and args.landcover is None:
+        raise InputError("--reclass needs --landcover FILE.tif")
+    model = model_corridors(
+        load_network(args.data), resolution=args.resolution, extent=args.extent, table=args.resistance,
+        landcover=args.landcover, reclass=args.reclass, width=args.width, max_cost=args.max_cost,
+        circuit=not args.no_circuit, progress=sys.stderr.isatty(),
+    )
+    written, _ = write_corridor_outputs(model, args.out)
+    g = model.grid
+    print(f"grid {g.width} x {g.height} cells of {g.cellsize:g} m (EPSG:4547); {len(model.sources)} source patches")
+    if len(model.paths):
+        cols = ["from_id", "to_id", "cwd", "euclid_m", "ratio", "planned"]
+        if "eff_resistance" in model.paths:
+            cols.append("eff_resistance")
+        print("least-cost paths (cwd in cost units, not metres):")
+        print(model.paths[cols].to_string(float_format=lambda v: f"{v:,.1f}"))
+    if len(model.comparison):
+        print("drawn corridors against the model (overlap = share of the footprint inside the modelled corridor):")
+        print(model.comparison[["from_id", "to_id", "overlap", "modelled_cwd", "cost_ratio"]]
+              .to_string(float_format=lambda v: f"{v:,.2f}"))
+    lacking = model.missing_links
+    print(f"links the plan lacks: {', '.join(lacking.index) if len(lacking) else 'none'}")
+    print(f"pinch points: {len(model.pinch_points)}")
+    print(f"wrote {len(written)} files to {args.out}")
+    return 0
+
+
 COMMANDS = {
     "build": (_add_build, _run_build),
     "validate": (_add_validate, _run_validate),
@@ -200,6 +255,7 @@ COMMANDS = {
     "import": (_add_import, _run_import),
     "query": (_add_query, _run_query),
     "export": (_add_export, _run_export),
+    "corridors": (_add_corridors, _run_corridors),
 }
 
 

@@ -1247,7 +1247,7 @@ def model_corridors(
         paths["eff_resistance"] = np.nan
 
     pinch = _pinch_points(current, corridor, lab, which, links, ids, grid, pinch_quantile)
-    comparison = _compare_plan(network, corridor, r, grid, lcd, pos, width)
+    comparison = _compare_plan(network, corridor, r, grid, lcd, pos, lab)
     return CorridorModel(
         grid=grid, resistance=r, table=table, sources=sources, cost_distance=nearest,
         corridors=corridor, width=float(width), current=current, barriers=barriers, paths=paths,
@@ -1315,8 +1315,12 @@ def _line_cost(line, r: np.ndarray, grid: Grid) -> float:
     return float(np.sum(vals) * step) if np.isfinite(vals).all() else math.nan
 
 
-def _compare_plan(network, corridor, r, grid: Grid, lcd, pos, width):
-    """One row per drawn corridor: footprint overlap with the modelled corridor, and costs."""
+def _compare_plan(network, corridor, r, grid: Grid, lcd, pos, lab):
+    """One row per drawn corridor: footprint overlap with the modelled corridor, and costs.
+
+    The overlap is the share of the footprint's cells (outside the source patches) that lie
+    inside the modelled corridor.
+    """
     import pandas as pd
 
     cor = network["corridors"]
@@ -1324,7 +1328,7 @@ def _compare_plan(network, corridor, r, grid: Grid, lcd, pos, width):
     modelled = np.isfinite(corridor)
     for cid, row in cor.iterrows():
         foot = row.geometry.buffer(float(row["width_m"]) / 2.0 if pd.notna(row["width_m"]) else 15.0)
-        m = grid.mask([foot], all_touched=True) & np.isfinite(r)
+        m = grid.mask([foot], all_touched=True) & np.isfinite(r) & (lab < 0)
         cells = int(m.sum())
         a, b = pos.get(str(row["from_id"])), pos.get(str(row["to_id"]))
         link = a is not None and b is not None and a != b

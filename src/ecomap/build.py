@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
-from .io import file_digest, to_wgs84_frame, write_geojson, write_json, write_text
+from .io import file_digest, to_wgs84_frame, write_json, write_text
 from .network import Network, layer_summary, load_network
 
 __all__ = ["BuildContext", "STEPS", "build"]
@@ -34,10 +34,13 @@ class BuildContext:
 
 
 def _step_layers(ctx: BuildContext) -> None:
-    """Every layer as RFC 7946 GeoJSON in ``outputs/layers/``, plus a summary table."""
-    for name, gdf in ctx.network.layers.items():
-        if len(gdf):
-            ctx.wrote(write_geojson(gdf, ctx.out / "layers" / f"{name}.geojson"))
+    """Every layer as RFC 7946 GeoJSON in ``outputs/layers/``, all in ``outputs/ecomap.gpkg``, a summary."""
+    from .export import export_network
+
+    for path in export_network(ctx.network, ctx.out / "layers", fmt="geojson"):
+        ctx.wrote(path)
+    for path in export_network(ctx.network, ctx.out / "ecomap.gpkg", fmt="gpkg"):
+        ctx.wrote(path)
     summary = layer_summary(ctx.network)
     ctx.wrote(write_text(ctx.out / "layers" / "summary.csv", summary.to_csv()))
 

@@ -87,10 +87,40 @@ def _step_corridors(ctx: BuildContext) -> None:
     }
 
 
+def _step_connectivity(ctx: BuildContext) -> None:
+    """Graph indices, patch and corridor importance and gaps -> ``results["connectivity"]``.
+
+    Options: ``median_dispersal`` (m), ``landscape_area_km2``, ``links``, ``threshold``.
+    """
+    from .connectivity import DEFAULT_MEDIAN_DISPERSAL_M, analyse
+
+    o = ctx.options
+    ctx.results["connectivity"] = analyse(
+        ctx.network,
+        median_dispersal=o.get("median_dispersal") or DEFAULT_MEDIAN_DISPERSAL_M,
+        links=o.get("links") or "corridors",
+        threshold=o.get("threshold"),
+        landscape_area_km2=o.get("landscape_area_km2"),
+    )
+
+
+def _step_report(ctx: BuildContext) -> None:
+    """``outputs/report/``: connectivity.json, gaps.geojson, CSV tables, charts and index.html."""
+    from .report import write_report
+
+    result = ctx.results.get("connectivity")
+    if result is None:
+        return
+    for path in write_report(result, ctx.out / "report", network=ctx.network):
+        ctx.wrote(path)
+
+
 #: The steps in order; each takes the BuildContext. Provenance stays last.
 STEPS: list[tuple[str, Callable[[BuildContext], None]]] = [
     ("layers", _step_layers),
+    ("connectivity", _step_connectivity),
     ("corridors", _step_corridors),
+    ("report", _step_report),
     ("provenance", _step_provenance),
 ]
 

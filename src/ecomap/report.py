@@ -1,0 +1,291 @@
+"""Tables and charts of the connectivity analysis: the console text, and the report ``ecomap build`` writes."""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .connectivity import ConnectivityResult, Scenario
+from .io import atomic_write, write_geojson, write_json, write_text
+from .network import Network
+
+__all__ = [
+    "connectivity_text",
+    "scenario_text",
+    "corridor_table",
+    "patch_table",
+    "chart_corridor_importance",
+    "chart_dpc_fractions",
+    "write_report",
+]
+
+_CORRIDOR_COLS = ["rank", "from_id", "to_id", "status", "length_m", "dPC", "dIIC", "gravity",
+                  "betweenness", "bridges", "gaps", "trail_m", "restore_dPC"]
+_PATCH_COLS = ["kind", "area_km2", "attribute", "dPC", "dPC_intra", "dPC_flux", "dPC_connector",
+               "dIIC", "betweenness", "trail_m"]
+
+
+def _fmt(v, digits: int = 2) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "—"
+    if isinstance(v, bool | np.bool_):
+        return "yes" if v else "no"
+    if isinstance(v, int | np.integer):
+        return f"{int(v):,}"
+    if isinstance(v, float | np.floating):
+        if float(v).is_integer() and abs(v) < 1e12:
+            return f"{int(v):,}"
+        return f"{v:,.{digits}f}"
+    return str(v)
+
+
+def corridor_table(result: ConnectivityResult) -> pd.DataFrame:
+    """Corridors ranked by dPC (rank 1 = the largest loss if removed); corridors out of the graph last."""
+    c = result.corridors
+    cols = [k for k in _CORRIDOR_COLS if k in c.columns]
+    by = ["rank", "restore_dPC"] if "restore_dPC" in c else ["rank"]
+    return c.sort_values(by, ascending=[True, False][: len(by)], na_position="last")[cols]
+
+
+def patch_table(result: ConnectivityResult) -> pd.DataFrame:
+    """Patches by dPC, largest first."""
+    p = result.patches
+    return p.sort_values("dPC", ascending=False)[[k for k in _PATCH_COLS if k in p.columns]]
+
+
+def _summary_lines(s: dict) -> list[str]:
+    links = ("corridors" if s["links_mode"] == "corridors"
+             else f"every patch pair within {_fmt(s['threshold_m'], 0)} m")
+    return [
+        f"patches {s['n_patches']}, links {s['n_links']} ({links}), components {s['components']}",
+        f"landscape area A_L {_fmt(s['landscape_area_km2'])} km2, habitat {_fmt(s['habitat_km2'], 3)} km2",
+        f"median dispersal {_fmt(s['median_dispersal_m'], 0)} m (p = 0.5 there)",
+        f"IIC   {s['iic']:.6g}",
+        f"PC    {s['pc']:.6g}    EC(PC) {s['ec_pc']:.4g} km2",
+        f"alpha {_fmt(s['alpha'], 3)}   beta {_fmt(s['beta'], 3)}   gamma {_fmt(s['gamma'], 3)}",
+        f"barrier crossings {s['n_crossings']}, gaps (no crossing structure within "
+        f"{_fmt(s['cover_distance_m'], 0)} m) {s['n_gaps']}",
+    ]
+
+
+def _frame_text(df: pd.DataFrame) -> str:
+    shown = df.copy()
+    for c in shown.columns:
+        shown[c] = [_fmt(v) for v in shown[c]]
+    return shown.to_string()
+
+
+def connectivity_text(result: ConnectivityResult, *, top: int = 20) -> str:
+    """The readable table ``ecomap connectivity`` prints."""
+    s = result.summary
+    out = ["Connectivity", *("  " + line for line in _summary_lines(s))]
+    if s.get("unattached_corridors"):
+        out.append("  corridors touching no patch: " + ", ".join(s["unattached_corridors"]))
+    if len(result.corridors):
+        out += ["", f"Corridors by importance (dPC, dIIC in % lost if removed; gravity in "
+                    f"{s['gravity_area_unit']}; top {top}):", _frame_text(corridor_table(result).head(top))]
+    if len(result.patches):
+        out += ["", f"Patches by dPC (% = intra + flux + connector; top {top}):",
+                _frame_text(patch_table(result).head(top))]
+    if len(result.gaps):
+        g = result.gaps.to_crs("EPSG:4326")
+        t = pd.DataFrame({"corridor": g["corridor_id"], "barrier": g["barrier_id"], "kind": g["kind"],
+                          "permeability": g["permeability"],
+                          "lon": g.geometry.x.round(6), "lat": g.geometry.y.round(6)})
+        out += ["", "Gaps (barrier crossings with no crossing structure nearby):", t.to_string()]
+    return "\n".join(out)
+
+
+def scenario_text(sc: Scenario) -> str:
+    """Before, after and change of every index."""
+    head = []
+    if sc.removed:
+        head.append("removed: " + ", ".join(sc.removed))
+    if sc.added:
+        head.append("added: " + ", ".join(sc.added))
+    t = sc.table.copy()
+    shown = pd.DataFrame({
+        "before": [f"{v:.6g}" if math.isfinite(v) else "—" for v in t["before"]],
+        "after": [f"{v:.6g}" if math.isfinite(v) else "—" for v in t["after"]],
+        "change": [f"{v:+.6g}" if math.isfinite(v) else "—" for v in t["change"]],
+        "change %": [f"{v:+.2f}" if math.isfinite(v) else "—" for v in t["change_pct"]],
+    }, index=t.index)
+    return "\n".join(["Scenario", *("  " + h for h in head), shown.to_string()])
+
+
+# --------------------------------------------------------------------------------------------
+# charts
+def _save(fig, path: Path) -> Path:
+    with atomic_write(path) as tmp:
+        fig.savefig(tmp, dpi=120, bbox_inches="tight")
+    return path
+
+
+def chart_corridor_importance(result: ConnectivityResult, path: str | os.PathLike) -> Path | None:
+    """Horizontal bars of dPC and dIIC per corridor, most important on top."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = corridor_table(result)
+    t = t[t["rank"].notna()]
+    if t.empty:
+        return None
+    t = t.iloc[::-1]
+    y = np.arange(len(t))
+    fig, ax = plt.subplots(figsize=(8, 0.9 + 0.32 * len(t)))
+    ax.barh(y + 0.2, t["dPC"], height=0.4, color="#2e7d32", label="dPC (% of PC lost)")
+    ax.barh(y - 0.2, t["dIIC"], height=0.4, color="#9e9d24", label="dIIC (% of IIC lost)")
+    labels = [f"{i}  {f}–{to}" for i, f, to in zip(t.index, t["from_id"], t["to_id"], strict=True)]
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.set_xlabel("connectivity lost if the corridor is removed (%)")
+    ax.set_title("Corridor importance (rank 1 at the top)")
+    gaps = t["gaps"].to_numpy() if "gaps" in t else np.zeros(len(t))
+    for yi, (d, g) in enumerate(zip(t["dPC"], gaps, strict=True)):
+        if g and g > 0:
+            ax.annotate(f"{int(g)} gap{'s' if g > 1 else ''}", (d, yi + 0.2), xytext=(4, -3),
+                        textcoords="offset points", fontsize=7, color="#b71c1c")
+    top = float(np.nanmax(np.r_[t["dPC"].to_numpy(dtype=float), t["dIIC"].to_numpy(dtype=float), 0.0]))
+    ax.set_xlim(0, top * 1.15 if top > 0 else 1)
+    ax.legend(loc="lower right", fontsize=8)
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_axisbelow(True)
+    try:
+        return _save(fig, Path(path))
+    finally:
+        plt.close(fig)
+
+
+def chart_dpc_fractions(result: ConnectivityResult, path: str | os.PathLike, *, top: int = 30
+                        ) -> Path | None:
+    """Stacked bars per patch: dPC split into intra, flux and connector (Saura & Rubio 2010)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = patch_table(result).head(top)
+    if t.empty:
+        return None
+    x = np.arange(len(t))
+    fig, ax = plt.subplots(figsize=(max(6, 0.35 * len(t) + 2), 4.2))
+    bottom = np.zeros(len(t))
+    for col, color, label in (("dPC_intra", "#1b5e20", "intra (habitat inside the patch)"),
+                              ("dPC_flux", "#66bb6a", "flux (dispersal to and from it)"),
+                              ("dPC_connector", "#ffa000", "connector (stepping stone)")):
+        v = t[col].to_numpy(dtype=float)
+        ax.bar(x, v, bottom=bottom, color=color, label=label, width=0.7)
+        bottom += v
+    ax.set_xticks(x, t.index, rotation=60, ha="right", fontsize=8)
+    ax.set_ylabel("dPC (% of PC lost if the patch is removed)")
+    ax.set_title("Patch importance: dPC = intra + flux + connector")
+    ax.legend(fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+    try:
+        return _save(fig, Path(path))
+    finally:
+        plt.close(fig)
+
+
+# --------------------------------------------------------------------------------------------
+# the report
+def _html_table(df: pd.DataFrame, *, index_name: str) -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in [index_name, *df.columns])
+    rows = []
+    for idx, r in df.iterrows():
+        cells = "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in r.to_numpy())
+        rows.append(f"<tr><th>{html.escape(str(idx))}</th>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+_CSS = """body{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;color:#222}
+table{border-collapse:collapse;font-size:.85rem;margin:1rem 0}td,th{border:1px solid #ccc;padding:.2rem .45rem;
+text-align:right}thead th{background:#eef5ee}tbody th{text-align:left}img{max-width:100%}
+dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}dt{font-weight:600}.note{color:#555}"""
+
+
+def report_html(result: ConnectivityResult, *, charts: dict[str, str], names: pd.Series | None = None,
+                title: str = "Pingshan ecological network: connectivity") -> str:
+    """The human report as one HTML page (every value from data escaped)."""
+    s = result.summary
+    e = html.escape
+    corr = corridor_table(result)
+    if names is not None and len(corr):
+        corr.insert(0, "name", names.reindex(corr.index).fillna("").astype(str))
+    terms = [
+        ("IIC", f"{s['iic']:.6g}", "Integral Index of Connectivity (Pascual-Hortal & Saura 2006)"),
+        ("PC", f"{s['pc']:.6g}", "Probability of Connectivity (Saura & Pascual-Hortal 2007)"),
+        ("EC(PC)", f"{s['ec_pc']:.4g} km²", "equivalent connected habitat area"),
+        ("α / β / γ", f"{_fmt(s['alpha'], 3)} / {_fmt(s['beta'], 3)} / {_fmt(s['gamma'], 3)}",
+         "circuitry, links per patch, connectivity of the planar graph"),
+        ("components", str(s["components"]), f"{s['n_patches']} patches, {s['n_links']} links"),
+        ("A_L", f"{_fmt(s['landscape_area_km2'])} km²", "landscape area"),
+        ("median dispersal", f"{_fmt(s['median_dispersal_m'], 0)} m", "p = 0.5 at this distance"),
+        ("gaps", f"{s['n_gaps']} of {s['n_crossings']} barrier crossings",
+         f"no bridge site or tunnel within {_fmt(s['cover_distance_m'], 0)} m"),
+    ]
+    dl = "".join(f"<dt>{e(k)}</dt><dd>{e(v)} <span class=note>{e(n)}</span></dd>" for k, v, n in terms)
+    parts = [
+        "<!doctype html><html lang=en><head><meta charset=utf-8>",
+        f"<title>{e(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{e(title)}</h1>", f"<dl>{dl}</dl>",
+    ]
+    if s.get("unattached_corridors"):
+        parts.append("<p>Corridors touching no patch (left out of the graph): "
+                     f"{e(', '.join(s['unattached_corridors']))}</p>")
+    parts.append("<h2>Corridors ranked by importance</h2><p class=note>dPC and dIIC: percent of the "
+                 "index lost if the corridor were removed (rank 1 = largest loss). gravity: G = N_a N_b / "
+                 f"D² with areas in {e(s['gravity_area_unit'])}. bridges: bridge sites serving the corridor; "
+                 "gaps: uncovered barrier crossings; trail_m: metres of trail inside the footprint; "
+                 "restore_dPC: PC gained by restoring a broken corridor.</p>")
+    if "corridor_importance" in charts:
+        parts.append(f"<img src='{e(charts['corridor_importance'])}' alt='corridor importance'>")
+    parts.append(_html_table(corr, index_name="corridor") if len(corr) else "<p>No corridors.</p>")
+    parts.append("<h2>Patches</h2><p class=note>dPC split into intra (the patch's own habitat), flux "
+                 "(dispersal to and from it) and connector (paths between other patches that run "
+                 "through it), Saura &amp; Rubio 2010.</p>")
+    if "dpc_fractions" in charts:
+        parts.append(f"<img src='{e(charts['dpc_fractions'])}' alt='dPC fractions per patch'>")
+    pt = patch_table(result)
+    parts.append(_html_table(pt, index_name="patch") if len(pt) else "<p>No patches.</p>")
+    parts.append("<h2>Gaps</h2>")
+    if len(result.gaps):
+        g = result.gaps.to_crs("EPSG:4326")
+        gt = pd.DataFrame({"corridor": g["corridor_id"].to_numpy(), "barrier": g["barrier_id"].to_numpy(),
+                           "kind": g["kind"].to_numpy(), "permeability": g["permeability"].to_numpy(),
+                           "lon": g.geometry.x.round(6).to_numpy(), "lat": g.geometry.y.round(6).to_numpy()},
+                          index=g.index)
+        parts.append(_html_table(gt, index_name="crossing"))
+    else:
+        parts.append("<p>No uncovered barrier crossing.</p>")
+    parts.append("<p class=note>Data: connectivity.json (the same figures), gaps.geojson.</p></body></html>")
+    return "\n".join(parts)
+
+
+def write_report(result: ConnectivityResult, out_dir: str | os.PathLike, *,
+                 network: Network | None = None) -> list[Path]:
+    """Write ``connectivity.json``, ``gaps.geojson``, the two charts and ``index.html`` into ``out_dir``."""
+    out = Path(out_dir)
+    written = [write_json(out / "connectivity.json", result.to_dict())]
+    written.append(write_geojson(result.gaps, out / "gaps.geojson"))
+    written.append(write_text(out / "corridors.csv", corridor_table(result).to_csv()))
+    written.append(write_text(out / "patches.csv", patch_table(result).to_csv()))
+    charts = {}
+    for key, fn in (("corridor_importance", chart_corridor_importance), ("dpc_fractions", chart_dpc_fractions)):
+        p = fn(result, out / f"{key}.png")
+        if p is not None:
+            charts[key] = p.name
+            written.append(p)
+    names = None
+    if network is not None and "name_en" in network.corridors:
+        names = network.corridors["name_en"].astype(object)
+        names.index = names.index.astype(str)
+    written.append(write_text(out / "index.html", report_html(result, charts=charts, names=names)))
+    return written

@@ -1,0 +1,542 @@
+"""Write the hand-digitized layers of the bundled dataset from the coordinates held here.
+
+Every coordinate below is WGS-84 (lon, lat) and was placed by hand after named places
+with approximate known positions (peaks, reservoirs, villages, stations, junctions) and
+after the district outline derived by ``make_boundaries.py`` (run that first). None of it
+is surveyed: each feature carries ``confidence`` (``digitized`` where drawn after named
+places whose position is known, ``indicative`` where only the rough course is known) and
+a ``source`` that says what it was drawn after. Layers written:
+
+``ridge``, ``patches``, ``corridors`` (the city framework: one ridge, twenty corridors)
+and ``river``, ``reservoirs``, ``trails``, ``barriers`` (Pingshan in detail).
+
+Run from the repository root (after ``scripts/make_boundaries.py``)::
+
+    .venv/bin/python scripts/make_layers.py
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from shapely import ops
+
+from ecomap import crs as _crs
+from ecomap.io import write_geojson
+
+ROOT = Path(__file__).resolve().parents[1]
+GEO = ROOT / "data" / "geo"
+
+BG = "author's reading of public descriptions (FACTS sheet, 2026); position approximate, not surveyed"
+
+# ---------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------
+
+def to_m(lon: float, lat: float) -> tuple[float, float]:
+    """WGS-84 lon/lat to EPSG:4547 metres."""
+    x, y = _crs.transform_point(lon, lat)
+    return x, y
+
+
+def line(coords: list[tuple[float, float]]) -> shapely.LineString:
+    """A line in EPSG:4547 from WGS-84 vertices."""
+    return shapely.LineString([to_m(*c) for c in coords])
+
+
+def ellipse(lon: float, lat: float, a_m: float, b_m: float, angle_deg: float = 0.0) -> shapely.Polygon:
+    """An ellipse in EPSG:4547: semi-axes ``a_m`` (east-west before rotation) and ``b_m``,
+    rotated ``angle_deg`` anticlockwise."""
+    x, y = to_m(lon, lat)
+    t = np.linspace(0, 2 * math.pi, 49)[:-1]
+    px, py = a_m * np.cos(t), b_m * np.sin(t)
+    r = math.radians(angle_deg)
+    qx = x + px * math.cos(r) - py * math.sin(r)
+    qy = y + px * math.sin(r) + py * math.cos(r)
+    return shapely.Polygon(np.c_[qx, qy])
+
+
+def frame(rows: list[dict], geoms: list) -> gpd.GeoDataFrame:
+    gdf = gpd.GeoDataFrame(rows, geometry=list(geoms), crs=_crs.INTERNAL)
+    return gdf.set_index("id")
+
+
+def load(name: str) -> gpd.GeoDataFrame:
+    return gpd.read_file(GEO / f"{name}.geojson").to_crs(_crs.INTERNAL)
+
+
+def district_and_land() -> tuple[shapely.Geometry, shapely.Geometry]:
+    b = load("boundary")
+    d = load("districts")
+    district = shapely.union_all(b.geometry.values)
+    land = shapely.union_all(np.r_[b.geometry.values, d.geometry.values]).buffer(0)
+    return district, land
+
+
+def largest_polygon(g: shapely.Geometry) -> shapely.Polygon:
+    parts = [p for p in shapely.get_parts(g) if p.geom_type == "Polygon"]
+    return max(parts, key=lambda p: p.area)
+
+
+# ---------------------------------------------------------------------------------------
+# Ridge: the mountain cores of the spine (city scale)
+# ---------------------------------------------------------------------------------------
+
+#: Maluan Mountain Country Park: centre line of the ~15 km x 2 km band along the Maluan
+#: ridge (Sanzhoutian side in the west, Pingkui road in the east), north of the district's
+#: southern boundary, which follows the ridge line. The band is this line buffered to
+#: the plan's 31.66 km² (uabf.cn repost of the park plan).
+MALUAN_AXIS = [
+    (114.268, 22.652), (114.282, 22.648), (114.297, 22.643), (114.312, 22.638),
+    (114.327, 22.637), (114.342, 22.641), (114.357, 22.640), (114.370, 22.649),
+    (114.383, 22.652), (114.394, 22.656),
+]
+MALUAN_AREA_KM2 = 31.66
+
+#: (id, zh, en, kind, elev_max_m, lon, lat, a_m, b_m, angle, source, confidence)
+RIDGE_CORES = [
+    ("RG01", "羊台山", "Yangtai Mountain", "forest", 587.0, 113.975, 22.655, 3000, 2200, 20,
+     "drawn around the named summit; national forest park", "indicative"),
+    ("RG02", "塘朗山", "Tanglang Mountain", "country_park", 430.0, 113.995, 22.588, 3000, 1200, 10,
+     "drawn around the named ridge; country park", "indicative"),
+    ("RG03", "梅林山", "Meilin Mountain", "country_park", None, 114.045, 22.578, 2200, 1000, 5,
+     "drawn around the named ridge; country park", "indicative"),
+    ("RG04", "银湖山", "Yinhu Mountain", "country_park", None, 114.097, 22.585, 2000, 1300, 0,
+     "drawn around the named ridge; country park", "indicative"),
+    ("RG05", "梧桐山", "Wutong Mountain", "forest", 943.7, 114.205, 22.587, 4200, 2300, 15,
+     "drawn around the named summit; scenic area and forest park", "indicative"),
+    ("RG06", "梅沙尖—三洲田", "Meishajian-Sanzhoutian", "forest", 753.0, 114.283, 22.614, 2800, 1600, 20,
+     "drawn around Meishajian, the Pingshan River's source area on the Yantian side", "indicative"),
+    ("RG09", "排牙山", "Paiya Mountain", "nature_reserve", 707.0, 114.490, 22.588, 4000, 1800, 20,
+     "drawn around the named ridge; Dapeng peninsula nature reserve", "indicative"),
+    ("RG10", "七娘山", "Qiniang Mountain", "nature_reserve", 869.0, 114.553, 22.527, 3200, 2500, 60,
+     "drawn around the named summit; Dapeng peninsula nature reserve", "indicative"),
+]
+
+#: Tiantou Mountain city-level nature reserve: the summit position and the reserve's
+#: extent are unverified estimates (summit ~114.415, 22.675), so the ellipse is indicative.
+TIANTOU = ("RG08", "田头山", "Tiantou Mountain", "nature_reserve", None, 114.419, 22.675, 2500, 1300, 40,
+           "drawn around the estimated summit (~114.415, 22.675); reserve boundary and height "
+           "unverified", "indicative")
+
+
+def make_ridge(land: shapely.Geometry) -> gpd.GeoDataFrame:
+    rows, geoms = [], []
+    axis = line(MALUAN_AXIS)
+    # Half-width h of a flat-capped band of area A along a line of length L: A = 2 h L.
+    h = MALUAN_AREA_KM2 * 1e6 / (2 * axis.length)
+    maluan = axis.buffer(h, cap_style="flat", join_style="round")
+    cores = [*RIDGE_CORES[:6], TIANTOU, *RIDGE_CORES[6:]]
+    rows.append({
+        "id": "RG07", "kind": "country_park", "elev_max_m": 525.9,
+        "name_zh": "马峦山郊野公园", "name_en": "Maluan Mountain Country Park",
+        "source": "band of 31.66 km² (park plan, uabf.cn repost) drawn along the Maluan ridge between "
+                  "Sanzhoutian and the Pingkui road; highest point Dagu Ling 525.9 m",
+        "confidence": "indicative",
+    })
+    geoms.append(maluan)
+    for fid, zh, en, kind, elev, lon, lat, a, b, ang, src, conf in cores:
+        poly = ellipse(lon, lat, a, b, ang)
+        if fid == "RG08":  # keep Tiantou clear of the Maluan band: the Pingkui road runs between
+            poly = poly.difference(maluan.buffer(400))
+        rows.append({"id": fid, "kind": kind, "elev_max_m": elev, "name_zh": zh, "name_en": en,
+                     "source": f"{src}; {BG}", "confidence": conf})
+        geoms.append(poly)
+    out = frame(rows, geoms)
+    out["geometry"] = [largest_polygon(shapely.intersection(g, land)) for g in out.geometry]
+    return out.sort_index()
+
+
+# ---------------------------------------------------------------------------------------
+# Pingshan detail: river, reservoirs
+# ---------------------------------------------------------------------------------------
+
+#: Pingshan River axis, downstream: from the Maluan uplands near Dagu Ling (south-west)
+#: north-east past Biling and Tangkeng into the central area, then east through Shijing
+#: and Tianxin to the Huizhou boundary at the Shangyang section (~114.435, 22.700). The
+#: last vertex is snapped onto the district boundary.
+RIVER_AXIS = [
+    (114.284, 22.651), (114.290, 22.657), (114.297, 22.662), (114.304, 22.667),
+    (114.312, 22.671), (114.320, 22.676), (114.327, 22.681), (114.334, 22.686),
+    (114.341, 22.691), (114.348, 22.695), (114.356, 22.698), (114.364, 22.700),
+    (114.372, 22.701), (114.380, 22.700), (114.388, 22.698), (114.396, 22.697),
+    (114.404, 22.698), (114.412, 22.699), (114.420, 22.700), (114.428, 22.700),
+    (114.435, 22.700),
+]
+#: (id, zh, en, vertices downstream to the confluence on the axis)
+TRIBUTARIES = [
+    ("T01", "碧岭水", "Biling stream", [(114.306, 22.646), (114.307, 22.652), (114.306, 22.659), (114.305, 22.667)]),
+    ("T02", "汤坑水", "Tangkeng stream", [(114.326, 22.645), (114.327, 22.655), (114.326, 22.665),
+                                          (114.327, 22.673), (114.327, 22.681)]),
+    ("T03", "赤坳水", "Chi'ao stream", [(114.371, 22.667), (114.371, 22.676), (114.370, 22.686),
+                                        (114.371, 22.694), (114.372, 22.701)]),
+    ("T04", "田坑水", "Tiankeng stream", [(114.412, 22.680), (114.408, 22.686), (114.405, 22.692),
+                                          (114.404, 22.698)]),
+    ("T05", "大山陂水", "Dashanpi stream", [(114.341, 22.708), (114.340, 22.701), (114.340, 22.695),
+                                            (114.341, 22.691)]),
+    ("T06", "南布河", "Nanbu stream", [(114.381, 22.722), (114.381, 22.713), (114.380, 22.706),
+                                       (114.380, 22.700)]),
+]
+
+
+def make_river(district: shapely.Geometry) -> gpd.GeoDataFrame:
+    axis = line(RIVER_AXIS)
+    coords = list(axis.coords)
+    mouth = ops.nearest_points(district.boundary, shapely.Point(coords[-1]))[0]
+    coords[-1] = (mouth.x, mouth.y)
+    axis = shapely.LineString(coords)
+    rows = [{
+        "id": "PSR", "rank": "axis", "parent_id": None, "name_zh": "坪山河", "name_en": "Pingshan River",
+        "source": "drawn downstream from the Maluan uplands past Biling, Tangkeng, the central area, "
+                  "Shijing and Tianxin to the Shangyang cross-boundary section (position estimated); "
+                  + BG,
+        "confidence": "indicative",
+    }]
+    geoms = [axis]
+    for fid, zh, en, pts in TRIBUTARIES:
+        trib = line(pts)
+        c = list(trib.coords)
+        join = axis.interpolate(axis.project(shapely.Point(c[-1])))
+        c[-1] = (join.x, join.y)
+        rows.append({"id": fid, "rank": "tributary", "parent_id": "PSR", "name_zh": zh, "name_en": en,
+                     "source": "course indicative, drawn from the hills to the axis; name from an "
+                               "unverified list of local streams; " + BG,
+                     "confidence": "indicative"})
+        geoms.append(shapely.LineString(c))
+    return frame(rows, geoms)
+
+
+#: (id, zh, en, lon, lat, a_m, b_m, angle, source note)
+RESERVOIRS = [
+    ("RV01", "赤坳水库", "Chi'ao Reservoir", 114.372, 22.660, 650, 330, 15,
+     "named reservoir, drawn at its estimated position (~114.372, 22.660)"),
+    ("RV02", "松子坑水库", "Songzikeng Reservoir", 114.393, 22.741, 700, 300, 60,
+     "named reservoir on the district edge; estimated position ~114.405, 22.735, drawn just inside"),
+    ("RV03", "大山陂水库", "Dashanpi Reservoir", 114.340, 22.713, 450, 230, 80,
+     "named reservoir on the Longgang border; estimated position ~114.318, 22.700, drawn at the "
+     "district edge"),
+    ("RV04", "三洲田水库", "Sanzhoutian Reservoir", 114.275, 22.660, 380, 200, 30,
+     "named reservoir west of Maluan park; drawn at the park's western edge; the real water "
+     "body may lie across the district boundary"),
+    ("RV05", "榄核桥水库", "Lanheqiao Reservoir", 114.347, 22.652, 220, 120, 20,
+     "small reservoir inside Maluan park on the Mucuna trail (eyeshenzhen 2023)"),
+    ("RV06", "上下肚水库", "Shangxiadu Reservoir", 114.322, 22.646, 200, 110, -10,
+     "small reservoir inside Maluan park on the Mucuna trail (eyeshenzhen 2023)"),
+]
+
+
+def make_reservoirs() -> gpd.GeoDataFrame:
+    rows, geoms = [], []
+    for fid, zh, en, lon, lat, a, b, ang, note in RESERVOIRS:
+        rows.append({"id": fid, "capacity": None, "name_zh": zh, "name_en": en,
+                     "source": f"{note}; outline is an ellipse of plausible size; {BG}",
+                     "confidence": "indicative"})
+        geoms.append(ellipse(lon, lat, a, b, ang))
+    return frame(rows, geoms)
+
+
+# ---------------------------------------------------------------------------------------
+# Trails
+# ---------------------------------------------------------------------------------------
+
+#: (id, zh, en, kind, published length km, vertices, route note)
+TRAILS = [
+    ("TR01", "坪大诗歌步道(坪山段)", "Pingshan-Dapeng Poetry Trail (Pingshan section)", "hiking", 7.0,
+     [(114.328, 22.633), (114.334, 22.636), (114.340, 22.638), (114.346, 22.636), (114.351, 22.633),
+      (114.357, 22.631), (114.363, 22.637), (114.366, 22.643), (114.372, 22.646), (114.378, 22.645),
+      (114.384, 22.644)],
+     "Honghualing Reservoir side to the Xiyong'ao junction, 20 nature-study points"),
+    ("TR02", "江岭相思步道", "Jiangling Acacia Trail", "hiking", 8.0,
+     [(114.366, 22.670), (114.362, 22.665), (114.361, 22.659), (114.363, 22.653), (114.368, 22.650),
+      (114.375, 22.651), (114.381, 22.655), (114.386, 22.651), (114.390, 22.646), (114.396, 22.649),
+      (114.401, 22.654), (114.405, 22.659)],
+     "Maluan park Chi'ao entrance towards the hill behind Xiyong, 33 points"),
+    ("TR03", "禾雀花步道", "Mucuna Trail", "hiking", 6.5,
+     [(114.352, 22.664), (114.350, 22.658), (114.347, 22.653), (114.343, 22.655), (114.339, 22.651),
+      (114.335, 22.649), (114.329, 22.651), (114.323, 22.647), (114.318, 22.645), (114.313, 22.643),
+      (114.309, 22.640), (114.304, 22.639)],
+     "Huangzhukeng entrance, Lanheqiao Reservoir, Jingzi village, Shangxiadu Reservoir, "
+     "the 1900 Gengzi uprising site (Luo family house)"),
+    ("TR04", "碧岭瀑布群步道", "Biling Waterfalls Trail", "hiking", 3.05,
+     [(114.298, 22.664), (114.296, 22.659), (114.293, 22.655), (114.291, 22.651), (114.289, 22.647),
+      (114.292, 22.645), (114.296, 22.647)],
+     "five waterfall sections in the north-west of the Maluan massif"),
+]
+#: The ridge trail (the city's east-west trail along the spine, Maluan section) is drawn
+#: this far inside the district's southern boundary, which follows the Maluan ridge line.
+RIDGE_TRAIL_INSET_M = 250.0
+RIDGE_TRAIL_BOX = (114.268, 22.600, 114.395, 22.662)  # the southern Maluan edge
+
+
+def make_trails(district: shapely.Geometry) -> gpd.GeoDataFrame:
+    rows, geoms = [], []
+    for fid, zh, en, kind, km, pts, note in TRAILS:
+        g = line(pts)
+        rows.append({"id": fid, "kind": kind, "surface": "natural", "name_zh": zh, "name_en": en,
+                     "source": f"route after the named waypoints ({note}); published length {km} km "
+                               f"(eyeshenzhen 2023-03-24, sz.gov.cn); course indicative, drawn length "
+                               f"{g.length / 1000:.2f} km",
+                     "confidence": "indicative"})
+        geoms.append(g)
+    # An opening (inward then outward buffer) removes the boundary's small notches first.
+    inner = largest_polygon(district.buffer(-RIDGE_TRAIL_INSET_M - 500).buffer(500)).exterior
+    x0, y0 = to_m(RIDGE_TRAIL_BOX[0], RIDGE_TRAIL_BOX[1])
+    x1, y1 = to_m(RIDGE_TRAIL_BOX[2], RIDGE_TRAIL_BOX[3])
+    part = shapely.line_merge(shapely.intersection(inner, shapely.box(x0, y0, x1, y1)))
+    ridge = max(shapely.get_parts(part), key=lambda p: p.length)
+    if ridge.coords[0][0] > ridge.coords[-1][0]:
+        ridge = ridge.reverse()
+    ridge = ridge.simplify(40)
+    rows.append({"id": "TR05", "kind": "ridge", "surface": "natural",
+                 "name_zh": "鲲鹏径(马峦山段)", "name_en": "Kunpeng ridge trail (Maluan section)",
+                 "source": f"drawn {RIDGE_TRAIL_INSET_M:.0f} m inside the district's southern boundary, "
+                           "which follows the Maluan ridge; the city ridge trail runs along the Maluan "
+                           "ridge (sz.gov.cn 2022-08-29); course indicative",
+                 "confidence": "indicative"})
+    geoms.append(ridge)
+    return frame(rows, geoms)
+
+
+# ---------------------------------------------------------------------------------------
+# Barriers
+# ---------------------------------------------------------------------------------------
+
+#: Pingyan passage: from the Pingshan Dadao / Jinlong Dadao junction south to the Maluan
+#: tunnel's north portal near Huangzhukeng (surface), then the 7.9 km tunnel under the
+#: park towards Yantian. Clipped to the district and a margin like every barrier.
+PINGYAN_SURFACE = [(114.349, 22.704), (114.350, 22.695), (114.351, 22.685), (114.352, 22.676),
+                   (114.353, 22.668)]
+PINGYAN_TUNNEL = [(114.353, 22.668), (114.345, 22.650), (114.335, 22.630), (114.325, 22.610),
+                  (114.318, 22.598)]
+#: (id, zh, en, kind, permeability, structure, vertices, source note)
+BARRIERS = [
+    ("BR01", "坪盐通道", "Pingyan passage", "expressway", 0.05, "surface", PINGYAN_SURFACE,
+     "urban expressway from the Pingshan Dadao/Jinlong Dadao junction to the Maluan tunnel's north "
+     "portal near Huangzhukeng (sznews 2018/2019)"),
+    ("BR02", "坪盐通道 马峦山隧道", "Pingyan passage, Maluan tunnel", "expressway", 1.0, "tunnel",
+     PINGYAN_TUNNEL,
+     "7.9 km tunnel under Maluan park (sznews; zh-wiki mirror); a tunnel does not cut the ground "
+     "above it, only its portals do"),
+    ("BR03", "深圳外环高速", "Shenzhen Outer Ring Expressway", "expressway", 0.05, "surface",
+     [(114.325, 22.742), (114.340, 22.737), (114.355, 22.728), (114.370, 22.718), (114.384, 22.709),
+      (114.396, 22.697), (114.401, 22.686), (114.402, 22.675), (114.399, 22.664), (114.397, 22.650),
+      (114.398, 22.630)],
+     "Longgang - Pingshan - Dapeng alignment with a Tiantou interchange; crosses the Shijing/Tiantou "
+     "area north-south between Maluan and Tiantou"),
+    ("BR04", "深汕高速", "Shenzhen-Shantou Expressway (G15)", "expressway", 0.05, "surface",
+     [(114.320, 22.744), (114.340, 22.747), (114.360, 22.750), (114.380, 22.752), (114.400, 22.754),
+      (114.420, 22.757), (114.440, 22.760)],
+     "runs west-east across the northern lobe (Kengzi / Longtian)"),
+    ("BR05", "厦深铁路", "Xiamen-Shenzhen Railway", "railway", 0.1, "surface",
+     [(114.300, 22.713), (114.320, 22.715), (114.338, 22.717), (114.355, 22.720), (114.372, 22.724),
+      (114.390, 22.729), (114.410, 22.735), (114.430, 22.740)],
+     "west-east through Pingshan station (~114.325, 22.718), north of the central area"),
+]
+#: Barriers are kept within this distance (metres) of the district: Pingshan detail.
+BARRIER_MARGIN_M = 300.0
+
+
+def make_barriers(district: shapely.Geometry) -> gpd.GeoDataFrame:
+    rows, geoms = [], []
+    keep = district.buffer(BARRIER_MARGIN_M)
+    for fid, zh, en, kind, perm, structure, pts, note in BARRIERS:
+        g = shapely.intersection(line(pts), keep)
+        g = shapely.line_merge(g) if g.geom_type == "MultiLineString" else g
+        rows.append({"id": fid, "kind": kind, "permeability": perm, "structure": structure,
+                     "name_zh": zh, "name_en": en,
+                     "source": f"{note}; alignment indicative, clipped to the district plus "
+                               f"{BARRIER_MARGIN_M:.0f} m; {BG}",
+                     "confidence": "indicative"})
+        geoms.append(g)
+    return frame(rows, geoms)
+
+
+# ---------------------------------------------------------------------------------------
+# Patches and the twenty corridors (city framework)
+# ---------------------------------------------------------------------------------------
+
+#: Patches that are not ridge cores: (id, zh, en, kind, quality, lon, lat, a_m, b_m, angle, note)
+OTHER_PATCHES = [
+    ("P01", "凤凰山", "Fenghuang Mountain", "forest", 0.7, 113.868, 22.668, 2000, 1400, 30, "forest park"),
+    ("P02", "大顶岭", "Dadingling", "forest", 0.7, 113.925, 22.770, 1800, 1200, 0, "forest park, Guangming"),
+    ("P13", "清林径", "Qinglinjing", "forest", 0.75, 114.235, 22.715, 2500, 1800, 30, "forest park, Longgang"),
+    ("P14", "聚龙山", "Julongshan", "forest", 0.6, 114.385, 22.721, 900, 550, 20,
+     "small hill park north of Shijing (position estimated)"),
+    ("P15", "燕子岭", "Yanziling", "forest", 0.6, 114.362, 22.710, 600, 400, 0,
+     "hill park north-west of the central area, in the central-area green network with the river "
+     "(sznews 2018-08-09; position estimated)"),
+    ("P21", "宝安滨海湿地", "Bao'an coastal wetland", "wetland", 0.6, 113.775, 22.705, 1500, 700, 70,
+     "coastal wetland on the Pearl River estuary"),
+    ("P22", "深圳湾红树林", "Shenzhen Bay mangroves", "wetland", 0.8, 113.995, 22.524, 3200, 600, 0,
+     "Futian mangroves and Shenzhen Bay shore"),
+    ("P23", "溪涌—葵涌海岸", "Xiyong-Kuichong coast", "coast", 0.7, 114.395, 22.606, 1800, 700, 10,
+     "Dapeng Bay shore below Maluan"),
+    ("P24", "坝光红树林", "Baguang mangroves", "wetland", 0.8, 114.540, 22.655, 1600, 700, 0,
+     "mangroves on Daya Bay"),
+    ("P25", "西涌海岸", "Xichong coast", "coast", 0.75, 114.530, 22.480, 1600, 700, 0,
+     "beach and headlands on the south of the Dapeng peninsula"),
+    ("P26", "深圳河湿地", "Shenzhen River wetland", "wetland", 0.5, 114.085, 22.527, 1500, 400, 15,
+     "riparian wetland on the Shenzhen River"),
+    ("P27", "石岩—铁岗水库林地", "Shiyan-Tiegang reservoirs woodland", "forest", 0.65, 113.915, 22.645,
+     2200, 1600, 20, "woodland around the Shiyan and Tiegang reservoirs"),
+    ("P28", "大南山", "Dananshan", "forest", 0.65, 113.905, 22.487, 1400, 900, 0, "hill park, Nanshan"),
+]
+#: Ridge cores that are also habitat patches: patch id -> ridge id.
+CORE_PATCHES = {"P03": "RG01", "P04": "RG02", "P05": "RG03", "P06": "RG04", "P07": "RG05",
+                "P08": "RG06", "P09": "RG07", "P10": "RG08", "P11": "RG09", "P12": "RG10"}
+#: Reservoir woodland: a ring this wide around the named reservoirs.
+WOODLAND_M = 400.0
+#: River belt: the Pingshan River axis buffered this much each side, split at these
+#: longitudes into a middle (central area) and a lower (Shijing - Huizhou boundary) belt.
+RIVER_BELT_M = 150.0
+RIVER_BELT_SPLITS = (114.330, 114.390)
+
+
+#: (id, zh, en, kind, width_m, status, from_id, to_id, vertices between the ends)
+CORRIDORS = [
+    ("C01", "羊台山—凤凰山山廊", "Yangtai-Fenghuang mountain corridor", "mountain", 600, "existing",
+     "P03", "P01", [(113.93, 22.665)]),
+    ("C02", "羊台山—塘朗山山廊", "Yangtai-Tanglang mountain corridor", "mountain", 600, "existing",
+     "P03", "P04", [(113.985, 22.625)]),
+    ("C03", "塘朗山—大南山山廊", "Tanglang-Dananshan mountain corridor", "mountain", 400, "planned",
+     "P04", "P28", [(113.96, 22.56), (113.925, 22.52)]),
+    ("C04", "梅林山—银湖山山廊", "Meilin-Yinhu mountain corridor", "mountain", 500, "existing",
+     "P05", "P06", [(114.072, 22.581)]),
+    ("C05", "梧桐山—清林径山廊", "Wutong-Qinglinjing mountain corridor", "mountain", 600, "planned",
+     "P07", "P13", [(114.22, 22.64), (114.23, 22.68)]),
+    ("C06", "梅沙尖—马峦山山廊", "Meishajian-Maluan mountain corridor", "mountain", 800, "existing",
+     "P08", "P09", [(114.275, 22.635)]),
+    ("C07", "马峦山—田头山山廊", "Maluan-Tiantou mountain corridor", "mountain", 500, "broken",
+     "P09", "P10", [(114.396, 22.662)]),
+    ("C08", "马峦山—排牙山山廊", "Maluan-Paiya mountain corridor", "mountain", 700, "existing",
+     "P09", "P11", [(114.42, 22.635), (114.45, 22.61)]),
+    ("C09", "排牙山—七娘山山廊", "Paiya-Qiniang mountain corridor", "mountain", 600, "existing",
+     "P11", "P12", [(114.52, 22.56)]),
+    ("C10", "大顶岭—羊台山山廊", "Dadingling-Yangtai mountain corridor", "mountain", 500, "planned",
+     "P02", "P03", [(113.95, 22.72)]),
+    ("C11", "茅洲河水廊", "Maozhou River water corridor", "water", 200, "existing",
+     "P27", "P21", [(113.89, 22.69), (113.84, 22.72), (113.80, 22.72)]),
+    ("C12", "大沙河水廊", "Dasha River water corridor", "water", 150, "existing",
+     "P03", "P22", [(113.965, 22.61), (113.958, 22.57), (113.96, 22.535)]),
+    ("C13", "新洲河水廊", "Xinzhou River water corridor", "water", 120, "existing",
+     "P05", "P22", [(114.035, 22.555), (114.025, 22.535)]),
+    ("C14", "布吉河水廊", "Buji River water corridor", "water", 120, "existing",
+     "P06", "P26", [(114.105, 22.565), (114.098, 22.545)]),
+    ("C15", "深圳河水廊", "Shenzhen River water corridor", "water", 200, "existing",
+     "P07", "P22", [(114.16, 22.56), (114.12, 22.54), (114.06, 22.522)]),
+    ("C16", "龙岗河水廊", "Longgang River water corridor", "water", 200, "existing",
+     "P08", "P19", [(114.265, 22.66), (114.26, 22.71), (114.30, 22.745), (114.335, 22.772),
+                    (114.37, 22.777), (114.39, 22.762)]),
+    ("C17", "坪山河水廊", "Pingshan River water corridor", "water", 300, "existing",
+     "P09", "P17", None),
+    ("C18", "葵涌河水廊", "Kuichong River water corridor", "water", 150, "planned",
+     "P09", "P23", [(114.40, 22.635), (114.398, 22.615)]),
+    ("C19", "西涌河水廊", "Xichong stream water corridor", "water", 100, "existing",
+     "P12", "P25", [(114.54, 22.50)]),
+    ("C20", "坝光溪水廊", "Baguang stream water corridor", "water", 100, "existing",
+     "P11", "P24", [(114.52, 22.625)]),
+]
+
+
+def make_patches(ridge: gpd.GeoDataFrame, river: gpd.GeoDataFrame, reservoirs: gpd.GeoDataFrame,
+                 land: shapely.Geometry) -> gpd.GeoDataFrame:
+    rows, geoms = [], []
+    for pid, rid in CORE_PATCHES.items():
+        r = ridge.loc[rid]
+        rows.append({"id": pid, "kind": "core", "quality": 0.9,
+                     "name_zh": r["name_zh"], "name_en": r["name_en"],
+                     "source": f"the ridge core {rid} (same outline)", "confidence": r["confidence"]})
+        geoms.append(r.geometry)
+    cores = shapely.union_all([g for g in geoms])
+    for pid, zh, en, kind, q, lon, lat, a, b, ang, note in OTHER_PATCHES:
+        g = largest_polygon(shapely.intersection(ellipse(lon, lat, a, b, ang), land).difference(cores))
+        rows.append({"id": pid, "kind": kind, "quality": q, "name_zh": zh, "name_en": en,
+                     "source": f"drawn around the named place ({note}); {BG}", "confidence": "indicative"})
+        geoms.append(g)
+    axis = river.loc["PSR"].geometry
+    x_split = [to_m(lon, 22.70)[0] for lon in RIVER_BELT_SPLITS]
+    belt = axis.buffer(RIVER_BELT_M, cap_style="flat").difference(cores)
+    x0, y0, x1, y1 = belt.bounds
+    for pid, zh, en, lo, hi in (
+        ("P16", "坪山河中游河岸带", "Pingshan River belt, central reach", x_split[0], x_split[1]),
+        ("P17", "坪山河下游河岸带", "Pingshan River belt, lower reach", x_split[1], x1 + 1),
+    ):
+        g = largest_polygon(shapely.intersection(belt, shapely.box(lo, y0 - 1, hi, y1 + 1)))
+        rows.append({"id": pid, "kind": "riparian", "quality": 0.5, "name_zh": zh, "name_en": en,
+                     "source": f"the Pingshan River axis buffered {RIVER_BELT_M:.0f} m each side",
+                     "confidence": "indicative"})
+        geoms.append(g)
+    taken = shapely.union_all(geoms)
+    for pid, rid, zh, en in (("P18", "RV01", "赤坳水库林地", "Chi'ao Reservoir woodland"),
+                             ("P19", "RV02", "松子坑水库林地", "Songzikeng Reservoir woodland"),
+                             ("P20", "RV03", "大山陂水库林地", "Dashanpi Reservoir woodland")):
+        res = reservoirs.loc[rid].geometry
+        g = res.buffer(WOODLAND_M).difference(res).difference(taken)
+        g = largest_polygon(shapely.intersection(g, land))
+        rows.append({"id": pid, "kind": "forest", "quality": 0.7, "name_zh": zh, "name_en": en,
+                     "source": f"ring of {WOODLAND_M:.0f} m around reservoir {rid}, outside the ridge cores",
+                     "confidence": "indicative"})
+        geoms.append(g)
+    return frame(rows, geoms).sort_index()
+
+
+def _end_on(patch: shapely.Geometry, towards: tuple[float, float]) -> tuple[float, float]:
+    """A corridor end on ``patch``: its point nearest the corridor's next vertex."""
+    p = ops.nearest_points(patch, shapely.Point(towards))[0]
+    return (p.x, p.y)
+
+
+def make_corridors(patches: gpd.GeoDataFrame, river: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    rows, geoms = [], []
+    for cid, zh, en, kind, width, status, a, b, via in CORRIDORS:
+        pa, pb = patches.loc[a].geometry, patches.loc[b].geometry
+        if via is None:  # the Pingshan River corridor follows the river axis
+            axis = river.loc["PSR"].geometry
+            g = axis
+            start = shapely.Point(g.coords[0])
+            if not pa.contains(start):
+                raise SystemExit(f"{cid}: the river source is not inside {a}")
+        else:
+            mid = [to_m(*v) for v in via]
+            pts = [_end_on(pa, mid[0]), *mid, _end_on(pb, mid[-1])]
+            g = shapely.LineString(pts)
+        rows.append({"id": cid, "width_m": float(width), "kind": kind, "from_id": a, "to_id": b,
+                     "status": status, "name_zh": zh, "name_en": en,
+                     "source": "one of the twenty corridors of the city's 'one ridge, one belt, twenty "
+                               "corridors' skeleton (park-city master plan 2022); which corridors the "
+                               "plan counts and their courses are not published: this one is drawn "
+                               "between the named patches along the named river or hills",
+                     "confidence": "indicative"})
+        geoms.append(g)
+    return frame(rows, geoms)
+
+
+def main() -> None:
+    district, land = district_and_land()
+    ridge = make_ridge(land)
+    river = make_river(district)
+    reservoirs = make_reservoirs()
+    trails = make_trails(district)
+    barriers = make_barriers(district)
+    patches = make_patches(ridge, river, reservoirs, land)
+    corridors = make_corridors(patches, river)
+    for name, gdf in (("ridge", ridge), ("river", river), ("reservoirs", reservoirs), ("trails", trails),
+                      ("barriers", barriers), ("patches", patches), ("corridors", corridors)):
+        write_geojson(gdf, GEO / f"{name}.geojson")
+        print(f"{name}: {len(gdf)} features")
+    print(f"Maluan park: {ridge.loc['RG07'].geometry.area / 1e6:.2f} km2")
+    for fid, *_rest in TRAILS:
+        print(f"trail {fid}: {trails.loc[fid].geometry.length / 1000:.2f} km "
+              f"(published {_rest[3]} km)")
+    print(f"ridge trail: {trails.loc['TR05'].geometry.length / 1000:.2f} km; "
+          f"river axis: {river.loc['PSR'].geometry.length / 1000:.2f} km")
+    outside = reservoirs[~reservoirs.within(district.buffer(1))]
+    print("reservoirs not inside the district:", list(outside.index))
+
+
+if __name__ == "__main__":
+    main()

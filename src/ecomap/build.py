@@ -66,6 +66,19 @@ def _step_provenance(ctx: BuildContext) -> None:
     }))
 
 
+def _step_maps(ctx: BuildContext) -> None:
+    """The atlas, its Gaode variant, thematic maps and ``index.html``; PNGs with ``screenshots``."""
+    from .webmap import write_maps
+
+    for path in write_maps(
+        ctx.network, ctx.out,
+        connectivity=ctx.results.get("connectivity"),
+        corridors=ctx.results.get("corridors"),
+        screenshots=bool(ctx.options.get("screenshots")),
+    ):
+        ctx.wrote(path)
+
+
 def _step_corridors(ctx: BuildContext) -> None:
     """Modelled corridors in ``outputs/corridors/``: rasters, least-cost paths, pinch points, overlays."""
     from .corridors import model_corridors, write_corridor_outputs
@@ -121,6 +134,7 @@ STEPS: list[tuple[str, Callable[[BuildContext], None]]] = [
     ("connectivity", _step_connectivity),
     ("corridors", _step_corridors),
     ("report", _step_report),
+    ("maps", _step_maps),
     ("provenance", _step_provenance),
 ]
 

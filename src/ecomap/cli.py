@@ -327,6 +327,30 @@ def _run_connectivity(args) -> int:
     return 0
 
 
+# --- map ---------------------------------------------------------------------------------
+def _add_map(sub) -> None:
+    p = sub.add_parser("map", help="one self-contained web map with chosen layers and basemap")
+    _data_arg(p)
+    p.add_argument("--basemap", default="osm", metavar="NAME",
+                   help="osm, light, imagery, gaode (GCJ-02), tianditu (key in $ECOMAP_TIANDITU_KEY) or none")
+    p.add_argument("--layers", default=None, metavar="A,B,...",
+                   help="comma-separated layers to draw (default: every layer)")
+    p.add_argument("--out", type=Path, default=Path("map.html"), metavar="FILE", help="HTML file (default: map.html)")
+    p.add_argument("--title", default="坪山生态网络 Pingshan ecological network", help="title of the page")
+
+
+def _run_map(args) -> int:
+    from .network import load_network
+    from .webmap import atlas, basemap, save_map
+
+    basemap(args.basemap)  # a bad name or a missing key fails before any data are read
+    layers = args.layers.split(",") if args.layers is not None else None
+    m = atlas(load_network(args.data), basemap=args.basemap, layers=layers, title=args.title)
+    path = save_map(m, args.out)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
+    return 0
+
+
 COMMANDS = {
     "build": (_add_build, _run_build),
     "validate": (_add_validate, _run_validate),
@@ -337,6 +361,7 @@ COMMANDS = {
     "corridors": (_add_corridors, _run_corridors),
     "connectivity": (_add_connectivity, _run_connectivity),
     "connectivity": (_add_connectivity, _run_connectivity),
+    "map": (_add_map, _run_map),
 }
 
 

@@ -1,0 +1,317 @@
+"""The maps in a real headless Chromium (Debian's ``chromium``), with every network request blocked.
+
+Outside CI a machine without Chromium or playwright skips these tests; in CI (``$CI`` set)
+they fail instead, because CI installs Chromium itself (``make sysdeps``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import struct
+import zlib
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+from conftest import run_cli
+from pyproj import Geod
+from test_webmap import KNOWN_WGS, XSS, make_atlas_data
+
+from ecomap import crs, webmap
+from ecomap.network import load_network
+
+pytestmark = pytest.mark.browser
+
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--host-resolver-rules=MAP * ~NOTFOUND"]
+
+
+def _unavailable(reason: str):
+    if os.environ.get("CI"):
+        pytest.fail(f"browser tests cannot run in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    exe = webmap.find_chromium()
+    if exe is None:
+        _unavailable("no Chromium: apt-get install chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed: pip install -e '.[dev]'")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+class Page:
+    """A page with every request but file: and data: aborted, and a record of what went wrong."""
+
+    def __init__(self, browser):
+        self.ctx = browser.new_context(viewport={"width": 1000, "height": 700})
+        self.network: list[str] = []
+        self.failed: list[tuple[str, str]] = []
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+
+        def route(r):
+            url = r.request.url
+            if url.startswith(("file:", "data:")):
+                r.continue_()
+            else:
+                self.network.append(url)
+                r.abort()
+
+        self.ctx.route("**/*", route)
+        self.page = self.ctx.new_page()
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("requestfailed", lambda r: self.failed.append((r.resource_type, r.url)))
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" and "net::" not in m.text else None)
+
+        def dialog(d):
+            self.dialogs.append(d.message)
+            d.dismiss()
+
+        self.page.on("dialog", dialog)
+
+    def open(self, path: Path):
+        self.page.goto(path.resolve().as_uri(), wait_until="load")
+        self.page.wait_for_function("window.ecomap && window.ecomap.map && window.ecomap.control")
+        return self.page
+
+    def js(self, expr: str, arg=None):
+        return self.page.evaluate(expr, arg)
+
+    def screen_xy(self, lat: float, lon: float) -> tuple[float, float]:
+        return tuple(self.js("""([lat, lon]) => {
+            const p = ecomap.map.latLngToContainerPoint([lat, lon]);
+            const r = ecomap.map.getContainer().getBoundingClientRect();
+            return [r.left + p.x, r.top + p.y]; }""", [lat, lon]))
+
+
+@pytest.fixture
+def page(browser):
+    p = Page(browser)
+    yield p
+    p.ctx.close()
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    return make_atlas_data(tmp_path_factory.mktemp("data") / "geo", n_bridges=40)
+
+
+@pytest.fixture(scope="module")
+def net(data):
+    return load_network(data)
+
+
+@pytest.fixture(scope="module")
+def pages(net, tmp_path_factory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("maps")
+    return {b: webmap.save_map(webmap.atlas(net, basemap=b), out / f"atlas-{b}.html") for b in ("none", "osm", "gaode")}
+
+
+def _feature_centre(p: Page, key: str, fid: str) -> list[float]:
+    return p.js("""([key, fid]) => { let c = null;
+        ecomap.layers[key].eachLayer(l => { if (l.ecoId === fid) { const b = l.getBounds().getCenter(); c = [b.lat, b.lng]; } });
+        return c; }""", [key, fid])
+
+
+def test_atlas_loads_offline_with_no_error(page, pages):
+    pg = page.open(pages["none"])
+    assert page.errors == []
+    assert page.network == []  # with no basemap nothing at all is fetched
+    assert page.failed == []
+    assert pg.evaluate("typeof L") == "object"
+    layers = pg.evaluate("Object.keys(ecomap.layers).filter(k => ecomap.map.hasLayer(ecomap.layers[k]))")
+    assert set(layers) == {"districts", "belt", "ridge", "patches", "reservoirs", "boundary", "corridors",
+                           "river", "barriers", "trails", "bridges"}
+    # every control is on the page
+    for sel in (".leaflet-control-scale", ".leaflet-control-minimap", ".leaflet-control-zoom-fullscreen",
+                ".leaflet-control-measure", ".eco-search input", ".eco-legend", ".eco-mouse"):
+        assert pg.locator(sel).count() == 1, sel
+    # it opens on Pingshan: the boundary fills the view
+    view = pg.evaluate("(() => { const b = ecomap.map.getBounds(); return [b.getSouth(), b.getWest(), b.getNorth(), b.getEast()]; })()")
+    assert view[0] <= 22.68 and view[1] <= 114.34 and view[2] >= 22.70 and view[3] >= 114.36
+    assert view[2] - view[0] < 0.06
+
+
+def test_with_a_tile_basemap_only_tiles_are_requested(page, pages):
+    page.open(pages["osm"])
+    assert page.errors == []
+    assert page.network, "the OSM tiles should have been requested (and blocked)"
+    assert all(u.startswith("https://tile.openstreetmap.org/") for u in page.network)
+    assert not [f for f in page.failed if f[0] in ("script", "stylesheet")]
+
+
+def test_every_layer_in_the_control_can_be_toggled(page, pages):
+    pg = page.open(pages["none"])
+    labels = pg.locator(".leaflet-control-layers-overlays label:has(input[type=checkbox])")
+    names = labels.all_inner_texts()
+    assert len(names) == 11
+    on = "() => Object.keys(ecomap.layers).filter(k => ecomap.map.hasLayer(ecomap.layers[k])).sort()"
+    before = pg.evaluate(on)
+    for i, name in enumerate(names):
+        labels.nth(i).click()
+        after = pg.evaluate(on)
+        gone = set(before) - set(after)
+        assert len(gone) == 1, name
+        key = gone.pop()
+        assert pg.evaluate("k => ecomap.layers[k].getLayers().length", key) > 0
+        labels.nth(i).click()
+        assert pg.evaluate(on) == before, name
+    assert page.errors == []
+
+
+def test_hovering_a_bridge_site_shows_its_tooltip(page, pages):
+    pg = page.open(pages["none"])
+    x, y = page.screen_xy(KNOWN_WGS[1], KNOWN_WGS[0])
+    pg.mouse.move(x + 30, y + 30)
+    pg.wait_for_timeout(100)
+    pg.mouse.move(x, y)
+    tip = pg.locator(".leaflet-tooltip")
+    tip.wait_for(timeout=3000)
+    assert tip.count() == 1
+    assert "B000" in tip.inner_text() and "Known point" in tip.inner_text()
+    # the mouse position shows the pointer in WGS-84 and GCJ-02
+    text = pg.locator(".eco-mouse").inner_text()
+    wlat, wlon, glat, glon = map(float, re.findall(r"-?\d+\.\d+", text))
+    assert (wlon, wlat) == pytest.approx(KNOWN_WGS, abs=5e-5)  # within a pixel
+    elon, elat = crs.wgs84_to_gcj02(wlon, wlat)
+    assert (glon, glat) == pytest.approx((elon, elat), abs=1.5e-6)
+
+
+def test_search_zooms_to_a_corridor(page, pages, net):
+    pg = page.open(pages["none"])
+    zoom0 = pg.evaluate("ecomap.map.getZoom()")
+    height0 = pg.evaluate("ecomap.map.getBounds().getNorth() - ecomap.map.getBounds().getSouth()")
+    box = pg.locator(".eco-search input")
+    box.fill("河谷廊道")
+    assert "C02" in pg.locator(".eco-search li").first.inner_text()
+    box.fill("valley")
+    box.press("Enter")
+    pg.wait_for_timeout(600)
+    view = pg.evaluate("(() => { const b = ecomap.map.getBounds(); return [b.getSouth(), b.getWest(), b.getNorth(), b.getEast()]; })()")
+    assert pg.evaluate("ecomap.map.getZoom()") > zoom0
+    # C02 runs from (114.349, 22.688) to (114.350, 22.693): it is in view and fills a good part of it
+    assert view[0] <= 22.688 and view[2] >= 22.693 and view[1] <= 114.349 and view[3] >= 114.350
+    assert view[2] - view[0] < 0.6 * height0
+
+
+def test_payload_in_names_and_notes_shows_as_text(page, pages):
+    pg = page.open(pages["none"])
+    title = pg.title()
+    # the corridor: click on it, away from the bridge site on it
+    x, y = page.screen_xy(22.693, 114.3512)
+    pg.mouse.click(x, y)
+    pop = pg.wait_for_selector(".leaflet-popup-content", timeout=3000)
+    assert "C01" in pop.inner_text() and XSS in pop.inner_text()
+    assert pg.locator(".leaflet-popup-content img").count() == 0
+    # the bridge site whose note carries it
+    pg.keyboard.press("Escape")
+    x, y = page.screen_xy(22.6932, 114.3495)
+    pg.mouse.click(x, y)
+    pg.wait_for_function("document.querySelector('.leaflet-popup-content') && "
+                         "document.querySelector('.leaflet-popup-content').innerText.includes('B001')")
+    text = pg.locator(".leaflet-popup-content").inner_text()
+    assert XSS in text
+    # the search list
+    pg.locator(".eco-search input").fill("onerror")
+    assert XSS in pg.locator(".eco-search li").first.inner_text()
+    assert pg.locator("img[src='x']").count() == 0
+    pg.wait_for_timeout(300)
+    assert page.dialogs == [] and pg.title() == title and page.errors == []
+
+
+def test_gaode_variant_places_a_known_point_about_600_m_away(page, pages, browser):
+    where = "(() => { const m = ecomap.layers.bridges.getLayers().find(l => l.options.i === 0); return [m.getLatLng().lat, m.getLatLng().lng]; })()"
+    page.open(pages["osm"])
+    lat0, lon0 = page.js(where)
+    other = Page(browser)
+    try:
+        other.open(pages["gaode"])
+        lat1, lon1 = other.js(where)
+        assert other.errors == []
+        assert all("autonavi.com" in u for u in other.network)
+        # the pointer over the Gaode map reads GCJ-02 and shows WGS-84 by the inverse
+        x, y = other.screen_xy(lat1, lon1)
+        other.page.mouse.move(x, y)
+        wlat, wlon, glat, glon = map(float, re.findall(r"-?\d+\.\d+", other.page.locator(".eco-mouse").inner_text()))
+        ex, ey = crs.gcj02_to_wgs84(glon, glat)
+        assert (wlon, wlat) == pytest.approx((ex, ey), abs=1.5e-6)
+    finally:
+        other.ctx.close()
+    assert (lon0, lat0) == KNOWN_WGS
+    _, _, dist = Geod(ellps="WGS84").inv(lon0, lat0, lon1, lat1)
+    assert 550 < dist < 650
+
+
+def _png(width: int, height: int) -> bytes:
+    """A red-to-blue gradient PNG, written by hand (no imaging library)."""
+    rows = b"".join(b"\x00" + bytes(v for x in range(width) for v in (255 * x // width, 0, 255 - 255 * x // width, 160))
+                    for _ in range(height))
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def test_thematic_maps_load_and_draw(page, net, tmp_path):
+    class Result:
+        corridors = pd.DataFrame({"dPC": [12.5, 3.0, 0.5], "rank": [1, 2, 3], "bridges": [4, 0, 2], "gaps": [0, 1, 2]},
+                                 index=pd.Index(["C01", "C02", "C03"], name="id"))
+        gaps = gpd.GeoDataFrame({"corridor": ["C02<b>"]}, geometry=[shapely.Point(535500, 2510100)],
+                                crs="EPSG:4547", index=pd.Index(["G1"], name="id"))
+
+    png = tmp_path / "current.png"
+    png.write_bytes(_png(40, 30))
+    model = {
+        "overlays": [{"name": "电流密度 Current density", "png": png, "bounds": [[22.68, 114.34], [22.70, 114.36]],
+                      "legend": {"low": "#0000ff", "high <i>": "#ff0000"}}],
+        "paths": gpd.GeoDataFrame({"pair": ["P1-P2"]}, geometry=[shapely.LineString([(535000, 2510500), (536000, 2510500)])],
+                                  crs="EPSG:4547"),
+        "pinch_points": gpd.GeoDataFrame({"current": [0.9]}, geometry=[shapely.Point(535500, 2510500).buffer(50)],
+                                         crs="EPSG:4547"),
+    }
+    maps = webmap.thematic_maps(net, connectivity=Result(), corridors=model, basemap="none")
+    assert set(maps) == {"importance", "gaps", "bridges", "trails", "corridor-model"}
+    for stem, m in maps.items():
+        path = webmap.save_map(m, tmp_path / f"{stem}.html")
+        page.errors.clear()
+        pg = page.open(path)
+        assert page.errors == [] and page.network == [] and page.failed == [], stem
+        drawn = pg.evaluate("Object.keys(ecomap.layers).filter(k => ecomap.map.hasLayer(ecomap.layers[k]))")
+        assert drawn, stem
+        if stem == "bridges":
+            assert {"density", "bridges"} <= set(drawn)
+            assert pg.locator(".marker-cluster").count() > 0  # 43 sites cluster at this zoom
+        if stem == "corridor-model":
+            img = pg.locator("img.leaflet-image-layer")
+            assert img.count() == 1
+            assert pg.evaluate("document.querySelector('img.leaflet-image-layer').naturalWidth") == 40
+            assert "high <i>" in pg.locator(".eco-legend").inner_text()
+        if stem == "importance":
+            assert "importance" in drawn
+        if stem == "gaps":
+            assert "gaps" in drawn
+
+
+def test_build_screenshots(tmp_path, minimal_data):
+    if webmap.find_chromium() is None:
+        _unavailable("no Chromium: apt-get install chromium")
+    out = tmp_path / "out"
+    assert run_cli("build", "--data", minimal_data, "--out", out, "--screenshots") == 0
+    for stem in ("atlas", "atlas-gaode"):
+        png = (out / "screenshots" / f"{stem}.png").read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        width, height = struct.unpack(">II", png[16:24])
+        assert (width, height) == (1200, 800)

@@ -1,0 +1,344 @@
+"""The web atlas and thematic maps: offline pages, escaping, GCJ-02, scale, CLI and build."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from conftest import boundary_feature, common, feature, run_cli, write_layer
+
+from ecomap import webmap
+from ecomap._errors import InputError
+from ecomap.network import load_network
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def _poly(x0, y0, x1, y1):
+    return {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]}
+
+
+def _line(*pts):
+    return {"type": "LineString", "coordinates": [list(p) for p in pts]}
+
+
+def _pt(x, y):
+    return {"type": "Point", "coordinates": [x, y]}
+
+
+#: A known bridge site (WGS-84) and where GCJ-02 puts it: the published Pingshan vector
+#: (114.35, 22.69) -> (114.354921179, 22.687293477), checked against PyPI coordTransform.
+KNOWN_WGS = (114.35, 22.69)
+KNOWN_GCJ = (114.354921179, 22.687293477)
+
+
+def make_atlas_data(folder: Path, *, n_bridges: int = 0, seed: int = 0) -> Path:
+    """A data folder with every layer in a 2 km square of central Pingshan.
+
+    Corridor C01's English name and bridge B001's note carry an XSS payload; bridge
+    ``B000`` sits at :data:`KNOWN_WGS`. ``n_bridges`` adds random sites in the square.
+    """
+    write_layer(folder, "boundary", [boundary_feature()])
+    write_layer(folder, "districts", [
+        feature(_poly(114.34, 22.68, 114.36, 22.70), id="440310", adcode="440310", **common(name_zh="坪山区", name_en="Pingshan")),
+        feature(_poly(114.30, 22.68, 114.34, 22.70), id="440307", adcode="440307", **common(name_zh="龙岗区", name_en="Longgang")),
+    ])
+    write_layer(folder, "ridge", [
+        feature(_poly(114.342, 22.681, 114.350, 22.686), id="R1", kind="country_park", elev_max_m=525.9,
+                **common(name_zh="马峦山", name_en="Maluan Shan")),
+    ])
+    write_layer(folder, "belt", [
+        feature(_poly(114.340, 22.680, 114.360, 22.6808), id="BL1", segment="east", width_m=80.0, **common()),
+    ])
+    write_layer(folder, "patches", [
+        feature(_poly(114.341, 22.691, 114.345, 22.695), id="P1", kind="forest", quality=0.8,
+                **common(name_zh="西林", name_en="West wood")),
+        feature(_poly(114.353, 22.691, 114.358, 22.696), id="P2", kind="forest", quality=0.5,
+                **common(name_zh="东林", name_en="East wood")),
+        feature(_poly(114.347, 22.684, 114.351, 22.688), id="P3", kind="riparian", quality=0.3,
+                **common(name_zh="河岸", name_en="Riverside")),
+    ])
+    write_layer(folder, "corridors", [
+        feature(_line((114.345, 22.693), (114.353, 22.693)), id="C01", width_m=100.0, kind="mountain",
+                from_id="P1", to_id="P2", status="existing", **common(name_zh="西东廊道", name_en=XSS)),
+        feature(_line((114.349, 22.688), (114.350, 22.693)), id="C02", width_m=300.0, kind="water",
+                from_id="P3", to_id="P1", status="planned", **common(name_zh="河谷廊道", name_en="Valley corridor")),
+        feature(_line((114.351, 22.688), (114.355, 22.691)), id="C03", width_m=30.0, kind="green",
+                from_id="P3", to_id="P2", status="broken", **common(name_zh="断廊", name_en="Broken link")),
+    ])
+    write_layer(folder, "river", [
+        feature(_line((114.341, 22.685), (114.350, 22.687), (114.359, 22.689)), id="RV1", rank="axis",
+                parent_id=None, **common(name_zh="坪山河", name_en="Pingshan River")),
+        feature(_line((114.352, 22.697), (114.353, 22.688)), id="RV2", rank="tributary", parent_id="RV1",
+                **common(name_zh="汤坑水", name_en="Tangkeng Stream")),
+    ])
+    write_layer(folder, "trails", [
+        feature(_line((114.342, 22.682), (114.349, 22.685)), id="T1", kind="hiking", surface="dirt",
+                **common(name_zh="禾雀花步道", name_en="Mucuna Trail")),
+        feature(_line((114.341, 22.698), (114.359, 22.698)), id="T2", kind="greenway", surface="paved",
+                **common(name_zh="绿道", name_en="Greenway")),
+    ])
+    write_layer(folder, "barriers", [
+        feature(_line((114.347, 22.681), (114.347, 22.690)), id="X1", kind="expressway", permeability=0.1,
+                structure="surface", **common(name_zh="坪盐通道", name_en="Pingyan Passage")),
+        feature(_line((114.347, 22.690), (114.347, 22.699)), id="X2", kind="expressway", permeability=0.9,
+                structure="tunnel", **common(name_zh="马峦山隧道", name_en="Maluan tunnel")),
+    ])
+    write_layer(folder, "reservoirs", [
+        feature(_poly(114.355, 22.682, 114.358, 22.685), id="W1", capacity=1.2e6,
+                **common(name_zh="赤坳水库", name_en="Chi'ao Reservoir")),
+    ])
+    statuses = ["planned", "built", "damaged", "removed"]
+    bridges = [
+        feature(_pt(*KNOWN_WGS), id="B000", host="ditch", material="wood", status="built", installed="2024-03-01",
+                note="known point", **common(name_zh="已知点", name_en="Known point")),
+        feature(_pt(114.3495, 22.6932), id="B001", host="culvert", material="ramp", status="planned", installed=None,
+                note=XSS, **common(name_zh="廊道桥", name_en="Corridor bridge")),
+        feature(_pt(114.356, 22.684), id="B002", host="pool", material="stone", status="damaged",
+                installed="2023-11-30", **common()),
+    ]
+    rng = np.random.default_rng(seed)
+    xy = np.column_stack([rng.uniform(114.3405, 114.3595, n_bridges), rng.uniform(22.6805, 22.6995, n_bridges)])
+    for i, (x, y) in enumerate(np.round(xy, 6)):
+        bridges.append(feature(_pt(float(x), float(y)), id=f"S{i:06d}", host="ditch", material="net",
+                               status=statuses[i % 4], installed="2025-01-02", **common(name_zh=None, name_en=None)))
+    write_layer(folder, "bridges", bridges)
+    return folder
+
+
+@pytest.fixture
+def atlas_data(tmp_path) -> Path:
+    return make_atlas_data(tmp_path / "data")
+
+
+@pytest.fixture
+def network(atlas_data):
+    return load_network(atlas_data)
+
+
+def _scripts_payload(page: str, func: str) -> list:
+    """The JSON arguments of every ``ecomap.<func>(key, data, ...)`` call in a page."""
+    found = []
+    for m in re.finditer(rf"ecomap\.{func}\((\"[^\"]+\"), ", page):
+        start = m.end()
+        obj, _ = json.JSONDecoder().raw_decode(page[start:])
+        found.append((json.loads(m.group(1)), obj))
+    return found
+
+
+# --- offline -------------------------------------------------------------------------------
+def test_atlas_page_carries_every_asset_and_no_cdn_link(network):
+    page = webmap.render_html(webmap.atlas(network, basemap="none"))
+    assert not re.search(r'<script[^>]+src=', page)
+    assert not re.search(r'<link[^>]+href=', page)
+    # Leaflet itself and the plugins that the controls use are in the page.
+    assert "L.Control.MiniMap" in page and "groupedLayers" in page and "L.Control.Measure" in page
+    assert "leaflet.fullscreen" in page.lower() or "L.Control.FullScreen" in page
+    # With no basemap, no tile URL at all (the alternatives offered stay unloaded).
+    assert "bases[\"无底图 No basemap\"].addTo(map)" in page
+
+
+def test_inline_assets_refuses_unknown_cdn_url():
+    page = '<script src="https://cdn.example.org/x.js"></script>'
+    with pytest.raises(Exception, match="no offline copy of https://cdn.example.org/x.js"):
+        webmap.inline_assets(page)
+
+
+def test_inline_assets_drops_relative_css_images():
+    url = "https://cdnjs.cloudflare.com/ajax/libs/leaflet-minimap/3.6.1/Control.MiniMap.css"
+    assert "images/toggle" in webmap._asset_table()[url]
+    page = webmap.inline_assets(f'<link rel="stylesheet" href="{url}"/>')
+    assert "images/toggle" not in page and "<style>" in page
+
+
+# --- escaping ------------------------------------------------------------------------------
+def test_data_values_never_reach_the_page_unescaped(network):
+    page = webmap.render_html(webmap.atlas(network, basemap="none"))
+    assert XSS not in page
+    assert "<img" not in page
+    # The payload is there, escaped for HTML and then for the script.
+    assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in page  # corridor popup, Python-escaped
+    assert "\\u003cimg src=x onerror=alert(1)\\u003e" in page  # bridge note, escaped in the browser
+
+
+def test_index_page_escapes_titles():
+    page = webmap.index_page([("a.html", XSS, "d")])
+    assert XSS not in page and "&lt;img src=x" in page
+
+
+# --- GCJ-02 --------------------------------------------------------------------------------
+def test_gaode_variant_moves_every_overlay_to_gcj02(network):
+    osm = webmap.render_html(webmap.atlas(network, basemap="osm"))
+    gaode = webmap.render_html(webmap.atlas(network, basemap="gaode"))
+    (_, p_osm), = _scripts_payload(osm, "points")
+    (_, p_gcj), = _scripts_payload(gaode, "points")
+    i = p_osm["id"].index("B000")
+    assert (p_osm["lon"][i], p_osm["lat"][i]) == KNOWN_WGS
+    assert p_gcj["lon"][i] == pytest.approx(KNOWN_GCJ[0], abs=1.1e-6)
+    assert p_gcj["lat"][i] == pytest.approx(KNOWN_GCJ[1], abs=1.1e-6)
+    # Lines and polygons move too: the boundary's first vertex.
+    b_osm = dict(_scripts_payload(osm, "vector"))["boundary"]["features"][0]["geometry"]["coordinates"][0][0]
+    b_gcj = dict(_scripts_payload(gaode, "vector"))["boundary"]["features"][0]["geometry"]["coordinates"][0][0]
+    assert b_osm == [114.34, 22.68]
+    from pyproj import Geod
+    _, _, dist = Geod(ellps="WGS84").inv(b_osm[0], b_osm[1], b_gcj[0], b_gcj[1])
+    assert 550 < dist < 650
+    assert "autonavi.com" in gaode and "tile.openstreetmap.org" not in gaode
+
+
+def test_coordinates_are_rounded_to_six_decimals(tmp_path):
+    folder = make_atlas_data(tmp_path / "d")
+    write_layer(folder, "trails", [feature(_line((114.3412345678, 22.6812345678), (114.35, 22.69)), id="T9",
+                                           kind="hiking", **common())])
+    page = webmap.render_html(webmap.atlas(load_network(folder), basemap="none", layers=["trails"]))
+    coords = dict(_scripts_payload(page, "vector"))["trails"]["features"][0]["geometry"]["coordinates"]
+    assert coords[0] == [114.341235, 22.681235]
+
+
+# --- content -------------------------------------------------------------------------------
+def test_popups_carry_the_corridor_facts(network):
+    page = webmap.render_html(webmap.atlas(network, basemap="none"))
+    corridors = dict(_scripts_payload(page, "vector"))["corridors"]["features"]
+    c01 = next(f for f in corridors if f["properties"]["id"] == "C01")["properties"]["p"]
+    # length by hand: 0.008 deg of longitude at 22.693 N on the GRS80 ellipsoid
+    from pyproj import Geod
+    length_km = Geod(ellps="GRS80").line_length([114.345, 114.353], [22.693, 22.693]) / 1000
+    assert f"{length_km:,.3g} km" in c01
+    assert "100 m" in c01 and "山廊 mountain" in c01 and "现状 existing" in c01
+    # Bridge sites within 50 m of C01's centre line: B001 (0.0002 deg north, about 22 m) only.
+    assert "<th>逃生设施 bridge sites</th><td>1</td>" in c01
+    assert "未计算 not computed" in c01  # no connectivity result given
+
+
+def test_connectivity_result_feeds_popups_and_importance_map(network):
+    import pandas as pd
+
+    class Result:
+        corridors = pd.DataFrame({"dPC": [12.5, 3.0, 0.5], "rank": [1, 2, 3], "bridges": [4, 0, 2], "gaps": [0, 1, 2]},
+                                 index=pd.Index(["C01", "C02", "C03"], name="id"))
+        gaps = gpd.GeoDataFrame({"corridor": ["C02"]}, geometry=[shapely.Point(536000, 2510000)], crs="EPSG:4547",
+                                index=pd.Index(["G1"], name="id"))
+
+    page = webmap.render_html(webmap.atlas(network, basemap="none", connectivity=Result()))
+    c01 = next(f for f in dict(_scripts_payload(page, "vector"))["corridors"]["features"]
+               if f["properties"]["id"] == "C01")["properties"]["p"]
+    assert "dPC 12.5 %, 排名 rank 1/3" in c01 and "<th>逃生设施 bridge sites</th><td>4</td>" in c01
+    assert "gaps" in dict(_scripts_payload(page, "vector"))
+    maps = webmap.thematic_maps(network, connectivity=Result(), basemap="none")
+    assert {"importance", "gaps", "bridges", "trails"} <= set(maps)
+    imp = webmap.render_html(maps["importance"])
+    styles = re.search(r'ecomap\.vector\("importance", .*?\]\}, (\[.*?\])\);', imp).group(1)
+    colours = [s["color"] for s in json.loads(styles)]
+    feats = dict(_scripts_payload(imp, "vector"))["importance"]["features"]
+    by_id = {f["properties"]["id"]: colours[f["properties"]["s"]] for f in feats}
+    # the most important corridor gets the darkest class, the least the lightest
+    assert by_id["C01"] == "#bd0026" and by_id["C03"] == "#ffffb2"
+
+
+def test_layers_are_styled_by_kind(network):
+    page = webmap.render_html(webmap.atlas(network, basemap="none"))
+    vec = {k: v for k, v in _scripts_payload(page, "vector")}
+    styles = {m.group(1): json.loads(m.group(2)) for m in re.finditer(
+        r'ecomap\.vector\("(\w+)", .*?\]\}, (\[.*?\])\);', page)}
+    river = {f["properties"]["id"]: styles["river"][f["properties"]["s"]] for f in vec["river"]["features"]}
+    assert river["RV1"]["weight"] > river["RV2"]["weight"]
+    cor = {f["properties"]["id"]: styles["corridors"][f["properties"]["s"]] for f in vec["corridors"]["features"]}
+    assert cor["C02"]["weight"] > cor["C01"]["weight"] > cor["C03"]["weight"]  # by width 300 > 100 > 30
+    assert "dashArray" in cor["C02"] and cor["C03"]["color"] == "#e53935"
+    bars = {f["properties"]["id"]: styles["barriers"][f["properties"]["s"]] for f in vec["barriers"]["features"]}
+    assert "dashArray" not in bars["X1"] and "dashArray" in bars["X2"]  # the tunnel section is marked
+    assert all("dashArray" in s for s in styles["trails"])
+    legend = re.search(r"ecomap\.legend\(map, (\".*?\")\);", page).group(1)
+    assert "隧道段 tunnel section" in json.loads(legend)
+
+
+def test_search_index_has_both_languages(network):
+    page = webmap.render_html(webmap.atlas(network, basemap="none"))
+    items = json.loads(re.search(r"ecomap\.search\(map, (\[.*?\]\])\);", page).group(1))
+    labels = [it[0] for it in items]
+    assert any("坪山河" in s and "Pingshan River" in s for s in labels)
+    assert any("禾雀花步道" in s and "Mucuna Trail" in s for s in labels)
+    assert any(s.startswith("P1 ") for s in labels)
+    c02 = next(it for it in items if it[0].startswith("C02 "))
+    assert c02[1:] == [114.349, 22.688, 114.35, 22.693]
+
+
+def test_missing_layers_are_left_out(minimal_data):
+    page = webmap.render_html(webmap.atlas(load_network(minimal_data), basemap="none"))
+    assert [k for k, _ in _scripts_payload(page, "vector")] == ["boundary"]
+    assert "ecomap.points(" not in page
+    maps = webmap.thematic_maps(load_network(minimal_data), basemap="none")
+    assert maps == {}
+
+
+# --- bad input -----------------------------------------------------------------------------
+def test_unknown_layer_and_basemap_list_the_valid_ones(network):
+    with pytest.raises(InputError, match=r"unknown layer\(s\) 'roads'; layers are: districts, belt"):
+        webmap.atlas(network, layers=["corridors", "roads"])
+    with pytest.raises(InputError, match="unknown basemap 'bing'; basemaps are: osm, light, imagery, gaode, tianditu, none"):
+        webmap.atlas(network, basemap="bing")
+
+
+def test_tianditu_needs_a_key(network, monkeypatch):
+    monkeypatch.delenv(webmap.TIANDITU_KEY_ENV, raising=False)
+    with pytest.raises(InputError, match="set ECOMAP_TIANDITU_KEY=<key>"):
+        webmap.atlas(network, basemap="tianditu")
+    monkeypatch.setenv(webmap.TIANDITU_KEY_ENV, "abc123")
+    page = webmap.render_html(webmap.atlas(network, basemap="tianditu"))
+    assert "T=vec_w" in page and "tk=abc123" in page and "T=cva_w" in page
+
+
+# --- scale ---------------------------------------------------------------------------------
+def test_ten_thousand_sites_stay_small(tmp_path):
+    folder = make_atlas_data(tmp_path / "d", n_bridges=10_000)
+    page = webmap.render_html(webmap.atlas(load_network(folder), basemap="osm"))
+    (_, pts), = _scripts_payload(page, "points")
+    assert len(pts["lat"]) == 10_003
+    assert "S009999" in pts["id"]
+    assert len(page.encode()) < 3_000_000
+    assert page.count("L.circleMarker(") == 2  # one loop in the runtime, one in the vector helper
+
+
+# --- CLI and build -------------------------------------------------------------------------
+def test_cli_map_writes_a_page(atlas_data, tmp_path, capsys):
+    out = tmp_path / "m.html"
+    assert run_cli("map", "--data", atlas_data, "--basemap", "none", "--layers", "corridors,bridges", "--out", out) == 0
+    page = out.read_text(encoding="utf-8")
+    assert [k for k, _ in _scripts_payload(page, "vector")] == ["corridors"]
+    assert str(out) in capsys.readouterr().out
+
+
+def test_cli_map_bad_input_exits_2(atlas_data, tmp_path, capsys, monkeypatch):
+    out = tmp_path / "m.html"
+    assert run_cli("map", "--data", atlas_data, "--layers", "corridors,roads", "--out", out) == 2
+    assert "layers are: districts" in capsys.readouterr().err
+    assert run_cli("map", "--data", atlas_data, "--basemap", "bing", "--out", out) == 2
+    assert "basemaps are: osm" in capsys.readouterr().err
+    monkeypatch.delenv(webmap.TIANDITU_KEY_ENV, raising=False)
+    assert run_cli("map", "--data", atlas_data, "--basemap", "tianditu", "--out", out) == 2
+    assert "ECOMAP_TIANDITU_KEY" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_build_writes_atlas_maps_and_index(atlas_data, tmp_path):
+    from ecomap.build import STEPS, build
+
+    names = [n for n, _ in STEPS]
+    assert names.index("maps") == names.index("provenance") - 1
+    out = tmp_path / "out"
+    (out / "report").mkdir(parents=True)
+    (out / "report" / "index.html").write_text("<p>report</p>", encoding="utf-8")
+    ctx = build(atlas_data, out)
+    for rel in ("atlas.html", "atlas-gaode.html", "index.html", "maps/bridges.html", "maps/trails.html"):
+        assert (out / rel).is_file(), rel
+        assert out / rel in ctx.written
+    index = (out / "index.html").read_text(encoding="utf-8")
+    hrefs = set(re.findall(r'href="([^"]+)"', index))
+    assert {"atlas.html", "atlas-gaode.html", "maps/bridges.html", "maps/trails.html", "report/index.html"} <= hrefs
+    for h in hrefs:
+        assert (out / h).exists(), h

@@ -31,7 +31,7 @@ BBOX = "114.30,22.65,114.42,22.75"
 
 # node id -> (lon, lat)
 NODES = {
-    # Pingshan River, drawn downstream in two ways 101 (1-2-3) and 102 (3-4-5)
+    # Pingshan River, drawn downstream in two ways: 102 (1-2-3) upstream of 101 (3-4-5)
     1: (114.31, 22.70), 2: (114.33, 22.705), 3: (114.35, 22.70), 4: (114.37, 22.695), 5: (114.39, 22.70),
     # an unnamed stream flowing into the river at node 4
     6: (114.36, 22.72), 7: (114.365, 22.71),
@@ -60,8 +60,8 @@ NODES = {
 MOTORWAY = {"highway": "motorway", "name": "深汕高速", "name:en": "Shenshan Expressway"}
 RIVER = {"waterway": "river", "name": "坪山河", "name:en": "Pingshan River"}
 WAYS = {
-    101: ([1, 2, 3], RIVER),
-    102: ([3, 4, 5], RIVER),
+    101: ([3, 4, 5], RIVER),
+    102: ([1, 2, 3], RIVER),
     103: ([6, 7, 4], {"waterway": "stream"}),
     104: ([8, 9], {"waterway": "river", "name": "Far River"}),
     111: ([20, 21, 22], {}),
@@ -173,8 +173,8 @@ def test_osm_folder_passes_validation_and_counts(imported):
 
 def test_osm_river_merged_in_flow_direction(imported):
     river = _layer(imported, "river")
-    main = river.loc["w101"]
-    assert main["source"] == "osm:way/101;osm:way/102"
+    main = river.loc["w102"]  # named after its most upstream way, whatever the id order
+    assert main["source"] == "osm:way/102;osm:way/101"
     assert main["rank"] == "axis"
     assert (main["name_zh"], main["name_en"]) == ("坪山河", "Pingshan River")
     assert main.geometry.geom_type == "LineString"
@@ -187,7 +187,7 @@ def test_osm_river_merged_in_flow_direction(imported):
     assert length == pytest.approx(_geodesic_length([1, 2, 3, 4, 5]), rel=2e-4)
     stream = river.loc["w103"]
     assert stream["rank"] == "tributary"
-    assert stream["parent_id"] == "w101"
+    assert stream["parent_id"] == "w102"
     assert stream["source"] == "osm:way/103"
     assert "Far River" not in set(river["name_en"].dropna())
 
@@ -310,6 +310,25 @@ def test_osm_does_not_replace_a_folder_without_overwrite(extract, tmp_path, caps
     assert run_cli("import", "osm", extract["pbf"], "--bbox", BBOX, "--out", out, "--overwrite") == 0
     assert not (out / "keep.txt").exists() and (out / "river.geojson").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_keep_dimension_drops_stray_parts():
+    from ecomap.importers import _keep_dimension
+
+    line = shapely.LineString([(0, 0), (1, 0)])
+    line2 = shapely.LineString([(2, 0), (3, 0)])
+    point = shapely.Point(5, 5)
+    geoms = np.array([shapely.GeometryCollection([point]), line,
+                      shapely.GeometryCollection([line, point, shapely.MultiLineString([line2])]), None],
+                     dtype=object)
+    got = _keep_dimension(geoms, 1)
+    assert got[0] is None and got[3] is None
+    assert got[1].equals(line)
+    assert got[2].equals(shapely.MultiLineString([line, line2]))
+    # two squares sharing an edge: one valid polygon, not an invalid MultiPolygon
+    a, b = shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)
+    got = _keep_dimension(np.array([shapely.GeometryCollection([a, b])], dtype=object), 2)
+    assert got[0].is_valid and got[0].area == pytest.approx(2.0)
 
 
 def test_osm_bad_options():
@@ -467,3 +486,19 @@ def test_read_gis_file_raises_data_error_with_all_problems(tmp_path):
     with pytest.raises(DataError) as info:
         read_gis_file("bridges", src, mapping=MAP)
     assert [p.feature for p in info.value.problems] == ["PS-001", "PS-002"]
+
+
+def test_file_import_corridors_without_patch_columns(tmp_path, minimal_data):
+    """from_id/to_id may be empty: a plan without them imports, with them empty."""
+    src = tmp_path / "plan.shp"
+    line = shapely.LineString([(114.345, 22.685), (114.355, 22.695)])
+    gpd.GeoDataFrame({"WIDTH": [50.0], "TYPE": ["green"], "STATE": ["planned"], "NAME": ["绿廊"]},
+                     geometry=[line], crs=4326).to_crs(4547).to_file(src)
+    mapping = "WIDTH=width_m,TYPE=kind,STATE=status,NAME=name_zh"
+    assert run_cli("import", "file", "corridors", src, "--map", mapping, "--out", minimal_data) == 0
+    assert ecomap.validate_data(minimal_data) == []
+    got = _layer(minimal_data, "corridors")
+    assert got.loc["corridors-1", "from_id"] is None and got.loc["corridors-1", "name_zh"] == "绿廊"
+    assert got.loc["corridors-1", "width_m"] == 50.0
+    length = gpd.GeoSeries([got.geometry.iloc[0]], crs=4326).to_crs(4547).length.iloc[0]
+    assert length == pytest.approx(GEOD.line_length([114.345, 114.355], [22.685, 22.695]), rel=2e-4)

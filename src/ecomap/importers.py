@@ -289,7 +289,7 @@ def _read_passes(path: Path, box: tuple[float, float, float, float]) -> _OsmRead
             if not _area_rules(tags):
                 continue
             kind = "area"
-        elif rtype == "route" and r.tags.get("route") == "hiking":
+        elif rtype == "route" and _is_hiking_route(r.tags):
             tags = dict(r.tags)
             kind = "route"
         else:
@@ -435,15 +435,18 @@ def _keep_dimension(geoms: np.ndarray, dim: int) -> np.ndarray:
     parts, idx = parts[ok], idx[ok]
     if len(parts) == 0:
         return out
-    counts = np.bincount(idx, minlength=len(geoms))
+    have, dense = np.unique(idx, return_inverse=True)  # shapely wants indices without gaps
+    counts = np.bincount(dense)
     if dim == 1:
-        multi = shapely.multilinestrings(parts, indices=idx)
+        multi = shapely.multilinestrings(parts, indices=dense)
     else:
-        multi = shapely.multipolygons(parts, indices=idx)
-    have = np.flatnonzero(counts > 0)
-    single = counts[have] == 1
+        multi = shapely.multipolygons(parts, indices=dense)
+    single = counts == 1
     vals = np.asarray(multi, dtype=object)
     vals[single] = shapely.get_geometry(vals[single], 0)
+    if dim == 2:  # parts that touch along an edge (from make_valid) are dissolved
+        bad = np.flatnonzero(~shapely.is_valid(vals))
+        vals[bad] = [shapely.union_all(shapely.get_parts(v)) for v in vals[bad]]
     out[have] = vals
     return out
 
@@ -481,18 +484,22 @@ def _merge_rivers(rows: list[dict]) -> list[dict]:
         if len(group) == 1:
             out.append(group[0])
             continue
-        merged = shapely.line_merge(shapely.multilinestrings([r["geometry"] for r in group]), directed=True)
-        parts = shapely.get_parts(merged)
-        starts = {tuple(shapely.get_coordinates(r["geometry"])[0]): r for r in group}
-        for part in parts:
-            coords = shapely.get_coordinates(part)
-            members = [r for r in group if shapely.covered_by(r["geometry"], part)]
-            members.sort(key=lambda r: shapely.line_locate_point(part, shapely.points(
-                shapely.get_coordinates(r["geometry"])[0])))
-            first = starts.get(tuple(coords[0]), members[0] if members else group[0])
-            row = dict(first)
-            row["geometry"] = part
-            row["source"] = ";".join(r["source"] for r in members) or first["source"]
+        geoms = np.array([r["geometry"] for r in group], dtype=object)
+        parts = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(geoms), directed=True))
+        way_i, part_i = shapely.STRtree(parts).query(geoms, predicate="covered_by")
+        if len(way_i) == 0:
+            out.extend(group)
+            continue
+        way_i, first_hit = np.unique(way_i, return_index=True)  # one part per way
+        part_i = part_i[first_hit]
+        pos = shapely.line_locate_point(parts[part_i], shapely.get_point(geoms[way_i], 0))
+        order = np.lexsort((pos, part_i))
+        way_i, part_i = way_i[order], part_i[order]
+        bounds = np.flatnonzero(np.diff(part_i)) + 1
+        for members, part in zip(np.split(way_i, bounds), part_i[np.r_[0, bounds]], strict=True):
+            row = dict(group[members[0]])  # the most upstream way gives the line its id
+            row["geometry"] = parts[part]
+            row["source"] = ";".join(group[m]["source"] for m in members)
             out.append(row)
     return out
 
@@ -540,8 +547,9 @@ def _build_layers(read: _OsmRead) -> dict[str, list[dict]]:
             rows[layer].append({**base, **attrs, "geometry": line})
         if is_closed and way.tags.get("area") != "no":
             area_rules = _area_rules(way.tags)
-            if area_rules:
-                poly = shapely.make_valid(shapely.polygons(shapely.get_coordinates(line)))
+            ring = shapely.get_coordinates(line)
+            if area_rules and len(ring) >= 4 and (ring[0] == ring[-1]).all():
+                poly = shapely.make_valid(shapely.polygons(ring))
                 for layer, attrs in area_rules:
                     rows[layer].append({**base, **attrs, "geometry": poly})
     member_ids = list(read.members)
@@ -617,18 +625,19 @@ def read_osm(
             "overlap the extract"
         )
     rows = _build_layers(read)
-    clip = gpd.GeoSeries([boundary], crs=_crs.WGS84).to_crs(_crs.INTERNAL).iloc[0]
+    # clip in longitude/latitude, where the boundary is defined and stored: a --bbox is
+    # a box in degrees, and its edges are not straight lines in EPSG:4547
     layers: dict[str, gpd.GeoDataFrame] = {}
     for name in OSM_LAYERS:
-        gdf = _frame(rows[name], name).to_crs(_crs.INTERNAL)
+        gdf = _frame(rows[name], name)
         dim = 1 if spec(name).kind == "line" else 2
         geoms = gdf.geometry.values
         if dim == 2:
             geoms = shapely.make_valid(geoms)
-        clipped = _keep_dimension(shapely.intersection(geoms, clip), dim)
+        clipped = _keep_dimension(shapely.intersection(geoms, boundary), dim)
         keep = ~shapely.is_missing(clipped)
-        gdf = gdf.set_geometry(gpd.GeoSeries(clipped, index=gdf.index, crs=_crs.INTERNAL))[keep]
-        gdf = gdf.drop_duplicates("id")
+        gdf = gdf.set_geometry(gpd.GeoSeries(clipped, index=gdf.index, crs=_crs.WGS84))[keep]
+        gdf = gdf.drop_duplicates("id").to_crs(_crs.INTERNAL)
         if name == "river":
             gdf["parent_id"] = _river_parents(gdf.reset_index(drop=True))
         layers[name] = gdf.set_index("id")
@@ -897,7 +906,8 @@ def read_gis_file(
         The layer inside a multi-layer file (GeoPackage); default the first.
     source, confidence
         Filled in where the file has no ``source`` (default ``file:<name>``) or no
-        ``confidence`` column. Without an ``id`` column, ids are ``<layer>-<row>``.
+        ``confidence`` column. Without an ``id`` column, ids are ``<layer>-<row>``; a
+        column the layer requires but allows empty (``from_id``) is added empty.
 
     Returns
     -------
@@ -946,6 +956,9 @@ def read_gis_file(
         gdf["source"] = source or f"file:{path.name}"
     if "confidence" not in gdf.columns:
         gdf["confidence"] = confidence
+    for c in s.columns:  # a column that may be empty is added empty (from_id, installed, ...)
+        if c.required and c.nullable and c.name not in gdf.columns:
+            gdf[c.name] = None
     gdf = _assign_crs(gdf, crs, path)
     if gdf.geometry.name != "geometry":
         gdf = gdf.rename_geometry("geometry")

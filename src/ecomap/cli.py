@@ -207,8 +207,8 @@ def _add_corridors(sub) -> None:
                    help="land-cover GeoTIFF for the base surface (any CRS; needs --reclass)")
     p.add_argument("--reclass", type=Path, default=None, metavar="TABLE.toml",
                    help="land-cover code -> resistance table for --landcover")
-    p.add_argument("--width", type=float, default=5000.0, metavar="COST",
-                   help="corridor truncation width in COST UNITS, not metres (default 5000)")
+    p.add_argument("--width", type=float, default=20000.0, metavar="COST",
+                   help="corridor truncation width in COST UNITS, not metres (default 20000)")
     p.add_argument("--max-cost", type=float, default=None, metavar="COST",
                    help="least-cost distance up to which links the plan lacks are listed (default: the costliest drawn link)")
     p.add_argument("--no-circuit", action="store_true", help="skip circuit theory (current, pinch points, barriers)")

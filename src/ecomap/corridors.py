@@ -248,6 +248,10 @@ def _circuit(resistance, nodes, *, neighbours: int, average: str) -> _Circuit:
                     np.concatenate(gs), focal)
 
 
+#: Up to this many nodes a sparse LU factorization (reused by every solve) beats AMG here.
+DIRECT_MAX_NODES = 250_000
+
+
 class _Solver:
     """Solves ``L_red x = b`` on one connected component, the ground node removed.
 
@@ -259,14 +263,20 @@ class _Solver:
         self.n = a.shape[0]
         self.tol = tol
         if method == "auto":
-            method = "direct" if self.n <= 60_000 else "amg"
+            method = "direct" if self.n <= DIRECT_MAX_NODES else "amg"
         self.method = method
         if method == "direct":
             self._solve = factorized(a.tocsc())
         elif method == "amg":
             import pyamg
 
-            self._ml = pyamg.smoothed_aggregation_solver(a.tocsr(), symmetry="symmetric")
+            a = a.tocsr()
+            a.sum_duplicates()
+            a.sort_indices()
+            if a.nnz < 2**31 - 1:  # pyamg's kernels are much faster on 32-bit indices
+                a.indices = a.indices.astype(np.int32)
+                a.indptr = a.indptr.astype(np.int32)
+            self._ml = pyamg.smoothed_aggregation_solver(a, symmetry="symmetric")
         else:
             raise ValueError("solver must be 'auto', 'direct' or 'amg'")
 
@@ -387,7 +397,7 @@ def effective_resistance(
     average
         ``'conductance'`` (default) or ``'resistance'``.
     solver
-        ``'auto'`` (direct below 60 000 nodes, else AMG-preconditioned CG), ``'direct'``, ``'amg'``.
+        ``'auto'`` (direct up to 250 000 nodes, else AMG-preconditioned CG), ``'direct'``, ``'amg'``.
     tol
         Relative residual for the AMG-CG solves.
     max_memory
@@ -1050,6 +1060,7 @@ class CorridorModel:
     effective_resistance: Any  # DataFrame or None
     landcover: str | None = None
     notes: dict = field(default_factory=dict)
+    source_labels: np.ndarray | None = field(default=None, repr=False)  # source index per cell, -1 elsewhere
 
     @property
     def missing_links(self):
@@ -1077,7 +1088,7 @@ def model_corridors(
     table: ResistanceTable | str | os.PathLike | None = None,
     landcover: str | os.PathLike | None = None,
     reclass: str | os.PathLike | None = None,
-    width: float = 5000.0,
+    width: float = 20000.0,
     max_cost: float | None = None,
     neighbours: int = 8,
     circuit: bool = True,
@@ -1200,6 +1211,8 @@ def model_corridors(
         planned = (a, b) in drawn
         if crossed and not planned:
             continue  # Linkage Mapper drops links that run through a third core
+        if not planned and sources.geometry.iloc[a].distance(sources.geometry.iloc[b]) == 0:
+            continue  # patches that touch are one habitat, not a link
         link = len(links)
         links.append((a, b))
         nl = cwd[a] + cwd[b] - lcd[a, b]
@@ -1227,7 +1240,7 @@ def model_corridors(
     else:
         for c in ("euclid_m", "lcp_len_m", "ratio"):
             paths[c] = pd.Series(dtype=float)
-    corridor = np.where(mosaic <= width, mosaic, np.nan)
+    corridor = np.where((mosaic <= width) & (lab < 0), mosaic, np.nan)  # sources are not corridor
 
     current = barriers = None
     reff_df = None
@@ -1247,7 +1260,7 @@ def model_corridors(
         paths["eff_resistance"] = np.nan
 
     pinch = _pinch_points(current, corridor, lab, which, links, ids, grid, pinch_quantile)
-    comparison = _compare_plan(network, corridor, r, grid, lcd, pos, lab)
+    comparison = _compare_plan(network, corridor, r, grid, lcd, pos, lab, ext)
     return CorridorModel(
         grid=grid, resistance=r, table=table, sources=sources, cost_distance=nearest,
         corridors=corridor, width=float(width), current=current, barriers=barriers, paths=paths,
@@ -1255,6 +1268,7 @@ def model_corridors(
         lcd=pd.DataFrame(lcd, index=pd.Index(ids, name="id"), columns=ids),
         effective_resistance=reff_df, landcover=None if landcover is None else str(landcover),
         notes={"max_cost": threshold, "extent": extent, "neighbours": neighbours},
+        source_labels=lab,
     )
 
 
@@ -1315,15 +1329,18 @@ def _line_cost(line, r: np.ndarray, grid: Grid) -> float:
     return float(np.sum(vals) * step) if np.isfinite(vals).all() else math.nan
 
 
-def _compare_plan(network, corridor, r, grid: Grid, lcd, pos, lab):
-    """One row per drawn corridor: footprint overlap with the modelled corridor, and costs.
+def _compare_plan(network, corridor, r, grid: Grid, lcd, pos, lab, ext):
+    """One row per drawn corridor that reaches into the extent: overlap with the model, and costs.
 
     The overlap is the share of the footprint's cells (outside the source patches) that lie
-    inside the modelled corridor.
+    inside the modelled corridor. The drawn line's cost is NaN where the line leaves the
+    raster or crosses an impassable cell.
     """
     import pandas as pd
 
     cor = network["corridors"]
+    if len(cor):
+        cor = cor[cor.intersects(ext)]
     rows = []
     modelled = np.isfinite(corridor)
     for cid, row in cor.iterrows():
@@ -1506,7 +1523,8 @@ def render_overlays(model: CorridorModel, out_dir: str | os.PathLike) -> list[di
         lo = max(lo, hi * 1e-4)
         cmap = colormaps["inferno"]
         norm = LogNorm(lo, max(hi, lo * 10), clip=True)
-        shown = np.where(np.isfinite(cur) & (cur >= lo), cur, np.nan)
+        src = model.source_labels if model.source_labels is not None else np.full(cur.shape, -1)
+        shown = np.where(np.isfinite(cur) & (cur >= lo) & (src < 0), cur, np.nan)  # sources: transparent
         bounds = _render(out / "current.png", shown, g, cmap, norm, 0.8)
         legend = {f"{x:.3g} A": _hex(cmap(norm(x))) for x in np.geomspace(norm.vmin, norm.vmax, 4)}
         overlays.append({"name": "Current density (circuit theory)", "png": out / "current.png",
@@ -1517,7 +1535,7 @@ def render_overlays(model: CorridorModel, out_dir: str | os.PathLike) -> list[di
         hi = float(np.nanmax(b))
         cmap = colormaps["magma_r"]
         norm = Normalize(0, hi)
-        bounds = _render(out / "barriers.png", np.where(b > 0, b, np.nan), g, cmap, norm, 0.8)
+        bounds = _render(out / "barriers.png", np.where(b >= 0.05 * hi, b, np.nan), g, cmap, norm, 0.8)
         legend = {f"{x:,.0f} per m restored": _hex(cmap(norm(x))) for x in (hi * 0.05, hi / 2, hi)}
         overlays.append({"name": "Barriers (improvement score)", "png": out / "barriers.png",
                          "bounds": bounds, "legend": legend})

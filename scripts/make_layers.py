@@ -8,7 +8,8 @@ places whose position is known, ``indicative`` where only the rough course is kn
 a ``source`` that says what it was drawn after. Layers written:
 
 ``ridge``, ``patches``, ``corridors`` (the city framework: one ridge, twenty corridors)
-and ``river``, ``reservoirs``, ``trails``, ``barriers`` (Pingshan in detail).
+and ``river``, ``reservoirs``, ``trails``, ``barriers`` (Pingshan in detail), then the
+synthetic ``bridges`` register made by :func:`ecomap.bridges.synthesize` on them.
 
 Run from the repository root (after ``scripts/make_boundaries.py``)::
 
@@ -26,12 +27,18 @@ import shapely
 from shapely import ops
 
 from ecomap import crs as _crs
+from ecomap.bridges import synthesize
 from ecomap.io import write_geojson
+from ecomap.network import load_network
 
 ROOT = Path(__file__).resolve().parents[1]
 GEO = ROOT / "data" / "geo"
 
-BG = "author's reading of public descriptions (FACTS sheet, 2026); position approximate, not surveyed"
+#: The bundled seed register of escape-bridge sites: size and seed of the generator.
+BRIDGES_N = 400
+BRIDGES_SEED = 2026
+
+BG = "position approximate, placed after public descriptions (news reports, park plans, government pages); not surveyed"
 
 # ---------------------------------------------------------------------------------------
 # Helpers
@@ -536,6 +543,10 @@ def main() -> None:
           f"river axis: {river.loc['PSR'].geometry.length / 1000:.2f} km")
     outside = reservoirs[~reservoirs.within(district.buffer(1))]
     print("reservoirs not inside the district:", list(outside.index))
+    # The seed register of escape-bridge sites, placed on the layers just written.
+    sites = synthesize(load_network(GEO), BRIDGES_N, seed=BRIDGES_SEED)
+    write_geojson(sites, GEO / "bridges.geojson")
+    print(f"bridges: {len(sites)} synthetic sites (seed {BRIDGES_SEED})")
 
 
 if __name__ == "__main__":

@@ -351,6 +351,39 @@ def _run_map(args) -> int:
     return 0
 
 
+# --- bridges -----------------------------------------------------------------------------
+def _add_bridges(sub) -> None:
+    p = sub.add_parser("bridges", help="the escape-bridge site register (Ten Thousand Bridge Plan)")
+    bsub = p.add_subparsers(dest="bridges_command", metavar="ACTION", required=True)
+    s = bsub.add_parser("synth", help="a synthetic, seeded register of N sites placed on ditches, "
+                                      "reservoir roads, culverts, wells and pools (for tests and benchmarks)")
+    _data_arg(s)
+    s.add_argument("--n", type=int, required=True, metavar="N", help="number of sites")
+    s.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+    s.add_argument("--out", type=Path, required=True, metavar="FILE", help="GeoJSON file to write")
+
+
+def _run_bridges(args) -> int:
+    return _BRIDGES_ACTIONS[args.bridges_command](args)
+
+
+def _run_bridges_synth(args) -> int:
+    from .bridges import synthesize
+    from .io import write_geojson
+    from .network import load_network
+
+    if args.out.suffix.lower() not in {".geojson", ".json"}:
+        raise InputError(f"{args.out}: --out must be a .geojson file")
+    sites = synthesize(load_network(args.data), args.n, seed=args.seed)
+    write_geojson(sites, args.out)
+    print(f"wrote {len(sites)} synthetic bridge sites to {args.out}")
+    return 0
+
+
+#: ``ecomap bridges ACTION`` -> its run function.
+_BRIDGES_ACTIONS = {"synth": _run_bridges_synth}
+
+
 COMMANDS = {
     "build": (_add_build, _run_build),
     "validate": (_add_validate, _run_validate),
@@ -362,6 +395,7 @@ COMMANDS = {
     "connectivity": (_add_connectivity, _run_connectivity),
     "connectivity": (_add_connectivity, _run_connectivity),
     "map": (_add_map, _run_map),
+    "bridges": (_add_bridges, _run_bridges),
 }
 
 

@@ -176,6 +176,8 @@ CATALOGUE: dict[str, LayerSpec] = {
                 Column("status", allowed=("planned", "built", "damaged", "removed")),
                 Column("installed", "date", nullable=True),
                 Column("note", nullable=True, required=False),
+                Column("host_feature", nullable=True, required=False,
+                       description="the feature the site sits on, as layer:id (e.g. trails:TR03)"),
                 *_common(),
             ),
             "Escape-bridge sites (Ten Thousand Bridge Plan)", "万桥计划 动物逃生设施",

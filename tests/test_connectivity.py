@@ -456,3 +456,26 @@ def test_build_steps_write_the_report(chain_folder, tmp_path):
         data = (rep / png).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
     assert not list(rep.glob(".*"))  # no temporary files left behind
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(3, 25).flatmap(lambda n: st.tuples(
+    st.just(n), st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1), st.floats(1, 100)),
+                         min_size=1, max_size=50))))
+def test_betweenness_matches_brandes(case):
+    """The tree-counting betweenness against networkx's Brandes algorithm (ties fall back to it)."""
+    n, raw = case
+    links = [(f"L{k}", u, v, d) for k, (u, v, d) in enumerate(raw) if u != v]
+    if not links:
+        return
+    g = cn.Graph.from_links(np.ones(n), links)
+    nodes, link_bc = cn.betweenness(g)
+    ref = nx.Graph()
+    ref.add_nodes_from(range(n))
+    ref.add_weighted_edges_from(g.edges[["u", "v", "distance"]].itertuples(index=False, name=None))
+    nb = nx.betweenness_centrality(ref, weight="weight", normalized=True)
+    eb = nx.edge_betweenness_centrality(ref, weight="weight", normalized=True)
+    assert np.allclose(nodes.to_numpy(), [nb[i] for i in range(n)])
+    per_edge = link_bc.groupby([g.links["u"], g.links["v"]]).sum()
+    for (u, v), val in per_edge.items():
+        assert val == pytest.approx(eb.get((u, v), eb.get((v, u))))

@@ -348,13 +348,16 @@ def _removal_losses(graph: Graph, *, kind: str, theta: float, d: np.ndarray, pva
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Connector loss of each node and loss of each edge, exactly, re-running few sources.
 
-    For node k, a pair (i, j) can only lose if a shortest path i → j runs through k,
-    entering from some neighbour n_a and leaving to another n_b; then i is "behind" n_a
-    (D[i, n_a] + w = D[i, k]) and j behind n_b. All sources behind any neighbour except
-    the one with the most sources behind it cover every such pair, so only those (and
-    only those for which k is an interior node) are re-run in the graph without k. For
-    an edge u–v, the pairs that can lose have one end behind u and the other behind v;
-    the smaller of the two sets is re-run. Pair values are symmetric, so rows suffice.
+    A pair (i, j) loses only if *every* shortest path i → j runs through the removed node
+    or edge. For node k, such a path enters k from some neighbour n_a and leaves to
+    another n_b; then i is "behind" n_a (D[i, n_a] + w = D[i, k]) and j behind n_b. Two
+    sources both behind the same neighbour n* never need k between them (D[i, j] ≤
+    D[i, n*] + D[n*, j] < D[i, k] + D[k, j]), so taking n* with the most sources behind
+    it, only sources not behind n* are re-run, and of those only sources for which k is
+    an interior node of the shortest-path DAG (in the hop metric: a DAG child of k whose
+    only DAG parent is k). For an edge u–v, a losing pair has one end i whose only DAG
+    parent of v is u and the other end j whose only DAG parent of u is v; the smaller of
+    the two sets is re-run. Pair values are symmetric, so rows suffice.
 
     Returns (connector loss per node, loss per edge when removed, edge index per arc).
     """
@@ -364,11 +367,18 @@ def _removal_losses(graph: Graph, *, kind: str, theta: float, d: np.ndarray, pva
     m = len(graph.edges)
     src, dst, w = _arc_arrays(graph, weighted)
     on = _on_path(d, src, dst, w)
+    # indeg[i, x]: number of DAG parents of x in the shortest-path DAG from i
+    inc = csr_matrix((np.ones(len(dst)), (np.arange(len(dst)), dst)), shape=(len(dst), n))
+    indeg = np.asarray(on.astype(np.float64) @ inc) if len(dst) else np.zeros((n, n))
+    only_parent = on & (indeg[:, dst] == 1)   # [i, arc]: src is the only DAG parent of dst
     connector = np.zeros(n)
     edge_loss = np.zeros(m)
 
-    def rerun(mat: csr_matrix, cover: np.ndarray) -> np.ndarray:
-        return _values(dijkstra(mat, directed=False, indices=cover), kind=kind, theta=theta)
+    def rerun(keep: np.ndarray, cover: np.ndarray) -> np.ndarray:
+        mat = csr_matrix((w[keep], (src[keep], dst[keep])), shape=(n, n))
+        return _values(dijkstra(mat, directed=True, indices=cover), kind=kind, theta=theta)
+
+    all_arcs = np.ones(len(src), dtype=bool)
 
     # nodes
     for k in range(n):
@@ -376,28 +386,31 @@ def _removal_losses(graph: Graph, *, kind: str, theta: float, d: np.ndarray, pva
         arcs_out = np.flatnonzero(src == k)
         if len(arcs_in) < 2:
             continue  # an end node (degree <= 1) is never a connector
-        interior = on[:, arcs_out].any(axis=1)
+        # weighted: ties are rare, any DAG child; hop metric: a child with k its only parent
+        needs = (only_parent if not weighted else on)[:, arcs_out].any(axis=1)
         behind = on[:, arcs_in]
         biggest = int(np.argmax(behind.sum(axis=0)))
-        cover_mask = np.delete(behind, biggest, axis=1).any(axis=1) & interior
+        cover_mask = needs & ~behind[:, biggest]
         cover_mask[k] = False
         cover = np.flatnonzero(cover_mask)
         if len(cover) == 0:
             continue
-        new = rerun(graph.matrix(weighted=weighted, drop_node=k), cover)
+        new = rerun(all_arcs & (src != k) & (dst != k), cover)
         old = pvals[cover].copy()
         old[:, k] = 0.0
         new[:, k] = 0.0
         connector[k] = _loss_from_rows(a, old, new, cover)
     # edges
     for e in range(m):
-        iu = on[:, e]        # behind u: i reaches v through u -> v
-        iv = on[:, e + m]    # behind v
+        iu = only_parent[:, e]        # i reaches v only through u -> v
+        iv = only_parent[:, e + m]    # i reaches u only through v -> u
         side = iu if iu.sum() <= iv.sum() else iv
         cover = np.flatnonzero(side)
         if len(cover) == 0:
             continue
-        new = rerun(graph.matrix(weighted=weighted, edge_distance=(e, math.inf)), cover)
+        keep = all_arcs.copy()
+        keep[[e, e + m]] = False
+        new = rerun(keep, cover)
         edge_loss[e] = _loss_from_rows(a, pvals[cover], new, cover)
     return connector, edge_loss, np.r_[np.arange(m), np.arange(m)]
 
@@ -513,6 +526,21 @@ def betweenness(graph: Graph) -> tuple[pd.Series, pd.Series]:
     over distance-weighted shortest paths. A link's value is that of its graph edge; of
     parallel links only the shortest carries it.
     """
+    fast = _betweenness_unique(graph)
+    if fast is not None:
+        nodes_v, edge_v = fast
+        nodes = pd.Series(nodes_v, index=graph.nodes.index, dtype=float, name="betweenness")
+        lk = graph.links
+        vals = np.zeros(len(lk))
+        if len(lk):
+            edge_of = pd.Series(np.arange(len(graph.edges)),
+                                index=pd.MultiIndex.from_frame(graph.edges[["u", "v"]]))
+            e = edge_of.reindex(pd.MultiIndex.from_frame(lk[["u", "v"]])).to_numpy()
+            shortest = lk.groupby(["u", "v"])["distance"].transform("min").to_numpy()
+            carrier = (lk["distance"].to_numpy() == shortest) & ~lk.assign(
+                s=lk["distance"].to_numpy() == shortest).duplicated(["u", "v", "s"]).to_numpy()
+            vals[carrier] = edge_v[e[carrier]]
+        return nodes, pd.Series(vals, index=lk.index, name="betweenness")
     g = nx.Graph()
     g.add_nodes_from(range(graph.n))
     g.add_weighted_edges_from(graph.edges[["u", "v", "distance"]].itertuples(index=False, name=None))
@@ -528,6 +556,51 @@ def betweenness(graph: Graph) -> tuple[pd.Series, pd.Series]:
             if dist == shortest[i] and first[i]:
                 vals[i] = eb.get((u, v), eb.get((v, u), 0.0))
     return nodes.rename("betweenness"), pd.Series(vals, index=lk.index, name="betweenness")
+
+
+def _betweenness_unique(graph: Graph) -> tuple[np.ndarray, np.ndarray] | None:
+    """Normalized node and edge betweenness when every shortest path is unique, else None.
+
+    With unique paths the shortest paths from a source form a tree; a node lies inside
+    the paths to the targets below it, an edge (parent(x), x) on the paths to x and the
+    targets below x. Subtree sizes of all trees are counted at once by walking every
+    target up its predecessor chain (one vectorized step per tree level).
+    """
+    n = graph.n
+    if n < 2:
+        return np.zeros(n), np.zeros(len(graph.edges))
+    src, dst, w = _arc_arrays(graph, True)
+    mat = csr_matrix((w, (src, dst)), shape=(n, n))
+    d, pred = dijkstra(mat, directed=True, return_predecessors=True)
+    on = _on_path(d, src, dst, w)
+    inc = csr_matrix((np.ones(len(dst)), (np.arange(len(dst)), dst)), shape=(len(dst), n))
+    if len(dst) and (np.asarray(on.astype(np.float64) @ inc) > 1).any():
+        return None  # tied shortest paths: leave it to Brandes' algorithm
+    rows = np.arange(n)[:, None]
+    cnt = np.zeros(n * n)
+    cur = np.where(pred >= 0, np.arange(n)[None, :], -1)
+    while True:
+        live = (cur >= 0) & (cur != rows)
+        if not live.any():
+            break
+        r = np.nonzero(live)[0]
+        cnt += np.bincount(r * n + cur[live], minlength=n * n)
+        nxt = np.full_like(cur, -1)
+        nxt[live] = pred[r, cur[live]]
+        cur = nxt
+    cnt = cnt.reshape(n, n)  # cnt[i, x]: targets of i whose path runs through x (x included)
+    reach = pred >= 0
+    node_raw = np.where(reach, cnt - 1, 0).sum(axis=0) / 2.0
+    node_bc = node_raw / ((n - 1) * (n - 2) / 2.0) if n > 2 else np.zeros(n)
+    eid = np.full(n * n, -1)
+    u = graph.edges["u"].to_numpy(dtype=int)
+    v = graph.edges["v"].to_numpy(dtype=int)
+    eid[u * n + v] = eid[v * n + u] = np.arange(len(u))
+    i, x = np.nonzero(reach)
+    e = eid[pred[i, x] * n + x]
+    edge_raw = np.bincount(e, weights=cnt[i, x], minlength=len(u)) / 2.0
+    edge_bc = edge_raw / (n * (n - 1) / 2.0)
+    return node_bc, edge_bc
 
 
 # --------------------------------------------------------------------------------------------

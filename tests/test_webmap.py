@@ -237,7 +237,7 @@ def test_connectivity_result_feeds_popups_and_importance_map(network):
     feats = dict(_scripts_payload(imp, "vector"))["importance"]["features"]
     by_id = {f["properties"]["id"]: colours[f["properties"]["s"]] for f in feats}
     # the most important corridor gets the darkest class, the least the lightest
-    assert by_id["C01"] == "#bd0026" and by_id["C03"] == "#ffffb2"
+    assert by_id["C01"] == "#bd0026" and by_id["C03"] == "#fed976"
 
 
 def test_layers_are_styled_by_kind(network):

@@ -202,7 +202,7 @@ def _jsdump(obj) -> str:
 
 # --- styles --------------------------------------------------------------------------------
 _BRIDGE_COLOURS = {"planned": "#fdd835", "built": "#43a047", "damaged": "#e53935", "removed": "#9e9e9e"}
-_KIND_COLOURS = {"mountain": "#7cb342", "water": "#039be5", "green": "#2e7d32"}
+_KIND_COLOURS = {"mountain": "#7cb342", "water": "#00acc1", "green": "#2e7d32"}
 _TRAIL_COLOURS = {"greenway": "#c0ca33", "hiking": "#8d6e63", "ridge": "#6a1b9a"}
 _BARRIER_WEIGHT = {"expressway": 5, "railway": 4, "arterial": 3, "dam": 5}
 _RIDGE_FILLS = {"country_park": "#81c784", "nature_reserve": "#2e7d32", "forest": "#a5d6a7"}
@@ -293,10 +293,10 @@ def _page_frame(gdf: gpd.GeoDataFrame, *, gcj02: bool) -> gpd.GeoDataFrame:
     if gcj02 and len(out):
         out = _crs.to_gcj02(out)
     out = out[~(out.geometry.isna() | out.geometry.is_empty)]
-    if out.index.name is not None and out.index.name not in out.columns:
-        out = out.reset_index()
-    elif "id" not in out.columns:
-        out = out.reset_index(names="id")
+    index = out.index
+    out = out.reset_index(drop=True)
+    if "id" not in out.columns:
+        out.insert(0, "id", [str(v) for v in index])
     if len(out):
         out = out.set_geometry(shapely.transform(out.geometry.values, lambda c: np.round(c, PRECISION)))
     return out
@@ -1108,7 +1108,7 @@ def _importance_map(network, connectivity, *, basemap: str) -> folium.Map | None
     for name in ("districts", "ridge", "patches", "boundary"):
         b.add_catalogue_layer(name, show=name != "patches")
     dpc = pd.to_numeric(table["dPC"].reindex(cor.index.astype(str)), errors="coerce").to_numpy()
-    colours = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"]
+    colours = ["#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026"]  # ColorBrewer YlOrRd
     finite = dpc[np.isfinite(dpc)]
     edges = np.unique(np.quantile(finite, np.linspace(0, 1, 6))) if len(finite) else np.array([0.0, 1.0])
     if len(edges) < 2:

@@ -1,0 +1,164 @@
+"""Build time, page size and load time of the atlas with 10,000 and 100,000 bridge sites.
+
+The bridge sites are random points inside the bundled Pingshan boundary (every other layer is
+the bundled data). For each size the script times:
+
+* ``ecomap.webmap.atlas`` + ``render_html`` (the atlas, all layers, assets inlined), and the
+  size of the page;
+* in headless Chromium (Debian's, offline, no tiles): first contentful paint and the time at
+  which every layer and control is on the map (``ecomap.control`` exists, one frame later);
+
+and, as the baseline in the same run, the stock folium way of drawing the same sites: one
+``folium.CircleMarker`` with a tooltip and a popup per site (10,000 only; it grows linearly
+and 100,000 would take minutes), and one ``folium.GeoJson`` layer with ``GeoJsonTooltip`` and
+``GeoJsonPopup``, both made self-contained the same way.
+
+Targets for 10,000 sites: build < 3 s, page < 3 MB, first paint < 1.5 s.
+
+Run: ``.venv/bin/python benchmarks/bench_webmap.py [--sizes 10000 100000] [--no-browser]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ecomap import webmap
+from ecomap.crs import INTERNAL
+from ecomap.network import load_network
+
+STATUS = ("planned", "built", "damaged", "removed")
+HOST = ("ditch", "well", "pool", "culvert", "interception_ditch")
+MATERIAL = ("stone", "wood", "net", "rope", "ramp")
+
+
+def bridges_in(boundary, n: int, seed: int = 1) -> gpd.GeoDataFrame:
+    """``n`` random bridge sites inside ``boundary`` (EPSG:4547), register columns filled."""
+    rng = np.random.default_rng(seed)
+    x0, y0, x1, y1 = boundary.bounds
+    pts = np.empty(0, dtype=object)
+    while len(pts) < n:
+        cand = shapely.points(rng.uniform(x0, x1, 2 * n), rng.uniform(y0, y1, 2 * n))
+        pts = np.concatenate([pts, cand[shapely.contains(boundary, cand)]])
+    pts = pts[:n]
+    days = pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 1500, n), unit="D")
+    note = np.where(rng.random(n) < 0.01, "checked after rain", None)
+    return gpd.GeoDataFrame(
+        {
+            "host": rng.choice(HOST, n), "material": rng.choice(MATERIAL, n), "status": rng.choice(STATUS, n),
+            "installed": days.strftime("%Y-%m-%d"), "note": note,
+            "name_zh": None, "name_en": None, "source": "benchmark", "confidence": "synthetic",
+        },
+        geometry=pts, crs=INTERNAL, index=pd.Index([f"BR{i:06d}" for i in range(n)], name="id"),
+    )
+
+
+def stock_page(net, br: gpd.GeoDataFrame, *, per_point: bool) -> str:
+    """The baseline: the same sites drawn the stock folium way, made self-contained."""
+    ll = br.to_crs("EPSG:4326")
+    m = folium.Map(location=[22.69, 114.35], zoom_start=12, tiles=None, prefer_canvas=True)
+    m.default_js = [j for j in m.default_js if j[0] == "leaflet"]
+    m.default_css = [c for c in m.default_css if c[0] == "leaflet_css"]
+    if per_point:
+        group = folium.FeatureGroup(name="bridges").add_to(m)
+        for fid, row, g in zip(ll.index, ll.itertuples(), ll.geometry, strict=True):
+            folium.CircleMarker([g.y, g.x], radius=4, fill=True, tooltip=f"{fid} {row.status}",
+                                popup=f"{fid}<br>{row.host}<br>{row.material}<br>{row.installed}").add_to(group)
+    else:
+        fields = ["status", "host", "material", "installed"]
+        gj = ll.reset_index()[["id", *fields, "geometry"]]
+        folium.GeoJson(gj, name="bridges", marker=folium.CircleMarker(radius=4, fill=True),
+                       tooltip=folium.GeoJsonTooltip(["id", "status"]),
+                       popup=folium.GeoJsonPopup(["id", *fields])).add_to(m)
+    return webmap.inline_assets(m.get_root().render())
+
+
+def timed(fn, repeat: int = 1):
+    best, out = np.inf, None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def load_times(browser, path: Path, ready: str | None, repeat: int = 2) -> tuple[float, float]:
+    """(first contentful paint, all drawn) in seconds from navigation start, best of ``repeat``."""
+    fcp, drawn = np.inf, np.inf
+    for _ in range(repeat):
+        ctx = browser.new_context(viewport={"width": 1200, "height": 800})
+        ctx.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:")) else r.abort())
+        page = ctx.new_page()
+        page.goto(path.resolve().as_uri(), wait_until="load")
+        if ready:
+            page.wait_for_function(ready, timeout=120_000)
+        t = page.evaluate("""() => new Promise(res => requestAnimationFrame(() => requestAnimationFrame(() => {
+            const p = performance.getEntriesByName('first-contentful-paint')[0];
+            res([p ? p.startTime : NaN, performance.now()]); })))""")
+        fcp, drawn = min(fcp, t[0] / 1000), min(drawn, t[1] / 1000)
+        ctx.close()
+    return fcp, drawn
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    ap.add_argument("--no-browser", action="store_true", help="skip the Chromium load times")
+    args = ap.parse_args()
+
+    t_load, base = timed(lambda: load_network())
+    print(f"bundled network loaded in {t_load:.2f} s")
+    boundary = base.district
+    browser = pw = None
+    if not args.no_browser and webmap.find_chromium():
+        from playwright.sync_api import sync_playwright
+
+        pw = sync_playwright().start()
+        browser = pw.chromium.launch(executable_path=webmap.find_chromium(), args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--host-resolver-rules=MAP * ~NOTFOUND"])
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in args.sizes:
+            net = base.replace(bridges=bridges_in(boundary, n))
+            variants = [("ecomap atlas", lambda net=net: webmap.render_html(webmap.atlas(net, basemap="none")),
+                         "window.ecomap && ecomap.control")]
+            variants.append(("stock GeoJson+tooltips", lambda net=net: stock_page(net, net.bridges, per_point=False), None))
+            if n <= 10_000:
+                variants.append(("stock CircleMarker per site",
+                                 lambda net=net: stock_page(net, net.bridges, per_point=True), None))
+            for label, fn, ready in variants:
+                secs, page = timed(fn)
+                path = Path(tmp) / f"{n}-{len(rows)}.html"
+                path.write_text(page, encoding="utf-8")
+                fcp = drawn = float("nan")
+                if browser is not None:
+                    fcp, drawn = load_times(browser, path, ready)
+                rows.append({"sites": n, "variant": label, "build_s": secs, "html_MB": len(page.encode()) / 1e6,
+                             "first_paint_s": fcp, "drawn_s": drawn})
+                print(f"{n:>7,} {label:<28} build {secs:6.2f} s  html {rows[-1]['html_MB']:6.2f} MB  "
+                      f"first paint {fcp:6.2f} s  drawn {drawn:6.2f} s", flush=True)
+    if browser is not None:
+        browser.close()
+        pw.stop()
+    table = pd.DataFrame(rows)
+    print()
+    for n, grp in table.groupby("sites"):
+        ours = grp[grp["variant"] == "ecomap atlas"].iloc[0]
+        for _, r in grp[grp["variant"] != "ecomap atlas"].iterrows():
+            print(f"{n:>7,} sites: {r['variant']} / ecomap atlas: build x{r['build_s'] / ours['build_s']:.1f}, "
+                  f"size x{r['html_MB'] / ours['html_MB']:.1f}, drawn x{r['drawn_s'] / ours['drawn_s']:.1f}")
+        if n == 10_000:
+            ok = ours["build_s"] < 3 and ours["html_MB"] < 3 and not ours["first_paint_s"] >= 1.5
+            print(f"{n:>7,} sites: targets (build < 3 s, < 3 MB, first paint < 1.5 s): {'met' if ok else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -84,6 +84,9 @@ def connectivity_text(result: ConnectivityResult, *, top: int = 20) -> str:
     """The readable table ``ecomap connectivity`` prints."""
     s = result.summary
     out = ["Connectivity", *("  " + line for line in _summary_lines(s))]
+    if s["habitat_km2"] > s["landscape_area_km2"]:
+        out.append("  note: the habitat is larger than A_L (patches reach beyond the boundary), so IIC "
+                   "and PC may exceed their usual range; give --landscape-area KM2 for the whole extent")
     if s.get("unattached_corridors"):
         out.append("  corridors touching no patch: " + ", ".join(s["unattached_corridors"]))
     if len(result.corridors):
@@ -237,6 +240,10 @@ def report_html(result: ConnectivityResult, *, charts: dict[str, str], names: pd
         f"<title>{e(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{e(title)}</h1>", f"<dl>{dl}</dl>",
     ]
+    if s["habitat_km2"] > s["landscape_area_km2"]:
+        parts.append("<p>Note: the habitat patches cover more than the landscape area A_L (they reach "
+                     "beyond the boundary), so IIC and PC may exceed their usual range; compare runs "
+                     "with the same A_L.</p>")
     if s.get("unattached_corridors"):
         parts.append("<p>Corridors touching no patch (left out of the graph): "
                      f"{e(', '.join(s['unattached_corridors']))}</p>")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import geopandas as gpd
 import numpy as np
@@ -350,7 +351,8 @@ def test_query_source_never_evals():
     import ecomap.query as q
 
     src = inspect.getsource(q)
-    assert "eval(" not in src and ".query(" not in src.replace("sindex.query(", "")
+    assert "eval(" not in src and "exec(" not in src
+    assert set(re.findall(r"(\w+)\.query\(", src)) <= {"sindex", "tree"}  # spatial index only, never DataFrame.query
 
 
 # --- combinations and the command line ---------------------------------------------------

@@ -590,10 +590,38 @@ def _near_pos(gdf: gpd.GeoDataFrame, pt: shapely.Point, radius: float) -> tuple[
     return cand[keep], d[keep]
 
 
+def _candidates(gdf: gpd.GeoDataFrame, area: shapely.Geometry, *, cells: int = 1024) -> np.ndarray:
+    """Sorted positions of the features whose envelope meets ``area``'s, a superset of every hit.
+
+    A long, thin shape (a diagonal corridor) has an envelope far larger than itself, so
+    its envelope is cut into about ``cells`` square cells; only the cells that touch the
+    shape ask the index. Cells are closed and padded by a micrometre, so a feature that
+    touches the shape always lies in some cell that is asked.
+    """
+    x0, y0, x1, y1 = shapely.bounds(area)
+    w, h = x1 - x0, y1 - y0
+    eps = 1e-6 + 1e-12 * max(abs(x0), abs(y0), abs(x1), abs(y1))
+    tree = gdf.sindex
+    if w * h <= 0 or shapely.area(area) >= 0.5 * w * h:
+        return np.sort(tree.query(shapely.box(x0 - eps, y0 - eps, x1 + eps, y1 + eps)))
+    size = float(np.sqrt(w * h / cells))
+    nx, ny = max(1, int(np.ceil(w / size))), max(1, int(np.ceil(h / size)))
+    gx, gy = np.meshgrid(x0 + size * np.arange(nx), y0 + size * np.arange(ny))
+    gx, gy = gx.ravel(), gy.ravel()
+    boxes = shapely.box(gx - eps, gy - eps, np.minimum(gx + size, x1) + eps, np.minimum(gy + size, y1) + eps)
+    shapely.prepare(area)
+    boxes = boxes[shapely.intersects(area, boxes)]
+    if len(boxes) == 0:
+        return np.empty(0, dtype=np.intp)
+    return np.unique(tree.query(boxes)[1])
+
+
 def _pos_intersecting(gdf: gpd.GeoDataFrame, geom: shapely.Geometry) -> np.ndarray:
     if len(gdf) == 0:
         return np.empty(0, dtype=np.intp)
-    return np.sort(gdf.sindex.query(geom, predicate="intersects"))
+    cand = _candidates(gdf, geom)
+    shapely.prepare(geom)
+    return cand[shapely.intersects(geom, _geoms(gdf, cand))]
 
 
 def _within_pos(gdf: gpd.GeoDataFrame, area: shapely.Geometry):
@@ -601,14 +629,18 @@ def _within_pos(gdf: gpd.GeoDataFrame, area: shapely.Geometry):
     length/area inside; returns positions, clipped geometries and the measures."""
     if len(gdf) == 0:
         return np.empty(0, dtype=np.intp), np.empty(0, dtype=object), {}
-    shapely.prepare(area)
-    cand = np.sort(gdf.sindex.query(area, predicate="intersects"))
+    cand = _candidates(gdf, area)
     geoms = _geoms(gdf, cand)
     dims = shapely.get_dimensions(geoms)
+    pts = dims == 0
+    # for a point, "intersects" is "covers" (its closure is itself), and GEOS's prepared
+    # intersects is the faster point-in-polygon test
+    if pts.all():
+        keep = shapely.intersects(area, geoms)
+        return cand[keep], geoms[keep], {}
     keep = np.zeros(len(cand), dtype=bool)
     clipped = geoms.copy()
-    pts = dims == 0
-    keep[pts] = shapely.covers(area, geoms[pts])
+    keep[pts] = shapely.intersects(area, geoms[pts])
     other = ~pts
     if other.any():
         clipped[other] = shapely.intersection(geoms[other], area)
@@ -649,7 +681,6 @@ def _nearest_pos(gdf: gpd.GeoDataFrame, pt: shapely.Point, n: int, allowed: np.n
         return np.empty(0, dtype=np.intp), np.empty(0)
     _, d0 = gdf.sindex.nearest(pt, return_all=False, return_distance=True)
     r = max(float(d0[0]), 1.0)
-    ids = np.asarray(gdf.index.astype(str), dtype=object)
     while True:
         cand = gdf.sindex.query(pt, predicate="dwithin", distance=r * (1 + 1e-9) + 1e-6)
         if allowed is not None:
@@ -661,13 +692,20 @@ def _nearest_pos(gdf: gpd.GeoDataFrame, pt: shapely.Point, n: int, allowed: np.n
         r *= 2.0
     if inside.sum() >= k:
         cand, d = cand[inside], d[inside]
-    order = np.lexsort((ids[cand], d))[:k]
+    order = np.lexsort((np.asarray(gdf.index[cand].astype(str), dtype=object), d))[:k]
     return cand[order], d[order]
 
 
 # --- the public verbs ----------------------------------------------------------------------
 def _result(gdf: gpd.GeoDataFrame, pos: np.ndarray, extra: Mapping[str, np.ndarray],
             geometry: np.ndarray | None = None) -> gpd.GeoDataFrame:
+    """Rows ``pos`` of ``gdf`` with extra columns; nearest first (ties by id) when there is
+    a ``distance_m``, else in layer order. One ``take``, as it is the costly part."""
+    if "distance_m" in extra and len(pos) > 1:
+        order = np.lexsort((np.asarray(gdf.index[pos].astype(str), dtype=object), extra["distance_m"]))
+        pos = pos[order]
+        extra = {k: v[order] for k, v in extra.items()}
+        geometry = None if geometry is None else geometry[order]
     out = gdf.iloc[pos].copy()
     for name, values in extra.items():
         out[name] = values
@@ -700,8 +738,7 @@ def near(source, layer: str, point: tuple[float, float], *, radius_m: float,
         raise InputError(f"radius {radius_m!r}: must be a distance in metres, >= 0")
     gdf = _frame(source, layer)
     pos, d = _near_pos(gdf, user_point(point, input_crs=input_crs), float(radius_m))
-    out = _result(gdf, pos, {"distance_m": d})
-    return _sort_by_distance(out)
+    return _result(gdf, pos, {"distance_m": d})
 
 
 def in_bbox(source, layer: str, bbox: tuple[float, float, float, float], *,
@@ -746,13 +783,6 @@ def nearest(source, layer: str, point: tuple[float, float], *, n: int = 1,
     gdf = _frame(source, layer)
     pos, d = _nearest_pos(gdf, user_point(point, input_crs=input_crs), int(n), None)
     return _result(gdf, pos, {"distance_m": d})
-
-
-def _sort_by_distance(out: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    if "distance_m" not in out.columns or len(out) < 2:
-        return out
-    order = np.lexsort((np.asarray(out.index.astype(str)), out["distance_m"].to_numpy()))
-    return out.iloc[order]
 
 
 def query(
@@ -844,8 +874,7 @@ def query(
         narrow(p[order], {"distance_m": d[order]})
     if pos is None:
         pos = np.arange(len(gdf))
-    out = _result(gdf, pos, extra, clipped)
-    return _sort_by_distance(out)
+    return _result(gdf, pos, extra, clipped)
 
 
 # --- output ------------------------------------------------------------------------------------

@@ -93,15 +93,18 @@ def largest_polygon(g: shapely.Geometry) -> shapely.Polygon:
 # Ridge: the mountain cores of the spine (city scale)
 # ---------------------------------------------------------------------------------------
 
-#: Maluan Mountain Country Park: centre line of the ~15 km x 2 km band along the Maluan
-#: ridge (Sanzhoutian side in the west, Pingkui road in the east), north of the district's
-#: southern boundary, which follows the ridge line. The band is this line buffered to
-#: the plan's 31.66 km² (uabf.cn repost of the park plan).
-MALUAN_AXIS = [
-    (114.268, 22.652), (114.282, 22.648), (114.297, 22.643), (114.312, 22.638),
-    (114.327, 22.637), (114.342, 22.641), (114.357, 22.640), (114.370, 22.649),
-    (114.383, 22.652), (114.394, 22.656),
+#: Maluan Mountain Country Park (park plan, uabf.cn repost): a band ~15 km east-west by
+#: ~2 km, 31.66 km², west to Sanzhoutian Reservoir, south to the ridge (which the district's
+#: southern boundary follows), north to the hill foot at Biling and Huangzhukeng. Drawn as
+#: the district south of this hill-foot line and west of the Pingkui road (lon 114.400);
+#: the line is shifted north or south as a whole until the area is the plan's.
+MALUAN_HILL_FOOT = [
+    (114.250, 22.660), (114.275, 22.659), (114.290, 22.657), (114.300, 22.657),
+    (114.315, 22.650), (114.330, 22.648), (114.345, 22.656), (114.355, 22.658),
+    (114.362, 22.665), (114.368, 22.669), (114.378, 22.669), (114.390, 22.664),
+    (114.400, 22.662),
 ]
+MALUAN_EAST_LON = 114.400
 MALUAN_AREA_KM2 = 31.66
 
 #: (id, zh, en, kind, elev_max_m, lon, lat, a_m, b_m, angle, source, confidence)
@@ -131,18 +134,38 @@ TIANTOU = ("RG08", "田头山", "Tiantou Mountain", "nature_reserve", None, 114.
            "unverified", "indicative")
 
 
-def make_ridge(land: shapely.Geometry) -> gpd.GeoDataFrame:
+def maluan_park(district: shapely.Geometry) -> shapely.Polygon:
+    """The district south of the hill-foot line (shifted to the plan's area) and west of
+    the Pingkui road."""
+    foot = np.array([to_m(*c) for c in MALUAN_HILL_FOOT])
+    x_east = to_m(MALUAN_EAST_LON, 22.65)[0]
+    y_south = district.bounds[1] - 1000
+
+    def park(dy: float) -> shapely.Geometry:
+        ring = np.r_[foot + [0, dy], [[x_east, foot[-1, 1] + dy], [x_east, y_south], [foot[0, 0], y_south]]]
+        return largest_polygon(shapely.intersection(district, shapely.Polygon(ring)))
+
+    lo, hi = -1500.0, 1500.0  # bisection on the shift: the area grows with dy
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        if park(mid).area < MALUAN_AREA_KM2 * 1e6:
+            lo = mid
+        else:
+            hi = mid
+    print(f"Maluan hill-foot line shifted {(lo + hi) / 2:+.0f} m to match {MALUAN_AREA_KM2} km2")
+    return park((lo + hi) / 2)
+
+
+def make_ridge(land: shapely.Geometry, district: shapely.Geometry) -> gpd.GeoDataFrame:
     rows, geoms = [], []
-    axis = line(MALUAN_AXIS)
-    # Half-width h of a flat-capped band of area A along a line of length L: A = 2 h L.
-    h = MALUAN_AREA_KM2 * 1e6 / (2 * axis.length)
-    maluan = axis.buffer(h, cap_style="flat", join_style="round")
+    maluan = maluan_park(district)
     cores = [*RIDGE_CORES[:6], TIANTOU, *RIDGE_CORES[6:]]
     rows.append({
         "id": "RG07", "kind": "country_park", "elev_max_m": 525.9,
         "name_zh": "马峦山郊野公园", "name_en": "Maluan Mountain Country Park",
-        "source": "band of 31.66 km² (park plan, uabf.cn repost) drawn along the Maluan ridge between "
-                  "Sanzhoutian and the Pingkui road; highest point Dagu Ling 525.9 m",
+        "source": "the district between the Maluan ridge (its southern boundary) and a hill-foot line "
+                  "through Biling and Huangzhukeng, from Sanzhoutian to the Pingkui road, sized to the "
+                  "park plan's 31.66 km² (uabf.cn repost); highest point Dagu Ling 525.9 m",
         "confidence": "indicative",
     })
     geoms.append(maluan)
@@ -258,19 +281,19 @@ TRAILS = [
       (114.384, 22.644)],
      "Honghualing Reservoir side to the Xiyong'ao junction, 20 nature-study points"),
     ("TR02", "江岭相思步道", "Jiangling Acacia Trail", "hiking", 8.0,
-     [(114.366, 22.670), (114.362, 22.665), (114.361, 22.659), (114.363, 22.653), (114.368, 22.650),
-      (114.375, 22.651), (114.381, 22.655), (114.386, 22.651), (114.390, 22.646), (114.396, 22.649),
-      (114.401, 22.654), (114.405, 22.659)],
+     [(114.366, 22.667), (114.362, 22.663), (114.358, 22.659), (114.361, 22.654), (114.366, 22.650),
+      (114.370, 22.647), (114.373, 22.651), (114.380, 22.656), (114.386, 22.653), (114.390, 22.649),
+      (114.395, 22.650), (114.398, 22.654), (114.399, 22.658), (114.394, 22.660)],
      "Maluan park Chi'ao entrance towards the hill behind Xiyong, 33 points"),
     ("TR03", "禾雀花步道", "Mucuna Trail", "hiking", 6.5,
-     [(114.352, 22.664), (114.350, 22.658), (114.347, 22.653), (114.343, 22.655), (114.339, 22.651),
-      (114.335, 22.649), (114.329, 22.651), (114.323, 22.647), (114.318, 22.645), (114.313, 22.643),
-      (114.309, 22.640), (114.304, 22.639)],
+     [(114.352, 22.659), (114.350, 22.655), (114.347, 22.651), (114.343, 22.653), (114.339, 22.649),
+      (114.335, 22.646), (114.329, 22.648), (114.323, 22.645), (114.318, 22.643), (114.313, 22.641),
+      (114.309, 22.638), (114.304, 22.637), (114.300, 22.639)],
      "Huangzhukeng entrance, Lanheqiao Reservoir, Jingzi village, Shangxiadu Reservoir, "
      "the 1900 Gengzi uprising site (Luo family house)"),
     ("TR04", "碧岭瀑布群步道", "Biling Waterfalls Trail", "hiking", 3.05,
-     [(114.298, 22.664), (114.296, 22.659), (114.293, 22.655), (114.291, 22.651), (114.289, 22.647),
-      (114.292, 22.645), (114.296, 22.647)],
+     [(114.304, 22.658), (114.303, 22.654), (114.300, 22.650), (114.298, 22.646), (114.300, 22.642),
+      (114.304, 22.640), (114.308, 22.644)],
      "five waterfall sections in the north-west of the Maluan massif"),
 ]
 #: The ridge trail (the city's east-west trail along the spine, Maluan section) is drawn
@@ -344,7 +367,7 @@ BARRIERS = [
      "west-east through Pingshan station (~114.325, 22.718), north of the central area"),
 ]
 #: Barriers are kept within this distance (metres) of the district: Pingshan detail.
-BARRIER_MARGIN_M = 300.0
+BARRIER_MARGIN_M = 250.0
 
 
 def make_barriers(district: shapely.Geometry) -> gpd.GeoDataFrame:
@@ -450,7 +473,7 @@ CORRIDORS = [
 
 
 def make_patches(ridge: gpd.GeoDataFrame, river: gpd.GeoDataFrame, reservoirs: gpd.GeoDataFrame,
-                 land: shapely.Geometry) -> gpd.GeoDataFrame:
+                 land: shapely.Geometry, district: shapely.Geometry) -> gpd.GeoDataFrame:
     rows, geoms = [], []
     for pid, rid in CORE_PATCHES.items():
         r = ridge.loc[rid]
@@ -466,7 +489,7 @@ def make_patches(ridge: gpd.GeoDataFrame, river: gpd.GeoDataFrame, reservoirs: g
         geoms.append(g)
     axis = river.loc["PSR"].geometry
     x_split = [to_m(lon, 22.70)[0] for lon in RIVER_BELT_SPLITS]
-    belt = axis.buffer(RIVER_BELT_M, cap_style="flat").difference(cores)
+    belt = axis.buffer(RIVER_BELT_M, cap_style="flat").intersection(district).difference(cores)
     x0, y0, x1, y1 = belt.bounds
     for pid, zh, en, lo, hi in (
         ("P16", "坪山河中游河岸带", "Pingshan River belt, central reach", x_split[0], x_split[1]),
@@ -482,8 +505,10 @@ def make_patches(ridge: gpd.GeoDataFrame, river: gpd.GeoDataFrame, reservoirs: g
                              ("P19", "RV02", "松子坑水库林地", "Songzikeng Reservoir woodland"),
                              ("P20", "RV03", "大山陂水库林地", "Dashanpi Reservoir woodland")):
         res = reservoirs.loc[rid].geometry
-        g = res.buffer(WOODLAND_M).difference(res).difference(taken)
-        g = largest_polygon(shapely.intersection(g, land))
+        g = shapely.intersection(res.buffer(WOODLAND_M).difference(res).difference(taken), land)
+        if g.area < 0.05e6:  # the reservoir lies inside a ridge core: its woodland is the core
+            continue
+        g = largest_polygon(g)
         rows.append({"id": pid, "kind": "forest", "quality": 0.7, "name_zh": zh, "name_en": en,
                      "source": f"ring of {WOODLAND_M:.0f} m around reservoir {rid}, outside the ridge cores",
                      "confidence": "indicative"})
@@ -524,12 +549,12 @@ def make_corridors(patches: gpd.GeoDataFrame, river: gpd.GeoDataFrame) -> gpd.Ge
 
 def main() -> None:
     district, land = district_and_land()
-    ridge = make_ridge(land)
+    ridge = make_ridge(land, district)
     river = make_river(district)
     reservoirs = make_reservoirs()
     trails = make_trails(district)
     barriers = make_barriers(district)
-    patches = make_patches(ridge, river, reservoirs, land)
+    patches = make_patches(ridge, river, reservoirs, land, district)
     corridors = make_corridors(patches, river)
     for name, gdf in (("ridge", ridge), ("river", river), ("reservoirs", reservoirs), ("trails", trails),
                       ("barriers", barriers), ("patches", patches), ("corridors", corridors)):

@@ -1,0 +1,238 @@
+"""The bundled data in data/geo held to what is known about Pingshan and the city framework.
+
+Published figures are copied in here as constants. Lengths and areas are measured on the
+WGS-84 ellipsoid with pyproj.Geod (geodesic), independently of the EPSG:4547 projection the
+package computes in.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from pyproj import Geod
+
+from ecomap.layers import LAYER_NAMES
+from ecomap.network import load_network, validate_data
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "geo"
+GEOD = Geod(ellps="WGS84")
+
+#: Published lengths (km) of the named Maluan trails (eyeshenzhen 2023-03-24; sz.gov.cn).
+TRAIL_KM = {
+    "坪大诗歌步道(坪山段)": 7.0,
+    "江岭相思步道": 8.0,
+    "禾雀花步道": 6.5,
+    "碧岭瀑布群步道": 3.05,
+}
+#: Pingshan (adcode 440310): AMap outline area, 164.47 km² on the ellipsoid (UTM 50N gives
+#: the same); the official figure is 166-168 km², about 1-2 % larger.
+PINGSHAN_KM2 = 164.47
+#: Maluan Mountain Country Park, park plan: 31.66 km².
+MALUAN_KM2 = 31.66
+#: The Pingshan River leaves Shenzhen for Huizhou at the Shangyang section, estimated here.
+RIVER_EXIT = (114.435, 22.700)
+#: Margin (metres) by which Pingshan-detail features may reach past the district outline.
+MARGIN_M = 300.0
+
+
+@pytest.fixture(scope="module")
+def net():
+    return load_network(DATA)
+
+
+@pytest.fixture(scope="module")
+def wgs(net):
+    return {name: net[name].to_crs("EPSG:4326") for name in LAYER_NAMES}
+
+
+def geodesic_km2(geom) -> float:
+    return abs(GEOD.geometry_area_perimeter(geom)[0]) / 1e6
+
+
+def geodesic_km(geom) -> float:
+    return GEOD.geometry_length(geom) / 1000
+
+
+def test_every_layer_is_bundled_and_valid():
+    assert sorted(p.stem for p in DATA.glob("*.geojson")) == sorted(LAYER_NAMES)
+    assert validate_data(DATA) == []
+
+
+def test_boundary_is_pingshan_with_its_published_area(net, wgs):
+    b = net.boundary
+    assert list(b.index) == ["440310"] and b.loc["440310", "adcode"] == "440310"
+    area = geodesic_km2(wgs["boundary"].geometry.iloc[0])
+    assert area == pytest.approx(PINGSHAN_KM2, abs=0.5)
+    assert net.district.area / 1e6 == pytest.approx(area, rel=0.005)  # EPSG:4547 agrees
+    # The official area is 166-168 km²; the generalised outline is 1-2.5 % smaller.
+    assert 0.975 * 166 < area < 168
+    # bbox of the converted outline (WGS-84, not GCJ-02, which sits ~0.6 km off to the east)
+    x0, y0, x1, y1 = wgs["boundary"].total_bounds
+    assert (x0, y0, x1, y1) == pytest.approx((114.2622, 22.6249, 114.4404, 22.7839), abs=2e-3)
+
+
+def test_districts_surround_pingshan_without_overlap(net):
+    d = net.districts
+    assert len(d) == 8 and "440310" not in d.index
+    assert set(d["adcode"]) == {"440303", "440304", "440305", "440306", "440307", "440308", "440309", "440311"}
+    overlap = shapely.area(shapely.intersection(d.geometry.values, net.district)).sum()
+    assert overlap < 0.01e6
+    # Pingshan borders Longgang (440307) and Yantian (440308) only
+    touching = set(d.index[d.geometry.distance(net.district) < 50])
+    assert touching == {"440307", "440308"}
+
+
+def test_exactly_twenty_corridors_joining_the_patches_they_name(net):
+    c, p = net.corridors, net.patches
+    assert list(c.index) == [f"C{i:02d}" for i in range(1, 21)]
+    assert set(c["kind"]) == {"mountain", "water"}
+    assert c["name_zh"].str.len().min() > 0 and c["name_en"].str.len().min() > 0
+    assert (c["width_m"] > 0).all()
+    for cid, row in c.iterrows():
+        start, end = shapely.get_point(row.geometry, 0), shapely.get_point(row.geometry, -1)
+        half = row["width_m"] / 2
+        assert p.loc[row["from_id"]].geometry.distance(start) <= half, cid
+        assert p.loc[row["to_id"]].geometry.distance(end) <= half, cid
+        assert row["from_id"] != row["to_id"], cid
+
+
+def test_pingshan_river_and_maluan_tiantou_corridors_cross_pingshan(net):
+    c = net.corridors
+    through = c[c.intersects(net.district)]
+    assert "Pingshan River water corridor" in set(through["name_en"])
+    mt = c[c["name_en"].str.contains("Maluan-Tiantou")]
+    assert len(mt) == 1 and mt["kind"].iloc[0] == "mountain"
+    assert mt.geometry.iloc[0].intersects(net.district)
+    assert set(mt[["from_id", "to_id"]].iloc[0]) == {"P09", "P10"}
+    assert net.patches.loc["P09", "name_en"].startswith("Maluan")
+    assert net.patches.loc["P10", "name_en"].startswith("Tiantou")
+
+
+def test_pingshan_detail_lies_inside_the_district(net):
+    inside = net.district.buffer(MARGIN_M)
+    for name in ("trails", "reservoirs", "barriers", "bridges"):
+        gdf = net[name]
+        assert len(gdf), name
+        out = gdf.index[~gdf.within(inside)]
+        assert list(out) == [], f"{name}: {list(out)} outside the district"
+    river = net.river
+    trib = river[river["rank"] == "tributary"]
+    assert trib.within(net.district.buffer(50)).all()
+    # the axis ends on the boundary: it leaves the district there and nowhere else
+    axis = river.loc["PSR"].geometry
+    assert axis.within(net.district.buffer(5))
+
+
+def test_nothing_lands_in_the_sea(net):
+    land = shapely.union_all(np.r_[net.boundary.geometry.values, net.districts.geometry.values]).buffer(10)
+    for name in ("ridge", "patches"):
+        assert net[name].within(land).all(), name
+    # the belt straddles the shoreline: half of it on land, half at sea
+    for sid, g in net.belt.geometry.items():
+        share = g.intersection(land).area / g.area
+        assert 0.25 < share < 0.75, (sid, share)
+    assert not net.belt.intersects(net.district).any()
+
+
+def test_river_axis_runs_from_the_sw_uplands_down_to_the_eastern_boundary(net, wgs):
+    river, rw = net.river, wgs["river"]
+    assert list(river.index[river["rank"] == "axis"]) == ["PSR"]
+    xy = shapely.get_coordinates(rw.loc["PSR"].geometry)
+    src, mouth = xy[0], xy[-1]
+    assert src[0] < 114.30 and src[1] < 22.66                 # south-west, on the Maluan massif
+    assert net.ridge.loc["RG07"].geometry.contains(shapely.get_point(river.loc["PSR"].geometry, 0))
+    # the mouth is on the eastern boundary, within 1 km of the Shangyang section
+    mouth_m = shapely.get_point(river.loc["PSR"].geometry, -1)
+    assert net.district.boundary.distance(mouth_m) < 1.0
+    dist = GEOD.inv(mouth[0], mouth[1], *RIVER_EXIT)[2]
+    assert dist < 1000
+    # drawn downstream, it runs steadily east and never doubles back
+    assert (np.diff(xy[:, 0]) > 0).all()
+    km = geodesic_km(rw.loc["PSR"].geometry)
+    assert 15 < km < 30   # the Shenzhen reach; the whole river is 39 km to the Danshui
+
+
+def test_tributaries_rise_in_the_hills_and_join_the_axis(net):
+    river = net.river
+    axis = river.loc["PSR"].geometry
+    trib = river[river["rank"] == "tributary"]
+    assert len(trib) >= 4
+    assert (trib["parent_id"] == "PSR").all()
+    for tid, g in trib.geometry.items():
+        head, foot = shapely.get_point(g, 0), shapely.get_point(g, -1)
+        assert axis.distance(foot) < 1.0, tid          # joins the axis at its downstream end
+        assert axis.distance(head) > 800, tid          # rises well away from it
+        assert axis.project(foot) > 0, tid
+
+
+def test_named_trails_match_their_published_lengths(wgs):
+    t = wgs["trails"].set_index("name_zh")
+    for name, km in TRAIL_KM.items():
+        drawn = geodesic_km(t.loc[name].geometry)
+        assert drawn == pytest.approx(km, rel=0.10), name
+    ridge = wgs["trails"][wgs["trails"]["kind"] == "ridge"]
+    assert len(ridge) == 1 and geodesic_km(ridge.geometry.iloc[0]) > 8
+
+
+def test_trails_stay_on_the_maluan_hills(net):
+    park = net.ridge.loc["RG07"].geometry.buffer(500)
+    t = net.trails
+    assert t.within(park).all(), list(t.index[~t.within(park)])
+
+
+def test_maluan_park_is_a_band_of_the_planned_area(wgs):
+    g = wgs["ridge"].loc[wgs["ridge"]["name_en"].str.startswith("Maluan")].geometry.iloc[0]
+    assert geodesic_km2(g) == pytest.approx(MALUAN_KM2, rel=0.03)
+    x0, y0, x1, y1 = g.bounds
+    ew = GEOD.inv(x0, (y0 + y1) / 2, x1, (y0 + y1) / 2)[2] / 1000
+    assert 13 < ew < 18   # a band ~15 km east-west
+
+
+def test_named_reservoirs_and_barriers(net):
+    names = set(net.reservoirs["name_en"])
+    for n in ("Chi'ao Reservoir", "Songzikeng Reservoir", "Dashanpi Reservoir", "Sanzhoutian Reservoir",
+              "Lanheqiao Reservoir", "Shangxiadu Reservoir"):
+        assert n in names
+    b = net.barriers
+    tunnel = b[b["structure"] == "tunnel"]
+    assert list(tunnel["name_en"]) == ["Pingyan passage, Maluan tunnel"]
+    surface = b.loc[b["name_en"] == "Pingyan passage"].geometry.iloc[0]
+    assert tunnel.geometry.iloc[0].distance(surface) < 1.0   # the north portal joins the road
+    # the tunnel runs under the park; its portal is outside it
+    assert tunnel.geometry.iloc[0].intersects(net.ridge.loc["RG07"].geometry)
+    for n in ("Shenzhen Outer Ring Expressway", "Shenzhen-Shantou Expressway (G15)", "Xiamen-Shenzhen Railway"):
+        assert n in set(b["name_en"])
+
+
+def test_every_feature_says_where_it_comes_from(net):
+    for name in LAYER_NAMES:
+        gdf = net[name]
+        assert gdf["source"].str.len().min() > 10, name
+        assert "surveyed" not in set(gdf["confidence"]), name
+    drawn = ("ridge", "patches", "corridors", "river", "trails", "reservoirs", "barriers", "belt")
+    for name in drawn:
+        assert set(net[name]["confidence"]) <= {"digitized", "indicative"}, name
+    assert set(net.bridges["confidence"]) == {"synthetic"}
+
+
+def test_bundled_bridge_sites_sit_on_their_hosts(net):
+    b = net.bridges
+    assert 200 <= len(b) <= 1000
+    assert b.within(net.district).all()
+    layer_id = b["host_feature"].str.split(":", n=1, expand=True)
+    for (layer, fid), idx in layer_id.groupby([0, 1]).groups.items():
+        host = net[layer].loc[fid].geometry
+        d = b.loc[idx].distance(host)
+        assert (d <= 30).all(), (layer, fid, float(d.max()))
+    assert set(b["host"]) == {"ditch", "interception_ditch", "culvert", "well", "pool"}
+
+
+def test_layers_read_back_as_wgs84_lon_lat():
+    for name in LAYER_NAMES:
+        gdf = gpd.read_file(DATA / f"{name}.geojson")
+        x0, y0, x1, y1 = gdf.total_bounds
+        assert 113.6 < x0 and x1 < 114.7 and 22.3 < y0 and y1 < 22.9, name

@@ -55,6 +55,8 @@ NODES = {
     64: (114.345, 22.715), 65: (114.355, 22.715), 66: (114.355, 22.725), 67: (114.345, 22.725),
     # a dam
     70: (114.32, 22.6805), 71: (114.34, 22.6805),
+    # roads with nodes missing from the extract, and one whose two nodes coincide
+    80: (114.40, 22.665), 81: (114.41, 22.668), 82: (114.40, 22.70), 83: (114.35, 22.665), 84: (114.35, 22.665),
 }
 
 MOTORWAY = {"highway": "motorway", "name": "深汕高速", "name:en": "Shenshan Expressway"}
@@ -74,6 +76,9 @@ WAYS = {
     124: ([44, 45], {"railway": "rail", "bridge": "yes", "name": "厦深铁路", "name:en": "Xiamen-Shenzhen Railway"}),
     125: ([46, 47], {"highway": "primary", "name": "坪山大道"}),
     126: ([48, 49], {"highway": "residential"}),
+    127: ([82, 996], {"highway": "primary"}),  # one node left: no line
+    128: ([83, 84], {"highway": "primary"}),  # zero length: left out
+    129: ([80, 999, 81], {"highway": "primary"}),  # node 999 missing: a line through 80 and 81
     131: ([50, 51], {"highway": "path"}),
     132: ([51, 52], {"highway": "path", "surface": "dirt"}),
     133: ([53, 54], {"highway": "track", "name": "Tiantou Track"}),
@@ -164,11 +169,18 @@ def test_osm_folder_passes_validation_and_counts(imported):
     net = ecomap.load_network(imported)
     counts = {name: len(net[name]) for name in ("boundary", "river", "reservoirs", "barriers",
                                                  "trails", "patches", "ridge")}
-    assert counts == {"boundary": 1, "river": 2, "reservoirs": 2, "barriers": 6, "trails": 3,
+    assert counts == {"boundary": 1, "river": 2, "reservoirs": 2, "barriers": 7, "trails": 3,
                       "patches": 2, "ridge": 1}
     for name in ("river", "reservoirs", "barriers", "trails", "patches", "ridge"):
         assert set(net[name]["confidence"]) == {"digitized"}
     assert not (imported / "corridors.geojson").exists()
+
+
+@pytest.mark.slow
+def test_osm_folder_builds(imported, tmp_path):
+    out = tmp_path / "outputs"
+    assert run_cli("build", "--data", imported, "--out", out) == 0
+    assert (out / "provenance.json").exists()
 
 
 def test_osm_river_merged_in_flow_direction(imported):
@@ -212,14 +224,16 @@ def test_osm_reservoir_multipolygon_keeps_its_hole(imported):
 
 def test_osm_barriers_mark_tunnels_and_bridges(imported):
     bar = _layer(imported, "barriers")
-    assert set(bar.index) == {"w121", "w122", "w123", "w124", "w125", "w151"}
+    assert set(bar.index) == {"w121", "w122", "w123", "w124", "w125", "w129", "w151"}
     assert bar.loc["w122", "structure"] == "tunnel"
     assert bar.loc["w122", "permeability"] == 1.0
     assert bar.loc["w121", "structure"] == "surface"
     assert bar.loc["w123", "structure"] == "surface"
     assert bar.loc["w124", "structure"] == "bridge"
     assert dict(bar["kind"]) == {"w121": "expressway", "w122": "expressway", "w123": "expressway",
-                                 "w124": "railway", "w125": "arterial", "w151": "dam"}
+                                 "w124": "railway", "w125": "arterial", "w129": "arterial", "w151": "dam"}
+    np.testing.assert_allclose(shapely.get_coordinates(bar.loc["w129"].geometry), [NODES[80], NODES[81]],
+                               atol=1e-7)
     assert bar.loc["w121", "permeability"] < bar.loc["w125", "permeability"] < 1
     assert (bar.loc["w122", "name_zh"], bar.loc["w122", "name_en"]) == ("深汕高速", "Shenshan Expressway")
     assert bar.loc["w122", "source"] == "osm:way/122"

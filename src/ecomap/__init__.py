@@ -11,6 +11,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 from ._errors import DataError, EcomapError, InputError, Problem  # noqa: E402
 from .crs import gcj02_to_wgs84, wgs84_to_gcj02  # noqa: E402
+from .importers import import_file, import_osm  # noqa: E402
 from .layers import CATALOGUE, LAYER_NAMES  # noqa: E402
 from .network import Network, layer_summary, load_network, validate_data  # noqa: E402
 
@@ -24,6 +25,8 @@ __all__ = [
     "Network",
     "Problem",
     "gcj02_to_wgs84",
+    "import_file",
+    "import_osm",
     "layer_summary",
     "load_network",
     "validate_data",

@@ -14,7 +14,9 @@ extract. The file is read in five streaming passes, each restricted to one kind 
 
 1. relations: the multipolygons and hiking routes whose tags matter, and their member way ids;
 2. nodes: the ids of the nodes inside the boundary's bounding box grown by ``margin_deg``;
-3. ways: the tagged ways (and relation members) with at least one such node, with their node ids;
+3. ways: the tagged ways (and relation members) with at least one such node, with their node ids
+   (ways without a key that matters are skipped by a C++ filter; untagged relation members
+   are then read by id);
 4. ways again, only the missing members of relations that reach the area (a C++ id filter);
 5. nodes again, only the nodes those ways use (a C++ id filter), with their locations.
 
@@ -50,6 +52,7 @@ from . import crs as _crs
 from ._errors import DataError, InputError, Problem
 from .io import file_digest, layer_path, write_geojson, write_text
 from .layers import CONFIDENCE, check_extent, check_layer, spec
+from .network import EXTENT_MARGIN_DEG, validate_data
 
 __all__ = [
     "ImportResult",
@@ -315,29 +318,36 @@ def _read_passes(path: Path, box: tuple[float, float, float, float]) -> _OsmRead
     log.info("pass 2 (nodes): %d nodes, %d near the area, %.1f s", n_nodes, len(inside_ids),
              time.perf_counter() - t)
 
-    # 3. ways with tags that matter (or relation members) that reach the area
+    # 3. ways with tags that matter (or relation members) that reach the area: first the
+    # ways with one of the keys (a C++ filter skips buildings and the like), then the
+    # relation members without any of those keys (a C++ id filter)
     t = time.perf_counter()
     member_touch: dict[int, bool] = {}
     n_ways = 0
-    for w in _processor(path, osmium.osm.WAY):
-        n_ways += 1
-        wid = w.id
-        is_member = wid in rel_members
-        tags = w.tags
-        if not (is_member or any(k in tags for k in _WAY_KEYS)):
-            continue
-        tagd = dict(tags)
-        classified = bool(_line_rules(tagd)) or bool(_area_rules(tagd))
-        if not (classified or is_member):
-            continue
-        refs = np.fromiter((nr.ref for nr in w.nodes), dtype=np.int64, count=len(w.nodes))
-        touches = bool(_in_sorted(refs, inside_ids).any())
-        if is_member:
-            member_touch[wid] = touches
-            if touches:
-                out.members[wid] = refs
-        if classified and touches:
-            out.ways[wid] = _Way(refs, tagd)
+
+    def scan(ways) -> None:
+        nonlocal n_ways
+        for w in ways:
+            n_ways += 1
+            wid = w.id
+            is_member = wid in rel_members
+            tagd = dict(w.tags)
+            classified = bool(_line_rules(tagd)) or bool(_area_rules(tagd))
+            if not (classified or is_member):
+                continue
+            refs = np.fromiter((nr.ref for nr in w.nodes), dtype=np.int64, count=len(w.nodes))
+            touches = bool(_in_sorted(refs, inside_ids).any())
+            if is_member:
+                member_touch[wid] = touches
+                if touches:
+                    out.members[wid] = refs
+            if classified and touches:
+                out.ways[wid] = _Way(refs, tagd)
+
+    scan(_processor(path, osmium.osm.WAY, osmium.filter.KeyFilter(*_WAY_KEYS)))
+    untagged = rel_members - member_touch.keys()
+    if untagged:
+        scan(_processor(path, osmium.osm.WAY, osmium.filter.IdFilter(untagged)))
     out.stats["ways"] = n_ways
     # relations reaching the area keep all their members, even the far ones
     for rid in list(out.relations):
@@ -347,7 +357,7 @@ def _read_passes(path: Path, box: tuple[float, float, float, float]) -> _OsmRead
         w for rel in out.relations.values() for w, _ in rel.members
         if w not in out.members and w in member_touch
     }
-    log.info("pass 3 (ways): %d ways, %d kept, %d relations reach the area, %.1f s", n_ways,
+    log.info("pass 3 (ways): %d tagged ways, %d kept, %d relations reach the area, %.1f s", n_ways,
              len(out.ways), len(out.relations), time.perf_counter() - t)
 
     # 4. the far members of those relations
@@ -399,8 +409,8 @@ def _lines(read: _OsmRead, refs_list: list[np.ndarray]) -> np.ndarray:
     keep = counts >= 2
     sel = keep[owner]
     if sel.any():
-        geoms = shapely.linestrings(xy[sel], indices=owner[sel])
-        out[np.flatnonzero(keep)] = geoms
+        have, dense = np.unique(owner[sel], return_inverse=True)  # indices without gaps
+        out[have] = shapely.linestrings(xy[sel], indices=dense)
     return out
 
 
@@ -636,6 +646,11 @@ def read_osm(
             geoms = shapely.make_valid(geoms)
         clipped = _keep_dimension(shapely.intersection(geoms, boundary), dim)
         keep = ~shapely.is_missing(clipped)
+        broken = keep & ~shapely.is_valid(clipped)  # e.g. a way whose nodes all coincide
+        if broken.any():
+            log.warning("%s: %d features with invalid geometry left out: %s", name, int(broken.sum()),
+                        ", ".join(gdf["id"][broken].astype(str)[:10]))
+            keep &= ~broken
         gdf = gdf.set_geometry(gpd.GeoSeries(clipped, index=gdf.index, crs=_crs.WGS84))[keep]
         gdf = gdf.drop_duplicates("id").to_crs(_crs.INTERNAL)
         if name == "river":
@@ -815,8 +830,6 @@ def import_osm(
     margin_deg
         See :func:`read_osm`.
     """
-    from .network import validate_data
-
     path = Path(path)
     out_dir = Path(out_dir)
     bnd = read_boundary(path=boundary, bbox=bbox, crs=boundary_crs, adcode=adcode)
@@ -1016,8 +1029,6 @@ def import_file(
     does. Nothing is written unless every check passes; the layer file is written
     atomically, and an existing layer is replaced only with ``overwrite``.
     """
-    from .network import EXTENT_MARGIN_DEG
-
     path = Path(path)
     out_dir = Path(out_dir)
     gdf = read_gis_file(layer, path, crs=crs, mapping=mapping, source_layer=source_layer,

@@ -216,7 +216,7 @@ def test_payload_in_names_and_notes_shows_as_text(page, pages):
     assert pg.locator(".leaflet-popup-content img").count() == 0
     # the bridge site whose note carries it
     pg.keyboard.press("Escape")
-    x, y = page.screen_xy(22.6932, 114.3495)
+    x, y = page.screen_xy(22.6932, 114.3465)
     pg.mouse.click(x, y)
     pg.wait_for_function("document.querySelector('.leaflet-popup-content') && "
                          "document.querySelector('.leaflet-popup-content').innerText.includes('B001')")

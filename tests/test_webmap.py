@@ -88,6 +88,8 @@ def make_atlas_data(folder: Path, *, n_bridges: int = 0, seed: int = 0) -> Path:
                 structure="surface", **common(name_zh="坪盐通道", name_en="Pingyan Passage")),
         feature(_line((114.347, 22.690), (114.347, 22.699)), id="X2", kind="expressway", permeability=0.9,
                 structure="tunnel", **common(name_zh="马峦山隧道", name_en="Maluan tunnel")),
+        feature(_line((114.353, 22.686), (114.353, 22.692)), id="X3", kind="arterial", permeability=0.3,
+                structure="surface", **common(name_zh="干道", name_en="Arterial road")),
     ])
     write_layer(folder, "reservoirs", [
         feature(_poly(114.355, 22.682, 114.358, 22.685), id="W1", capacity=1.2e6,
@@ -97,7 +99,7 @@ def make_atlas_data(folder: Path, *, n_bridges: int = 0, seed: int = 0) -> Path:
     bridges = [
         feature(_pt(*KNOWN_WGS), id="B000", host="ditch", material="wood", status="built", installed="2024-03-01",
                 note="known point", **common(name_zh="已知点", name_en="Known point")),
-        feature(_pt(114.3495, 22.6932), id="B001", host="culvert", material="ramp", status="planned", installed=None,
+        feature(_pt(114.3465, 22.6932), id="B001", host="culvert", material="ramp", status="planned", installed=None,
                 note=XSS, **common(name_zh="廊道桥", name_en="Corridor bridge")),
         feature(_pt(114.356, 22.684), id="B002", host="pool", material="stone", status="damaged",
                 installed="2023-11-30", **common()),
@@ -210,9 +212,14 @@ def test_popups_carry_the_corridor_facts(network):
     length_km = Geod(ellps="GRS80").line_length([114.345, 114.353], [22.693, 22.693]) / 1000
     assert f"{length_km:,.3g} km" in c01
     assert "100 m" in c01 and "山廊 mountain" in c01 and "现状 existing" in c01
-    # Bridge sites within 50 m of C01's centre line: B001 (0.0002 deg north, about 22 m) only.
-    assert "<th>逃生设施 bridge sites</th><td>1</td>" in c01
+    # C01 (100 m wide) serves B001, 22 m off its centre line and 350 m from any other corridor;
+    # it crosses one barrier, X2, which is a tunnel: no gap.
+    assert "<th>逃生设施 bridge sites</th><td>1</td>" in c01 and "<th>缺口 gaps</th><td>0</td>" in c01
     assert "未计算 not computed" in c01  # no connectivity result given
+    # C03 crosses the surface arterial X3 at (114.353, 22.6895); the nearest built or damaged
+    # site, B002, is 600 m away: one gap.
+    c03 = next(f for f in corridors if f["properties"]["id"] == "C03")["properties"]["p"]
+    assert "<th>缺口 gaps</th><td>1</td>" in c03
 
 
 def test_connectivity_result_feeds_popups_and_importance_map(network):
@@ -333,7 +340,7 @@ def test_build_writes_atlas_maps_and_index(atlas_data, tmp_path):
     out = tmp_path / "out"
     (out / "report").mkdir(parents=True)
     (out / "report" / "index.html").write_text("<p>report</p>", encoding="utf-8")
-    ctx = build(atlas_data, out)
+    ctx = build(atlas_data, out, options={"corridors_resolution": 100.0})
     for rel in ("atlas.html", "atlas-gaode.html", "index.html", "maps/bridges.html", "maps/trails.html"):
         assert (out / rel).is_file(), rel
         assert out / rel in ctx.written

@@ -338,8 +338,13 @@ def _tip(row: Mapping, extra: str = "") -> str:
     return text + (f" <span class='eco-dim'>{extra}</span>" if extra else "")
 
 
+def _clip(v, n: int = 120):
+    """A long text cut to ``n`` characters (popups stay small); other values unchanged."""
+    return v[: n - 1].rstrip() + "…" if isinstance(v, str) and len(v) > n else v
+
+
 def _common_rows(row: Mapping) -> list[tuple[str, str]]:
-    return [("来源 source", _esc(row.get("source"))), ("可信度 confidence", _esc(row.get("confidence")))]
+    return [("来源 source", _esc(_clip(row.get("source")))), ("可信度 confidence", _esc(row.get("confidence")))]
 
 
 def _layer_popups(layer: str, frame: pd.DataFrame, extra: Mapping[str, pd.Series]) -> tuple[list[str], list[str]]:
@@ -411,9 +416,9 @@ def _generic_popups(frame: gpd.GeoDataFrame, title: str, *, limit: int = 10) -> 
 # --- the page runtime ----------------------------------------------------------------------
 _CSS = """
 .leaflet-container{background:#f2efe9;font:13px/1.35 system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","Microsoft YaHei",sans-serif}
-.eco-pop .eco-h{font-weight:600;font-size:14px}.eco-pop .eco-en{color:#455a64;margin-bottom:4px}
+.eco-pop{font-size:13px;line-height:1.35}.eco-pop .eco-h{font-weight:600;font-size:14.5px}.eco-pop .eco-en{color:#455a64;margin-bottom:4px}
 .eco-pop table{border-collapse:collapse}.eco-pop th{text-align:left;font-weight:500;color:#546e7a;padding:1px 8px 1px 0;white-space:nowrap}
-.eco-pop td{padding:1px 0}.eco-dim{color:#607d8b}
+.eco-pop td{padding:1px 0;max-width:230px;overflow-wrap:anywhere}.eco-dim{color:#607d8b}
 .eco-legend{font-size:12px;background:rgba(255,255,255,.93);padding:6px 9px;border-radius:5px;box-shadow:0 1px 5px rgba(0,0,0,.35);max-height:46vh;overflow:auto;max-width:300px}
 .eco-legend summary{font-weight:600;cursor:pointer}.eco-legend .eco-sec{margin:4px 0 1px;font-weight:600;color:#37474f}
 .eco-legend div.eco-row{display:flex;align-items:center;gap:5px;margin:0}.eco-legend svg{flex:none}
@@ -985,43 +990,41 @@ def _points_payload(frame: gpd.GeoDataFrame) -> dict:
 
 # --- results from other steps --------------------------------------------------------------
 def _corridor_extras(network, connectivity) -> dict[str, pd.Series]:
-    """Importance, bridge-site count and gap count per corridor, from connectivity or computed here.
+    """Importance, bridge-site count and gap count per corridor, as popup text.
 
-    Without a connectivity result the bridge count is the number of bridge sites within
-    ``width_m / 2`` of the centre line (an STRtree ``dwithin`` query per corridor width).
+    From the connectivity result when there is one; otherwise the counts come from
+    :mod:`ecomap.joins` (sites serving each corridor; uncovered barrier crossings) and the
+    importance reads "not computed".
     """
+    from . import joins
+
     cor = network.corridors
     importance = pd.Series("未计算 not computed", index=cor.index, dtype=object)
-    gaps = pd.Series("未计算 not computed", index=cor.index, dtype=object)
-    bridges = pd.Series(0, index=cor.index, dtype=object)
-    table = getattr(connectivity, "corridors", None) if connectivity is not None else None
+    table = _get(connectivity, "corridors")
     if isinstance(table, pd.DataFrame) and len(table):
         t = table.reindex(cor.index.astype(str))
         t.index = cor.index
-        n = int(t["rank"].notna().sum()) if "rank" in t else 0
+        ranks = t["rank"] if "rank" in t else pd.Series(np.nan, index=t.index)
+        n = int(ranks.notna().sum())
         if "dPC" in t:
             importance = pd.Series(
                 [f"dPC {_num(d, '%', 3)}, 排名 rank {int(r)}/{n}" if not _missing(d) and not _missing(r) else "—"
-                 for d, r in zip(t["dPC"], t.get("rank", pd.Series(np.nan, index=t.index)), strict=True)],
+                 for d, r in zip(t["dPC"], ranks, strict=True)],
                 index=cor.index, dtype=object)
-        if "gaps" in t:
-            gaps = t["gaps"].map(lambda v: "—" if _missing(v) else f"{int(v)}").astype(object)
-        if "bridges" in t:
-            bridges = t["bridges"].map(lambda v: "—" if _missing(v) else f"{int(v)}").astype(object)
-            return {"importance": importance, "gaps": gaps, "bridges": bridges}
-    br = network.bridges
-    if len(br) and len(cor):
-        half = cor["width_m"].fillna(0).to_numpy(dtype=float) / 2.0
-        tree = shapely.STRtree(br.geometry.values)
-        counts = np.zeros(len(cor), dtype=int)
-        for w in np.unique(half):
-            sel = np.flatnonzero(half == w)
-            pairs = tree.query(cor.geometry.values[sel], predicate="dwithin", distance=float(w))
-            counts[sel] = np.bincount(pairs[0], minlength=len(sel))
-        bridges = pd.Series([str(c) for c in counts], index=cor.index, dtype=object)
-    else:
-        bridges = pd.Series("0", index=cor.index, dtype=object)
-    return {"importance": importance, "gaps": gaps, "bridges": bridges}
+        if "bridges" in t and "gaps" in t:
+            def count(col: str) -> pd.Series:
+                return t[col].map(lambda v: "—" if _missing(v) else f"{int(v)}").astype(object)
+
+            return {"importance": importance, "bridges": count("bridges"), "gaps": count("gaps")}
+    if not len(cor):
+        empty = pd.Series(dtype=object)
+        return {"importance": importance, "bridges": empty, "gaps": empty}
+    bridges = joins.bridge_counts(network).reindex(cor.index, fill_value=0)
+    gaps = joins.gaps(network)
+    ngaps = gaps.groupby("corridor_id").size().reindex(cor.index, fill_value=0) if len(gaps) else \
+        pd.Series(0, index=cor.index)
+    return {"importance": importance, "bridges": bridges.astype(int).astype(str).astype(object),
+            "gaps": ngaps.astype(int).astype(str).astype(object)}
 
 
 def _get(obj, name: str):

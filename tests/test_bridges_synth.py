@@ -1,0 +1,181 @@
+"""The synthetic bridge-site generator and ``ecomap bridges synth``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+from conftest import boundary_feature, common, feature, run_cli, write_layer
+
+from ecomap._errors import InputError
+from ecomap.bridges import HOST_SHARES, MATERIALS, STATUS_SHARES, synthesize
+from ecomap.crs import transform_point
+from ecomap.io import read_layer_file, to_wgs84_frame
+from ecomap.layers import check_layer
+from ecomap.network import load_network
+
+
+def _line(*pts):
+    return {"type": "LineString", "coordinates": [list(p) for p in pts]}
+
+
+def _box(x0, y0, x1, y1):
+    return {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]}
+
+
+# The test district is the 2 km square 114.34-114.36, 22.68-22.70. A stream runs north-south
+# along lon 114.350; a road crosses it at lat 22.686, a trail at 22.690, and a tunnel under
+# it at 22.694. A park covers 114.348-114.358 x 22.692-22.698 and a reservoir lies in the
+# south-west.
+ROAD_X = (114.350, 22.686)
+TRAIL_X = (114.350, 22.690)
+TUNNEL_X = (114.350, 22.694)
+
+
+@pytest.fixture
+def small(tmp_path):
+    d = tmp_path / "data"
+    write_layer(d, "boundary", [boundary_feature()])
+    write_layer(d, "river", [feature(_line((114.350, 22.699), (114.350, 22.681)), id="S1", rank="axis",
+                                     parent_id=None, **common())])
+    write_layer(d, "trails", [feature(_line((114.342, 22.690), (114.358, 22.690)), id="TR1", kind="hiking",
+                                      **common())])
+    write_layer(d, "barriers", [
+        feature(_line((114.341, 22.686), (114.359, 22.686)), id="RD", kind="arterial", permeability=0.1,
+                structure="surface", **common()),
+        feature(_line((114.341, 22.694), (114.359, 22.694)), id="TN", kind="expressway", permeability=1.0,
+                structure="tunnel", **common()),
+    ])
+    write_layer(d, "reservoirs", [feature(_box(114.343, 22.682, 114.346, 22.684), id="RV", **common())])
+    write_layer(d, "ridge", [feature(_box(114.348, 22.692, 114.358, 22.698), id="PK", kind="country_park",
+                                     **common())])
+    return load_network(d)
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    return load_network()
+
+
+def _xy(lon, lat):
+    return shapely.Point(transform_point(lon, lat))
+
+
+def test_same_seed_same_register_other_seed_another(small):
+    a = synthesize(small, 500, seed=7)
+    b = synthesize(small, 500, seed=7)
+    c = synthesize(small, 500, seed=8)
+    assert a.drop(columns="geometry").equals(b.drop(columns="geometry"))
+    assert shapely.equals_exact(a.geometry.values, b.geometry.values, tolerance=0).all()
+    assert not shapely.equals_exact(a.geometry.values, c.geometry.values, tolerance=1e-6).all()
+
+
+def test_register_follows_the_layer_schema(small):
+    sites = synthesize(small, 300, seed=1)
+    assert len(sites) == 300 and sites.index.is_unique and sites.index.name == "id"
+    assert sites.crs.to_epsg() == 4547
+    assert check_layer(to_wgs84_frame(sites), "bridges", file="synth") == []
+    assert set(sites["confidence"]) == {"synthetic"}
+
+
+def test_each_site_sits_on_its_host_inside_the_district(small):
+    sites = synthesize(small, 3000, seed=3)
+    assert sites.within(small.district).all()
+    g = sites.geometry
+    trail = small.trails.loc["TR1"].geometry
+    res = small.reservoirs.loc["RV"].geometry
+    river = small.river.loc["S1"].geometry
+    park = small.ridge.loc["PK"].geometry
+    eps = 0.05
+    by = sites.groupby("host").groups
+    assert set(by) == set(HOST_SHARES)
+
+    d = g[by["ditch"]].distance(trail)
+    assert ((d >= 2 - eps) & (d <= 8 + eps)).all()
+    assert (sites.loc[by["ditch"], "host_feature"] == "trails:TR1").all()
+
+    d = g[by["interception_ditch"]].distance(res)           # the road is 15 m from the shore
+    assert ((d >= 10 - 0.5) & (d <= 20 + 0.5)).all()
+    assert (sites.loc[by["interception_ditch"], "host_feature"] == "reservoirs:RV").all()
+
+    # culverts: on the stream, within 20 m of the road or the trail crossing; the tunnel,
+    # which does not touch the ground, gets none
+    cul = g[by["culvert"]]
+    assert (cul.distance(river) < eps).all()
+    near_road = cul.distance(_xy(*ROAD_X)) <= 20 + 0.5
+    near_trail = cul.distance(_xy(*TRAIL_X)) <= 20 + 0.5
+    assert (near_road | near_trail).all() and near_road.any() and near_trail.any()
+    assert (cul.distance(_xy(*TUNNEL_X)) > 300).all()
+
+    assert g[by["well"]].within(park).all()
+    assert (sites.loc[by["well"], "host_feature"] == "ridge:PK").all()
+
+    pools = g[by["pool"]]
+    assert (pools.distance(river) <= 10 + eps).all() and (pools.distance(park) <= 10 + eps).all()
+    assert (sites.loc[by["pool"], "host_feature"] == "river:S1").all()
+
+
+def test_shares_materials_status_and_dates_on_the_bundled_network(bundled):
+    n = 20000
+    sites = synthesize(bundled, n, seed=0)
+    share = sites["host"].value_counts() / n
+    for host, p in HOST_SHARES.items():
+        assert share[host] == pytest.approx(p, abs=0.015), host
+    st = sites["status"].value_counts() / n
+    for s, p in STATUS_SHARES.items():
+        assert st[s] == pytest.approx(p, abs=0.01), s
+    for host, allowed in MATERIALS.items():
+        assert set(sites.loc[sites["host"] == host, "material"]) == set(allowed), host
+    planned = sites["status"] == "planned"
+    assert sites.loc[planned, "installed"].isna().all()
+    dates = sites.loc[~planned, "installed"]
+    assert dates.notna().all() and dates.min() >= "2021-01-01" and dates.max() <= "2025-12-31"
+    assert sites.within(bundled.district).all()
+
+
+def test_every_bundled_host_is_within_30_m(bundled):
+    sites = synthesize(bundled, 5000, seed=11)
+    layer_id = sites["host_feature"].str.split(":", n=1, expand=True)
+    worst = 0.0
+    for (layer, fid), idx in layer_id.groupby([0, 1]).groups.items():
+        d = sites.loc[idx].distance(bundled[layer].loc[fid].geometry)
+        worst = max(worst, float(d.max()))
+    assert worst <= 30
+
+
+def test_kinds_the_network_cannot_host_are_left_out(tmp_path):
+    d = tmp_path / "data"
+    write_layer(d, "boundary", [boundary_feature()])
+    write_layer(d, "trails", [feature(_line((114.342, 22.690), (114.358, 22.690)), id="TR1", kind="hiking",
+                                      **common())])
+    sites = synthesize(load_network(d), 200, seed=0)
+    assert set(sites["host"]) == {"ditch"} and len(sites) == 200
+
+
+def test_bad_requests(small, tmp_path):
+    empty = synthesize(small, 0, seed=0)
+    assert len(empty) == 0 and "host_feature" in empty.columns
+    with pytest.raises(InputError, match="0 or more"):
+        synthesize(small, -1, seed=0)
+    with pytest.raises(InputError, match="nothing to place"):
+        write_layer(tmp_path / "bare", "boundary", [boundary_feature()])
+        synthesize(load_network(tmp_path / "bare"), 10, seed=0)
+
+
+def test_cli_synth_writes_a_valid_reproducible_register(tmp_path):
+    a, b = tmp_path / "a.geojson", tmp_path / "b.geojson"
+    assert run_cli("bridges", "synth", "--n", "50", "--seed", "3", "--out", a) == 0
+    assert run_cli("bridges", "synth", "--n", "50", "--seed", "3", "--out", b) == 0
+    assert a.read_bytes() == b.read_bytes()
+    gdf, problems = read_layer_file(a, "bridges")
+    assert problems == [] and len(gdf) == 50
+    assert check_layer(gdf, "bridges", file=str(a)) == []
+    lon, lat = np.asarray(gdf.geometry.x), np.asarray(gdf.geometry.y)
+    assert ((114.26 < lon) & (lon < 114.45) & (22.62 < lat) & (lat < 22.79)).all()
+
+
+def test_cli_synth_rejects_bad_options(tmp_path, capsys):
+    assert run_cli("bridges", "synth", "--n", "5", "--out", tmp_path / "x.txt") == 2
+    assert "x.txt" in capsys.readouterr().err
+    assert run_cli("bridges", "synth", "--n", "-3", "--out", tmp_path / "x.geojson") == 2
+    assert not (tmp_path / "x.geojson").exists()

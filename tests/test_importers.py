@@ -486,6 +486,20 @@ def test_file_import_boundary_and_generated_ids(tmp_path):
     assert "patches" in readme and "ODbL" not in readme
 
 
+def test_file_import_unreadable_and_empty(tmp_path, minimal_data, capsys):
+    bad = tmp_path / "junk.gpkg"
+    bad.write_bytes(b"not a geopackage")
+    assert run_cli("import", "file", "bridges", bad, "--out", minimal_data) == 2
+    assert f"{bad}: not readable as a GIS file" in capsys.readouterr().err
+    empty = tmp_path / "empty.gpkg"
+    _sites("EPSG:4547").iloc[:0].to_file(empty, driver="GPKG")
+    assert run_cli("import", "file", "bridges", empty, "--map", MAP, "--out", minimal_data) == 2
+    assert f"{empty}: holds no features" in capsys.readouterr().err
+    assert run_cli("import", "file", "nosuchlayer", empty, "--out", minimal_data) == 2
+    assert "unknown layer 'nosuchlayer'" in capsys.readouterr().err
+    assert sorted(p.name for p in minimal_data.iterdir()) == ["boundary.geojson"]
+
+
 def test_parse_mapping():
     assert parse_mapping("a=b, c = d") == {"a": "b", "c": "d"}
     assert parse_mapping(None) == {}

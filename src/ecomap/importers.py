@@ -682,7 +682,7 @@ def read_boundary(
         box = parse_bbox(bbox) if isinstance(bbox, str) else parse_bbox(",".join(map(str, bbox)))
         geom = shapely.box(*box)
         row = {"id": "boundary", "adcode": adcode or "unknown", "name_zh": None, "name_en": None,
-               "source": "bbox " + ",".join(f"{v:g}" for v in box), "confidence": "indicative"}
+               "source": "bbox " + ",".join(str(v) for v in box), "confidence": "indicative"}
     else:
         path = Path(path)
         gdf = _read_ogr(path, None)
@@ -696,7 +696,7 @@ def read_boundary(
 
         def pick(col: str, default=None):
             v = first.get(col) if col in gdf.columns else None
-            return default if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+            return default if _missing(v) else _as_text(v)
 
         row = {"id": pick("id", "boundary"), "adcode": adcode or pick("adcode", "unknown"),
                "name_zh": pick("name_zh"), "name_en": pick("name_en"),
@@ -718,6 +718,13 @@ class ImportResult:
     files: tuple[Path, ...]
 
 
+def _check_new_folder(out_dir: Path, *, overwrite: bool) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"{out_dir}: exists and is not a folder")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not overwrite:
+        raise InputError(f"{out_dir}: folder exists and is not empty; use --overwrite to replace it")
+
+
 @contextlib.contextmanager
 def _new_folder(out_dir: Path, *, overwrite: bool):
     """Yield a temporary folder beside ``out_dir``; on success it becomes ``out_dir``.
@@ -726,10 +733,7 @@ def _new_folder(out_dir: Path, *, overwrite: bool):
     very end (old folder renamed aside, new one renamed in, old one removed).
     """
     out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(f"{out_dir}: exists and is not a folder")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not overwrite:
-        raise InputError(f"{out_dir}: folder exists and is not empty; use --overwrite to replace it")
+    _check_new_folder(out_dir, overwrite=overwrite)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
     try:
@@ -832,6 +836,7 @@ def import_osm(
     """
     path = Path(path)
     out_dir = Path(out_dir)
+    _check_new_folder(out_dir, overwrite=overwrite)  # before the long read
     bnd = read_boundary(path=boundary, bbox=bbox, crs=boundary_crs, adcode=adcode)
     layers = read_osm(path, bnd.geometry.iloc[0], margin_deg=margin_deg)
     digest = file_digest(path)
@@ -941,6 +946,8 @@ def read_gis_file(
     if confidence not in CONFIDENCE:
         raise InputError(f"--confidence {confidence!r} is not one of {', '.join(CONFIDENCE)}")
     gdf = _read_ogr(path, source_layer)
+    if gdf.empty:
+        raise InputError(f"{path}: holds no features")
     geom_name = gdf.geometry.name
     columns = [c for c in gdf.columns if c != geom_name]
     unknown = [old for old in mapping if old not in columns]

@@ -374,11 +374,19 @@ def _removal_losses(graph: Graph, *, kind: str, theta: float, d: np.ndarray, pva
     connector = np.zeros(n)
     edge_loss = np.zeros(m)
 
-    def rerun(keep: np.ndarray, cover: np.ndarray) -> np.ndarray:
-        mat = csr_matrix((w[keep], (src[keep], dst[keep])), shape=(n, n))
-        return _values(dijkstra(mat, directed=True, indices=cover), kind=kind, theta=theta)
+    # one CSR layout for every re-run; a removed arc gets an infinite length
+    order = np.lexsort((dst, src))
+    indptr = np.r_[0, np.cumsum(np.bincount(src, minlength=n))]
+    indices, data0 = dst[order], w[order]
+    slot = np.empty_like(order)
+    slot[order] = np.arange(len(order))
 
-    all_arcs = np.ones(len(src), dtype=bool)
+    mat = csr_matrix((data0.copy(), indices, indptr), shape=(n, n))
+
+    def rerun(removed_arcs: np.ndarray, cover: np.ndarray) -> np.ndarray:
+        mat.data[:] = data0
+        mat.data[slot[removed_arcs]] = np.inf
+        return _values(dijkstra(mat, directed=True, indices=cover), kind=kind, theta=theta)
 
     # nodes
     for k in range(n):
@@ -389,13 +397,13 @@ def _removal_losses(graph: Graph, *, kind: str, theta: float, d: np.ndarray, pva
         # weighted: ties are rare, any DAG child; hop metric: a child with k its only parent
         needs = (only_parent if not weighted else on)[:, arcs_out].any(axis=1)
         behind = on[:, arcs_in]
-        biggest = int(np.argmax(behind.sum(axis=0)))
+        biggest = int(np.argmax((behind & needs[:, None]).sum(axis=0)))
         cover_mask = needs & ~behind[:, biggest]
         cover_mask[k] = False
         cover = np.flatnonzero(cover_mask)
         if len(cover) == 0:
             continue
-        new = rerun(all_arcs & (src != k) & (dst != k), cover)
+        new = rerun(np.r_[arcs_in, arcs_out], cover)
         old = pvals[cover].copy()
         old[:, k] = 0.0
         new[:, k] = 0.0
@@ -408,9 +416,7 @@ def _removal_losses(graph: Graph, *, kind: str, theta: float, d: np.ndarray, pva
         cover = np.flatnonzero(side)
         if len(cover) == 0:
             continue
-        keep = all_arcs.copy()
-        keep[[e, e + m]] = False
-        new = rerun(keep, cover)
+        new = rerun(np.array([e, e + m]), cover)
         edge_loss[e] = _loss_from_rows(a, pvals[cover], new, cover)
     return connector, edge_loss, np.r_[np.arange(m), np.arange(m)]
 
@@ -477,14 +483,14 @@ def _link_importance(graph: Graph, *, kind: str, theta: float, d: np.ndarray, pv
                         index=pd.MultiIndex.from_frame(graph.edges[["u", "v"]]))
     e = edge_of.reindex(pd.MultiIndex.from_frame(lk[["u", "v"]])).to_numpy()
     out = np.zeros(len(lk))
-    group = lk.assign(e=e).groupby("e")
+    count = np.bincount(e, minlength=len(graph.edges))
+    single = count[e] == 1
+    out[single] = edge_loss[e[single]]
     a = graph.attribute
-    for edge, rows in group:
-        if len(rows) == 1:
-            out[lk.index.get_indexer(rows.index)] = edge_loss[edge]
-            continue
+    for edge in np.flatnonzero(count > 1):
         # parallel links: only the shortest matters, and only down to the next shortest (PC);
         # topology (IIC) does not change while another link remains
+        rows = lk[e == edge]
         order = rows.sort_values("distance")
         first, second = order.index[0], order["distance"].iloc[1]
         if not weighted or second <= order["distance"].iloc[0]:

@@ -314,10 +314,15 @@ def test_ten_thousand_sites_stay_small(tmp_path):
 # --- CLI and build -------------------------------------------------------------------------
 def test_cli_map_writes_a_page(atlas_data, tmp_path, capsys):
     out = tmp_path / "m.html"
-    assert run_cli("map", "--data", atlas_data, "--basemap", "none", "--layers", "corridors,bridges", "--out", out) == 0
+    assert run_cli("map", "--data", atlas_data, "--basemap", "none", "--layers", "corridors,bridges,gaps", "--out", out) == 0
     page = out.read_text(encoding="utf-8")
-    assert [k for k, _ in _scripts_payload(page, "vector")] == ["corridors"]
+    vec = dict(_scripts_payload(page, "vector"))
+    assert list(vec) == ["corridors", "gaps"]  # the connectivity analysis ran: C03 crosses X3
+    assert [f["properties"]["id"] for f in vec["gaps"]["features"]] == ["C03/X3/1"]
+    assert "排名 rank 1/" in json.dumps(vec["corridors"], ensure_ascii=False)
     assert str(out) in capsys.readouterr().out
+    assert run_cli("map", "--data", atlas_data, "--basemap", "none", "--no-analysis", "--out", out) == 0
+    assert "gaps" not in dict(_scripts_payload(out.read_text(encoding="utf-8"), "vector"))
 
 
 def test_cli_map_bad_input_exits_2(atlas_data, tmp_path, capsys, monkeypatch):

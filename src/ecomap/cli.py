@@ -334,9 +334,11 @@ def _add_map(sub) -> None:
     p.add_argument("--basemap", default="osm", metavar="NAME",
                    help="osm, light, imagery, gaode (GCJ-02), tianditu (key in $ECOMAP_TIANDITU_KEY) or none")
     p.add_argument("--layers", default=None, metavar="A,B,...",
-                   help="comma-separated layers to draw (default: every layer)")
+                   help="comma-separated layers to draw (default: every layer, and gaps)")
     p.add_argument("--out", type=Path, default=Path("map.html"), metavar="FILE", help="HTML file (default: map.html)")
     p.add_argument("--title", default="坪山生态网络 Pingshan ecological network", help="title of the page")
+    p.add_argument("--no-analysis", action="store_true",
+                   help="skip the connectivity analysis that adds importance (dPC rank) and gaps to the map")
 
 
 def _run_map(args) -> int:
@@ -345,7 +347,13 @@ def _run_map(args) -> int:
 
     basemap(args.basemap)  # a bad name or a missing key fails before any data are read
     layers = args.layers.split(",") if args.layers is not None else None
-    m = atlas(load_network(args.data), basemap=args.basemap, layers=layers, title=args.title)
+    net = load_network(args.data)
+    result = None
+    if not args.no_analysis and len(net.patches) and len(net.corridors):
+        from .connectivity import analyse
+
+        result = analyse(net)
+    m = atlas(net, basemap=args.basemap, layers=layers, title=args.title, connectivity=result)
     path = save_map(m, args.out)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
     return 0

@@ -1036,16 +1036,21 @@ def _get(obj, name: str):
 
 
 # --- public API: maps ----------------------------------------------------------------------
+#: Result layers a map can also show when their results are given.
+RESULT_LAYERS: tuple[str, ...] = ("gaps", "paths", "pinch_points")
+
+
 def _check_layers(layers: Iterable[str] | None) -> tuple[str, ...]:
+    valid = (*MAP_LAYERS, *RESULT_LAYERS)
     if layers is None:
-        return MAP_LAYERS
+        return valid
     names = [str(x).strip() for x in layers if str(x).strip()]
-    unknown = [n for n in names if n not in CATALOGUE]
+    unknown = [n for n in names if n not in valid]
     if unknown:
-        raise InputError(f"unknown layer(s) {', '.join(map(repr, unknown))}; layers are: {', '.join(MAP_LAYERS)}")
+        raise InputError(f"unknown layer(s) {', '.join(map(repr, unknown))}; layers are: {', '.join(valid)}")
     if not names:
-        raise InputError(f"no layers chosen; layers are: {', '.join(MAP_LAYERS)}")
-    return tuple(n for n in MAP_LAYERS if n in names)
+        raise InputError(f"no layers chosen; layers are: {', '.join(valid)}")
+    return tuple(n for n in valid if n in names)
 
 
 _SEARCHABLE = {"corridors", "trails", "river", "patches", "ridge", "reservoirs"}
@@ -1070,7 +1075,8 @@ def atlas(
     basemap
         One of :data:`BASEMAPS`. On ``gaode`` every overlay is drawn in GCJ-02.
     layers
-        Catalogue layer names to draw (default: all); empty layers are left out.
+        Names to draw (default: all): catalogue layers and the result layers
+        :data:`RESULT_LAYERS`; empty or missing ones are left out.
     connectivity
         The connectivity result (``.corridors`` table with ``dPC``, ``rank``, ``bridges``,
         ``gaps``; ``.gaps`` frame), if computed: corridor popups then show importance and gaps.
@@ -1086,9 +1092,10 @@ def atlas(
     b = _MapBuilder(network, basemap_name=basemap, title=title, tianditu_key=tianditu_key)
     extras = {"corridors": _corridor_extras(network, connectivity)} if "corridors" in chosen else {}
     for name in chosen:
-        b.add_catalogue_layer(name, extra=extras.get(name), search=name in _SEARCHABLE)
+        if name in CATALOGUE:
+            b.add_catalogue_layer(name, extra=extras.get(name), search=name in _SEARCHABLE)
     gaps = _get(connectivity, "gaps")
-    if isinstance(gaps, gpd.GeoDataFrame):
+    if "gaps" in chosen and isinstance(gaps, gpd.GeoDataFrame):
         b.add_frame("gaps", gaps, label="缺口 Uncovered barrier crossings",
                     style={"color": "#b71c1c", "fillColor": "#ff5252", "weight": 2},
                     legend="缺口 gap: barrier crossing with no passage", show=True)
@@ -1097,7 +1104,7 @@ def atlas(
         ("pinch_points", "夹点 Pinch points", {"color": "#4a148c", "fillColor": "#e040fb", "weight": 1.5}),
     ):
         frame = _get(corridors, key)
-        if isinstance(frame, gpd.GeoDataFrame):
+        if key in chosen and isinstance(frame, gpd.GeoDataFrame):
             b.add_frame(key, frame, label=label, style=style, legend=label, show=False)
     return b.finish()
 
@@ -1127,7 +1134,7 @@ def _importance_map(network, connectivity, *, basemap: str) -> folium.Map | None
     frame = _page_frame(cor, gcj02=b.gcj02)
     tips, pops = _layer_popups("corridors", frame, {k: v.reindex(cor.index) for k, v in extras.items()})
     tips = [f"{t} <b>dPC {_esc(_num(d, '%', 3))}</b>" for t, d in zip(tips, dpc, strict=True)]
-    labels = [f"dPC {edges[i]:.3g}–{edges[i + 1]:.3g} %" for i in range(ncls)] + ["未计算 not computed"]
+    labels = [f"dPC {edges[i]:.3g}–{edges[i + 1]:.3g} %" for i in range(ncls)] + ["不在图中 not in the graph"]
     b.add_styled("importance", cor, label="廊道重要性 Corridor importance", styles=styles, codes=codes.tolist(),
                  tips=tips, pops=pops, kind="line", legend_labels=labels,
                  legend_title="dPC: 移除后连通性损失 loss of connectivity if removed")
@@ -1327,10 +1334,21 @@ def save_map(m: folium.Map, path: str | os.PathLike) -> Path:
 
 # --- index and build -----------------------------------------------------------------------
 def index_page(entries: Sequence[tuple[str, str, str]], *, report: str | None = None,
-               title: str = "坪山生态网络 Pingshan ecological network") -> str:
-    """The ``outputs/index.html`` page: a link per (relative href, title, description)."""
+               title: str = "坪山生态网络 Pingshan ecological network",
+               thumbnails: Mapping[str, str] | None = None) -> str:
+    """The ``outputs/index.html`` page: a link per (relative href, title, description).
+
+    ``thumbnails`` maps an href to a screenshot shown beside its link.
+    """
+    thumbs = thumbnails or {}
+
+    def thumb(h: str) -> str:
+        if h not in thumbs:
+            return ""
+        return f'<a href="{html.escape(h)}"><img src="{html.escape(thumbs[h])}" alt="" width="240"></a>'
+
     items = "".join(
-        f'<li><a href="{html.escape(h)}">{html.escape(t)}</a><br><span>{html.escape(d)}</span></li>'
+        f'<li>{thumb(h)}<a href="{html.escape(h)}">{html.escape(t)}</a><br><span>{html.escape(d)}</span></li>'
         for h, t, d in entries
     )
     rep = (f'<h2>报告 Report</h2><ul><li><a href="{html.escape(report)}">连通性报告 Connectivity report</a></li></ul>'
@@ -1339,7 +1357,8 @@ def index_page(entries: Sequence[tuple[str, str, str]], *, report: str | None = 
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>{html.escape(title)}</title>
 <style>body{{font:15px/1.5 system-ui,"Noto Sans CJK SC","Microsoft YaHei",sans-serif;max-width:760px;margin:2em auto;padding:0 1em;color:#263238}}
-a{{color:#1b5e20;font-weight:600}}li{{margin:.6em 0}}span{{color:#546e7a}}</style></head>
+a{{color:#1b5e20;font-weight:600}}li{{margin:.6em 0;overflow:hidden}}span{{color:#546e7a}}
+img{{float:right;margin:0 0 .5em 1em;border:1px solid #cfd8dc}}ul{{list-style:none;padding:0}}</style></head>
 <body><h1>{html.escape(title)}</h1>
 <p>离线地图：文件自带全部脚本，底图瓦片需联网。Offline maps: each file carries its scripts; only basemap tiles need the network.</p>
 <h2>地图 Maps</h2><ul>{items}</ul>{rep}
@@ -1382,12 +1401,13 @@ def write_maps(
     if rep_dir.is_dir():
         htmls = sorted(rep_dir.glob("*.html"), key=lambda p: (p.name != "index.html", p.name))
         report = (htmls[0] if htmls else rep_dir).relative_to(out).as_posix() + ("" if htmls else "/")
-    entries = [(p.relative_to(out).as_posix(), t, d) for p, t, d in pages]
-    written.append(write_text(out / "index.html", index_page(entries, report=report)))
     if screenshots:
         for p, _t, _d in pages:
-            png = out / "screenshots" / f"{p.stem}.png"
-            written.append(screenshot(p, png))
+            written.append(screenshot(p, out / "screenshots" / f"{p.stem}.png"))
+    entries = [(p.relative_to(out).as_posix(), t, d) for p, t, d in pages]
+    shots = {p.relative_to(out).as_posix(): f"screenshots/{p.stem}.png" for p, _t, _d in pages
+             if (out / "screenshots" / f"{p.stem}.png").is_file()}
+    written.append(write_text(out / "index.html", index_page(entries, report=report, thumbnails=shots)))
     return written
 
 

@@ -174,10 +174,10 @@ def test_hovering_a_bridge_site_shows_its_tooltip(page, pages):
     pg = page.open(pages["none"])
     x, y = page.screen_xy(KNOWN_WGS[1], KNOWN_WGS[0])
     pg.mouse.move(x + 30, y + 30)
-    pg.wait_for_timeout(100)
-    pg.mouse.move(x, y)
+    pg.wait_for_timeout(100)  # Leaflet's canvas throttles hover tests to one per 32 ms
+    pg.mouse.move(x, y, steps=4)
     tip = pg.locator(".leaflet-tooltip")
-    tip.wait_for(timeout=3000)
+    tip.wait_for(timeout=10_000)
     assert tip.count() == 1
     assert "B000" in tip.inner_text() and "Known point" in tip.inner_text()
     # the mouse position shows the pointer in WGS-84 and GCJ-02
@@ -197,7 +197,7 @@ def test_search_zooms_to_a_corridor(page, pages, net):
     assert "C02" in pg.locator(".eco-search li").first.inner_text()
     box.fill("valley")
     box.press("Enter")
-    pg.wait_for_timeout(600)
+    pg.wait_for_function(f"ecomap.map.getZoom() > {zoom0} && !ecomap.map._animatingZoom", timeout=10_000)
     view = pg.evaluate("(() => { const b = ecomap.map.getBounds(); return [b.getSouth(), b.getWest(), b.getNorth(), b.getEast()]; })()")
     assert pg.evaluate("ecomap.map.getZoom()") > zoom0
     # C02 runs from (114.349, 22.688) to (114.350, 22.693): it is in view and fills a good part of it
@@ -211,7 +211,7 @@ def test_payload_in_names_and_notes_shows_as_text(page, pages):
     # the corridor: click on it, away from the bridge site on it
     x, y = page.screen_xy(22.693, 114.3512)
     pg.mouse.click(x, y)
-    pop = pg.wait_for_selector(".leaflet-popup-content", timeout=3000)
+    pop = pg.wait_for_selector(".leaflet-popup-content", timeout=10_000)
     assert "C01" in pop.inner_text() and XSS in pop.inner_text()
     assert pg.locator(".leaflet-popup-content img").count() == 0
     # the bridge site whose note carries it

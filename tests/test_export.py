@@ -91,7 +91,7 @@ def _assert_same(src: gpd.GeoDataFrame, back: gpd.GeoDataFrame, name: str, *, ta
     assert sorted(back["id"]) == sorted(src.index) and back["id"].is_unique
     back = back.set_index("id").loc[list(src.index)].reset_index()
     for c in CATALOGUE[name].columns:
-        a = src[c.name].to_numpy(dtype=object)
+        a = src[c.name].to_numpy(dtype=object) if c.name in src.columns else np.full(len(src), None)
         b = back[c.name].to_numpy(dtype=object)
         if c.dtype in {"float", "int"}:
             np.testing.assert_allclose(pd.to_numeric(pd.Series(b)).to_numpy(float), a.astype(float), rtol=1e-12,
@@ -303,5 +303,7 @@ def test_cli_export_and_build_outputs(data_folder, tmp_path, capsys):
     built = tmp_path / "outputs"
     assert {p.name for p in (built / "layers").glob("*.geojson")} == {"boundary.geojson", "bridges.geojson"}
     assert {r[0] for r in pyogrio.list_layers(built / "ecomap.gpkg")} >= {"boundary", "bridges"}
+    raw = json.loads((built / "layers" / "bridges.geojson").read_text())
+    assert raw["features"][0]["properties"]["installed"] == "2024-03-01"  # a date stays YYYY-MM-DD
     back = pyogrio.read_dataframe(built / "layers" / "bridges.geojson")
     _assert_same(net.bridges, back, "bridges", target="EPSG:4326", tol=1e-7)

@@ -369,6 +369,7 @@ def _add_bridges(sub) -> None:
     s.add_argument("--n", type=int, required=True, metavar="N", help="number of sites")
     s.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     s.add_argument("--out", type=Path, required=True, metavar="FILE", help="GeoJSON file to write")
+    _add_bridges_register(bsub)
 
 
 def _run_bridges(args) -> int:
@@ -388,8 +389,71 @@ def _run_bridges_synth(args) -> int:
     return 0
 
 
+def _add_bridges_register(bsub) -> None:
+    i = bsub.add_parser("import", help="add a field survey (CSV or GeoJSON) to the register, all or nothing")
+    i.add_argument("file", type=Path, metavar="FILE",
+                   help="CSV with lon,lat (or longitude,latitude / x,y / 经度,纬度) columns, or GeoJSON points")
+    i.add_argument("--crs", default="wgs84", choices=["wgs84", "gcj02"],
+                   help="datum of the file's coordinates: wgs84 (phone GPS) or gcj02 (a Chinese map app)")
+    _data_arg(i)
+    i.add_argument("--dry-run", action="store_true", help="report what would happen; write nothing")
+    ls = bsub.add_parser("list", help="register sites, by status and inside a polygon or corridor")
+    _data_arg(ls)
+    ls.add_argument("--status", nargs="+", metavar="STATUS", help="only these statuses (planned built damaged removed)")
+    ls.add_argument("--within", metavar="LAYER:ID", help="only sites inside this feature, e.g. corridors:C07")
+    ls.add_argument("--format", default="table", choices=["table", "geojson", "csv", "json"])
+    st = bsub.add_parser("stats", help="counts by status, host, material, subdistrict or corridor")
+    _data_arg(st)
+    st.add_argument("--by", nargs="+", default=None, metavar="KEY",
+                    choices=["status", "host", "material", "subdistrict", "corridor"],
+                    help="status host material subdistrict corridor (default: all)")
+    st.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _run_bridges_import(args) -> int:
+    from .bridges import import_sites
+
+    report = import_sites(args.file, data_dir=args.data, crs=args.crs, dry_run=args.dry_run)
+    for line in report.lines():
+        print(line)
+    return 2 if report.rejected else 0
+
+
+def _run_bridges_list(args) -> int:
+    from .bridges import list_sites
+    from .network import load_network
+    from .query import format_result
+
+    sites = list_sites(load_network(args.data), status=args.status, within=args.within)
+    sys.stdout.write(format_result(sites, "bridges", fmt=args.format))
+    return 0
+
+
+def _run_bridges_stats(args) -> int:
+    import json
+
+    from .bridges import STATS_BY, site_stats
+    from .network import load_network
+
+    network = load_network(args.data)
+    tables = {by: site_stats(network, by=by) for by in (args.by or STATS_BY)}
+    if args.json:
+        print(json.dumps({by: json.loads(t.to_json(orient="index")) for by, t in tables.items()},
+                         ensure_ascii=False, indent=1))
+        return 0
+    print(f"{len(network.bridges)} sites in {network.data_dir}")
+    for by, t in tables.items():
+        shown = t.copy()
+        shown["share"] = shown["share"].map(lambda v: f"{v:.1%}")
+        note = " (nearest of six approximate centres; indicative)" if by == "subdistrict" else \
+            " (inside the footprint; a site may count in two)" if by == "corridor" else ""
+        print(f"\nby {by}{note}\n{shown.to_string()}")
+    return 0
+
+
 #: ``ecomap bridges ACTION`` -> its run function.
-_BRIDGES_ACTIONS = {"synth": _run_bridges_synth}
+_BRIDGES_ACTIONS = {"synth": _run_bridges_synth, "import": _run_bridges_import,
+                    "list": _run_bridges_list, "stats": _run_bridges_stats}
 
 
 COMMANDS = {

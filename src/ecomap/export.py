@@ -47,6 +47,7 @@ __all__ = [
     "layer_style_qml",
     "layer_style_sld",
     "coordinates_label",
+    "iso_dates",
 ]
 
 log = logging.getLogger(__name__)
@@ -136,6 +137,8 @@ def prepare(gdf: gpd.GeoDataFrame, name: str | None = None, *, crs: str = _crs.W
                 out[c.name] = np.nan if c.dtype in {"float", "int"} else None
             if c.dtype in {"float", "int"}:
                 out[c.name] = pd.to_numeric(out[c.name], errors="coerce").astype("float64")
+            elif c.dtype == "date":
+                out[c.name] = iso_dates(out[c.name])
             else:
                 col = out[c.name].astype(object)
                 out[c.name] = col.where(col.notna(), None)
@@ -155,6 +158,20 @@ def prepare(gdf: gpd.GeoDataFrame, name: str | None = None, *, crs: str = _crs.W
         out = out.rename_geometry(geom)
     out.attrs = {"coordinates": coordinates_label(crs), "layer": name, "precision": precision}
     return out
+
+
+def iso_dates(values: pd.Series) -> pd.Series:
+    """A date column as ``YYYY-MM-DD`` text with None for missing, whether it holds text,
+    timestamps or ``datetime64`` (GDAL reads ISO dates in GeoJSON as dates)."""
+    def one(v):
+        if v is None or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):
+            return None
+        if isinstance(v, pd.Timestamp | np.datetime64) or hasattr(v, "strftime"):
+            return pd.Timestamp(v).strftime("%Y-%m-%d")
+        text = str(v).strip()
+        return text or None
+
+    return pd.Series([one(v) for v in values.astype(object)], index=values.index, dtype=object)
 
 
 def _description(name: str, label: str) -> str:

@@ -549,6 +549,10 @@ def _evaluate(node, frame: pd.DataFrame, types: Mapping[str, _ColType]) -> np.nd
         vals = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
         present = ~np.isnan(vals)
     else:
+        if types[col].kind == "date":
+            from .export import iso_dates
+
+            s = iso_dates(s)
         obj = s.astype(object)
         present = (obj.notna() & (obj.astype(str).str.strip() != "")).to_numpy()
         vals = np.where(present, obj.astype(str).to_numpy(dtype=object), "")

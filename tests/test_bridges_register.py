@@ -1,0 +1,293 @@
+"""The bridge-site register: importing field surveys (all or nothing), listing and counting."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyproj
+import pytest
+import shapely
+
+from ecomap import crs
+from ecomap._errors import InputError
+from ecomap.bridges import (
+    SUBDISTRICT_CENTRES,
+    corridor_of,
+    import_sites,
+    list_sites,
+    site_stats,
+    subdistrict_of,
+)
+from ecomap.export import export_layers
+from ecomap.network import load_network
+from tests.conftest import boundary_feature, common, feature, run_cli, write_layer
+
+BRIDGE_COLS = dict(material="stone", note=None)
+
+
+def _site(fid, lon, lat, status="built", host="ditch", installed="2024-01-02"):
+    return feature({"type": "Point", "coordinates": [lon, lat]}, id=fid, host=host, status=status,
+                   installed=installed, **BRIDGE_COLS, **common())
+
+
+@pytest.fixture
+def data(tmp_path) -> Path:
+    folder = tmp_path / "data"
+    write_layer(folder, "boundary", [boundary_feature()])
+    write_layer(folder, "bridges", [
+        _site("B00001", 114.345, 22.685),
+        _site("B00007", 114.350, 22.690, status="planned", installed=None),
+        _site("B00003", 114.355, 22.695, status="damaged", host="well"),
+    ])
+    write_layer(folder, "corridors", [
+        feature({"type": "LineString", "coordinates": [[114.341, 22.690], [114.359, 22.690]]}, id="C07",
+                width_m=300, kind="green", from_id=None, to_id=None, status="existing", **common()),
+        feature({"type": "LineString", "coordinates": [[114.355, 22.681], [114.355, 22.699]]}, id="C02",
+                width_m=100, kind="water", from_id=None, to_id=None, status="planned", **common()),
+    ])
+    return folder
+
+
+def _offset(lon, lat, east_m, north_m):
+    g = pyproj.Geod(ellps="WGS84")
+    lo, la, _ = g.fwd(lon, lat, 90, east_m)
+    lo, la, _ = g.fwd(lo, la, 0, north_m)
+    return round(lo, 7), round(lat if north_m == 0 else la, 7)
+
+
+SURVEY = """Longitude,LATITUDE,Host,material,Status,Installed,Note
+114.3460,22.6860,ditch,wood,built,2025-03-01,first
+114.3470,22.6870,bucket,stone,built,2025-03-01,bad host
+22.6880,114.3480,well,net,built,,swapped
+114.5000,22.6900,well,net,built,,far away
+114.3490,22.6890,pool,ramp,built,2024-13-01,bad date
+abc,22.6900,pool,ramp,built,,not a number
+114.3510,22.6910,Interception Ditch,Stone,PLANNED,2024/5/3,"a note
+over two lines"
+{dup_existing},culvert,ramp,built,2023-01-01,near B00007
+{dup_row},ditch,wood,built,2025-03-01,same as line 2
+114.3520,22.6920,well,rope,damaged,2099-01-01,future date
+"""
+
+
+def _survey(tmp_path) -> Path:
+    dup_existing = "{},{}".format(*_offset(114.350, 22.690, 3.0, 0))
+    dup_row = "{},{}".format(*_offset(114.3460, 22.6860, 0, 1.0))
+    path = tmp_path / "week 12.csv"
+    path.write_text(SURVEY.format(dup_existing=dup_existing, dup_row=dup_row), encoding="utf-8")
+    return path
+
+
+def test_mixed_rows_valid_ones_added_the_rest_listed_and_kept(data, tmp_path):
+    path = _survey(tmp_path)
+    report = import_sites(path, data_dir=data)
+    assert list(report.added.index) == ["B00008", "B00009"]  # after the highest number in use
+    reasons = {i.line: i.reason for i in report.rejected}
+    assert set(reasons) == {3, 4, 5, 6, 7, 12}
+    assert "host 'bucket' is not one of" in reasons[3]
+    assert "swapped" in reasons[4]
+    assert "km outside the district" in reasons[5]
+    assert "installed '2024-13-01' is not a date" in reasons[6]
+    assert "longitude 'abc' is not a number" in reasons[7]
+    assert "in the future" in reasons[12]
+    dups = {i.line: i for i in report.duplicates}
+    assert set(dups) == {10, 11}  # the quoted note spans lines 8-9
+    assert dups[10].duplicate_of == "B00007" and "3.0 m from register site B00007" in dups[10].reason
+    assert dups[11].duplicate_of == "line 2"
+
+    net = load_network(data)  # the register still passes every catalogue rule
+    assert list(net.bridges.index) == ["B00001", "B00007", "B00003", "B00008", "B00009"]
+    b9 = net.bridges.loc["B00009"]
+    assert (b9.host, b9.material, b9.status, str(b9.installed)[:10]) == ("interception_ditch", "stone", "planned", "2024-05-03")
+    assert b9.note == "a note\nover two lines" and b9.confidence == "surveyed"
+    assert b9.source == "field survey: week 12.csv"
+    lonlat = net.bridges.to_crs(crs.WGS84).geometry
+    assert (lonlat.loc["B00008"].x, lonlat.loc["B00008"].y) == pytest.approx((114.346, 22.686), abs=1e-9)
+
+    rejects = report.rejects_file
+    assert rejects == tmp_path / "week 12.rejects.csv"
+    table = pd.read_csv(rejects, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert list(table.columns) == ["line", "reason", "Longitude", "LATITUDE", "Host", "material", "Status",
+                                   "Installed", "Note"]
+    assert list(table["line"].astype(int)) == [3, 4, 5, 6, 7, 10, 11, 12]
+    # every value the volunteer typed is kept as typed
+    assert table.loc[table["line"] == "3", "Host"].item() == "bucket"
+    assert table.loc[table["line"] == "7", "Longitude"].item() == "abc"
+    assert table.loc[table["line"] == "4", "Note"].item() == "swapped"
+
+
+def test_crash_mid_write_leaves_the_register_byte_for_byte(data, tmp_path, monkeypatch):
+    register = data / "bridges.geojson"
+    before = register.read_bytes()
+
+    def crash(src, dst):
+        raise OSError("power cut during rename")
+
+    monkeypatch.setattr("ecomap.io.os.replace", crash)
+    with pytest.raises(OSError, match="power cut"):
+        import_sites(_survey(tmp_path), data_dir=data)
+    assert register.read_bytes() == before
+    assert sorted(p.name for p in data.iterdir()) == ["boundary.geojson", "bridges.geojson", "corridors.geojson"]
+
+
+def test_importing_the_same_file_twice_adds_nothing_the_second_time(data, tmp_path):
+    path = _survey(tmp_path)
+    first = import_sites(path, data_dir=data)
+    after_first = (data / "bridges.geojson").read_bytes()
+    second = import_sites(path, data_dir=data)
+    assert len(first.added) == 2 and len(second.added) == 0
+    assert (data / "bridges.geojson").read_bytes() == after_first
+    assert {i.duplicate_of for i in second.duplicates} >= {"B00008", "B00009"}
+
+
+def test_dry_run_writes_nothing(data, tmp_path):
+    register = data / "bridges.geojson"
+    before = register.read_bytes()
+    path = _survey(tmp_path)
+    report = import_sites(path, data_dir=data, dry_run=True)
+    assert len(report.added) == 2 and report.dry_run
+    assert register.read_bytes() == before
+    assert not (tmp_path / "week 12.rejects.csv").exists()
+    assert "would add 2" in "\n".join(report.lines())
+
+
+def test_chinese_headers_gb18030_and_ids(data, tmp_path):
+    path = tmp_path / "调查.csv"
+    path.write_bytes("经度,纬度,id,host,material,status,installed,name_zh\n"
+                     "114.3415,22.6815,B00003,well,net,built,2024-06-01,已有编号\n"
+                     "114.3425,22.6825,W-17,well,net,built,2024-06-01,马峦 一号井\n"
+                     "114.3435,22.6835,,pool,stone,built,2024-06-01,\n".encode("gb18030"))
+    report = import_sites(path, data_dir=data)
+    assert [i.reason for i in report.duplicates] == ["id B00003 is already in the register"]
+    assert list(report.added.index) == ["W-17", "B00008"]
+    assert load_network(data).bridges.loc["W-17", "name_zh"] == "马峦 一号井"
+
+
+def test_geojson_survey_with_a_line_in_it(data, tmp_path):
+    path = tmp_path / "phone.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"host": "ditch", "material": "wood", "status": "built"},
+         "geometry": {"type": "Point", "coordinates": [114.3441, 22.6841]}},
+        {"type": "Feature", "properties": {"host": "ditch", "material": "wood", "status": "built"},
+         "geometry": {"type": "LineString", "coordinates": [[114.3441, 22.6841], [114.345, 22.685]]}},
+    ]}), encoding="utf-8")
+    report = import_sites(path, data_dir=data)
+    assert len(report.added) == 1
+    assert [(i.line, i.reason) for i in report.rejected] == [(2, "geometry is LineString, not a Point")]
+    rej = json.loads((tmp_path / "phone.rejects.geojson").read_text())
+    assert rej["features"][0]["geometry"]["type"] == "LineString"
+    assert rej["features"][0]["properties"]["reject_line"] == 2
+
+
+def test_gcj02_export_reimported_lands_back_within_1e6_degrees(data, tmp_path):
+    net = load_network(data)
+    original = net.bridges.to_crs(crs.WGS84)
+    out = tmp_path / "gcj"
+    (csv_path,) = export_layers({"bridges": net.bridges}, out, fmt="csv", crs="gcj02")
+    (gj_path,) = export_layers({"bridges": net.bridges}, out, fmt="geojson", crs="gcj02")
+    for path in (csv_path, gj_path):
+        fresh = tmp_path / f"fresh-{path.suffix[1:]}"
+        write_layer(fresh, "boundary", [boundary_feature()])
+        with pytest.raises(InputError, match="says its coordinates are GCJ-02"):
+            import_sites(path, data_dir=fresh)  # the file says GCJ-02; reading it as WGS-84 is refused
+        report = import_sites(path, data_dir=fresh, crs="gcj02")
+        assert sorted(report.added.index) == sorted(original.index)  # the ids come along
+        back = load_network(fresh).bridges.to_crs(crs.WGS84).loc[original.index]
+        assert np.abs(back.geometry.x.to_numpy() - original.geometry.x.to_numpy()).max() < 1e-6
+        assert np.abs(back.geometry.y.to_numpy() - original.geometry.y.to_numpy()).max() < 1e-6
+        assert list(back["status"]) == list(original["status"])
+
+
+def test_gcj02_coordinates_read_as_wgs84_fall_outside_or_far(data, tmp_path):
+    glon, glat = crs.wgs84_to_gcj02(114.3441, 22.6841)
+    path = tmp_path / "amap.csv"
+    path.write_text(f"lon,lat,host,material,status\n{glon},{glat},ditch,wood,built\n")
+    assert len(import_sites(path, data_dir=data, crs="gcj02", dry_run=True).added) == 1
+    # the square test district is 2 km wide: the ~590 m shift still lands inside here,
+    # but not on the same spot
+    added = import_sites(path, data_dir=data, dry_run=True).added
+    d = shapely.distance(added.geometry.iloc[0], shapely.Point(*crs.transform_point(114.3441, 22.6841)))
+    assert 550 < d < 620
+
+
+# --- list and stats ----------------------------------------------------------------------
+@pytest.fixture
+def many(data):
+    rng = np.random.default_rng(4)
+    feats = [_site(f"S{i:03d}", float(lon), float(lat), status=str(s), host=str(h))
+             for i, (lon, lat, s, h) in enumerate(zip(
+                 rng.uniform(114.3405, 114.3595, 200), rng.uniform(22.6805, 22.6995, 200),
+                 rng.choice(["planned", "built", "damaged", "removed"], 200),
+                 rng.choice(["ditch", "well", "pool", "culvert"], 200), strict=True))]
+    write_layer(data, "bridges", feats)
+    return load_network(data)
+
+
+def test_list_by_status_and_within_a_corridor(many):
+    got = list_sites(many, status=["built", "damaged"], within="corridors:C07")
+    foot = many.corridors.geometry.loc["C07"].buffer(150)
+    b = many.bridges
+    want = b.index[b["status"].isin(["built", "damaged"]).to_numpy() & shapely.covers(foot, b.geometry.values)]
+    assert list(got.index) == list(want) and len(got) > 5
+    with pytest.raises(InputError, match="status 'bulit' is not one of"):
+        list_sites(many, status=["bulit"])
+
+
+def test_stats_against_independent_counts(many):
+    b = many.bridges
+    st = site_stats(many, by="status")
+    assert st["sites"].to_dict() == b["status"].value_counts().to_dict()
+    assert st["share"].sum() == pytest.approx(1.0)
+    host = site_stats(many, by="host")
+    cross = pd.crosstab(b["host"], b["status"])
+    for h in cross.index:
+        assert host.loc[h, "sites"] == cross.loc[h].sum()
+        for s in cross.columns:
+            assert host.loc[h, s] == cross.loc[h, s]
+    # corridors: one covers() per corridor footprint, by hand
+    cor = site_stats(many, by="corridor")
+    inside_any = np.zeros(len(b), dtype=bool)
+    for cid, row in many.corridors.iterrows():
+        m = shapely.covers(row.geometry.buffer(row.width_m / 2), b.geometry.values)
+        inside_any |= m
+        assert cor.loc[cid, "sites"] == m.sum()
+    assert cor.loc["(none)", "sites"] == (~inside_any).sum()
+    assert len(corridor_of(many, b)) == cor.drop(index="(none)")["sites"].sum()
+
+
+def test_subdistrict_is_the_nearest_centre_by_geodesic_distance(many):
+    b = many.bridges.to_crs(crs.WGS84)
+    names = list(SUBDISTRICT_CENTRES)
+    g = pyproj.Geod(ellps="WGS84")
+    d = np.column_stack([
+        g.inv(b.geometry.x.to_numpy(), b.geometry.y.to_numpy(), np.full(len(b), lon), np.full(len(b), lat))[2]
+        for lon, lat in SUBDISTRICT_CENTRES.values()
+    ])
+    want = [names[k] for k in d.argmin(axis=1)]
+    assert list(subdistrict_of(many.bridges)) == want
+    counts = site_stats(many, by="subdistrict")["sites"]
+    assert counts.sum() == len(b)
+
+
+def test_cli_import_list_stats(data, tmp_path, capsys):
+    path = _survey(tmp_path)
+    assert run_cli("bridges", "import", path, "--data", data, "--dry-run") == 2
+    out = capsys.readouterr().out
+    assert "week 12.csv line 3: rejected: host 'bucket'" in out and "would add 2" in out
+    assert run_cli("bridges", "import", path, "--data", data) == 2  # rows were rejected; the valid ones are in
+    assert "added 2 (B00008..B00009)" in capsys.readouterr().out
+    assert run_cli("bridges", "list", "--data", data, "--status", "planned", "--format", "json") == 0
+    assert [f["id"] for f in json.loads(capsys.readouterr().out)["features"]] == ["B00007", "B00009"]
+    assert run_cli("bridges", "stats", "--data", data, "--by", "status", "corridor", "--json") == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["status"]["built"]["sites"] == 2 and stats["status"]["planned"]["sites"] == 2
+    assert run_cli("bridges", "stats", "--data", data) == 0
+    assert "by subdistrict" in capsys.readouterr().out
+    good = tmp_path / "ok.csv"
+    good.write_text("lon,lat,host,material,status\n114.3431,22.6831,ditch,wood,built\n")
+    assert run_cli("bridges", "import", good, "--data", data) == 0
+    assert run_cli("bridges", "import", tmp_path / "missing.csv", "--data", data) == 2
+    assert "no such file" in capsys.readouterr().err

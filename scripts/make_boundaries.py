@@ -56,11 +56,13 @@ NEIGHBOURS = ("441900", "441302", "441303", "441322", "441323", "441324", "81000
 #: Coastal blue belt: half-width of the band each side of the shoreline, metres.
 BELT_HALF_WIDTH_M = 500.0
 #: Segments of the belt, west to east, split at these WGS-84 longitudes (indicative):
-#: Pearl River estuary / Qianhai Bay (west coast), Shenzhen Bay and the Shenzhen River,
-#: Dapeng Bay (Yantian to the Dapeng peninsula's west side), Daya Bay (east side).
+#: Pearl River estuary / Qianhai Bay (west coast), Shenzhen Bay, Dapeng Bay (Yantian to
+#: the Dapeng peninsula's west side), Daya Bay (east side). The Shenzhen River, which the
+#: plan's belt follows inland, is the border with Hong Kong and so not part of the derived
+#: shoreline.
 BELT_SEGMENTS = (
     ("B1", "pearl_river_estuary", "珠江口—前海湾", "Pearl River estuary and Qianhai Bay", -180.0, 113.93),
-    ("B2", "shenzhen_bay", "深圳湾—深圳河", "Shenzhen Bay and the Shenzhen River", 113.93, 114.20),
+    ("B2", "shenzhen_bay", "深圳湾", "Shenzhen Bay", 113.93, 114.20),
     ("B3", "dapeng_bay", "大鹏湾", "Dapeng Bay", 114.20, 114.50),
     ("B4", "daya_bay", "大亚湾", "Daya Bay", 114.50, 180.0),
 )

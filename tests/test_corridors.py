@@ -15,6 +15,7 @@ import pytest
 from ecomap.corridors import (
     barrier_improvement,
     cost_distance,
+    cost_distances,
     current_density,
     effective_resistance,
     voltage,
@@ -105,6 +106,20 @@ def test_cost_distance_matches_independent_dijkstra(neighbours):
     got = cost_distance(cost, [(6, 5)], cellsize=10.0, neighbours=neighbours)
     want = _dijkstra_by_hand(cost, (6, 5), cellsize=10.0, neighbours=neighbours)
     np.testing.assert_allclose(got, want, rtol=1e-12)
+    # the graph built once for many sources gives the same values
+    many = list(cost_distances(cost, [[(6, 5)], [(0, 0), (12, 10)]], cellsize=10.0, neighbours=neighbours))
+    np.testing.assert_allclose(many[0], want, rtol=1e-12)
+    both = np.minimum(_dijkstra_by_hand(cost, (0, 0), 10.0, neighbours), _dijkstra_by_hand(cost, (12, 10), 10.0, neighbours))
+    np.testing.assert_allclose(many[1], both, rtol=1e-12)
+
+
+def test_cost_distances_matches_rcost_and_zero_costs():
+    (got,) = cost_distances(RCOST_GRID, [[RCOST_START]])
+    np.testing.assert_allclose(got, RCOST_EXPECTED, atol=5e-5)
+    cost = np.ones((3, 4))
+    cost[:, 1] = 0.0  # zero-cost cells: steps of half a cell's cost
+    (got,) = cost_distances(cost, [[(0, 0)]], neighbours=4)
+    np.testing.assert_allclose(got, _dijkstra_by_hand(cost, (0, 0), neighbours=4))
 
 
 def test_cost_distance_multiple_sources_is_the_minimum():

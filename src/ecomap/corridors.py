@@ -36,12 +36,13 @@ import numpy as np
 import scipy.sparse as sp
 from scipy import ndimage
 from scipy.sparse import csgraph
-from scipy.sparse.linalg import factorized
+from scipy.sparse.linalg import splu
 
 from ._errors import InputError
 
 __all__ = [
     "cost_distance",
+    "cost_distances",
     "effective_resistance",
     "current_density",
     "voltage",
@@ -140,6 +141,61 @@ def cost_distance(cost, sources, *, cellsize: float = 1.0, neighbours: int = 8) 
     """
     cum, _ = _mcp(cost, sources, cellsize=cellsize, neighbours=neighbours)
     return cum
+
+
+class _CostGraph:
+    """The grid as a sparse graph of step costs, built once and searched from many sources."""
+
+    def __init__(self, cost, *, cellsize: float, neighbours: int):
+        if neighbours not in (4, 8):
+            raise ValueError("neighbours must be 4 or 8")
+        c = np.asarray(cost, dtype=float)
+        if c.ndim != 2:
+            raise ValueError("cost must be a 2-D array")
+        self.passable = np.isfinite(c)
+        if (c[self.passable] < 0).any():
+            raise ValueError("cost has negative values; use NaN or inf for impassable cells")
+        self.shape = c.shape
+        h, w = c.shape
+        idx = np.arange(c.size).reshape(c.shape)
+        us, vs, ws = [], [], []
+        for dr, dc in _OFFSETS8 if neighbours == 8 else _OFFSETS4:
+            a = (slice(0, h - dr), slice(max(0, -dc), w - max(0, dc)))
+            b = (slice(dr, h), slice(max(0, dc), w - max(0, -dc)))
+            ca, cb = c[a].ravel(), c[b].ravel()
+            ok = np.isfinite(ca) & np.isfinite(cb)
+            step = float(cellsize) * (SQRT2 if dr and dc else 1.0)
+            us.append(idx[a].ravel()[ok])
+            vs.append(idx[b].ravel()[ok])
+            ws.append(step * (ca[ok] + cb[ok]) / 2.0)
+        weights = np.concatenate(ws)
+        # a zero step would vanish from a sparse matrix: keep those grids on MCP
+        self.zero = bool((weights == 0).any())
+        self._cost, self._cellsize, self._neighbours = c, cellsize, neighbours
+        if not self.zero:
+            self.graph = sp.csr_matrix((weights, (np.concatenate(us), np.concatenate(vs))),
+                                       shape=(c.size, c.size))
+
+    def distance(self, sources) -> np.ndarray:
+        if self.zero:
+            return cost_distance(self._cost, sources, cellsize=self._cellsize, neighbours=self._neighbours)
+        start = np.flatnonzero((_source_mask(sources, self.shape) & self.passable).ravel())
+        if not len(start):
+            return np.full(self.shape, np.inf)
+        d = csgraph.dijkstra(self.graph, directed=False, indices=start, min_only=True)
+        return np.asarray(d, dtype=float).reshape(self.shape)
+
+
+def cost_distances(cost, sources: Iterable, *, cellsize: float = 1.0, neighbours: int = 8):
+    """Cost-distance from each of many sources, the grid's graph built once (scipy Dijkstra).
+
+    Same rule and values as :func:`cost_distance`; yields one array per item of ``sources``
+    (each a mask or a list of cells). Faster than repeated :func:`cost_distance` calls from the
+    second source on.
+    """
+    graph = _CostGraph(cost, cellsize=cellsize, neighbours=neighbours)
+    for src in sources:
+        yield graph.distance(src)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -248,25 +304,39 @@ def _circuit(resistance, nodes, *, neighbours: int, average: str) -> _Circuit:
                     np.concatenate(gs), focal)
 
 
-#: Up to this many nodes a sparse LU factorization (reused by every solve) beats AMG here.
-DIRECT_MAX_NODES = 250_000
+#: The most memory a sparse LU factorization may take before ``solver='auto'`` turns to AMG.
+DIRECT_MAX_BYTES = 6 << 30
+
+
+def _lu_bytes(n: int) -> int:
+    """Memory of a SuperLU factorization of a 2-D grid Laplacian with minimum-degree ordering.
+
+    Fill grows as :math:`n \\log_2 n`; measured here: 10.6 M entries of L+U for 127 000 nodes and
+    140 M for 1.14 M nodes (at most 6.1 n log2 n); 12 bytes an entry, with 50 % headroom.
+    """
+    return int(150 * n * max(math.log2(max(n, 2)), 1.0))
 
 
 class _Solver:
     """Solves ``L_red x = b`` on one connected component, the ground node removed.
 
-    Small systems are factorized once (SuperLU); large ones get one smoothed-aggregation AMG
-    hierarchy (pyamg), reused by every right-hand side as a CG preconditioner.
+    ``direct``: one SuperLU factorization (minimum-degree ordering on A + A^T, symmetric mode),
+    reused by every right-hand side. ``amg``: one smoothed-aggregation hierarchy (pyamg), reused
+    by every right-hand side as the preconditioner of conjugate gradients. ``auto`` factorizes
+    while the factor fits in ``DIRECT_MAX_BYTES`` and half the available memory (on this kind of
+    grid the reused factor is faster per solve, see ``benchmarks/bench_corridors.py``), else AMG.
     """
 
     def __init__(self, a: sp.csr_matrix, *, method: str, tol: float):
         self.n = a.shape[0]
         self.tol = tol
         if method == "auto":
-            method = "direct" if self.n <= DIRECT_MAX_NODES else "amg"
+            budget = min(DIRECT_MAX_BYTES, _available_memory() // 2)
+            method = "direct" if _lu_bytes(self.n) <= budget else "amg"
         self.method = method
         if method == "direct":
-            self._solve = factorized(a.tocsc())
+            lu = splu(a.tocsc(), permc_spec="MMD_AT_PLUS_A", options={"SymmetricMode": True})
+            self._solve = lu.solve
         elif method == "amg":
             import pyamg
 
@@ -276,7 +346,8 @@ class _Solver:
             if a.nnz < 2**31 - 1:  # pyamg's kernels are much faster on 32-bit indices
                 a.indices = a.indices.astype(np.int32)
                 a.indptr = a.indptr.astype(np.int32)
-            self._ml = pyamg.smoothed_aggregation_solver(a, symmetry="symmetric")
+            self._ml = pyamg.smoothed_aggregation_solver(
+                a, symmetry="symmetric", smooth=("energy", {"krylov": "cg"}))
         else:
             raise ValueError("solver must be 'auto', 'direct' or 'amg'")
 
@@ -397,7 +468,8 @@ def effective_resistance(
     average
         ``'conductance'`` (default) or ``'resistance'``.
     solver
-        ``'auto'`` (direct up to 250 000 nodes, else AMG-preconditioned CG), ``'direct'``, ``'amg'``.
+        ``'auto'`` (a reused sparse LU factorization while it fits in memory, else
+        AMG-preconditioned CG with one hierarchy reused by every solve), ``'direct'``, ``'amg'``.
     tol
         Relative residual for the AMG-CG solves.
     max_memory
@@ -1170,8 +1242,9 @@ def model_corridors(
     cwd: list[np.ndarray] = []
     lcd = np.full((n, n), np.inf)
     nearest = np.full(grid.shape, np.inf)
-    for a in tqdm(range(n), desc="cost-distance", unit="source", disable=not progress, leave=False):
-        d = cost_distance(r, lab == a, cellsize=cs, neighbours=neighbours)
+    each = cost_distances(r, (lab == a for a in range(n)), cellsize=cs, neighbours=neighbours)
+    for a, d in enumerate(tqdm(each, total=n, desc="cost-distance", unit="source", disable=not progress,
+                               leave=False)):
         cwd.append(d)
         nearest = np.minimum(nearest, d)
         if n:

@@ -479,3 +479,38 @@ def test_betweenness_matches_brandes(case):
     per_edge = link_bc.groupby([g.links["u"], g.links["v"]]).sum()
     for (u, v), val in per_edge.items():
         assert val == pytest.approx(eb.get((u, v), eb.get((v, u))))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_removals_on_a_larger_graph_match_recomputing_everything(seed):
+    """A 60-patch spatial graph with tied lengths: every removal against a full recomputation."""
+    from scipy.sparse.csgraph import dijkstra
+
+    rng = np.random.default_rng(seed)
+    n = 60
+    xy = rng.integers(0, 20, (n, 2)) * 250.0
+    pairs = {(min(i, j), max(i, j)) for i in range(n)
+             for j in np.argsort(np.hypot(*(xy - xy[i]).T))[:4] if j != i}
+    links = [(f"L{k}", u, v, float(np.round(np.hypot(*(xy[u] - xy[v])), -2)) or 100.0)
+             for k, (u, v) in enumerate(sorted(pairs))]
+    a = rng.uniform(0.1, 2, n)
+    g = cn.Graph.from_links(a, links)
+    for kind in ("iic", "pc"):
+        r = cn.removal_importance(g, kind=kind, landscape_area=100.0, median_dispersal_m=1000.0)
+
+        def num(mat, drop=None, kind=kind):
+            d = dijkstra(mat, directed=False)
+            v = 1 / (1 + d) if kind == "iic" else np.exp(-math.log(2) / 1000.0 * d)
+            aa = a.copy()
+            if drop is not None:
+                aa[drop] = 0
+            return aa @ v @ aa
+
+        weighted = kind == "pc"
+        base = num(g.matrix(weighted=weighted))
+        for k in range(n):
+            want = 100 * (base - num(g.matrix(weighted=weighted, drop_node=k), drop=k)) / base
+            assert r.nodes["d"].iloc[k] == pytest.approx(want, abs=1e-8)
+        for e in range(len(g.edges)):
+            want = 100 * (base - num(g.matrix(weighted=weighted, edge_distance=(e, math.inf)))) / base
+            assert r.links.iloc[e] == pytest.approx(want, abs=1e-8)

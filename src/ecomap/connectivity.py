@@ -367,6 +367,8 @@ def _removal_losses(graph: Graph, *, kind: str, theta: float, d: np.ndarray, pva
     m = len(graph.edges)
     src, dst, w = _arc_arrays(graph, weighted)
     on = _on_path(d, src, dst, w)
+    finite = np.isfinite(d)
+    tol = 1e-9 * max(float(d[finite].max()) if finite.any() else 1.0, 1.0)
     # indeg[i, x]: number of DAG parents of x in the shortest-path DAG from i
     inc = csr_matrix((np.ones(len(dst)), (np.arange(len(dst)), dst)), shape=(len(dst), n))
     indeg = np.asarray(on.astype(np.float64) @ inc) if len(dst) else np.zeros((n, n))
@@ -403,6 +405,14 @@ def _removal_losses(graph: Graph, *, kind: str, theta: float, d: np.ndarray, pva
         cover = np.flatnonzero(cover_mask)
         if len(cover) == 0:
             continue
+        with np.errstate(invalid="ignore"):
+            via = np.abs(d[cover, k][:, None] + d[k][None, :] - d[cover]) <= tol
+        via &= needs[None, :]
+        via[:, k] = False
+        via[np.arange(len(cover)), cover] = False
+        cover = _thin_cover(cover, np.arange(n), via)
+        if len(cover) == 0:
+            continue
         new = rerun(np.r_[arcs_in, arcs_out], cover)
         old = pvals[cover].copy()
         old[:, k] = 0.0
@@ -412,13 +422,39 @@ def _removal_losses(graph: Graph, *, kind: str, theta: float, d: np.ndarray, pva
     for e in range(m):
         iu = only_parent[:, e]        # i reaches v only through u -> v
         iv = only_parent[:, e + m]    # i reaches u only through v -> u
-        side = iu if iu.sum() <= iv.sum() else iv
-        cover = np.flatnonzero(side)
+        ru, rv = np.flatnonzero(iu), np.flatnonzero(iv)
+        if len(ru) == 0 or len(rv) == 0:
+            continue
+        u, v, we = src[e], dst[e], w[e]
+        with np.errstate(invalid="ignore"):
+            via = np.abs(d[ru, u][:, None] + we + d[v, rv][None, :] - d[np.ix_(ru, rv)]) <= tol
+        cover = _thin_cover(ru, rv, via)
         if len(cover) == 0:
             continue
         new = rerun(np.array([e, e + m]), cover)
         edge_loss[e] = _loss_from_rows(a, pvals[cover], new, cover)
     return connector, edge_loss, np.r_[np.arange(m), np.arange(m)]
+
+
+def _thin_cover(rows: np.ndarray, cols: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """A small set of nodes touching every pair ``(rows[r], cols[c])`` with ``pairs[r, c]``.
+
+    ``rows`` must already touch every pair (each pair of nodes that can lose appears with
+    at least one end among the rows). Of each pair the end with more pairs is kept (ties:
+    the lower index), which is itself a cover and, where the pairs through a patch fan
+    out from the nodes near it, a much smaller one.
+    """
+    if not pairs.any():
+        return np.empty(0, dtype=int)
+    deg = np.zeros(int(max(rows.max(), cols.max())) + 1)
+    deg[cols] = pairs.sum(axis=0)
+    deg[rows] = pairs.sum(axis=1)
+    dr, dc = deg[rows][:, None], deg[cols][None, :]
+    pick_row = (dr > dc) | ((dr == dc) & (rows[:, None] < cols[None, :]))
+    keep = np.zeros(len(deg), dtype=bool)
+    keep[rows[(pairs & pick_row).any(axis=1)]] = True
+    keep[cols[(pairs & ~pick_row).any(axis=0)]] = True
+    return np.flatnonzero(keep)
 
 
 @dataclass(frozen=True)

@@ -413,6 +413,7 @@ def test_cli_table_and_scenario(chain_folder, capsys):
     (["--links", "distance"], "needs --threshold"),
     (["--links", "distance", "--threshold", "-3"], "threshold must be 0 or more"),
     (["--landscape-area", "0"], "landscape area"),
+    (["--cover-distance", "-1"], "cover distance must be a distance of 0 m or more"),
 ])
 def test_cli_bad_input_exits_2_with_one_line(chain_folder, capsys, args, message):
     from conftest import run_cli

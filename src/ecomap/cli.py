@@ -261,6 +261,8 @@ def _add_connectivity(sub) -> None:
                    help="edge-to-edge link distance in metres for --links distance")
     p.add_argument("--landscape-area", type=float, default=None, metavar="KM2",
                    help="landscape area A_L in km2 (default: the boundary's area)")
+    p.add_argument("--cover-distance", type=float, default=100.0, metavar="M",
+                   help="a bridge site or tunnel this near a barrier crossing covers it (default 100)")
     p.add_argument("--remove", default=None, metavar="IDS",
                    help="scenario: comma-separated corridor or patch ids to take out, e.g. C07,C12")
     p.add_argument("--add", type=Path, default=None, metavar="FILE",
@@ -276,6 +278,7 @@ def _run_connectivity(args) -> int:
     opts = {
         "median_dispersal": DEFAULT_MEDIAN_DISPERSAL_M if args.median_dispersal is None else args.median_dispersal,
         "links": args.links, "threshold": args.threshold, "landscape_area_km2": args.landscape_area,
+        "cover_distance_m": args.cover_distance,
     }
     network = load_network(args.data)
     if args.remove is not None or args.add is not None:

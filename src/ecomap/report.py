@@ -210,7 +210,7 @@ def _html_table(df: pd.DataFrame, *, index_name: str) -> str:
 
 _CSS = """body{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;color:#222}
 table{border-collapse:collapse;font-size:.85rem;margin:1rem 0}td,th{border:1px solid #ccc;padding:.2rem .45rem;
-text-align:right}thead th{background:#eef5ee}tbody th{text-align:left}img{max-width:100%}
+text-align:right;white-space:nowrap}thead th{background:#eef5ee}tbody th{text-align:left}img{max-width:100%}
 dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}dt{font-weight:600}.note{color:#555}"""
 
 

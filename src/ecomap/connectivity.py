@@ -266,11 +266,6 @@ def link_probability(distance_m, median_dispersal_m: float):
     return np.exp(-theta * np.asarray(distance_m, dtype=float))
 
 
-def _pair_matrix(graph: Graph, *, weighted: bool, theta: float | None = None) -> np.ndarray:
-    d = dijkstra(graph.matrix(weighted=weighted), directed=False)
-    return d
-
-
 def _values(d: np.ndarray, *, kind: str, theta: float) -> np.ndarray:
     """Pair values from path lengths: 1 / (1 + nl) for IIC, exp(-θ d) for PC (0 when unreachable)."""
     if kind == "iic":
@@ -769,6 +764,7 @@ def analyse(
     patches["betweenness"] = nb
     patches.index.name = "id"
 
+    corridor_trails, patch_trails = trail_lengths(network)
     crossings = barrier_crossings(network, cover_distance_m=cover_distance_m)
     gaps = crossings[~crossings["covered"].astype(bool)]
     if links == "corridors":
@@ -790,7 +786,7 @@ def analyse(
         corr["bridges"] = bridge_counts(network).reindex(c.index).to_numpy()
         corr["crossings"] = crossings.groupby("corridor_id").size().reindex(c.index, fill_value=0).to_numpy()
         corr["gaps"] = gaps.groupby("corridor_id").size().reindex(c.index, fill_value=0).to_numpy()
-        corr["trail_m"] = trail_lengths(network)[0].reindex(c.index).to_numpy()
+        corr["trail_m"] = corridor_trails.reindex(c.index).to_numpy()
         unattached = [str(i) for i in ends.index[~ends["touches_patch"].to_numpy()]
                       if pd.isna(ends.loc[i, "from_id"]) or pd.isna(ends.loc[i, "to_id"])]
     else:
@@ -813,7 +809,6 @@ def analyse(
     rank[order] = np.arange(1, len(corr) + 1)
     rank[~corr["in_graph"].to_numpy(dtype=bool)] = np.nan
     corr.insert(0, "rank", rank)
-    _, patch_trails = trail_lengths(network)
     patches["trail_m"] = patch_trails.reindex(patches.index.astype(object)).to_numpy() if len(patches) else []
 
     n_links = len(graph.edges)

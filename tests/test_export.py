@@ -183,7 +183,7 @@ def test_shapefile_rename_table():
 
 def test_shapefile_of_a_result_with_long_columns(tmp_path):
     result = gpd.GeoDataFrame(
-        {"corridor_id": ["C01", "C02"], "barrier_id": ["X1", "X2"], "clipped_length_m": [12.5, 30.25],
+        {"corridor_id": ["C01", "C02"], "barrier_id": ["X1", "长" * 100], "clipped_length_m": [12.5, 30.25],
          "clipped_length_mid": [1.0, 2.0]},
         geometry=[shapely.Point(X0, Y0), shapely.Point(X0 + 10, Y0)], crs=crs.INTERNAL,
         index=pd.Index(["G1", "G2"], name="id"))
@@ -194,6 +194,8 @@ def test_shapefile_of_a_result_with_long_columns(tmp_path):
     assert rename["clipped_length_m"] == "clipped_le" and rename["clipped_length_mid"] == "clipped_l1"
     back = pyogrio.read_dataframe(tmp_path / "gaps.shp").rename(columns={v: k for k, v in rename.items()})
     assert list(back["id"]) == ["G1", "G2"]
+    assert list(table.loc[table["column"] == "barrier_id", "values_cut_to_254_bytes"]) == [1]
+    assert back.loc[1, "barrier_id"] == "长" * 84  # 254 bytes hold 84 three-byte characters, none split
     np.testing.assert_allclose(back["clipped_length_m"], [12.5, 30.25])
     np.testing.assert_allclose(back["clipped_length_mid"], [1.0, 2.0])
 

@@ -81,6 +81,8 @@ FORMATS: dict[str, Format] = {
 
 #: Column width limit of a Shapefile's dBASE table.
 SHAPEFILE_FIELD_LENGTH = 10
+#: Longest text (bytes) a Shapefile's dBASE table holds.
+SHAPEFILE_TEXT_BYTES = 254
 
 
 # --- preparing a frame ---------------------------------------------------------------------
@@ -380,8 +382,22 @@ def _write_csv(frame: gpd.GeoDataFrame, path: Path, name: str) -> list[Path]:
 
 def _write_shp(frame: gpd.GeoDataFrame, path: Path, name: str) -> list[Path]:
     fields = shapefile_fields([c for c in frame.columns if c != frame.geometry.name])
+    frame = frame.copy()
+    cut = {}
+    for c in fields:  # dBASE text holds 254 bytes: cut explicitly and say so in the table
+        if pd.api.types.is_object_dtype(frame[c]) or pd.api.types.is_string_dtype(frame[c]):
+            texts = frame[c].astype(object).map(lambda v: v if not isinstance(v, str) else
+                                 v.encode("utf-8")[:SHAPEFILE_TEXT_BYTES].decode("utf-8", "ignore"))
+            cut[c] = int((texts.fillna("") != frame[c].astype(object).fillna("")).sum())
+            frame[c] = texts
+        else:
+            cut[c] = 0
+    if any(cut.values()):
+        log.warning("%s: %d text value(s) longer than %d bytes were cut (see %s.fields.csv)",
+                    name, sum(cut.values()), SHAPEFILE_TEXT_BYTES, path.stem)
     out = frame.rename(columns=fields)
-    rename = pd.DataFrame({"column": list(fields), "shapefile_field": list(fields.values())})
+    rename = pd.DataFrame({"column": list(fields), "shapefile_field": list(fields.values()),
+                           "values_cut_to_254_bytes": [cut[c] for c in fields]})
     stem = path.with_suffix("")
     table_path = Path(f"{stem}.fields.csv")
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -935,6 +935,9 @@ def format_result(result: gpd.GeoDataFrame, layer: str, *, fmt: str = "table") -
         keep += [c for c in table.columns if c not in keep and c not in _MEASURES]
     keep += [c for c in _MEASURES if c in table.columns]
     shown = table[[c for c in keep if c in table.columns]].copy()
+    for c in shown.columns:
+        if shown[c].dtype == object:
+            shown[c] = shown[c].where(shown[c].notna(), "")
     for c in ("lon", "lat"):
         if c in shown:
             shown[c] = shown[c].map(lambda v: f"{v:.6f}")

@@ -15,6 +15,7 @@ from conftest import boundary_feature, common, feature, run_cli, write_layer
 from ecomap import webmap
 from ecomap._errors import InputError
 from ecomap.network import load_network
+from ecomap.webmap._page import _asset_table
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -153,7 +154,7 @@ def test_inline_assets_refuses_unknown_cdn_url():
 
 def test_inline_assets_drops_relative_css_images():
     url = "https://cdnjs.cloudflare.com/ajax/libs/leaflet-minimap/3.6.1/Control.MiniMap.css"
-    assert "images/toggle" in webmap._asset_table()[url]
+    assert "images/toggle" in _asset_table()[url]
     page = webmap.inline_assets(f'<link rel="stylesheet" href="{url}"/>')
     assert "images/toggle" not in page and "<style>" in page
 

@@ -246,7 +246,9 @@ def structure_indices(n_nodes: int, n_links: int) -> dict[str, float]:
 
     They break down on tiny graphs: with V < 3 the planar maxima (2V − 5 circuits,
     3(V − 2) links) are 0 or negative, so α and γ are returned as NaN; β is NaN for V = 0.
-    V counts nodes; L counts distinct linked pairs (parallel corridors count once).
+    V counts nodes; L counts distinct linked pairs (parallel corridors count once). α is
+    negative when the graph is a forest of several components (L < V − 1): it counts
+    circuits as if the graph were connected.
     """
     v, ell = float(n_nodes), float(n_links)
     return {
@@ -941,7 +943,7 @@ class Scenario:
                 "n_patches", "n_links", "habitat_km2", "n_gaps"]
         b = pd.Series({k: self.before.summary[k] for k in keys}, dtype=float)
         a = pd.Series({k: self.after.summary[k] for k in keys}, dtype=float)
-        pct = 100 * (a - b) / b.where(b != 0)
+        pct = 100 * (a - b) / b.abs().where(b != 0)
         return pd.DataFrame({"before": b, "after": a, "change": a - b, "change_pct": pct})
 
     def to_dict(self) -> dict:

@@ -1,0 +1,297 @@
+"""The page itself: its CSS and JavaScript runtime, inlined assets, and screenshots."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import folium
+import folium.plugins
+
+from .._errors import EcomapError
+from ..io import atomic_write, write_text
+
+# --- the page runtime ----------------------------------------------------------------------
+_CSS = """
+.leaflet-container{background:#f2efe9;font:13px/1.35 system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","Microsoft YaHei",sans-serif}
+.eco-pop{font-size:13px;line-height:1.35}.eco-pop .eco-h{font-weight:600;font-size:14.5px}.eco-pop .eco-en{color:#455a64;margin-bottom:4px}
+.eco-pop table{border-collapse:collapse}.eco-pop th{text-align:left;font-weight:500;color:#546e7a;padding:1px 8px 1px 0;white-space:nowrap}
+.eco-pop td{padding:1px 0;max-width:230px;overflow-wrap:anywhere}.eco-dim{color:#607d8b}
+.eco-legend{font-size:12px;background:rgba(255,255,255,.93);padding:6px 9px;border-radius:5px;box-shadow:0 1px 5px rgba(0,0,0,.35);max-height:46vh;overflow:auto;max-width:300px}
+.eco-legend summary{font-weight:600;cursor:pointer}.eco-legend .eco-sec{margin:4px 0 1px;font-weight:600;color:#37474f}
+.eco-legend div.eco-row{display:flex;align-items:center;gap:5px;margin:0}.eco-legend svg{flex:none}
+.eco-legend .eco-note{color:#546e7a;font-size:12px;max-width:270px;margin-top:4px}
+.eco-search{background:#fff;padding:4px;width:250px}.eco-search input{width:100%;box-sizing:border-box;font-size:13px;padding:3px 5px;border:1px solid #b0bec5;border-radius:3px}
+.eco-search ul{list-style:none;margin:2px 0 0;padding:0;max-height:240px;overflow:auto}.eco-search li{padding:3px 5px;cursor:pointer;border-top:1px solid #eceff1}
+.eco-search li:hover,.eco-search li.eco-on{background:#e8f5e9}
+.eco-mouse{background:rgba(255,255,255,.88);padding:2px 6px;font:12px/1.4 ui-monospace,Menlo,Consolas,monospace;border-radius:3px;white-space:pre}
+.eco-title{background:rgba(255,255,255,.9);padding:4px 10px;border-radius:4px;font-weight:600;font-size:15px;box-shadow:0 1px 4px rgba(0,0,0,.3)}
+.leaflet-control-layers-group-name{font-weight:600;display:block;margin:4px 0 2px;color:#37474f}
+.leaflet-control-layers{font-size:12.5px;max-height:60vh;overflow:auto}
+"""
+
+_RUNTIME = r"""
+var ecomap = window.ecomap = window.ecomap || {layers: {}, data: {}};
+ecomap.esc = function (s) {
+  return String(s === null || s === undefined ? '—' : s).replace(/[&<>"']/g, function (c) {
+    return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c];
+  });
+};
+ecomap.gcj = (function () {
+  var A = 6378245.0, EE = 0.00669342162296594323, PI = Math.PI;
+  function tLat(x, y) {
+    var r = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x));
+    r += (20.0 * Math.sin(6.0 * x * PI) + 20.0 * Math.sin(2.0 * x * PI)) * 2.0 / 3.0;
+    r += (20.0 * Math.sin(y * PI) + 40.0 * Math.sin(y / 3.0 * PI)) * 2.0 / 3.0;
+    r += (160.0 * Math.sin(y / 12.0 * PI) + 320.0 * Math.sin(y * PI / 30.0)) * 2.0 / 3.0;
+    return r;
+  }
+  function tLon(x, y) {
+    var r = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x));
+    r += (20.0 * Math.sin(6.0 * x * PI) + 20.0 * Math.sin(2.0 * x * PI)) * 2.0 / 3.0;
+    r += (20.0 * Math.sin(x * PI) + 40.0 * Math.sin(x / 3.0 * PI)) * 2.0 / 3.0;
+    r += (150.0 * Math.sin(x / 12.0 * PI) + 300.0 * Math.sin(x / 30.0 * PI)) * 2.0 / 3.0;
+    return r;
+  }
+  function fwd(lon, lat) {
+    if (lon < 72.004 || lon > 137.8347 || lat < 0.8293 || lat > 55.8271) return [lon, lat];
+    var dLat = tLat(lon - 105.0, lat - 35.0), dLon = tLon(lon - 105.0, lat - 35.0);
+    var rad = lat / 180.0 * PI, m = Math.sin(rad); m = 1 - EE * m * m; var sq = Math.sqrt(m);
+    dLat = (dLat * 180.0) / ((A * (1 - EE)) / (m * sq) * PI);
+    dLon = (dLon * 180.0) / (A / sq * Math.cos(rad) * PI);
+    return [lon + dLon, lat + dLat];
+  }
+  function inv(lon, lat) {
+    var wx = lon, wy = lat;
+    for (var k = 0; k < 50; k++) {
+      var g = fwd(wx, wy), ex = g[0] - lon, ey = g[1] - lat;
+      wx -= ex; wy -= ey;
+      if (Math.abs(ex) <= 1e-12 && Math.abs(ey) <= 1e-12) break;
+    }
+    return [wx, wy];
+  }
+  return {fwd: fwd, inv: inv};
+})();
+ecomap.panes = function (map) {
+  // Raster overlays get a pane under the vectors. Every vector layer shares one canvas
+  // renderer (a canvas in a higher pane would swallow the mouse events of lower ones);
+  // the drawing order (fills, lines, points) is restored whenever a layer is switched on.
+  map.setMinZoom(7); map.setMaxZoom(19);
+  if (!map.getPane('ecoRaster')) map.createPane('ecoRaster').style.zIndex = 395;
+  ecomap.renderer = L.canvas({tolerance: 4});
+  ecomap.order = [];
+  map.on('overlayadd', function () {
+    ecomap.order.forEach(function (k) {
+      var l = ecomap.layers[k];
+      if (map.hasLayer(l) && l.bringToFront) l.bringToFront();
+    });
+  });
+};
+ecomap.vector = function (key, data, styles) {
+  var layer = L.geoJSON(data, {
+    renderer: ecomap.renderer,
+    style: function (f) { return styles[f.properties.s]; },
+    pointToLayer: function (f, ll) { return L.circleMarker(ll, L.extend({renderer: ecomap.renderer}, styles[f.properties.s])); },
+    onEachFeature: function (f, l) {
+      l.ecoId = f.properties.id;
+      if (f.properties.t) l.bindTooltip(f.properties.t, {sticky: true});
+      if (f.properties.p) l.bindPopup(f.properties.p, {maxWidth: 340});
+    }
+  });
+  ecomap.layers[key] = layer; ecomap.order.push(key);
+  return layer;
+};
+ecomap.points = function (key, d, cluster) {
+  var n = d.lat.length, markers = new Array(n), esc = ecomap.esc;
+  for (var i = 0; i < n; i++) {
+    markers[i] = L.circleMarker([d.lat[i], d.lon[i]], L.extend({renderer: ecomap.renderer, i: i}, d.styles[d.st[i]]));
+  }
+  var group = cluster ? L.markerClusterGroup({chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50})
+                      : L.featureGroup();
+  if (cluster) group.addLayers(markers); else for (var j = 0; j < n; j++) group.addLayer(markers[j]);
+  function name(i) {
+    var zh = d.zh ? d.zh[i] : null, en = d.en ? d.en[i] : null;
+    return [zh, en].filter(function (x) { return x; });
+  }
+  group.bindTooltip(function (l) {
+    var i = l.options.i, nm = name(i);
+    return esc(d.id[i]) + (nm.length ? ' ' + nm.map(esc).join(' · ') : '') +
+      ' <span class="eco-dim">' + esc(d.vocab.status[d.st[i]]) + '</span>';
+  }, {direction: 'top', offset: [0, -4]});
+  group.bindPopup(function (l) {
+    var i = l.options.i, nm = name(i);
+    var rows = [['宿主 host', d.vocab.host[d.h[i]]], ['材料 material', d.vocab.material[d.m[i]]],
+                ['状态 status', d.vocab.status[d.st[i]]], ['安装 installed', d.inst[i]]];
+    if (d.note && d.note[i] !== undefined) rows.push(['备注 note', d.note[i]]);
+    return '<div class="eco-pop"><div class="eco-h">' + esc(d.id[i]) + (nm[0] ? ' ' + esc(nm[0]) : '') + '</div>' +
+      (nm[1] ? '<div class="eco-en">' + esc(nm[1]) + '</div>' : '') + '<table>' +
+      rows.map(function (r) { return '<tr><th>' + esc(r[0]) + '</th><td>' + esc(r[1]) + '</td></tr>'; }).join('') +
+      '</table></div>';
+  }, {maxWidth: 320});
+  ecomap.layers[key] = group; ecomap.order.push(key);
+  return group;
+};
+ecomap.image = function (key, url, bounds, opacity) {
+  var layer = L.imageOverlay(url, bounds, {opacity: opacity, pane: 'ecoRaster', interactive: false});
+  ecomap.layers[key] = layer;
+  return layer;
+};
+ecomap.legend = function (map, htmlText) {
+  var C = L.Control.extend({options: {position: 'bottomleft'}, onAdd: function () {
+    var div = L.DomUtil.create('div', 'eco-legend');
+    div.innerHTML = htmlText;  // built and escaped in Python
+    L.DomEvent.disableClickPropagation(div); L.DomEvent.disableScrollPropagation(div);
+    return div;
+  }});
+  return new C().addTo(map);
+};
+ecomap.title = function (map, text) {
+  var C = L.Control.extend({options: {position: 'topright'}, onAdd: function () {
+    var div = L.DomUtil.create('div', 'eco-title'); div.textContent = text; return div;
+  }});
+  return new C().addTo(map);
+};
+ecomap.search = function (map, items) {
+  var C = L.Control.extend({options: {position: 'topleft'}, onAdd: function () {
+    var box = L.DomUtil.create('div', 'eco-search leaflet-bar');
+    var input = L.DomUtil.create('input', '', box);
+    input.type = 'search'; input.placeholder = '搜索名称 Search names'; input.setAttribute('aria-label', 'Search names');
+    var list = L.DomUtil.create('ul', '', box), hits = [];
+    L.DomEvent.disableClickPropagation(box); L.DomEvent.disableScrollPropagation(box);
+    function go(it) {
+      map.fitBounds([[it[2], it[1]], [it[4], it[3]]], {maxZoom: 16, padding: [40, 40]});
+      list.textContent = ''; input.value = it[0]; ecomap.found = it;
+    }
+    function update() {
+      var q = input.value.trim().toLowerCase(); list.textContent = ''; hits = [];
+      if (!q) return;
+      var toks = q.split(/\s+/);
+      hits = items.filter(function (it) {
+        var s = it[0].toLowerCase();
+        return toks.every(function (t) { return s.indexOf(t) >= 0; });
+      }).slice(0, 12);
+      hits.forEach(function (it, k) {
+        var li = L.DomUtil.create('li', k === 0 ? 'eco-on' : '', list);
+        li.textContent = it[0];
+        L.DomEvent.on(li, 'click', function () { go(it); });
+      });
+    }
+    L.DomEvent.on(input, 'input', update);
+    L.DomEvent.on(input, 'keydown', function (e) { if (e.key === 'Enter' && hits.length) go(hits[0]); });
+    return box;
+  }});
+  return new C().addTo(map);
+};
+ecomap.mouse = function (map, gcjMap) {
+  var C = L.Control.extend({options: {position: 'bottomright'}, onAdd: function () {
+    var div = L.DomUtil.create('div', 'eco-mouse');
+    div.textContent = 'WGS-84  lat, lon\nGCJ-02  lat, lon';
+    map.on('mousemove', function (e) {
+      var lon = e.latlng.lng, lat = e.latlng.lat, w, g;
+      if (gcjMap) { g = [lon, lat]; w = ecomap.gcj.inv(lon, lat); } else { w = [lon, lat]; g = ecomap.gcj.fwd(lon, lat); }
+      div.textContent = 'WGS-84  ' + w[1].toFixed(6) + ', ' + w[0].toFixed(6) + '\nGCJ-02  ' + g[1].toFixed(6) + ', ' + g[0].toFixed(6);
+    });
+    return div;
+  }});
+  return new C().addTo(map);
+};
+"""
+
+
+# --- offline HTML --------------------------------------------------------------------------
+_SCRIPT_SRC = re.compile(r'<script src="([^"]+)"></script>')
+_CSS_LINK = re.compile(r'<link rel="stylesheet" href="([^"]+)"/>')
+_CSS_URL = re.compile(r"url\(\s*(['\"]?)(?!data:|#)([^'\")]+)\1\s*\)")
+
+
+def _asset_table() -> Mapping[str, str]:
+    """folium-offline's URL -> file content table (a private attribute; both packages are pinned)."""
+    try:
+        from offlinefolium import elements
+    except ImportError as exc:  # pragma: no cover - a dependency of ecomap
+        raise EcomapError("folium-offline is not installed: pip install 'folium-offline==0.20.0.*'") from exc
+    table = getattr(elements, "_res", None)
+    if not isinstance(table, Mapping):  # pragma: no cover
+        raise EcomapError("folium-offline no longer carries its asset table; pin folium-offline==0.20.0.*")
+    return table
+
+
+def inline_assets(page: str) -> str:
+    """Replace every CDN ``<script src>``/stylesheet link of a folium page by its content.
+
+    Raises EcomapError naming any URL that has no offline copy, so a page never silently
+    depends on the network. Relative ``url()`` references in the CSS (images a file://
+    page cannot fetch) are dropped.
+    """
+    table = _asset_table()
+
+    def content(url: str) -> str:
+        if url not in table:
+            raise EcomapError(f"no offline copy of {url}: the map would need the network")
+        return table[url]
+
+    def script(m: re.Match) -> str:
+        js = content(m.group(1)).replace("</script", "<\\/script")
+        return f"<script>/* {m.group(1).rsplit('/', 1)[-1]} */\n{js}\n</script>"
+
+    def style(m: re.Match) -> str:
+        css = _CSS_URL.sub("none", content(m.group(1))).replace("</style", "<\\/style")
+        return f"<style>/* {m.group(1).rsplit('/', 1)[-1]} */\n{css}\n</style>"
+
+    page = _SCRIPT_SRC.sub(script, page)
+    page = _CSS_LINK.sub(style, page)
+    left = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?:[^"]+)"', page)
+    if left:
+        raise EcomapError(f"asset not inlined: {left[0]}")
+    return page
+
+
+def render_html(m: folium.Map) -> str:
+    """The map as one self-contained HTML page (assets inlined)."""
+    return inline_assets(m.get_root().render())
+
+
+def save_map(m: folium.Map, path: str | os.PathLike) -> Path:
+    """Write the self-contained page atomically; returns the path."""
+    return write_text(path, render_html(m))
+
+
+# --- screenshots ---------------------------------------------------------------------------
+CHROMIUM_ARGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--hide-scrollbars", "--host-resolver-rules=MAP * ~NOTFOUND",
+)
+
+
+def find_chromium() -> str | None:
+    """The Chromium binary: ``$ECOMAP_CHROMIUM``, else ``chromium`` or ``chromium-browser`` on PATH."""
+    env = os.environ.get("ECOMAP_CHROMIUM")
+    if env:
+        return env if Path(env).exists() else shutil.which(env)
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def screenshot(html_path: str | os.PathLike, png_path: str | os.PathLike, *, width: int = 1200,
+               height: int = 800, budget_ms: int = 4000, timeout_s: float = 60.0) -> Path:
+    """A PNG of a page rendered by headless Chromium, offline (tiles are not fetched)."""
+    exe = find_chromium()
+    if exe is None:
+        raise EcomapError("screenshots need Chromium: apt-get install chromium (or set ECOMAP_CHROMIUM)")
+    html_path, png_path = Path(html_path).resolve(), Path(png_path)
+    with tempfile.TemporaryDirectory(prefix="ecomap-chromium-") as profile, atomic_write(png_path) as tmp:
+        cmd = [exe, *CHROMIUM_ARGS, f"--user-data-dir={profile}", f"--window-size={width},{height}",
+               f"--virtual-time-budget={budget_ms}", f"--screenshot={tmp}", html_path.as_uri()]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, check=False)
+        if not tmp.exists() or tmp.stat().st_size == 0:
+            raise EcomapError(f"chromium wrote no screenshot of {html_path}: {proc.stderr.strip()[-300:]}")
+    return png_path

@@ -1,0 +1,370 @@
+"""How data look on a map: basemaps, bilingual words, styles by kind, page coordinates, popups."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .. import crs as _crs
+from .._errors import InputError
+from ..layers import LAYER_NAMES
+
+#: Environment variable holding a Tianditu key (``tk``), needed for ``basemap="tianditu"``.
+TIANDITU_KEY_ENV = "ECOMAP_TIANDITU_KEY"
+
+#: Coordinates in the page: 6 decimals of a degree, about 0.1 m.
+PRECISION = 6
+
+#: Catalogue layers in drawing order (fills under lines under points).
+MAP_LAYERS: tuple[str, ...] = (
+    "districts", "belt", "ridge", "patches", "reservoirs", "boundary",
+    "corridors", "river", "barriers", "trails", "bridges",
+)
+assert set(MAP_LAYERS) == set(LAYER_NAMES)
+
+
+# --- basemaps ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Basemap:
+    """A tile basemap: URL template(s), attribution, and whether its tiles are GCJ-02."""
+
+    name: str
+    title: str
+    tiles: tuple[str, ...] = ()
+    attr: str = ""
+    subdomains: str = "abc"
+    max_zoom: int = 19
+    gcj02: bool = False
+
+
+_OSM_ATTR = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+_TIANDITU = "https://t{s}.tianditu.gov.cn/DataServer?T=%s&x={x}&y={y}&l={z}&tk=%s"
+
+#: Basemap names that ``basemap()`` and ``ecomap map --basemap`` accept.
+BASEMAPS: tuple[str, ...] = ("osm", "light", "imagery", "gaode", "tianditu", "none")
+
+_BASEMAPS: dict[str, Basemap] = {
+    "osm": Basemap("osm", "OpenStreetMap", ("https://tile.openstreetmap.org/{z}/{x}/{y}.png",), _OSM_ATTR),
+    "light": Basemap(
+        "light", "浅灰 Light grey", ("https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}.png",),
+        _OSM_ATTR + ' &copy; <a href="https://carto.com/attributions">CARTO</a>', "abcd", 20,
+    ),
+    "imagery": Basemap(
+        "imagery", "影像 Imagery",
+        ("https://server.arcgisonline.com/ArcGIS/rest/services/World_Imagery/MapServer/tile/{z}/{y}/{x}",),
+        "Tiles &copy; Esri, Maxar, Earthstar Geographics, and the GIS User Community",
+    ),
+    "gaode": Basemap(
+        "gaode", "高德 Gaode/AMap",
+        ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",),
+        "&copy; 高德地图 AutoNavi (GCJ-02)", "1234", 18, gcj02=True,
+    ),
+    "gaode-imagery": Basemap(
+        "gaode-imagery", "高德影像 Gaode imagery",
+        ("https://webst0{s}.is.autonavi.com/appmaptile?style=6&x={x}&y={y}&z={z}",
+         "https://webst0{s}.is.autonavi.com/appmaptile?style=8&x={x}&y={y}&z={z}"),
+        "&copy; 高德地图 AutoNavi (GCJ-02)", "1234", 18, gcj02=True,
+    ),
+    "none": Basemap("none", "无底图 No basemap"),
+}
+
+
+def basemap(name: str, *, tianditu_key: str | None = None) -> Basemap:
+    """The basemap called ``name`` (one of :data:`BASEMAPS`).
+
+    ``tianditu`` needs a key: ``tianditu_key`` or the ``ECOMAP_TIANDITU_KEY`` environment
+    variable. Raises InputError for an unknown name or a missing key.
+    """
+    key = str(name).strip().lower()
+    if key == "tianditu":
+        tk = tianditu_key or os.environ.get(TIANDITU_KEY_ENV, "").strip()
+        if not tk:
+            raise InputError(
+                f"basemap 'tianditu' needs a key: get a free browser key at "
+                f"https://console.tianditu.gov.cn and set {TIANDITU_KEY_ENV}=<key> "
+                f"(or choose another basemap: {', '.join(b for b in BASEMAPS if b != 'tianditu')})"
+            )
+        if not re.fullmatch(r"[A-Za-z0-9]+", tk):
+            raise InputError(f"{TIANDITU_KEY_ENV}: a Tianditu key is letters and digits only")
+        return Basemap(
+            "tianditu", "天地图 Tianditu", (_TIANDITU % ("vec_w", tk), _TIANDITU % ("cva_w", tk)),
+            "&copy; 天地图 Tianditu", "01234567", 18,
+        )
+    if key not in BASEMAPS:
+        raise InputError(f"unknown basemap {name!r}; basemaps are: {', '.join(BASEMAPS)}")
+    return _BASEMAPS[key]
+
+
+# --- words ---------------------------------------------------------------------------------
+#: Chinese names of the catalogue's values, shown beside the English ones.
+ZH: dict[str, str] = {
+    "mountain": "山廊", "water": "水廊", "green": "绿廊",
+    "existing": "现状", "planned": "规划", "broken": "断裂",
+    "axis": "干流", "tributary": "支流",
+    "greenway": "绿道", "hiking": "远足径", "ridge": "山脊径",
+    "built": "已建", "damaged": "损坏", "removed": "已拆除",
+    "ditch": "排水沟", "well": "井", "pool": "水池", "culvert": "涵洞", "interception_ditch": "截水沟",
+    "stone": "石", "wood": "木", "net": "网", "rope": "绳", "ramp": "坡道",
+    "expressway": "高速公路", "railway": "铁路", "arterial": "主干道", "dam": "水坝",
+    "surface": "地面", "tunnel": "隧道", "bridge": "桥梁",
+    "country_park": "郊野公园", "nature_reserve": "自然保护区", "forest": "森林",
+}
+
+
+def _both(value) -> str:
+    """``规划 planned`` for a catalogue value; the value itself otherwise."""
+    if _missing(value):
+        return "—"
+    v = str(value)
+    return f"{ZH[v]} {v}" if v in ZH else v
+
+
+def _missing(v) -> bool:
+    if v is None:
+        return True
+    if isinstance(v, float) and np.isnan(v):
+        return True
+    return isinstance(v, str) and not v.strip()
+
+
+def _esc(v) -> str:
+    return html.escape("—" if _missing(v) else str(v), quote=True)
+
+
+def _num(v, unit: str = "", digits: int = 4) -> str:
+    if _missing(v):
+        return "—"
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    return f"{f:,.{digits}g}{(' ' + unit) if unit else ''}"
+
+
+def _jsdump(obj) -> str:
+    """JSON for a ``<script>``: ``<``, ``>``, ``&`` and line separators escaped."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+# --- styles --------------------------------------------------------------------------------
+_BRIDGE_COLOURS = {"planned": "#fdd835", "built": "#43a047", "damaged": "#e53935", "removed": "#9e9e9e"}
+_KIND_COLOURS = {"mountain": "#7cb342", "water": "#00acc1", "green": "#2e7d32"}
+_TRAIL_COLOURS = {"greenway": "#c0ca33", "hiking": "#8d6e63", "ridge": "#6a1b9a"}
+_BARRIER_WEIGHT = {"expressway": 5, "railway": 4, "arterial": 3, "dam": 5}
+_RIDGE_FILLS = {"country_park": "#81c784", "nature_reserve": "#2e7d32", "forest": "#a5d6a7"}
+_WIDTH_CLASSES = ((0, 50, 3), (50, 200, 5), (200, 500, 7), (500, np.inf, 10))
+
+#: Short bilingual layer names for the layer control and the legend.
+LABELS: dict[str, str] = {
+    "boundary": "坪山区界 Boundary", "districts": "深圳各区 Districts", "ridge": "生态山脊 Ridge",
+    "belt": "滨海蓝带 Blue belt", "corridors": "生态廊道 Corridors", "river": "河流 River",
+    "trails": "步道 Trails", "bridges": "逃生设施 Bridge sites", "patches": "生境斑块 Patches",
+    "barriers": "阻隔 Barriers", "reservoirs": "水库 Reservoirs",
+}
+assert set(LABELS) == set(LAYER_NAMES)
+
+
+def _width_weight(width) -> int:
+    w = 0.0 if _missing(width) else float(width)
+    for lo, hi, px in _WIDTH_CLASSES:
+        if lo <= w < hi:
+            return px
+    return 3
+
+
+def _feature_style(layer: str, row: Mapping) -> tuple[str, dict]:
+    """(legend label, Leaflet path options) of one feature."""
+    if layer == "boundary":
+        return "坪山区界 Pingshan boundary", {"color": "#263238", "weight": 3, "fill": False, "interactive": False}
+    if layer == "districts":
+        return "深圳各区 Shenzhen districts", {"color": "#78909c", "weight": 1.2, "dashArray": "4 3",
+                                          "fillColor": "#eceff1", "fillOpacity": 0.12, "interactive": False}
+    if layer == "ridge":
+        k = str(row.get("kind"))
+        return f"生态山脊 ridge: {_both(k)}", {"color": "#1b5e20", "weight": 1,
+                                             "fillColor": _RIDGE_FILLS.get(k, "#66bb6a"), "fillOpacity": 0.45}
+    if layer == "belt":
+        return "滨海蓝带 coastal blue belt", {"color": "#00838f", "weight": 1.5, "fillColor": "#4dd0e1",
+                                          "fillOpacity": 0.4}
+    if layer == "patches":
+        q = row.get("quality")
+        q = 0.5 if _missing(q) else float(q)
+        cls, op = ("≥ 0.7", 0.55) if q >= 0.7 else ("0.4–0.7", 0.4) if q >= 0.4 else ("< 0.4", 0.25)
+        return f"生境斑块 habitat patch, quality {cls}", {"color": "#1b5e20", "weight": 1,
+                                                       "fillColor": "#66bb6a", "fillOpacity": op}
+    if layer == "reservoirs":
+        return "水库 reservoir", {"color": "#0277bd", "weight": 1, "fillColor": "#81d4fa", "fillOpacity": 0.8}
+    if layer == "corridors":
+        kind, status = str(row.get("kind")), str(row.get("status"))
+        style = {"color": _KIND_COLOURS.get(kind, "#7cb342"), "weight": _width_weight(row.get("width_m")),
+                 "opacity": 0.85, "lineCap": "butt"}
+        if status == "planned":
+            style["dashArray"] = "10 6"
+        elif status == "broken":
+            style.update(color="#e53935", dashArray="3 6")
+        label = f"廊道 corridor: {_both(kind)}" if status != "broken" else "断裂廊道 broken corridor"
+        if status == "planned":
+            label += ", 规划 planned"
+        return label, style
+    if layer == "river":
+        if str(row.get("rank")) == "axis":
+            return "河流干流 river axis", {"color": "#1565c0", "weight": 5, "opacity": 0.9}
+        return "支流 tributary", {"color": "#42a5f5", "weight": 2.5, "opacity": 0.9}
+    if layer == "trails":
+        k = str(row.get("kind"))
+        return f"步道 trail: {_both(k)}", {"color": _TRAIL_COLOURS.get(k, "#8d6e63"), "weight": 2.5,
+                                          "dashArray": "6 5", "opacity": 0.95}
+    if layer == "barriers":
+        k, s = str(row.get("kind")), str(row.get("structure"))
+        w = _BARRIER_WEIGHT.get(k, 3)
+        if s == "tunnel":
+            return "隧道段 tunnel section (passable above)", {"color": "#9e9e9e", "weight": w, "dashArray": "2 7",
+                                                         "opacity": 0.9}
+        if s == "bridge":
+            return "桥梁段 viaduct section (passable below)", {"color": "#616161", "weight": w,
+                                                          "dashArray": "12 5", "opacity": 0.9}
+        return f"阻隔 barrier: {_both(k)}", {"color": "#212121", "weight": w, "opacity": 0.9}
+    raise KeyError(layer)
+
+
+def _bridge_style(status: str) -> dict:
+    return {"radius": 4, "color": "#263238", "weight": 1, "fill": True, "fillOpacity": 0.95,
+            "fillColor": _BRIDGE_COLOURS.get(status, "#fdd835")}
+
+
+# --- geometry to the page ------------------------------------------------------------------
+def _page_frame(gdf: gpd.GeoDataFrame, *, gcj02: bool) -> gpd.GeoDataFrame:
+    """A frame in page coordinates: WGS-84 (or GCJ-02) lon/lat rounded to PRECISION, id a column."""
+    out = gdf.to_crs(_crs.WGS84) if gdf.crs is not None else gdf.set_crs(_crs.WGS84)
+    if gcj02 and len(out):
+        out = _crs.to_gcj02(out)
+    out = out[~(out.geometry.isna() | out.geometry.is_empty)]
+    index = out.index
+    out = out.reset_index(drop=True)
+    if "id" not in out.columns:
+        out.insert(0, "id", [str(v) for v in index])
+    if len(out):
+        out = out.set_geometry(shapely.transform(out.geometry.values, lambda c: np.round(c, PRECISION)))
+    return out
+
+
+def _feature_collection(geoms: np.ndarray, props: list[dict]) -> dict:
+    """A GeoJSON FeatureCollection from shapely geometries and property dicts."""
+    texts = shapely.to_geojson(geoms)
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": json.loads(g), "properties": p} for g, p in zip(texts, props, strict=True)
+    ]}
+
+
+def _bounds_list(geoms: np.ndarray) -> list[list[float]]:
+    b = shapely.bounds(geoms)
+    return np.round(b, PRECISION).tolist()
+
+
+# --- popups --------------------------------------------------------------------------------
+def _popup(title: str, subtitle: str, rows: Sequence[tuple[str, str]]) -> str:
+    """Popup HTML: every argument is already escaped."""
+    body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
+    sub = f'<div class="eco-en">{subtitle}</div>' if subtitle else ""
+    return f'<div class="eco-pop"><div class="eco-h">{title}</div>{sub}<table>{body}</table></div>'
+
+
+def _names(row: Mapping) -> tuple[str, str]:
+    zh, en = row.get("name_zh"), row.get("name_en")
+    title = _esc(row.get("id"))
+    if not _missing(zh):
+        title += " " + _esc(zh)
+    return title, "" if _missing(en) else _esc(en)
+
+
+def _tip(row: Mapping, extra: str = "") -> str:
+    zh, en = row.get("name_zh"), row.get("name_en")
+    parts = [p for p in (zh, en) if not _missing(p)]
+    text = " · ".join(_esc(p) for p in parts) if parts else _esc(row.get("id"))
+    return text + (f" <span class='eco-dim'>{extra}</span>" if extra else "")
+
+
+def _clip(v, n: int = 120):
+    """A long text cut to ``n`` characters (popups stay small); other values unchanged."""
+    return v[: n - 1].rstrip() + "…" if isinstance(v, str) and len(v) > n else v
+
+
+def _common_rows(row: Mapping) -> list[tuple[str, str]]:
+    return [("来源 source", _esc(_clip(row.get("source")))), ("可信度 confidence", _esc(row.get("confidence")))]
+
+
+def _layer_popups(layer: str, frame: pd.DataFrame, extra: Mapping[str, pd.Series]) -> tuple[list[str], list[str]]:
+    """(tooltip HTML, popup HTML) per row of a catalogue layer; every value escaped."""
+    tips, pops = [], []
+    records = frame.drop(columns=frame.geometry.name).to_dict("records")
+    for i, row in enumerate(records):
+        title, sub = _names(row)
+        rows: list[tuple[str, str]] = []
+        tip_extra = ""
+        if layer == "corridors":
+            length_km = extra["length_km"].iloc[i]
+            rows = [
+                ("类型 kind", _esc(_both(row.get("kind")))),
+                ("宽度 width", _esc(_num(row.get("width_m"), "m"))),
+                ("长度 length", _esc(_num(length_km, "km", 3))),
+                ("状态 status", _esc(_both(row.get("status")))),
+                ("重要性 importance", _esc(extra["importance"].iloc[i])),
+                ("逃生设施 bridge sites", _esc(extra["bridges"].iloc[i])),
+                ("缺口 gaps", _esc(extra["gaps"].iloc[i])),
+                ("连接 links", _esc(f"{_esc_plain(row.get('from_id'))} → {_esc_plain(row.get('to_id'))}")),
+            ]
+            tip_extra = _esc(f"{row.get('id')} · {_both(row.get('kind'))} · {_both(row.get('status'))}")
+        elif layer == "trails":
+            rows = [("类型 kind", _esc(_both(row.get("kind")))), ("路面 surface", _esc(row.get("surface"))),
+                    ("长度 length", _esc(_num(extra["length_km"].iloc[i], "km", 3)))]
+            tip_extra = _esc(_num(extra["length_km"].iloc[i], "km", 3))
+        elif layer == "river":
+            rows = [("等级 rank", _esc(_both(row.get("rank")))), ("上级 parent", _esc(row.get("parent_id"))),
+                    ("长度 length", _esc(_num(extra["length_km"].iloc[i], "km", 3)))]
+        elif layer == "barriers":
+            rows = [("类型 kind", _esc(_both(row.get("kind")))), ("结构 structure", _esc(_both(row.get("structure")))),
+                    ("通透性 permeability", _esc(_num(row.get("permeability"), digits=2)))]
+            tip_extra = _esc(f"{_both(row.get('kind'))} · {_both(row.get('structure'))}")
+        elif layer == "ridge":
+            rows = [("类型 kind", _esc(_both(row.get("kind")))), ("最高 max elevation", _esc(_num(row.get("elev_max_m"), "m"))),
+                    ("面积 area", _esc(_num(extra["area_km2"].iloc[i], "km²", 3)))]
+        elif layer == "patches":
+            rows = [("类型 kind", _esc(row.get("kind"))), ("质量 quality", _esc(_num(row.get("quality"), digits=2))),
+                    ("面积 area", _esc(_num(extra["area_km2"].iloc[i], "km²", 3)))]
+        elif layer == "belt":
+            rows = [("段 segment", _esc(row.get("segment"))), ("宽度 width", _esc(_num(row.get("width_m"), "m")))]
+        elif layer == "reservoirs":
+            rows = [("库容 capacity", _esc(_num(row.get("capacity"), "m³"))),
+                    ("面积 area", _esc(_num(extra["area_km2"].iloc[i], "km²", 3)))]
+        elif layer in ("boundary", "districts"):
+            rows = [("行政代码 adcode", _esc(row.get("adcode")))]
+        tips.append(_tip(row, tip_extra))
+        pops.append(_popup(title, sub, rows + _common_rows(row)))
+    return tips, pops
+
+
+def _esc_plain(v) -> str:
+    return "—" if _missing(v) else str(v)
+
+
+def _generic_popups(frame: gpd.GeoDataFrame, title: str, *, limit: int = 10) -> tuple[list[str], list[str]]:
+    """Tooltips and popups for a result frame of unknown columns: the first ``limit`` columns."""
+    cols = [c for c in frame.columns if c != frame.geometry.name][:limit]
+    tips, pops = [], []
+    for row in frame[cols].to_dict("records"):
+        name = row.get("name_zh") or row.get("name_en") or row.get("id")
+        tips.append(f"{_esc(title)}: {_esc(name)}")
+        rows = [(_esc(c), _esc(_num(v) if isinstance(v, int | float | np.number) else v)) for c, v in row.items()]
+        pops.append(_popup(_esc(title), "", rows))
+    return tips, pops

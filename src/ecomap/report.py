@@ -205,13 +205,14 @@ def _html_table(df: pd.DataFrame, *, index_name: str) -> str:
     for idx, r in df.iterrows():
         cells = "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in r.to_numpy())
         rows.append(f"<tr><th>{html.escape(str(idx))}</th>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    return (f"<div class=scroll><table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}"
+            "</tbody></table></div>")
 
 
-_CSS = """body{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;color:#222}
+_CSS = """body{font-family:system-ui,sans-serif;max-width:90rem;margin:2rem auto;padding:0 1rem;color:#222}
 table{border-collapse:collapse;font-size:.85rem;margin:1rem 0}td,th{border:1px solid #ccc;padding:.2rem .45rem;
 text-align:right;white-space:nowrap}thead th{background:#eef5ee}tbody th{text-align:left}img{max-width:100%}
-dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}dt{font-weight:600}.note{color:#555}"""
+.scroll{overflow-x:auto}dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}dt{font-weight:600}.note{color:#555}"""
 
 
 def report_html(result: ConnectivityResult, *, charts: dict[str, str], names: pd.Series | None = None,

@@ -342,7 +342,7 @@ def _loss_from_rows(a: np.ndarray, old_rows: np.ndarray, new_rows: np.ndarray,
 
 
 def _removal_losses(graph: Graph, *, kind: str, theta: float, d: np.ndarray, pvals: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """Connector loss of each node and loss of each edge, exactly, re-running few sources.
 
     A pair (i, j) loses only if *every* shortest path i → j runs through the removed node
@@ -356,7 +356,7 @@ def _removal_losses(graph: Graph, *, kind: str, theta: float, d: np.ndarray, pva
     parent of v is u and the other end j whose only DAG parent of u is v; the smaller of
     the two sets is re-run. Pair values are symmetric, so rows suffice.
 
-    Returns (connector loss per node, loss per edge when removed, edge index per arc).
+    Returns (connector loss per node, loss per graph edge when removed), as Σ a_i a_j Δv_ij.
     """
     weighted = kind == "pc"
     a = graph.attribute
@@ -430,7 +430,7 @@ def _removal_losses(graph: Graph, *, kind: str, theta: float, d: np.ndarray, pva
             continue
         new = rerun(np.array([e, e + m]), cover)
         edge_loss[e] = _loss_from_rows(a, pvals[cover], new, cover)
-    return connector, edge_loss, np.r_[np.arange(m), np.arange(m)]
+    return connector, edge_loss
 
 
 def _thin_cover(rows: np.ndarray, cols: np.ndarray, pairs: np.ndarray) -> np.ndarray:
@@ -497,7 +497,7 @@ def removal_importance(graph: Graph, *, kind: str, landscape_area: float,
     intra = a ** 2
     off = pv - np.diag(np.diag(pv))
     flux = 2.0 * a * (off @ a)
-    connector, edge_loss, _ = _removal_losses(graph, kind=kind, theta=theta, d=d, pvals=pv)
+    connector, edge_loss = _removal_losses(graph, kind=kind, theta=theta, d=d, pvals=pv)
     nodes = pd.DataFrame({
         "intra": 100 * intra / num, "flux": 100 * flux / num, "connector": 100 * connector / num,
     }, index=graph.nodes.index)

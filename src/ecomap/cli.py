@@ -291,45 +291,6 @@ def _run_connectivity(args) -> int:
     return 0
 
 
-# --- connectivity ------------------------------------------------------------------------
-def _add_connectivity(sub) -> None:
-    p = sub.add_parser("connectivity", help="graph indices (IIC, PC, alpha/beta/gamma), corridor importance, gaps")
-    _data_arg(p)
-    p.add_argument("--median-dispersal", type=float, default=None, metavar="M",
-                   help="distance (m) at which a link's dispersal probability is 0.5 (default 2000)")
-    p.add_argument("--links", choices=("corridors", "distance"), default="corridors",
-                   help="links = the corridors (default), or every patch pair within --threshold")
-    p.add_argument("--threshold", type=float, default=None, metavar="M",
-                   help="edge-to-edge link distance in metres for --links distance")
-    p.add_argument("--landscape-area", type=float, default=None, metavar="KM2",
-                   help="landscape area A_L in km2 (default: the boundary's area)")
-    p.add_argument("--remove", default=None, metavar="IDS",
-                   help="scenario: comma-separated corridor or patch ids to take out, e.g. C07,C12")
-    p.add_argument("--add", type=Path, default=None, metavar="FILE",
-                   help="scenario: GeoJSON of planned corridors (LineString) or patches (Polygon)")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
-
-
-def _run_connectivity(args) -> int:
-    from .connectivity import DEFAULT_MEDIAN_DISPERSAL_M, analyse, scenario
-    from .network import load_network
-    from .report import connectivity_text, scenario_text
-
-    opts = {
-        "median_dispersal": DEFAULT_MEDIAN_DISPERSAL_M if args.median_dispersal is None else args.median_dispersal,
-        "links": args.links, "threshold": args.threshold, "landscape_area_km2": args.landscape_area,
-    }
-    network = load_network(args.data)
-    if args.remove is not None or args.add is not None:
-        remove = args.remove.split(",") if args.remove else []
-        sc = scenario(network, remove=remove, add=args.add, **opts)
-        print(json.dumps(sc.to_dict(), ensure_ascii=False, indent=2) if args.json else scenario_text(sc))
-        return 0
-    result = analyse(network, **opts)
-    print(result.to_json() if args.json else connectivity_text(result))
-    return 0
-
-
 # --- map ---------------------------------------------------------------------------------
 def _add_map(sub) -> None:
     p = sub.add_parser("map", help="one self-contained web map with chosen layers and basemap")
@@ -467,7 +428,6 @@ COMMANDS = {
     "query": (_add_query, _run_query),
     "export": (_add_export, _run_export),
     "corridors": (_add_corridors, _run_corridors),
-    "connectivity": (_add_connectivity, _run_connectivity),
     "connectivity": (_add_connectivity, _run_connectivity),
     "map": (_add_map, _run_map),
     "bridges": (_add_bridges, _run_bridges),

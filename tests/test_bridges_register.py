@@ -291,3 +291,18 @@ def test_cli_import_list_stats(data, tmp_path, capsys):
     assert run_cli("bridges", "import", good, "--data", data) == 0
     assert run_cli("bridges", "import", tmp_path / "missing.csv", "--data", data) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_extra_columns_kept_in_note_and_ragged_rows_rejected(data, tmp_path):
+    path = tmp_path / "ragged.csv"
+    path.write_text("lon,lat,host,material,status,note,colour,surveyor\n"
+                    "114.3441,22.6841,ditch,wood,built,by the path,red,Li\n"
+                    "114.3445,22.6845,ditch,wood,built,,,Wang,extra\n"
+                    "114.3449,22.6849,ditch,wood,built,,,\n", encoding="utf-8")
+    report = import_sites(path, data_dir=data)
+    assert [(i.line, i.reason) for i in report.rejected] == [(3, "9 fields but the header has 8")]
+    assert report.ignored_columns == ("colour", "surveyor")
+    notes = load_network(data).bridges.loc[list(report.added.index), "note"].tolist()
+    assert notes[0] == "by the path; colour: red; surveyor: Li" and pd.isna(notes[1])
+    rej = (tmp_path / "ragged.rejects.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert rej[1] == "3,9 fields but the header has 8,114.3445,22.6845,ditch,wood,built,,,Wang,extra"

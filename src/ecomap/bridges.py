@@ -354,7 +354,7 @@ class ImportReport:
     duplicates: list[RowIssue] = field(default_factory=list)
     rejects_file: Path | None = None
     dry_run: bool = False
-    ignored_columns: tuple[str, ...] = ()
+    ignored_columns: tuple[str, ...] = ()  # kept in ``note`` as "column: value"
 
     def lines(self) -> list[str]:
         """The report as text lines, one per row not added, then a summary."""
@@ -362,7 +362,7 @@ class ImportReport:
         out = [f"{name} line {i.line}: rejected: {i.reason}" for i in self.rejected]
         out += [f"{name} line {i.line}: duplicate: {i.reason}" for i in self.duplicates]
         if self.ignored_columns:
-            out.append(f"{name}: columns not in the register, ignored: {', '.join(self.ignored_columns)}")
+            out.append(f"{name}: columns the register has no place for, kept in note: {', '.join(self.ignored_columns)}")
         ids = list(self.added.index)
         span = f" ({ids[0]}..{ids[-1]})" if len(ids) > 1 else f" ({ids[0]})" if ids else ""
         verb = "would add" if self.dry_run else "added"
@@ -430,7 +430,7 @@ def _read_survey(path: Path) -> tuple[pd.DataFrame, list[int], str | None, dict]
             props["lon"] = coords[0] if ok else ""
             props["lat"] = coords[1] if ok else ""
             if not ok:
-                props["_geometry_problem"] = f"geometry is {geom.get('type') if isinstance(geom, dict) else None}, not a Point"
+                props["_row_problem"] = f"geometry is {geom.get('type') if isinstance(geom, dict) else None}, not a Point"
             if "id" not in props and f.get("id") is not None:
                 props["id"] = f.get("id")
             records.append(props)
@@ -448,13 +448,12 @@ def _read_survey(path: Path) -> tuple[pd.DataFrame, list[int], str | None, dict]
             raise InputError(f"{path} line 1: no longitude/latitude columns; name them lon,lat "
                              "(or longitude,latitude / x,y / 经度,纬度)")
         width = len(header)
-        for row, line in zip(rows, lines, strict=True):
-            if len(row) > width:
-                raise InputError(f"{path} line {line}: {len(row)} fields but the header has {width}")
-        padded = [row + [""] * (width - len(row)) for row in rows]
+        too_long = [f"{len(row)} fields but the header has {width}" if len(row) > width else "" for row in rows]
+        padded = [(row + [""] * (width - len(row)))[:width] for row in rows]
         table = pd.DataFrame(padded, columns=lowered, dtype=object) if rows else pd.DataFrame(columns=lowered)
         table = table.rename(columns={lon_col: "lon", lat_col: "lat"})
         table = table.loc[:, ~table.columns.duplicated()]
+        table["_row_problem"] = pd.Series(too_long, index=table.index, dtype=object)
         stated = None
         if "coordinates" in table.columns:
             vals = {v.strip().upper() for v in table["coordinates"] if v.strip()}
@@ -566,8 +565,8 @@ def import_sites(
     for col in ("lon", "lat"):
         if col not in table.columns:
             table[col] = ""
-    if "_geometry_problem" in table.columns:
-        gp = table["_geometry_problem"].to_numpy(dtype=object)
+    if "_row_problem" in table.columns:
+        gp = table["_row_problem"].to_numpy(dtype=object)
         reject(gp != "", lambda i: gp[i])
     lon_txt, lat_txt = table["lon"].str.strip(), table["lat"].str.strip()
     lon = pd.to_numeric(lon_txt, errors="coerce").to_numpy(dtype=float)
@@ -637,8 +636,15 @@ def import_sites(
         values["installed"] = dates
     else:
         values["installed"] = np.full(n, None, dtype=object)
+    extra_cols = sorted(c for c in table.columns
+                        if c not in {"lon", "lat", "id", "coordinates", "_row_problem", *bspec.column_names})
     for name in ("note", "name_zh", "name_en"):
         col = table[name].str.strip().to_numpy(dtype=object) if name in table.columns else np.full(n, "", dtype=object)
+        if name == "note" and extra_cols:  # columns the register has no place for are kept in the note
+            kept = [[f"{c}: {v.strip()}" for c, v in zip(extra_cols, row, strict=True) if str(v).strip()]
+                    for row in table[extra_cols].astype(str).itertuples(index=False)]
+            col = np.array(["; ".join(p for p in (str(a), *b) if p) for a, b in zip(col, kept, strict=True)],
+                           dtype=object)
         values[name] = np.where(col == "", None, col)
     src = table["source"].str.strip().to_numpy(dtype=object) if "source" in table.columns else np.full(n, "", dtype=object)
     values["source"] = np.where(src == "", f"field survey: {path.name}", src)
@@ -707,9 +713,7 @@ def import_sites(
         source=path, register=register, rows=n,
         added=_crs.to_internal(added_wgs.set_index("id")),
         rejected=rejected, duplicates=duplicates, dry_run=dry_run,
-        ignored_columns=tuple(sorted(
-            c for c in table.columns
-            if c not in {"lon", "lat", "id", "coordinates", "_geometry_problem", *bspec.column_names})),
+        ignored_columns=tuple(extra_cols),
     )
     not_added = {i.line: i.reason for i in [*rejected, *duplicates]}
     if not_added:

@@ -370,6 +370,13 @@ def _removal_losses(graph: Graph, *, kind: str, theta: float, d: np.ndarray, pva
     inc = csr_matrix((np.ones(len(dst)), (np.arange(len(dst)), dst)), shape=(len(dst), n))
     indeg = np.asarray(on.astype(np.float64) @ inc) if len(dst) else np.zeros((n, n))
     only_parent = on & (indeg[:, dst] == 1)   # [i, arc]: src is the only DAG parent of dst
+    # hop metric (many ties): sigma[i, j] = number of shortest paths, so that a pair whose
+    # paths do not all run through the removed element is not counted as losing
+    sigma = _path_counts(d, src, dst) if not weighted else None
+
+    def all_through(rows_via: np.ndarray, via_cols: np.ndarray, direct: np.ndarray) -> np.ndarray:
+        # σ_ik σ_kj = σ_ij (up to rounding, on the safe side) <=> every path runs through k
+        return rows_via[:, None] * via_cols[None, :] >= direct * (1 - 1e-9)
     connector = np.zeros(n)
     edge_loss = np.zeros(m)
 
@@ -405,6 +412,8 @@ def _removal_losses(graph: Graph, *, kind: str, theta: float, d: np.ndarray, pva
         with np.errstate(invalid="ignore"):
             via = np.abs(d[cover, k][:, None] + d[k][None, :] - d[cover]) <= tol
         via &= needs[None, :]
+        if sigma is not None:
+            via &= all_through(sigma[cover, k], sigma[k], sigma[cover])
         via[:, k] = False
         via[np.arange(len(cover)), cover] = False
         cover = _thin_cover(cover, np.arange(n), via)
@@ -425,12 +434,31 @@ def _removal_losses(graph: Graph, *, kind: str, theta: float, d: np.ndarray, pva
         u, v, we = src[e], dst[e], w[e]
         with np.errstate(invalid="ignore"):
             via = np.abs(d[ru, u][:, None] + we + d[v, rv][None, :] - d[np.ix_(ru, rv)]) <= tol
+        if sigma is not None:
+            via &= all_through(sigma[ru, u], sigma[v, rv], sigma[np.ix_(ru, rv)])
         cover = _thin_cover(ru, rv, via)
         if len(cover) == 0:
             continue
         new = rerun(np.array([e, e + m]), cover)
         edge_loss[e] = _loss_from_rows(a, pvals[cover], new, cover)
     return connector, edge_loss
+
+
+def _path_counts(d: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Number of shortest paths between every pair of a unit-length graph (hop distances ``d``).
+
+    Level by level from each source: σ_ij = Σ over DAG parents p of j of σ_ip. Counts are
+    floats; beyond 2^53 they are approximate, which the caller allows for.
+    """
+    n = d.shape[0]
+    adj = csr_matrix((np.ones(len(src)), (src, dst)), shape=(n, n))
+    sigma = np.eye(n)
+    finite = np.isfinite(d)
+    top = int(d[finite].max()) if finite.any() else 0
+    for level in range(1, top + 1):
+        prev = np.where(d == level - 1, sigma, 0.0)
+        sigma = np.where(d == level, np.asarray(prev @ adj), sigma)
+    return sigma
 
 
 def _thin_cover(rows: np.ndarray, cols: np.ndarray, pairs: np.ndarray) -> np.ndarray:

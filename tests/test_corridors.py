@@ -7,6 +7,7 @@ import math
 import shutil
 import subprocess
 from fractions import Fraction
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -578,6 +579,12 @@ def test_landcover_in_another_crs_is_reprojected(tmp_path):
                      (lon0, lat0, lon1, lat1))
     with pytest.raises(InputError, match="no valid land-cover cell"):
         resistance_from_landcover(nan, {10: 1.0}, grid)
+    # the shipped WorldCover table through the model: tree cover 1, built-up 100
+    from importlib import resources
+
+    shipped = Path(str(resources.files("ecomap") / "landcover_worldcover.toml"))
+    m = model_corridors(net, landcover=tif, reclass=shipped, circuit=False)
+    assert (m.resistance[:, :20] == 1.0).all() and (m.resistance[:, 30:] == 100.0).all()
     # through the model: the reclass table from a file, negative value refused by class
     table = tmp_path / "reclass.toml"
     table.write_text("[classes]\n10 = 1\n50 = -2\n")

@@ -467,7 +467,8 @@ def _thin_cover(rows: np.ndarray, cols: np.ndarray, pairs: np.ndarray) -> np.nda
     ``rows`` must already touch every pair (each pair of nodes that can lose appears with
     at least one end among the rows). Of each pair the end with more pairs is kept (ties:
     the lower index), which is itself a cover and, where the pairs through a patch fan
-    out from the nodes near it, a much smaller one.
+    out from the nodes near it, a much smaller one; the row ends alone and the column
+    ends alone are covers too, and the smallest of the three is returned.
     """
     if not pairs.any():
         return np.empty(0, dtype=int)
@@ -479,7 +480,9 @@ def _thin_cover(rows: np.ndarray, cols: np.ndarray, pairs: np.ndarray) -> np.nda
     keep = np.zeros(len(deg), dtype=bool)
     keep[rows[(pairs & pick_row).any(axis=1)]] = True
     keep[cols[(pairs & ~pick_row).any(axis=0)]] = True
-    return np.flatnonzero(keep)
+    # every pair also has a row end and a column end: take whichever set is smallest
+    options = [np.flatnonzero(keep), np.unique(rows[pairs.any(axis=1)]), np.unique(cols[pairs.any(axis=0)])]
+    return min(options, key=len)
 
 
 @dataclass(frozen=True)

@@ -639,6 +639,12 @@ def test_cli_and_build_step(tmp_path):
     out = tmp_path / "cli"
     assert run_cli("corridors", "--data", data, "--out", out, "--resolution", "50") == 0
     assert (out / "least_cost_paths.geojson").exists()
+    # 4 neighbours, 30 m: straight along the planned corridor (60 per metre) between the patches
+    four = tmp_path / "four"
+    assert run_cli("corridors", "--data", data, "--out", four, "--neighbours", "4", "--no-circuit") == 0
+    cwd = gpd.read_file(four / "least_cost_paths.geojson")["cwd"].iloc[0]
+    assert cwd == pytest.approx(2 * 30 * (1 + 60) / 2 + 39 * 30 * 60, rel=1e-6)
+    assert not (four / "current.tif").exists()
     bad = tmp_path / "bad.toml"
     bad.write_text(_table_text("default = 100", "default = -1"))
     assert run_cli("corridors", "--data", data, "--out", tmp_path / "x", "--resistance", bad) == 2

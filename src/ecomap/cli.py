@@ -211,6 +211,8 @@ def _add_corridors(sub) -> None:
                    help="corridor truncation width in COST UNITS, not metres (default 20000)")
     p.add_argument("--max-cost", type=float, default=None, metavar="COST",
                    help="least-cost distance up to which links the plan lacks are listed (default: the costliest drawn link)")
+    p.add_argument("--neighbours", type=int, choices=(4, 8), default=8,
+                   help="cells joined to 8 neighbours (default) or 4, for cost-distance and circuits")
     p.add_argument("--no-circuit", action="store_true", help="skip circuit theory (current, pinch points, barriers)")
     p.add_argument("--out", type=Path, default=Path("outputs/corridors"), metavar="DIR",
                    help="output folder (default: outputs/corridors)")
@@ -227,7 +229,7 @@ def _run_corridors(args) -> int:
     model = model_corridors(
         load_network(args.data), resolution=args.resolution, extent=args.extent, table=args.resistance,
         landcover=args.landcover, reclass=args.reclass, width=args.width, max_cost=args.max_cost,
-        circuit=not args.no_circuit, progress=sys.stderr.isatty(),
+        neighbours=args.neighbours, circuit=not args.no_circuit, progress=sys.stderr.isatty(),
     )
     written, _ = write_corridor_outputs(model, args.out)
     g = model.grid

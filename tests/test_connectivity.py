@@ -319,7 +319,7 @@ graphs = st.integers(2, 7).flatmap(lambda n: st.tuples(
 ))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(graphs)
 def test_indices_and_removals_match_brute_force(case):
     n, a, links = case
@@ -349,7 +349,7 @@ def test_indices_and_removals_match_brute_force(case):
         assert (r.nodes["connector"].to_numpy()[degree <= 1] == 0).all()
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(graphs)
 def test_removing_an_isolated_patch_changes_no_other_flux(case):
     n, a, links = case
@@ -459,7 +459,7 @@ def test_build_steps_write_the_report(chain_folder, tmp_path):
     assert not list(rep.glob(".*"))  # no temporary files left behind
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(st.integers(3, 25).flatmap(lambda n: st.tuples(
     st.just(n), st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1), st.floats(1, 100)),
                          min_size=1, max_size=50))))

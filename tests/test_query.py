@@ -93,7 +93,7 @@ def corridors(geoms, widths) -> gpd.GeoDataFrame:
 offsets = st.lists(st.tuples(st.integers(-40, 40), st.integers(-40, 40)), min_size=0, max_size=60)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(offs=offsets, step=st.sampled_from([1.0, 5.0, 25.0]), radius=st.integers(0, 60))
 def test_near_matches_brute_force_including_points_on_the_radius(offs, step, radius):
     p = user_point((LON, LAT))
@@ -438,3 +438,13 @@ def test_cli_query_bad_input_exits_2_with_one_line(query_data, capsys):
         assert err.count("\n") == 1 and err.startswith("ecomap: "), err
     assert run_cli("query", "nolayer", "--data", query_data) == 2
     assert "unknown layer" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("expr", ["installed >= '2022-01-01'", "installed < '2023-03-15' or installed is null",
+                                  "installed in ['2021-02-15', '2024-05-15']", "installed != '2021-02-15'"])
+def test_where_on_dates_read_as_datetimes_matches_text_dates(expr):
+    text = _frame_for_where()
+    dated = text.copy()
+    dated["installed"] = pd.to_datetime(dated["installed"])  # how GDAL hands ISO dates back
+    got = where({"bridges": dated}, "bridges", expr)
+    assert list(got.index) == list(where({"bridges": text}, "bridges", expr).index)

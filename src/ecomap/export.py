@@ -165,6 +165,10 @@ def prepare(gdf: gpd.GeoDataFrame, name: str | None = None, *, crs: str = _crs.W
 def iso_dates(values: pd.Series) -> pd.Series:
     """A date column as ``YYYY-MM-DD`` text with None for missing, whether it holds text,
     timestamps or ``datetime64`` (GDAL reads ISO dates in GeoJSON as dates)."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        text = values.dt.strftime("%Y-%m-%d").astype(object)
+        return text.where(values.notna(), None)
+
     def one(v):
         if v is None or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):
             return None

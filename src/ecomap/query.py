@@ -544,27 +544,35 @@ def _evaluate(node, frame: pd.DataFrame, types: Mapping[str, _ColType]) -> np.nd
         return ~_evaluate(node[1], frame, types)
     col = node[1]
     s = _column_values(frame, col)
-    numeric = types[col].kind == "number"
-    if numeric:
+    if types[col].kind == "number":
         vals = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
         present = ~np.isnan(vals)
-    else:
-        if types[col].kind == "date":
-            from .export import iso_dates
-
-            s = iso_dates(s)
-        obj = s.astype(object)
-        present = (obj.notna() & (obj.astype(str).str.strip() != "")).to_numpy()
-        vals = np.where(present, obj.astype(str).to_numpy(dtype=object), "")
+        if kind == "null":
+            return present if node[2] else ~present
+        if kind == "in":
+            hit = np.isin(vals, np.asarray(node[2], dtype=float)) & present
+            return (present & ~hit) if node[3] else hit
+        with np.errstate(invalid="ignore"):
+            return np.asarray(_OPS[node[2]](vals, node[3]), dtype=bool) & present
+    if types[col].kind == "date" and pd.api.types.is_datetime64_any_dtype(s):
+        days = s.to_numpy(dtype="datetime64[D]")  # GDAL reads ISO dates as dates
+        present = ~np.isnat(days)
+        if kind == "null":
+            return present if node[2] else ~present
+        if kind == "in":
+            hit = np.isin(days, np.asarray(node[2], dtype="datetime64[D]")) & present
+            return (present & ~hit) if node[3] else hit
+        return np.asarray(_OPS[node[2]](days, np.datetime64(node[3], "D")), dtype=bool) & present
+    # pandas' string dtype: vectorized comparisons, missing values stay missing (-> false)
+    text = s.astype("string")
+    present = (text.str.strip() != "").fillna(False).to_numpy(dtype=bool)
     if kind == "null":
         return present if node[2] else ~present
     if kind == "in":
-        hit = np.isin(vals, np.asarray(node[2], dtype=float if numeric else object)) & present
+        hit = text.isin(list(node[2])).fillna(False).to_numpy(dtype=bool) & present
         return (present & ~hit) if node[3] else hit
-    op, value = _OPS[node[2]], node[3]
-    with np.errstate(invalid="ignore"):
-        res = np.asarray(op(vals, value), dtype=bool)
-    return res & present
+    res = _OPS[node[2]](text, node[3])
+    return res.fillna(False).to_numpy(dtype=bool) & present
 
 
 def where(source, layer: str, expr: str | Where) -> gpd.GeoDataFrame:

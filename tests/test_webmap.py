@@ -265,6 +265,19 @@ def test_layers_are_styled_by_kind(network):
     assert "隧道段 tunnel section" in json.loads(legend)
 
 
+def test_trail_disturbance_zone_area(network):
+    # Two straight trails far apart, each buffered by 100 m: 2 * 100 m * length + pi * (100 m)^2.
+    from pyproj import Geod
+
+    geod = Geod(ellps="GRS80")
+    length = geod.line_length([114.342, 114.349], [22.682, 22.685]) + geod.line_length([114.341, 114.359], [22.698, 22.698])
+    expected_km2 = (2 * 100 * length + 2 * np.pi * 100**2) / 1e6
+    page = webmap.render_html(webmap.thematic_maps(network, basemap="none")["trails"])
+    zones = dict(_scripts_payload(page, "vector"))["disturbance"]["features"]
+    trail = next(f for f in zones if f["properties"]["id"] == "trail")["properties"]["p"]
+    assert f"<th>面积 area</th><td>{expected_km2:,.3g} km²</td>" in trail
+
+
 def test_search_index_has_both_languages(network):
     page = webmap.render_html(webmap.atlas(network, basemap="none"))
     items = json.loads(re.search(r"ecomap\.search\(map, (\[.*?\]\])\);", page).group(1))

@@ -282,10 +282,11 @@ def thematic_maps(network, *, connectivity=None, corridors=None, basemap: str = 
 # --- index and build -----------------------------------------------------------------------
 def index_page(entries: Sequence[tuple[str, str, str]], *, report: str | None = None,
                title: str = "坪山生态网络 Pingshan ecological network",
-               thumbnails: Mapping[str, str] | None = None) -> str:
+               thumbnails: Mapping[str, str] | None = None, layers: str | None = None) -> str:
     """The ``outputs/index.html`` page: a link per (relative href, title, description).
 
-    ``thumbnails`` maps an href to a screenshot shown beside its link.
+    ``thumbnails`` maps an href to a screenshot shown beside its link; ``layers`` is the
+    folder of GeoJSON layers, linked when given.
     """
     thumbs = thumbnails or {}
 
@@ -298,6 +299,7 @@ def index_page(entries: Sequence[tuple[str, str, str]], *, report: str | None = 
         f'<li>{thumb(h)}<a href="{html.escape(h)}">{html.escape(t)}</a><br><span>{html.escape(d)}</span></li>'
         for h, t, d in entries
     )
+    lay = f'<p><a href="{html.escape(layers)}">{html.escape(layers)}</a> GeoJSON (WGS-84)</p>' if layers else ""
     rep = (f'<h2>报告 Report</h2><ul><li><a href="{html.escape(report)}">连通性报告 Connectivity report</a></li></ul>'
            if report else "")
     return f"""<!DOCTYPE html>
@@ -309,7 +311,7 @@ img{{float:right;margin:0 0 .5em 1em;border:1px solid #cfd8dc}}ul{{list-style:no
 <body><h1>{html.escape(title)}</h1>
 <p>离线地图：文件自带全部脚本，底图瓦片需联网。Offline maps: each file carries its scripts; only basemap tiles need the network.</p>
 <h2>地图 Maps</h2><ul>{items}</ul>{rep}
-<p><a href="layers/">layers/</a> GeoJSON (WGS-84)</p></body></html>
+{lay}</body></html>
 """
 
 
@@ -354,5 +356,6 @@ def write_maps(
     entries = [(p.relative_to(out).as_posix(), t, d) for p, t, d in pages]
     shots = {p.relative_to(out).as_posix(): f"screenshots/{p.stem}.png" for p, _t, _d in pages
              if (out / "screenshots" / f"{p.stem}.png").is_file()}
-    written.append(write_text(out / "index.html", index_page(entries, report=report, thumbnails=shots)))
+    written.append(write_text(out / "index.html", index_page(
+        entries, report=report, thumbnails=shots, layers="layers/" if (out / "layers").is_dir() else None)))
     return written

@@ -656,3 +656,17 @@ def test_cli_and_build_step(tmp_path):
     assert res["paths"].crs.to_epsg() == 4547
     assert {"from_id", "to_id", "cwd", "euclid_m", "ratio"} <= set(res["paths"].columns)
     assert all(o["png"].exists() and set(o) >= {"name", "png", "bounds", "legend"} for o in res["overlays"])
+
+
+def test_city_extent_is_the_districts_and_the_boundary():
+    net = Network({
+        "boundary": _boundary(600, 600),
+        "districts": _frame([{"id": "440307", "adcode": "440307"}],
+                            [box(X0 + 600, Y0, X0 + 1500, Y0 + 300)]),
+    })
+    r, grid = resistance_surface(net, resolution=30, extent="city")
+    assert grid.shape == (20, 50)
+    assert np.isfinite(r[:, :20]).all()  # the district itself
+    assert np.isfinite(r[10:, 20:]).all() and np.isnan(r[:10, 20:]).all()  # the neighbour, and outside
+    with pytest.raises(InputError, match="extent 'town'"):
+        resistance_surface(net, extent="town")

@@ -895,7 +895,8 @@ def _extent_geometry(network, extent: str):
         geom = network.district
     elif extent == "city":
         d = network["districts"]
-        geom = shapely.union_all(d.geometry.values) if len(d) else network.district
+        # the districts layer holds the city's other districts: add the boundary to it
+        geom = shapely.union_all([*d.geometry.values, network.district]) if len(d) else network.district
         if not len(d):
             log.warning("no districts layer: the city extent falls back to the district boundary")
     else:
@@ -1190,7 +1191,7 @@ def model_corridors(
     resolution
         Cell size in metres (30 by default; 10 for detail).
     extent
-        ``'district'`` (the boundary) or ``'city'`` (the districts layer).
+        ``'district'`` (the boundary) or ``'city'`` (the districts layer and the boundary).
     table
         A resistance table (path or :class:`ResistanceTable`); default: the shipped one.
     landcover, reclass

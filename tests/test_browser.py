@@ -143,6 +143,24 @@ def test_atlas_loads_offline_with_no_error(page, pages):
     assert view[2] - view[0] < 0.06
 
 
+def test_measure_tool_measures_a_distance(page, pages):
+    pg = page.open(pages["none"])
+    box = pg.locator(".leaflet-control-measure-toggle").bounding_box()
+    pg.mouse.move(box["x"] + 5, box["y"] + 5)  # the control opens on hover
+    pg.locator(".leaflet-control-measure a.start").click()
+    # 0.01 degree of longitude along 22.69 N, measured by hand on the WGS-84 ellipsoid
+    a, b = page.screen_xy(22.69, 114.345), page.screen_xy(22.69, 114.355)
+    for x, y in (a, b):
+        pg.mouse.click(x, y)
+        pg.wait_for_timeout(100)
+    pg.locator(".leaflet-control-measure a.finish").click()
+    text = pg.locator(".leaflet-popup-content").inner_text()
+    metres = float(re.search(r"([\d,.]+) Meters", text).group(1).replace(",", ""))
+    _, _, expected = Geod(ellps="WGS84").inv(114.345, 22.69, 114.355, 22.69)
+    assert metres == pytest.approx(expected, abs=10)  # a click lands within a pixel (~3 m)
+    assert page.errors == []
+
+
 def test_with_a_tile_basemap_only_tiles_are_requested(page, pages):
     page.open(pages["osm"])
     assert page.errors == []

@@ -111,8 +111,10 @@ class _MapBuilder:
         bounds = self._focus_bounds()
         centre = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
         self.bounds = bounds
-        self.map = folium.Map(location=centre, zoom_start=12, tiles=None, prefer_canvas=True,
+        self.map = folium.Map(location=centre, zoom_start=12, tiles=None, prefer_canvas=False,
                               control_scale=True, min_zoom=7, max_zoom=19)
+        # Every data layer draws on one shared canvas (see the page runtime); the map's
+        # default renderer stays SVG for the measure tool, which styles its own paths' elements.
         # Leaflet only: folium's jQuery, Bootstrap and icon fonts are not used by these maps.
         self.map.default_js = [j for j in self.map.default_js if j[0] == "leaflet"]
         self.map.default_css = [c for c in self.map.default_css if c[0] == "leaflet_css"]

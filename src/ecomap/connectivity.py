@@ -694,7 +694,12 @@ class ConnectivityResult:
         """The JSON shape: the summary's keys, then ``patches``, ``corridors``, ``gaps`` lists."""
         def rows(df: pd.DataFrame) -> list[dict]:
             out = df.reset_index().rename(columns={df.index.name or "index": "id"})
-            return [{k: _plain(v) for k, v in r.items()} for r in out.to_dict(orient="records")]
+            recs = [{k: _plain(v) for k, v in r.items()} for r in out.to_dict(orient="records")]
+            for r in recs:  # counts and ranks as integers
+                for k in ("rank", "bridges", "crossings", "gaps"):
+                    if isinstance(r.get(k), float):
+                        r[k] = int(r[k])
+            return recs
 
         gaps = self.gaps
         if len(gaps):

@@ -740,8 +740,12 @@ def _plain(v):
 def _landscape_area(network: Network, landscape_area_km2: float | None) -> float:
     if landscape_area_km2 is not None:
         return _check_positive(landscape_area_km2, "landscape area (km²)")
-    b = network.boundary
-    area = float(shapely.area(shapely.union_all(b.geometry.values))) / 1e6 if len(b) else 0.0
+    # The landscape is the study area the patches lie in: the district, the city's districts
+    # where the data carries them (the framework spans the city), and any patch reaching
+    # beyond both. Taking the district alone would let city-wide patches push IIC/PC past 1.
+    parts = [network[name].geometry.values for name in ("boundary", "districts", "patches")]
+    geoms = np.concatenate(parts) if parts else np.array([])
+    area = float(shapely.area(shapely.union_all(geoms))) / 1e6 if len(network.boundary) else 0.0
     if area <= 0:
         raise InputError("no boundary to take the landscape area from; give --landscape-area KM2")
     return area
@@ -769,7 +773,7 @@ def analyse(
     links
         ``"corridors"`` (default) or ``"distance"`` (all patch pairs within ``threshold`` m).
     landscape_area_km2
-        A_L of IIC and PC; the boundary's area by default.
+        A_L of IIC and PC; by default the area of the union of boundary, districts and patches.
     cost_lengths
         Cost-weighted corridor lengths replacing the geometric ones as link distances.
     patch_resistance

@@ -295,7 +295,7 @@ def test_thematic_maps_load_and_draw(page, net, tmp_path):
     png = tmp_path / "current.png"
     png.write_bytes(_png(40, 30))
     model = {
-        "overlays": [{"name": "电流密度 Current density", "png": png, "bounds": [[22.68, 114.34], [22.70, 114.36]],
+        "overlays": [{"name": f"电流密度 Current density {XSS}", "png": png, "bounds": [[22.68, 114.34], [22.70, 114.36]],
                       "legend": {"low": "#0000ff", "high <i>": "#ff0000"}}],
         "paths": gpd.GeoDataFrame({"pair": ["P1-P2"]}, geometry=[shapely.LineString([(535000, 2510500), (536000, 2510500)])],
                                   crs="EPSG:4547"),
@@ -319,6 +319,8 @@ def test_thematic_maps_load_and_draw(page, net, tmp_path):
             assert img.count() == 1
             assert pg.evaluate("document.querySelector('img.leaflet-image-layer').naturalWidth") == 40
             assert "high <i>" in pg.locator(".eco-legend").inner_text()
+            assert XSS in pg.locator(".leaflet-control-layers").inner_text()
+            assert pg.locator(".leaflet-control-layers img, .eco-legend img, .eco-legend i").count() == 0
         if stem == "importance":
             assert "importance" in drawn
         if stem == "gaps":

@@ -45,8 +45,6 @@ from ecomap.network import load_network
 
 def _sources(network, grid, r, n_wanted: int) -> tuple[np.ndarray, int]:
     """Label raster of sources: the patches, topped up with evenly spread 150 m discs."""
-    import shapely
-
     patches = network["patches"]
     lab = np.full(grid.shape, -1, dtype=np.int64)
     k = 0
@@ -73,7 +71,6 @@ def _sources(network, grid, r, n_wanted: int) -> tuple[np.ndarray, int]:
         disc = (yy - c[0]) ** 2 + (xx - c[1]) ** 2 <= radius ** 2
         lab[disc & (lab < 0) & np.isfinite(r)] = k
         k += 1
-    del shapely
     return lab, n_patch
 
 

@@ -544,11 +544,13 @@ def test_resistance_table_errors_name_the_class(tmp_path):
 
 def _write_tif(path, data, crs, bounds, nodata=None):
     import rasterio
-    from rasterio.transform import from_bounds
+    from affine import Affine
 
     h, w = data.shape
+    x0, y0, x1, y1 = bounds
+    transform = Affine((x1 - x0) / w, 0.0, x0, 0.0, -(y1 - y0) / h, y1)
     with rasterio.open(path, "w", driver="GTiff", height=h, width=w, count=1, dtype=data.dtype,
-                       crs=crs, transform=from_bounds(*bounds, w, h), nodata=nodata) as dst:
+                       crs=crs, transform=transform, nodata=nodata) as dst:
         dst.write(data, 1)
     return path
 

@@ -840,9 +840,9 @@ class Grid:
 
     @property
     def transform(self):
-        from rasterio.transform import from_origin
+        from affine import Affine
 
-        return from_origin(self.west, self.north, self.cellsize, self.cellsize)
+        return Affine(self.cellsize, 0.0, self.west, 0.0, -self.cellsize, self.north)
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:

@@ -672,3 +672,15 @@ def test_city_extent_is_the_districts_and_the_boundary():
     assert np.isfinite(r[10:, 20:]).all() and np.isnan(r[:10, 20:]).all()  # the neighbour, and outside
     with pytest.raises(InputError, match="extent 'town'"):
         resistance_surface(net, extent="town")
+
+
+def test_a_network_without_patches_still_builds(tmp_path, minimal_data):
+    from ecomap.build import BuildContext, _step_corridors
+    from ecomap.network import load_network
+
+    ctx = BuildContext(load_network(minimal_data), tmp_path / "out")
+    _step_corridors(ctx)
+    res = ctx.results["corridors"]
+    assert res["paths"].empty and res["pinch_points"].empty
+    assert [o["png"].name for o in res["overlays"]] == ["resistance.png"]
+    assert (tmp_path / "out" / "corridors" / "resistance.tif").exists()

@@ -309,3 +309,24 @@ def test_cli_export_and_build_outputs(data_folder, tmp_path, capsys):
     assert raw["features"][0]["properties"]["installed"] == "2024-03-01"  # a date stays YYYY-MM-DD
     back = pyogrio.read_dataframe(built / "layers" / "bridges.geojson")
     _assert_same(net.bridges, back, "bridges", target="EPSG:4326", tol=1e-7)
+
+
+def test_analysis_results_export_with_the_layers(tmp_path):
+    from ecomap.connectivity import analyse
+
+    net = load_network()  # the bundled data: patches, corridors, barriers, bridges
+    (path,) = export_network(net, tmp_path, fmt="gpkg", results=True)
+    layers_in = {row[0] for row in pyogrio.list_layers(path)}
+    assert {"gaps", "corridor_ranking", "corridors", "bridges"} <= layers_in
+    ranking = pyogrio.read_dataframe(path, layer="corridor_ranking").set_index("id")
+    result = analyse(net)
+    assert sorted(ranking.index) == sorted(net.corridors.index)
+    np.testing.assert_allclose(ranking["dPC"], result.corridors.loc[ranking.index, "dPC"])
+    rank = ranking["rank"].to_numpy(dtype=float)
+    ranked = rank[~np.isnan(rank)]
+    assert list(ranked) == sorted(ranked) and np.isnan(rank[len(ranked):]).all()  # rank order, unranked last
+    gaps = pyogrio.read_dataframe(path, layer="gaps")
+    assert sorted(gaps["crossing"]) == sorted(result.gaps.index)
+    dist = shapely.distance(gaps.set_index("crossing").to_crs(crs.INTERNAL).geometry.loc[result.gaps.index].values,
+                            result.gaps.geometry.values)
+    assert dist.max() < 0.02  # 7 decimals of a degree

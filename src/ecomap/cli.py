@@ -181,13 +181,16 @@ def _add_export(sub) -> None:
                         "or any EPSG code")
     p.add_argument("--out", type=Path, required=True, metavar="DIR|FILE",
                    help="a folder (one file per layer; ecomap.gpkg for gpkg) or a file with the format's suffix")
+    p.add_argument("--results", action="store_true",
+                   help="also the connectivity analysis: gaps (points) and corridor_ranking (lines with dPC, rank)")
 
 
 def _run_export(args) -> int:
     from .export import export_network
     from .network import load_network
 
-    written = export_network(load_network(args.data), args.out, fmt=args.format, layers=args.layers, crs=args.crs)
+    written = export_network(load_network(args.data), args.out, fmt=args.format, layers=args.layers, crs=args.crs,
+                             results=args.results)
     for path in written:
         print(path)
     print(f"wrote {len(written)} file(s)")

@@ -43,6 +43,7 @@ __all__ = [
     "prepare",
     "export_layers",
     "export_network",
+    "analysis_frames",
     "shapefile_fields",
     "layer_style_qml",
     "layer_style_sld",
@@ -515,12 +516,32 @@ def export_layers(
     return written
 
 
+def analysis_frames(network, **options) -> dict[str, gpd.GeoDataFrame]:
+    """The connectivity analysis as layers: ``gaps`` (barrier crossings with no bridge site
+    or tunnel nearby, points) and ``corridor_ranking`` (every corridor's line with its rank,
+    dPC, dIIC, gravity, bridge and gap counts). ``options`` go to
+    :func:`ecomap.connectivity.analyse`."""
+    from .connectivity import analyse
+
+    result = analyse(network, **options)
+    cor = network.corridors
+    table = result.corridors.drop(columns=[c for c in result.corridors.columns if c in cor.columns])
+    names = [c for c in ("name_zh", "name_en") if c in cor.columns]
+    ranking = gpd.GeoDataFrame(table.join(cor[[*names, cor.geometry.name]], how="left"),
+                               geometry=cor.geometry.name, crs=cor.crs)
+    ranking.index.name = "id"
+    ranking = ranking[ranking.geometry.notna()]
+    if "rank" in ranking.columns:
+        ranking = ranking.sort_values("rank", kind="stable")
+    return {"gaps": result.gaps, "corridor_ranking": ranking}
+
+
 def export_network(network, out: str | os.PathLike, *, fmt: str = "geojson", layers: Iterable[str] | None = None,
-                   crs: str = _crs.WGS84, precision: int | None = None) -> list[Path]:
+                   crs: str = _crs.WGS84, precision: int | None = None, results: bool = False) -> list[Path]:
     """Export layers of a Network: the named ones, or every non-empty one.
 
     A named layer that is empty raises InputError; CSV without named layers takes the
-    point layers only.
+    point layers only. ``results`` adds the connectivity analysis (:func:`analysis_frames`).
     """
     if layers:
         names = list(dict.fromkeys(layers))
@@ -535,4 +556,9 @@ def export_network(network, out: str | os.PathLike, *, fmt: str = "geojson", lay
     empty = [n for n in names if not len(frames[n])]
     if layers and empty:
         raise InputError(f"layer {empty[0]} is empty in {network.data_dir}: nothing to export")
+    if results:
+        extra = analysis_frames(network)
+        if fmt in FORMATS and FORMATS[fmt].points_only:
+            extra = {n: g for n, g in extra.items() if set(g.geom_type.dropna()) <= {"Point"}}
+        frames.update(extra)
     return export_layers(frames, out, fmt=fmt, crs=crs, precision=precision)

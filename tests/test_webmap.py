@@ -13,7 +13,7 @@ import shapely
 from conftest import boundary_feature, common, feature, run_cli, write_layer
 
 from ecomap import webmap
-from ecomap._errors import InputError
+from ecomap._errors import EcomapError, InputError
 from ecomap.network import load_network
 from ecomap.webmap._page import _asset_table
 
@@ -312,6 +312,15 @@ def test_tianditu_needs_a_key(network, monkeypatch):
     monkeypatch.setenv(webmap.TIANDITU_KEY_ENV, "abc123")
     page = webmap.render_html(webmap.atlas(network, basemap="tianditu"))
     assert "T=vec_w" in page and "tk=abc123" in page and "T=cva_w" in page
+
+
+def test_screenshots_without_chromium_say_how_to_get_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("ECOMAP_CHROMIUM", str(tmp_path / "no-such-browser"))
+    page = tmp_path / "p.html"
+    page.write_text("<p>x</p>", encoding="utf-8")
+    with pytest.raises(EcomapError, match="apt-get install chromium"):
+        webmap.screenshot(page, tmp_path / "p.png")
+    assert not (tmp_path / "p.png").exists()
 
 
 # --- scale ---------------------------------------------------------------------------------

@@ -291,7 +291,10 @@ def screenshot(html_path: str | os.PathLike, png_path: str | os.PathLike, *, wid
     with tempfile.TemporaryDirectory(prefix="ecomap-chromium-") as profile, atomic_write(png_path) as tmp:
         cmd = [exe, *CHROMIUM_ARGS, f"--user-data-dir={profile}", f"--window-size={width},{height}",
                f"--virtual-time-budget={budget_ms}", f"--screenshot={tmp}", html_path.as_uri()]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, check=False)
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, check=False)
+        except subprocess.TimeoutExpired:
+            raise EcomapError(f"chromium took more than {timeout_s:g} s to render {html_path}") from None
         if not tmp.exists() or tmp.stat().st_size == 0:
             raise EcomapError(f"chromium wrote no screenshot of {html_path}: {proc.stderr.strip()[-300:]}")
     return png_path

@@ -295,6 +295,23 @@ def test_osm_xml_reads_like_pbf_and_boundary_file(extract, imported, tmp_path):
         assert np.all(diff < 1e-6)
 
 
+def test_osm_boundary_in_gcj02(extract, tmp_path):
+    """A boundary drawn on AMap: converted from GCJ-02 only because --boundary-crs says so."""
+    x0, y0, x1, y1 = parse_bbox(BBOX)
+    ring = np.array([(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)])
+    gx, gy = wgs84_to_gcj02(ring[:, 0], ring[:, 1])
+    src = tmp_path / "amap_boundary.geojson"
+    gpd.GeoDataFrame(geometry=[shapely.Polygon(np.column_stack([gx, gy]))], crs=4326).to_file(src)
+    out = tmp_path / "out"
+    assert run_cli("import", "osm", extract["pbf"], "--boundary", src, "--boundary-crs", "gcj02",
+                   "--adcode", "440310", "--out", out) == 0
+    b = _layer(out, "boundary")
+    assert b["adcode"].iloc[0] == "440310"
+    np.testing.assert_allclose(shapely.bounds(b.geometry.iloc[0]), (x0, y0, x1, y1), atol=2e-7)
+    assert len(shapely.get_coordinates(b.geometry.iloc[0])) == 5
+    assert len(_layer(out, "river")) == 2
+
+
 def test_osm_truncated_pbf_leaves_nothing(extract, tmp_path, capsys):
     data = extract["pbf"].read_bytes()
     bad = tmp_path / "cut.osm.pbf"

@@ -184,7 +184,7 @@ class _MapBuilder:
             extras.setdefault("area_km2", pd.Series(internal.geometry.area.to_numpy() / 1e6, index=internal.index))
         extras = {k: v.reindex(internal.index) for k, v in extras.items()}
         frame = _page_frame(internal, gcj02=self.gcj02)
-        if spec.kind == "point":
+        if name == "bridges":  # the register: compact columns, popups built in the page
             self._add_points(name, frame, show=show, group=group)
             return True
         tips, pops = _layer_popups(name, frame, extras)

@@ -16,7 +16,7 @@ import shapely
 
 from .. import crs as _crs
 from .._errors import InputError
-from ..layers import LAYER_NAMES
+from ..layers import CATALOGUE, LAYER_NAMES
 
 #: Environment variable holding a Tianditu key (``tk``), needed for ``basemap="tianditu"``.
 TIANDITU_KEY_ENV = "ECOMAP_TIANDITU_KEY"
@@ -24,12 +24,16 @@ TIANDITU_KEY_ENV = "ECOMAP_TIANDITU_KEY"
 #: Coordinates in the page: 6 decimals of a degree, about 0.1 m.
 PRECISION = 6
 
-#: Catalogue layers in drawing order (fills under lines under points).
+_ORDER = ("districts", "belt", "ridge", "patches", "reservoirs", "boundary",
+          "corridors", "river", "barriers", "trails", "bridges")
+
+#: Catalogue layers in drawing order: fills under lines under points (a layer the catalogue
+#: gains later is drawn after these, in its catalogue style).
 MAP_LAYERS: tuple[str, ...] = (
-    "districts", "belt", "ridge", "patches", "reservoirs", "boundary",
-    "corridors", "river", "barriers", "trails", "bridges",
+    *(n for n in _ORDER if n in LAYER_NAMES),
+    *sorted((n for n in LAYER_NAMES if n not in _ORDER),
+            key=lambda n: ("polygon", "line", "point").index(CATALOGUE[n].kind)),
 )
-assert set(MAP_LAYERS) == set(LAYER_NAMES)
 
 
 # --- basemaps ------------------------------------------------------------------------------
@@ -172,7 +176,7 @@ LABELS: dict[str, str] = {
     "trails": "步道 Trails", "bridges": "逃生设施 Bridge sites", "patches": "生境斑块 Patches",
     "barriers": "阻隔 Barriers", "reservoirs": "水库 Reservoirs",
 }
-assert set(LABELS) == set(LAYER_NAMES)
+LABELS.update({n: f"{s.title_zh} {s.title_en}" for n, s in CATALOGUE.items() if n not in LABELS})
 
 
 def _width_weight(width) -> int:
@@ -235,7 +239,15 @@ def _feature_style(layer: str, row: Mapping) -> tuple[str, dict]:
             return "桥梁段 viaduct section (passable below)", {"color": "#616161", "weight": w,
                                                           "dashArray": "12 5", "opacity": 0.9}
         return f"阻隔 barrier: {_both(k)}", {"color": "#212121", "weight": w, "opacity": 0.9}
-    raise KeyError(layer)
+    spec = CATALOGUE[layer]  # a layer without a style of its own: the catalogue's colours
+    colour = spec.style.get("color", "#546e7a")
+    fill = spec.style.get("fill", colour)
+    style = {"color": colour, "weight": 2 if spec.kind == "line" else 1}
+    if spec.kind == "polygon":
+        style.update(fill=fill != "none", fillColor=fill if fill != "none" else colour, fillOpacity=0.35)
+    if spec.kind == "point":
+        style.update(radius=5, fill=True, fillColor=fill, fillOpacity=0.9)
+    return f"{spec.title_zh} {spec.title_en}", style
 
 
 def _bridge_style(status: str) -> dict:

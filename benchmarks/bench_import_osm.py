@@ -11,7 +11,7 @@ every area assembled) building WKB for the same tags, clipped to the same box. T
 ratios are ecomap's import over that baseline; the memory column shows which of the two
 grows with the file.
 
-Run: ``.venv/bin/python benchmarks/bench_importers.py [--sizes 250000,500000,1000000,2000000]``
+Run: ``.venv/bin/python benchmarks/bench_import_osm.py [--sizes 250000,500000,1000000,2000000]``
 """
 
 from __future__ import annotations

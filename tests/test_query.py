@@ -448,3 +448,14 @@ def test_where_on_dates_read_as_datetimes_matches_text_dates(expr):
     dated["installed"] = pd.to_datetime(dated["installed"])  # how GDAL hands ISO dates back
     got = where({"bridges": dated}, "bridges", expr)
     assert list(got.index) == list(where({"bridges": text}, "bridges", expr).index)
+
+
+def test_answers_follow_edited_geometries():
+    p = user_point((LON, LAT))
+    gdf = bridges([(p.x, p.y), (p.x + 500, p.y)])
+    net = Network({"bridges": gdf, "reservoirs": reservoirs([shapely.box(p.x - 10, p.y - 10, p.x + 10, p.y + 10)])})
+    assert list(within(net, "bridges", "reservoirs:R00").index) == ["B0000"]
+    gdf.loc["B0001", "geometry"] = shapely.Point(p.x + 5, p.y + 5)  # moved into the reservoir
+    gdf.loc["B0000", "geometry"] = shapely.Point(p.x + 50, p.y)     # and out of it
+    assert list(within(net, "bridges", "reservoirs:R00").index) == ["B0001"]
+    assert list(in_bbox(net, "bridges", (LON - 1e-4, LAT - 1e-4, LON + 1e-4, LAT + 1e-4)).index) == ["B0001"]

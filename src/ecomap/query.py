@@ -602,7 +602,30 @@ def _near_pos(gdf: gpd.GeoDataFrame, pt: shapely.Point, radius: float) -> tuple[
     return cand[keep], d[keep]
 
 
-def _candidates(gdf: gpd.GeoDataFrame, area: shapely.Geometry, *, cells: int = 1024) -> np.ndarray:
+def _point_xy(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray] | None:
+    """x and y of a layer made only of points, kept beside its spatial index (and dropped
+    with it when the geometries change); None for any other layer."""
+    tree = gdf.sindex
+    cached = getattr(tree, "_ecomap_xy", False)
+    if cached is False:
+        geoms = _geoms(gdf)
+        cached = None
+        if len(geoms) and (shapely.get_type_id(geoms) == 0).all():
+            cached = (shapely.get_x(geoms), shapely.get_y(geoms))
+        try:
+            tree._ecomap_xy = cached
+        except AttributeError:  # an index class that takes no attributes: compute each time
+            pass
+    return cached
+
+
+def _cells_for(n: int) -> int:
+    """Grid cells for :func:`_candidates`: more for bigger layers (testing a cell costs about
+    what testing a few features does), ``n ** (2/3) / 8`` between 16 and 1024."""
+    return int(np.clip(n ** (2.0 / 3.0) / 8.0, 16, 1024))
+
+
+def _candidates(gdf: gpd.GeoDataFrame, area: shapely.Geometry, *, cells: int | None = None) -> np.ndarray:
     """Sorted positions of the features whose envelope meets ``area``'s, a superset of every hit.
 
     A long, thin shape (a diagonal corridor) has an envelope far larger than itself, so
@@ -610,6 +633,7 @@ def _candidates(gdf: gpd.GeoDataFrame, area: shapely.Geometry, *, cells: int = 1
     shape ask the index. Cells are closed and padded by a micrometre, so a feature that
     touches the shape always lies in some cell that is asked.
     """
+    cells = _cells_for(len(gdf)) if cells is None else cells
     x0, y0, x1, y1 = shapely.bounds(area)
     w, h = x1 - x0, y1 - y0
     eps = 1e-6 + 1e-12 * max(abs(x0), abs(y0), abs(x1), abs(y1))
@@ -633,6 +657,9 @@ def _pos_intersecting(gdf: gpd.GeoDataFrame, geom: shapely.Geometry) -> np.ndarr
         return np.empty(0, dtype=np.intp)
     cand = _candidates(gdf, geom)
     shapely.prepare(geom)
+    xy = _point_xy(gdf)
+    if xy is not None:  # a point intersects where it lies: test coordinates, no objects
+        return cand[shapely.intersects_xy(geom, xy[0][cand], xy[1][cand])]
     return cand[shapely.intersects(geom, _geoms(gdf, cand))]
 
 
@@ -642,6 +669,11 @@ def _within_pos(gdf: gpd.GeoDataFrame, area: shapely.Geometry):
     if len(gdf) == 0:
         return np.empty(0, dtype=np.intp), np.empty(0, dtype=object), {}
     cand = _candidates(gdf, area)
+    xy = _point_xy(gdf)
+    if xy is not None:  # a point layer: covered = intersects for a point, tested on coordinates
+        shapely.prepare(area)
+        pos = cand[shapely.intersects_xy(area, xy[0][cand], xy[1][cand])]
+        return pos, _geoms(gdf, pos), {}
     geoms = _geoms(gdf, cand)
     dims = shapely.get_dimensions(geoms)
     pts = dims == 0

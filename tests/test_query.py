@@ -459,3 +459,20 @@ def test_answers_follow_edited_geometries():
     gdf.loc["B0000", "geometry"] = shapely.Point(p.x + 50, p.y)     # and out of it
     assert list(within(net, "bridges", "reservoirs:R00").index) == ["B0001"]
     assert list(in_bbox(net, "bridges", (LON - 1e-4, LAT - 1e-4, LON + 1e-4, LAT + 1e-4)).index) == ["B0001"]
+
+
+def test_within_clips_polygons_and_reports_areas():
+    p = user_point((LON, LAT))
+    core = shapely.box(p.x, p.y, p.x + 100, p.y + 100)
+    parts = [shapely.box(p.x + 50, p.y + 50, p.x + 150, p.y + 150),   # a quarter inside: 2500 m2
+             shapely.box(p.x + 100, p.y, p.x + 200, p.y + 100),       # shares an edge only: out
+             shapely.box(p.x + 10, p.y + 10, p.x + 20, p.y + 30)]     # wholly inside: 200 m2
+    net = Network({"reservoirs": reservoirs(parts), "ridge": gpd.GeoDataFrame(
+        {"kind": ["country_park"], "elev_max_m": [500.0], "name_zh": [None], "name_en": [None],
+         "source": ["test"], "confidence": ["synthetic"]},
+        geometry=[core], crs=crs.INTERNAL, index=pd.Index(["RG07"], name="id"))})
+    got = within(net, "reservoirs", "ridge:RG07")
+    assert list(got.index) == ["R00", "R02"]
+    assert list(got["clipped_area_m2"]) == pytest.approx([2500.0, 200.0])
+    assert list(got["area_m2"]) == pytest.approx([10000.0, 200.0])
+    assert got.geometry.area.tolist() == pytest.approx([2500.0, 200.0])

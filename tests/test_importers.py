@@ -57,6 +57,8 @@ NODES = {
     70: (114.32, 22.6805), 71: (114.34, 22.6805),
     # roads with nodes missing from the extract, and one whose two nodes coincide
     80: (114.40, 22.665), 81: (114.41, 22.668), 82: (114.40, 22.70), 83: (114.35, 22.665), 84: (114.35, 22.665),
+    # a single straight segment across the district, both ends more than 0.05 degrees outside
+    90: (114.20, 22.655), 91: (114.50, 22.655),
 }
 
 MOTORWAY = {"highway": "motorway", "name": "深汕高速", "name:en": "Shenshan Expressway"}
@@ -79,6 +81,7 @@ WAYS = {
     127: ([82, 996], {"highway": "primary"}),  # one node left: no line
     128: ([83, 84], {"highway": "primary"}),  # zero length: left out
     129: ([80, 999, 81], {"highway": "primary"}),  # node 999 missing: a line through 80 and 81
+    190: ([90, 91], {"highway": "motorway"}),  # read only with a wider --margin
     131: ([50, 51], {"highway": "path"}),
     132: ([51, 52], {"highway": "path", "surface": "dirt"}),
     133: ([53, 54], {"highway": "track", "name": "Tiantou Track"}),
@@ -310,6 +313,17 @@ def test_osm_boundary_in_gcj02(extract, tmp_path):
     np.testing.assert_allclose(shapely.bounds(b.geometry.iloc[0]), (x0, y0, x1, y1), atol=2e-7)
     assert len(shapely.get_coordinates(b.geometry.iloc[0])) == 5
     assert len(_layer(out, "river")) == 2
+
+
+def test_osm_margin_reaches_long_segments(extract, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert run_cli("import", "osm", extract["pbf"], "--bbox", BBOX, "--margin", "0.15", "--out", out) == 0
+    bar = _layer(out, "barriers")
+    assert "w190" in bar.index and len(bar) == 8
+    np.testing.assert_allclose(shapely.bounds(bar.loc["w190"].geometry), (114.30, 22.655, 114.42, 22.655), atol=1e-7)
+    assert "Far River" not in set(_layer(out, "river")["name_en"].dropna())
+    assert run_cli("import", "osm", extract["pbf"], "--bbox", BBOX, "--margin", "-1", "--out", tmp_path / "x") == 2
+    assert "margin -1 degrees" in capsys.readouterr().err
 
 
 def test_osm_truncated_pbf_leaves_nothing(extract, tmp_path, capsys):

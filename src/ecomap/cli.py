@@ -90,6 +90,8 @@ def _add_import(sub) -> None:
     where.add_argument("--bbox", metavar="W,S,E,N", help="study area as minlon,minlat,maxlon,maxlat (WGS-84)")
     o.add_argument("--boundary-crs", metavar="CRS", help="CRS of the boundary file if it has none or a wrong one")
     o.add_argument("--adcode", metavar="CODE", help="administrative code of the boundary (default: from the file)")
+    o.add_argument("--margin", type=float, default=0.05, metavar="DEG",
+                   help="read ways with a node this close to the boundary's bbox (default 0.05 degrees)")
     o.add_argument("--out", type=Path, required=True, metavar="DIR", help="data folder to create")
     o.add_argument("--overwrite", action="store_true", help="replace DIR if it exists and is not empty")
     f = isub.add_parser("file", help="any GIS file (Shapefile, GeoPackage, GeoJSON, ...) -> one layer")
@@ -110,7 +112,8 @@ def _run_import(args) -> int:
 
     if args.import_source == "osm":
         result = import_osm(args.file, args.out, boundary=args.boundary, bbox=args.bbox,
-                            boundary_crs=args.boundary_crs, adcode=args.adcode, overwrite=args.overwrite)
+                            boundary_crs=args.boundary_crs, adcode=args.adcode, margin_deg=args.margin,
+                            overwrite=args.overwrite)
     else:
         result = import_file(args.layer, args.file, args.out, crs=args.crs, mapping=args.map,
                              source_layer=args.source_layer, source=args.source,

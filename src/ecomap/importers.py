@@ -646,6 +646,8 @@ def read_osm(
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such OSM file")
+    if not 0 <= margin_deg <= 5:
+        raise InputError(f"margin {margin_deg:g} degrees: give 0 to 5 degrees")
     x0, y0, x1, y1 = shapely.bounds(boundary)
     box = (x0 - margin_deg, y0 - margin_deg, x1 + margin_deg, y1 + margin_deg)
     try:

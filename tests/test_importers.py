@@ -337,6 +337,27 @@ def test_osm_truncated_pbf_leaves_nothing(extract, tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.osm.pbf"]
 
 
+def test_osm_crash_mid_write_leaves_nothing(extract, tmp_path, monkeypatch):
+    """A failure while the folder is being written leaves neither it nor a temporary one."""
+    import ecomap.importers as importers
+
+    real = importers.write_geojson
+    calls = []
+
+    def failing(gdf, path, **kw):
+        calls.append(path)
+        if len(calls) == 3:
+            raise OSError("disk full")
+        return real(gdf, path, **kw)
+
+    monkeypatch.setattr(importers, "write_geojson", failing)
+    out = tmp_path / "out"
+    with pytest.raises(OSError, match="disk full"):
+        import_osm(extract["pbf"], out, bbox=BBOX)
+    assert len(calls) == 3
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_osm_boundary_outside_extract(extract, tmp_path, capsys):
     out = tmp_path / "out"
     assert run_cli("import", "osm", extract["pbf"], "--bbox", "120.0,30.0,120.1,30.1", "--out", out) == 2

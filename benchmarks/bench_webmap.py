@@ -5,8 +5,9 @@ the bundled data). For each size the script times:
 
 * ``ecomap.webmap.atlas`` + ``render_html`` (the atlas, all layers, assets inlined), and the
   size of the page;
-* in headless Chromium (Debian's, offline, no tiles): first contentful paint and the time at
-  which every layer and control is on the map (``ecomap.control`` exists, one frame later);
+* in headless Chromium (Debian's, offline, no tiles): first contentful paint, the time at
+  which every layer and control is on the map (``ecomap.control`` exists, one frame later),
+  and, for the atlas, the time from moving the pointer onto a site to its tooltip;
 
 and, as the baseline in the same run, the stock folium way of drawing the same sites: one
 ``folium.CircleMarker`` with a tooltip and a popup per site (10,000 only; it grows linearly
@@ -90,6 +91,34 @@ def timed(fn, repeat: int = 1):
     return best, out
 
 
+HOVER = """() => new Promise(res => {
+    const m = ecomap.layers.bridges.getLayers()[0], map = ecomap.map;
+    map.setView(m.getLatLng(), 17, {animate: false});
+    const p = map.latLngToContainerPoint(m.getLatLng()), r = map.getContainer().getBoundingClientRect();
+    res([r.left + p.x, r.top + p.y]); })"""
+
+
+def hover_time(browser, path: Path) -> float:
+    """Seconds from a pointer move onto a bridge site to its tooltip (nan if none shows)."""
+    ctx = browser.new_context(viewport={"width": 1200, "height": 800})
+    ctx.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:")) else r.abort())
+    page = ctx.new_page()
+    page.goto(path.resolve().as_uri(), wait_until="load")
+    page.wait_for_function("window.ecomap && ecomap.control", timeout=120_000)
+    x, y = page.evaluate(HOVER)
+    page.mouse.move(x + 40, y + 40)
+    page.wait_for_timeout(200)
+    t0 = time.perf_counter()
+    page.mouse.move(x, y)
+    try:
+        page.locator(".leaflet-tooltip", has_text="BR").wait_for(timeout=10_000)
+        secs = time.perf_counter() - t0
+    except Exception:  # playwright's TimeoutError: no tooltip
+        secs = float("nan")
+    ctx.close()
+    return secs
+
+
 def load_times(browser, path: Path, ready: str | None, repeat: int = 2) -> tuple[float, float]:
     """(first contentful paint, all drawn) in seconds from navigation start, best of ``repeat``."""
     fcp, drawn = np.inf, np.inf
@@ -138,13 +167,16 @@ def main() -> None:
                 secs, page = timed(fn)
                 path = Path(tmp) / f"{n}-{len(rows)}.html"
                 path.write_text(page, encoding="utf-8")
-                fcp = drawn = float("nan")
+                fcp = drawn = hover = float("nan")
                 if browser is not None:
                     fcp, drawn = load_times(browser, path, ready)
+                    if ready:
+                        hover = hover_time(browser, path)
                 rows.append({"sites": n, "variant": label, "build_s": secs, "html_MB": len(page.encode()) / 1e6,
                              "first_paint_s": fcp, "drawn_s": drawn})
                 print(f"{n:>7,} {label:<28} build {secs:6.2f} s  html {rows[-1]['html_MB']:6.2f} MB  "
-                      f"first paint {fcp:6.2f} s  drawn {drawn:6.2f} s", flush=True)
+                      f"first paint {fcp:6.2f} s  drawn {drawn:6.2f} s"
+                      + (f"  hover->tooltip {hover:5.2f} s" if ready else ""), flush=True)
     if browser is not None:
         browser.close()
         pw.stop()

@@ -113,7 +113,7 @@ def _run_import(args) -> int:
     if args.import_source == "osm":
         result = import_osm(args.file, args.out, boundary=args.boundary, bbox=args.bbox,
                             boundary_crs=args.boundary_crs, adcode=args.adcode, margin_deg=args.margin,
-                            overwrite=args.overwrite)
+                            overwrite=args.overwrite, progress=sys.stderr.isatty())
     else:
         result = import_file(args.layer, args.file, args.out, crs=args.crs, mapping=args.map,
                              source_layer=args.source_layer, source=args.source,

@@ -296,13 +296,17 @@ def _bounded_read_ahead():
             os.environ.pop(key, None)
 
 
-def _read_passes(path: Path, box: tuple[float, float, float, float]) -> _OsmRead:
+def _read_passes(path: Path, box: tuple[float, float, float, float], *, progress: bool = False) -> _OsmRead:
     with _bounded_read_ahead():
-        return _read_passes_inner(path, box)
+        return _read_passes_inner(path, box, progress=progress)
 
 
-def _read_passes_inner(path: Path, box: tuple[float, float, float, float]) -> _OsmRead:
+_TICK = 1 << 16  # objects between progress-bar updates
+
+
+def _read_passes_inner(path: Path, box: tuple[float, float, float, float], *, progress: bool) -> _OsmRead:
     import osmium
+    from tqdm import tqdm
 
     out = _OsmRead()
     t0 = time.perf_counter()
@@ -331,11 +335,15 @@ def _read_passes_inner(path: Path, box: tuple[float, float, float, float]) -> _O
     x0, y0, x1, y1 = (int(round(v * 1e7)) for v in box)
     inside = array("q")
     n_nodes = 0
+    bar = tqdm(desc="OSM nodes", unit=" nodes", unit_scale=True, disable=not progress, leave=False)
     for n in _processor(path, osmium.osm.NODE):
         n_nodes += 1
+        if not n_nodes % _TICK:
+            bar.update(_TICK)
         loc = n.location
         if x0 <= loc.x <= x1 and y0 <= loc.y <= y1:
             inside.append(n.id)
+    bar.close()
     inside_ids = np.unique(np.frombuffer(inside, dtype=np.int64))
     del inside
     out.stats.update(nodes=n_nodes, nodes_inside=len(inside_ids))
@@ -349,10 +357,14 @@ def _read_passes_inner(path: Path, box: tuple[float, float, float, float]) -> _O
     member_touch: dict[int, bool] = {}
     n_ways = 0
 
+    bar = tqdm(desc="OSM ways", unit=" ways", unit_scale=True, disable=not progress, leave=False)
+
     def scan(ways) -> None:
         nonlocal n_ways
         for w in ways:
             n_ways += 1
+            if not n_ways % _TICK:
+                bar.update(_TICK)
             wid = w.id
             is_member = wid in rel_members
             tagd = dict(w.tags)
@@ -372,6 +384,7 @@ def _read_passes_inner(path: Path, box: tuple[float, float, float, float]) -> _O
     untagged = rel_members - member_touch.keys()
     if untagged:
         scan(_processor(path, osmium.osm.WAY, osmium.filter.IdFilter(untagged)))
+    bar.close()
     out.stats["ways"] = n_ways
     # relations reaching the area keep all their members, even the far ones
     for rid in list(out.relations):
@@ -617,7 +630,11 @@ def _build_layers(read: _OsmRead) -> dict[str, list[dict]]:
 
 
 def read_osm(
-    path: str | os.PathLike, boundary: shapely.Geometry, *, margin_deg: float = MARGIN_DEG
+    path: str | os.PathLike,
+    boundary: shapely.Geometry,
+    *,
+    margin_deg: float = MARGIN_DEG,
+    progress: bool = False,
 ) -> dict[str, gpd.GeoDataFrame]:
     """Read an OSM extract into ecomap layers clipped to ``boundary``.
 
@@ -630,6 +647,8 @@ def read_osm(
     margin_deg
         Ways are read when one of their nodes lies within this many degrees of the
         boundary's bounding box; their geometry is then clipped to the boundary itself.
+    progress
+        Show progress bars (tqdm, on stderr) over the node and way passes.
 
     Returns
     -------
@@ -651,7 +670,7 @@ def read_osm(
     x0, y0, x1, y1 = shapely.bounds(boundary)
     box = (x0 - margin_deg, y0 - margin_deg, x1 + margin_deg, y1 + margin_deg)
     try:
-        read = _read_passes(path, box)
+        read = _read_passes(path, box, progress=progress)
     except RuntimeError as exc:
         raise InputError(f"{path}: not a readable OSM file: {_first_line(exc)}") from None
     if read.stats.get("nodes_inside", 0) == 0:
@@ -841,6 +860,7 @@ def import_osm(
     adcode: str | None = None,
     margin_deg: float = MARGIN_DEG,
     overwrite: bool = False,
+    progress: bool = False,
 ) -> ImportResult:
     """Import an OSM extract into a new data folder clipped to a boundary.
 
@@ -857,14 +877,14 @@ def import_osm(
         The data folder to create (an existing non-empty one only with ``overwrite``).
     boundary, bbox, boundary_crs, adcode
         The study area: see :func:`read_boundary`.
-    margin_deg
+    margin_deg, progress
         See :func:`read_osm`.
     """
     path = Path(path)
     out_dir = Path(out_dir)
     _check_new_folder(out_dir, overwrite=overwrite)  # before the long read
     bnd = read_boundary(path=boundary, bbox=bbox, crs=boundary_crs, adcode=adcode)
-    layers = read_osm(path, bnd.geometry.iloc[0], margin_deg=margin_deg)
+    layers = read_osm(path, bnd.geometry.iloc[0], margin_deg=margin_deg, progress=progress)
     digest = file_digest(path)
     counts: dict[str, int] = {"boundary": 1}
     with _new_folder(out_dir, overwrite=overwrite) as tmp:

@@ -315,13 +315,18 @@ def _arc_arrays(graph: Graph, weighted: bool) -> tuple[np.ndarray, np.ndarray, n
     return np.r_[u, v], np.r_[v, u], np.r_[w, w]
 
 
-def _on_path(d: np.ndarray, src: np.ndarray, dst: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """``M[i, arc]``: the arc src→dst lies on a shortest path from i to dst (V × arcs)."""
+def _on_path(d: np.ndarray, src: np.ndarray, dst: np.ndarray, w: np.ndarray, *,
+             tol: float | None = None) -> np.ndarray:
+    """``M[i, arc]``: the arc src→dst lies on a shortest path from i to dst (V × arcs).
+
+    ``tol``: how near two path lengths count as equal; by default 1e-9 of the longest.
+    """
     if len(src) == 0:
         return np.zeros((d.shape[0], 0), dtype=bool)
-    finite = np.isfinite(d)
-    scale = np.nanmax(np.where(finite, d, np.nan)) if finite.any() else 1.0
-    tol = 1e-9 * max(scale, 1.0)
+    if tol is None:
+        finite = np.isfinite(d)
+        scale = float(d[finite].max()) if finite.any() else 1.0
+        tol = 1e-9 * max(scale, 1.0)
     lhs = d[:, src] + w
     rhs = d[:, dst]
     with np.errstate(invalid="ignore"):
@@ -345,6 +350,9 @@ def _removal_losses(graph: Graph, *, kind: str, theta: float, d: np.ndarray, pva
                     ) -> tuple[np.ndarray, np.ndarray]:
     """Connector loss of each node and loss of each edge, exactly, re-running few sources.
 
+    A removal changes only pairs inside its own connected component, so each component
+    is worked on alone (its distance block, its arcs, its Dijkstra re-runs).
+
     A pair (i, j) loses only if *every* shortest path i → j runs through the removed node
     or edge. For node k, such a path enters k from some neighbour n_a and leaves to
     another n_b; then i is "behind" n_a (D[i, n_a] + w = D[i, k]) and j behind n_b. Two
@@ -362,13 +370,53 @@ def _removal_losses(graph: Graph, *, kind: str, theta: float, d: np.ndarray, pva
     a = graph.attribute
     n = graph.n
     m = len(graph.edges)
-    src, dst, w = _arc_arrays(graph, weighted)
-    on = _on_path(d, src, dst, w)
+    connector = np.zeros(n)
+    edge_loss = np.zeros(m)
+    if m == 0:
+        return connector, edge_loss
+    eu = graph.edges["u"].to_numpy(dtype=int)
+    ev = graph.edges["v"].to_numpy(dtype=int)
+    ew = graph.edges["distance"].to_numpy(dtype=float) if weighted else np.ones(m)
     finite = np.isfinite(d)
+    # one tolerance for the whole graph (as if the components were worked on together)
     tol = 1e-9 * max(float(d[finite].max()) if finite.any() else 1.0, 1.0)
+    _, label = connected_components(
+        csr_matrix((np.ones(m), (eu, ev)), shape=(n, n)), directed=False)
+    edge_label = label[eu]
+    order = np.argsort(label, kind="stable")
+    bounds = np.r_[0, np.cumsum(np.bincount(label))]
+    edge_order = np.argsort(edge_label, kind="stable")
+    edge_bounds = np.r_[0, np.cumsum(np.bincount(edge_label, minlength=len(bounds) - 1))]
+    local = np.empty(n, dtype=int)
+    for c in range(len(bounds) - 1):
+        nodes = order[bounds[c]:bounds[c + 1]]
+        edges = edge_order[edge_bounds[c]:edge_bounds[c + 1]]
+        if len(edges) == 0:
+            continue  # an isolated patch: no connector role, no links
+        local[nodes] = np.arange(len(nodes))
+        block = np.ix_(nodes, nodes)
+        conn_c, loss_c = _component_losses(
+            a[nodes], local[eu[edges]], local[ev[edges]], ew[edges], d[block], pvals[block],
+            kind=kind, theta=theta, tol=tol)
+        connector[nodes] = conn_c
+        edge_loss[edges] = loss_c
+    return connector, edge_loss
+
+
+def _component_losses(a: np.ndarray, eu: np.ndarray, ev: np.ndarray, ew: np.ndarray, d: np.ndarray,
+                      pvals: np.ndarray, *, kind: str, theta: float, tol: float
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_removal_losses` on one connected component (local node numbers ``0..n-1``)."""
+    weighted = kind == "pc"
+    n = len(a)
+    m = len(eu)
+    # arc e: u->v, arc e + m: v->u
+    src, dst, w = np.r_[eu, ev], np.r_[ev, eu], np.r_[ew, ew]
+    arcs = np.arange(2 * m)
+    on = _on_path(d, src, dst, w, tol=tol)
     # indeg[i, x]: number of DAG parents of x in the shortest-path DAG from i
-    inc = csr_matrix((np.ones(len(dst)), (np.arange(len(dst)), dst)), shape=(len(dst), n))
-    indeg = np.asarray(on.astype(np.float64) @ inc) if len(dst) else np.zeros((n, n))
+    inc = csr_matrix((np.ones(2 * m), (arcs, dst)), shape=(2 * m, n))
+    indeg = np.asarray(on.astype(np.float64) @ inc)
     only_parent = on & (indeg[:, dst] == 1)   # [i, arc]: src is the only DAG parent of dst
     # hop metric (many ties): sigma[i, j] = number of shortest paths, so that a pair whose
     # paths do not all run through the removed element is not counted as losing
@@ -381,56 +429,61 @@ def _removal_losses(graph: Graph, *, kind: str, theta: float, d: np.ndarray, pva
     edge_loss = np.zeros(m)
 
     # one CSR layout for every re-run; a removed arc gets an infinite length
-    order = np.lexsort((dst, src))
+    csr_order = np.lexsort((dst, src))
     indptr = np.r_[0, np.cumsum(np.bincount(src, minlength=n))]
-    indices, data0 = dst[order], w[order]
-    slot = np.empty_like(order)
-    slot[order] = np.arange(len(order))
-
+    indices, data0 = dst[csr_order], w[csr_order]
+    slot = np.empty_like(csr_order)
+    slot[csr_order] = arcs
     mat = csr_matrix((data0.copy(), indices, indptr), shape=(n, n))
 
-    def rerun(removed_arcs: np.ndarray, cover: np.ndarray) -> np.ndarray:
+    def rerun(removed_slots: np.ndarray, cover: np.ndarray) -> np.ndarray:
         mat.data[:] = data0
-        mat.data[slot[removed_arcs]] = np.inf
+        mat.data[removed_slots] = np.inf
         return _values(dijkstra(mat, directed=True, indices=cover), kind=kind, theta=theta)
 
-    # nodes
-    for k in range(n):
-        arcs_in = np.flatnonzero(dst == k)
-        arcs_out = np.flatnonzero(src == k)
-        if len(arcs_in) < 2:
-            continue  # an end node (degree <= 1) is never a connector
-        # weighted: ties are rare, any DAG child; hop metric: a child with k its only parent
-        needs = (only_parent if not weighted else on)[:, arcs_out].any(axis=1)
-        behind = on[:, arcs_in]
-        biggest = int(np.argmax((behind & needs[:, None]).sum(axis=0)))
-        cover_mask = needs & ~behind[:, biggest]
-        cover_mask[k] = False
+    # nodes, all at once: needs[i, k] = k is an interior node of i's shortest-path DAG
+    # (weighted: ties are rare, any DAG child; hop metric: a child with k its only parent)
+    out_inc = csr_matrix((np.ones(2 * m), (arcs, src)), shape=(2 * m, n))
+    needs = np.asarray((only_parent if not weighted else on).astype(np.float64) @ out_inc) > 0
+    # for each k, the neighbour (arc into k) with the most sources behind it that need k;
+    # of equal counts the first arc
+    behind = (on & needs[:, dst]).sum(axis=0)
+    first = np.lexsort((arcs, -behind, dst))
+    head = np.r_[True, dst[first][1:] != dst[first][:-1]]
+    best_arc = np.full(n, -1)
+    best_arc[dst[first[head]]] = first[head]
+    in_deg = np.bincount(dst, minlength=n)
+    cand = np.flatnonzero(in_deg >= 2)  # an end node (degree <= 1) is never a connector
+    cover_masks = needs[:, cand].T & ~on[:, best_arc[cand]].T
+    cover_masks[np.arange(len(cand)), cand] = False
+    needs_t = np.ascontiguousarray(needs.T)
+    all_nodes = np.arange(n)
+    for k, cover_mask in zip(cand, cover_masks, strict=True):
         cover = np.flatnonzero(cover_mask)
         if len(cover) == 0:
             continue
         with np.errstate(invalid="ignore"):
             via = np.abs(d[cover, k][:, None] + d[k][None, :] - d[cover]) <= tol
-        via &= needs[None, :]
+        via &= needs_t[k][None, :]
         if sigma is not None:
             via &= all_through(sigma[cover, k], sigma[k], sigma[cover])
         via[:, k] = False
         via[np.arange(len(cover)), cover] = False
-        cover = _thin_cover(cover, np.arange(n), via)
+        cover = _thin_cover(cover, all_nodes, via)
         if len(cover) == 0:
             continue
-        new = rerun(np.r_[arcs_in, arcs_out], cover)
+        out_slots = np.arange(indptr[k], indptr[k + 1])
+        new = rerun(np.r_[out_slots, slot[_reverse(csr_order[out_slots], m)]], cover)
         old = pvals[cover].copy()
         old[:, k] = 0.0
         new[:, k] = 0.0
         connector[k] = _loss_from_rows(a, old, new, cover)
     # edges
-    for e in range(m):
-        iu = only_parent[:, e]        # i reaches v only through u -> v
-        iv = only_parent[:, e + m]    # i reaches u only through v -> u
-        ru, rv = np.flatnonzero(iu), np.flatnonzero(iv)
-        if len(ru) == 0 or len(rv) == 0:
-            continue
+    op_t = np.ascontiguousarray(only_parent.T)
+    has = op_t.any(axis=1)
+    for e in np.flatnonzero(has[:m] & has[m:]):
+        ru = np.flatnonzero(op_t[e])        # i reaches v only through u -> v
+        rv = np.flatnonzero(op_t[e + m])    # i reaches u only through v -> u
         u, v, we = src[e], dst[e], w[e]
         with np.errstate(invalid="ignore"):
             via = np.abs(d[ru, u][:, None] + we + d[v, rv][None, :] - d[np.ix_(ru, rv)]) <= tol
@@ -439,9 +492,14 @@ def _removal_losses(graph: Graph, *, kind: str, theta: float, d: np.ndarray, pva
         cover = _thin_cover(ru, rv, via)
         if len(cover) == 0:
             continue
-        new = rerun(np.array([e, e + m]), cover)
+        new = rerun(slot[[e, e + m]], cover)
         edge_loss[e] = _loss_from_rows(a, pvals[cover], new, cover)
     return connector, edge_loss
+
+
+def _reverse(arc: np.ndarray, m: int) -> np.ndarray:
+    """The arc in the opposite direction (arc e is u->v, e + m is v->u)."""
+    return np.where(arc < m, arc + m, arc - m)
 
 
 def _path_counts(d: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarray:

@@ -58,7 +58,7 @@ class _EcoScript(folium.elements.JSCSSMixin, MacroElement):
         """
         {% macro script(this, kwargs) %}
         (function (map) {
-        ecomap.map = map; ecomap.panes(map);
+        ecomap.map = map; ecomap.setup(map);
         {{ this.code }}
         })({{ this._parent.get_name() }});
         {% endmacro %}

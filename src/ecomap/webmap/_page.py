@@ -30,7 +30,6 @@ _CSS = """
 .eco-search ul{list-style:none;margin:2px 0 0;padding:0;max-height:240px;overflow:auto}.eco-search li{padding:3px 5px;cursor:pointer;border-top:1px solid #eceff1}
 .eco-search li:hover,.eco-search li.eco-on{background:#e8f5e9}
 .eco-mouse{background:rgba(255,255,255,.88);padding:2px 6px;font:12px/1.4 ui-monospace,Menlo,Consolas,monospace;border-radius:3px;white-space:pre}
-.eco-title{background:rgba(255,255,255,.9);padding:4px 10px;border-radius:4px;font-weight:600;font-size:15px;box-shadow:0 1px 4px rgba(0,0,0,.3)}
 .leaflet-control-layers-group-name{font-weight:600;display:block;margin:4px 0 2px;color:#37474f}
 .leaflet-control-layers{font-size:12.5px;max-height:60vh;overflow:auto}
 """
@@ -77,7 +76,7 @@ ecomap.gcj = (function () {
   }
   return {fwd: fwd, inv: inv};
 })();
-ecomap.panes = function (map) {
+ecomap.setup = function (map) {
   // Raster overlays get a pane under the vectors. Every vector layer shares one canvas
   // renderer (a canvas in a higher pane would swallow the mouse events of lower ones);
   // the drawing order (fills, lines, points) is restored whenever a layer is switched on.
@@ -147,12 +146,6 @@ ecomap.legend = function (map, htmlText) {
     div.innerHTML = htmlText;  // built and escaped in Python
     L.DomEvent.disableClickPropagation(div); L.DomEvent.disableScrollPropagation(div);
     return div;
-  }});
-  return new C().addTo(map);
-};
-ecomap.title = function (map, text) {
-  var C = L.Control.extend({options: {position: 'topright'}, onAdd: function () {
-    var div = L.DomUtil.create('div', 'eco-title'); div.textContent = text; return div;
   }});
   return new C().addTo(map);
 };

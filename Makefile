@@ -15,11 +15,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@touch $(STAMP)
 
-# System packages the tests drive: Debian's Chromium for the browser tests,
-# GRASS GIS for the r.cost comparison.
+# System packages the tests drive: Debian's Chromium for the browser tests and screenshots,
+# a CJK font so Chinese labels render in screenshots, GRASS GIS for the r.cost comparison.
 sysdeps:
-	@command -v chromium >/dev/null && command -v grass >/dev/null || \
-	  ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium grass-core)
+	@command -v chromium >/dev/null && command -v grass >/dev/null && \
+	  fc-list 2>/dev/null | grep -qi wenquanyi || \
+	  ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium grass-core fonts-wqy-microhei)
 
 run: $(STAMP)
 	$(BIN)/ecomap build --out outputs

@@ -327,10 +327,14 @@ def _on_path(d: np.ndarray, src: np.ndarray, dst: np.ndarray, w: np.ndarray, *,
         finite = np.isfinite(d)
         scale = float(d[finite].max()) if finite.any() else 1.0
         tol = 1e-9 * max(scale, 1.0)
-    lhs = d[:, src] + w
-    rhs = d[:, dst]
+    # |D[i, src] + w - D[i, dst]| <= tol; an unreachable dst gives inf - inf = nan -> False
+    # (and a reachable src makes dst reachable)
+    diff = d[:, src]
+    diff += w
     with np.errstate(invalid="ignore"):
-        return np.isfinite(rhs) & (np.abs(lhs - rhs) <= tol)
+        diff -= d[:, dst]
+        np.abs(diff, out=diff)
+        return diff <= tol
 
 
 def _loss_from_rows(a: np.ndarray, old_rows: np.ndarray, new_rows: np.ndarray,
@@ -522,24 +526,27 @@ def _path_counts(d: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
 def _thin_cover(rows: np.ndarray, cols: np.ndarray, pairs: np.ndarray) -> np.ndarray:
     """A small set of nodes touching every pair ``(rows[r], cols[c])`` with ``pairs[r, c]``.
 
-    ``rows`` must already touch every pair (each pair of nodes that can lose appears with
-    at least one end among the rows). Of each pair the end with more pairs is kept (ties:
+    ``rows`` and ``cols`` are sorted node numbers without repeats; ``rows`` must already
+    touch every pair (each pair of nodes that can lose appears with at least one end
+    among the rows). Of each pair the end with more pairs is kept (ties:
     the lower index), which is itself a cover and, where the pairs through a patch fan
     out from the nodes near it, a much smaller one; the row ends alone and the column
     ends alone are covers too, and the smallest of the three is returned.
     """
-    if not pairs.any():
+    row_deg = np.count_nonzero(pairs, axis=1)
+    if not row_deg.any():
         return np.empty(0, dtype=int)
-    deg = np.zeros(int(max(rows.max(), cols.max())) + 1)
-    deg[cols] = pairs.sum(axis=0)
-    deg[rows] = pairs.sum(axis=1)
+    col_deg = np.count_nonzero(pairs, axis=0)
+    deg = np.zeros(int(max(rows[-1], cols[-1])) + 1)
+    deg[cols] = col_deg
+    deg[rows] = row_deg
     dr, dc = deg[rows][:, None], deg[cols][None, :]
     pick_row = (dr > dc) | ((dr == dc) & (rows[:, None] < cols[None, :]))
     keep = np.zeros(len(deg), dtype=bool)
     keep[rows[(pairs & pick_row).any(axis=1)]] = True
     keep[cols[(pairs & ~pick_row).any(axis=0)]] = True
     # every pair also has a row end and a column end: take whichever set is smallest
-    options = [np.flatnonzero(keep), np.unique(rows[pairs.any(axis=1)]), np.unique(cols[pairs.any(axis=0)])]
+    options = [np.flatnonzero(keep), rows[row_deg > 0], cols[col_deg > 0]]
     return min(options, key=len)
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import geopandas as gpd
+import pandas as pd
 import pytest
 
 from ecomap.cli import main
+from ecomap.layers import empty_layer
 
 # A 2 km x 2 km square in central Pingshan (WGS-84), used as the boundary of test folders.
 PINGSHAN_SQUARE = [[114.34, 22.68], [114.36, 22.68], [114.36, 22.70], [114.34, 22.70], [114.34, 22.68]]
@@ -47,3 +50,16 @@ def minimal_data(tmp_path) -> Path:
 def run_cli(*args: str) -> int:
     """Run ``ecomap`` in-process and return its exit code."""
     return main([str(a) for a in args])
+
+
+def internal_layer(name: str, rows: list[dict], geoms: list) -> gpd.GeoDataFrame:
+    """A layer as a Network holds it (EPSG:4547, indexed by id), every catalogue column present."""
+    base = empty_layer(name)
+    df = pd.DataFrame(rows)
+    ids = df.pop("id")
+    gdf = gpd.GeoDataFrame(df, geometry=geoms, crs="EPSG:4547")
+    gdf.index = pd.Index(ids.astype(str), name="id")
+    for c in base.columns:
+        if c not in gdf.columns and c != "geometry":
+            gdf[c] = None
+    return gdf

@@ -9,7 +9,6 @@ import math
 import geopandas as gpd
 import networkx as nx
 import numpy as np
-import pandas as pd
 import pytest
 import shapely
 from hypothesis import HealthCheck, given, settings
@@ -17,26 +16,14 @@ from hypothesis import strategies as st
 
 from ecomap import connectivity as cn
 from ecomap._errors import InputError
-from ecomap.layers import empty_layer
 from ecomap.network import Network
+from tests.conftest import internal_layer as layer
 
 X0, Y0 = 536000.0, 2510000.0  # central Pingshan in EPSG:4547 metres
 
 
 # ---------------------------------------------------------------------------------------------
 # small networks built in code
-def layer(name: str, rows: list[dict], geoms: list) -> gpd.GeoDataFrame:
-    base = empty_layer(name)
-    df = pd.DataFrame(rows)
-    ids = df.pop("id")
-    gdf = gpd.GeoDataFrame(df, geometry=geoms, crs="EPSG:4547")
-    gdf.index = pd.Index(ids.astype(str), name="id")
-    for c in base.columns:
-        if c not in gdf.columns and c != "geometry":
-            gdf[c] = None
-    return gdf
-
-
 def square(x: float, area_km2: float, y: float = 0.0) -> shapely.Polygon:
     s = math.sqrt(area_km2) * 1000
     return shapely.box(X0 + x, Y0 + y, X0 + x + s, Y0 + y + s)

@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pytest
 import shapely
 
 from ecomap import joins
 from ecomap._errors import InputError
-from ecomap.layers import empty_layer
 from ecomap.network import Network
+from tests.conftest import internal_layer as layer
 
 X0, Y0 = 536000.0, 2510000.0
-
-
-def layer(name: str, rows: list[dict], geoms: list) -> gpd.GeoDataFrame:
-    base = empty_layer(name)
-    df = pd.DataFrame(rows)
-    ids = df.pop("id")
-    gdf = gpd.GeoDataFrame(df, geometry=geoms, crs="EPSG:4547")
-    gdf.index = pd.Index(ids.astype(str), name="id")
-    for c in base.columns:
-        if c not in gdf.columns and c != "geometry":
-            gdf[c] = None
-    return gdf
 
 
 def line(*xy) -> shapely.LineString:

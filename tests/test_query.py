@@ -476,3 +476,27 @@ def test_within_clips_polygons_and_reports_areas():
     assert list(got["clipped_area_m2"]) == pytest.approx([2500.0, 200.0])
     assert list(got["area_m2"]) == pytest.approx([10000.0, 200.0])
     assert got.geometry.area.tolist() == pytest.approx([2500.0, 200.0])
+
+
+def test_large_layers_use_the_grid_and_still_match_brute_force():
+    """Above 20,000 features a thin shape is cut into grid cells before asking the index."""
+    from ecomap.query import _cells_for
+
+    rng = np.random.default_rng(12)
+    p = user_point((LON, LAT))
+    centre = shapely.LineString([(p.x - 6000, p.y - 5000), (p.x, p.y + 800), (p.x + 6000, p.y + 5000)])
+    foot = centre.buffer(60.0)
+    edge = shapely.get_coordinates(foot.exterior)[::3]  # exactly on the footprint's edge
+    xy = np.vstack([np.column_stack([p.x + rng.uniform(-6500, 6500, 30_000), p.y + rng.uniform(-5500, 5500, 30_000)]),
+                    edge])
+    assert _cells_for(len(xy)) >= 16
+    net = Network({"bridges": bridges(xy), "corridors": corridors([centre], [120])})
+    got = within(net, "bridges", "corridors:C01")
+    area = footprint(net, "corridors:C01")
+    expected = net.bridges.index[shapely.covers(area, net.bridges.geometry.values)]
+    assert list(got.index) == list(expected) and len(got) > 100
+    assert set(net.bridges.index[-len(edge):]) <= set(got.index)
+    wkt = shapely.to_wkt(shapely.LineString([(LON - 0.05, LAT - 0.04), (LON + 0.05, LAT + 0.045)]))
+    line = user_geometry(shapely.from_wkt(wkt))
+    hits = intersecting(net, "bridges", wkt)
+    assert list(hits.index) == list(net.bridges.index[shapely.intersects(net.bridges.geometry.values, line)])

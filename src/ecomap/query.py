@@ -620,9 +620,11 @@ def _point_xy(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray] | None:
 
 
 def _cells_for(n: int) -> int:
-    """Grid cells for :func:`_candidates`: more for bigger layers (testing a cell costs about
-    what testing a few features does), ``n ** (2/3) / 8`` between 16 and 1024."""
-    return int(np.clip(n ** (2.0 / 3.0) / 8.0, 16, 1024))
+    """Grid cells for :func:`_candidates`: none below 20,000 features (the envelope alone is
+    cheaper there, as measured in ``benchmarks/bench_query.py``), then more for bigger
+    layers (testing a cell costs about what testing a few features does):
+    ``n ** (2/3) / 8``, at most 1024."""
+    return 0 if n < 20_000 else int(np.clip(n ** (2.0 / 3.0) / 8.0, 16, 1024))
 
 
 def _candidates(gdf: gpd.GeoDataFrame, area: shapely.Geometry, *, cells: int | None = None) -> np.ndarray:
@@ -638,7 +640,7 @@ def _candidates(gdf: gpd.GeoDataFrame, area: shapely.Geometry, *, cells: int | N
     w, h = x1 - x0, y1 - y0
     eps = 1e-6 + 1e-12 * max(abs(x0), abs(y0), abs(x1), abs(y1))
     tree = gdf.sindex
-    if w * h <= 0 or shapely.area(area) >= 0.5 * w * h:
+    if cells < 1 or w * h <= 0 or shapely.area(area) >= 0.5 * w * h:
         return np.sort(tree.query(shapely.box(x0 - eps, y0 - eps, x1 + eps, y1 + eps)))
     size = float(np.sqrt(w * h / cells))
     nx, ny = max(1, int(np.ceil(w / size))), max(1, int(np.ceil(h / size)))

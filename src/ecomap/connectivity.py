@@ -711,20 +711,17 @@ def _betweenness_unique(graph: Graph) -> tuple[np.ndarray, np.ndarray] | None:
     inc = csr_matrix((np.ones(len(dst)), (np.arange(len(dst)), dst)), shape=(len(dst), n))
     if len(dst) and (np.asarray(on.astype(np.float64) @ inc) > 1).any():
         return None  # tied shortest paths: leave it to Brandes' algorithm
-    rows = np.arange(n)[:, None]
-    cnt = np.zeros(n * n)
-    cur = np.where(pred >= 0, np.arange(n)[None, :], -1)
-    while True:
-        live = (cur >= 0) & (cur != rows)
-        if not live.any():
-            break
-        r = np.nonzero(live)[0]
-        cnt += np.bincount(r * n + cur[live], minlength=n * n)
-        nxt = np.full_like(cur, -1)
-        nxt[live] = pred[r, cur[live]]
-        cur = nxt
-    cnt = cnt.reshape(n, n)  # cnt[i, x]: targets of i whose path runs through x (x included)
+    # cnt[i, x]: targets of i whose path runs through x (x included) = the size of x's
+    # subtree in i's tree; children lie farther than their parent (lengths > 0), so taking
+    # the nodes of every tree farthest first adds each subtree to its parent complete
     reach = pred >= 0
+    cnt = reach.astype(np.float64)
+    far_first = np.argsort(np.where(reach, d, -1.0), axis=1, kind="stable")[:, ::-1]
+    rows = np.arange(n)
+    for x in far_first.T:
+        p = pred[rows, x]
+        ok = p >= 0
+        cnt[rows[ok], p[ok]] += cnt[rows[ok], x[ok]]
     node_raw = np.where(reach, cnt - 1, 0).sum(axis=0) / 2.0
     node_bc = node_raw / ((n - 1) * (n - 2) / 2.0) if n > 2 else np.zeros(n)
     eid = np.full(n * n, -1)

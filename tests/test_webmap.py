@@ -203,6 +203,16 @@ def test_coordinates_are_rounded_to_six_decimals(tmp_path):
     assert coords[0] == [114.341235, 22.681235]
 
 
+
+def test_installation_dates_show_as_iso_days(network):
+    # GDAL reads ISO dates in GeoJSON as timestamps; the popup must show the day as written
+    page = webmap.render_html(webmap.atlas(network, basemap="none", layers=["bridges"]))
+    payload = dict(_scripts_payload(page, "points"))["bridges"]
+    dates = dict(zip(payload["id"], payload["inst"], strict=True))
+    assert dates["B000"] == "2024-03-01"
+    assert dates["B001"] is None
+    assert "00:00:00" not in page and "NaT" not in page
+
 # --- content -------------------------------------------------------------------------------
 def test_popups_carry_the_corridor_facts(network):
     page = webmap.render_html(webmap.atlas(network, basemap="none"))

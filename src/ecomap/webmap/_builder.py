@@ -409,6 +409,14 @@ def _swatch(kind: str, st: Mapping) -> str:
             f'stroke="{colour}" stroke-width="{min(float(st.get("weight", 1)), 3):g}"{dash}/></svg>')
 
 
+
+def _date_text(v) -> str | None:
+    """An ``installed`` value as ``YYYY-MM-DD`` (GDAL reads ISO dates as timestamps), None if missing."""
+    if v is None or v is pd.NaT or _missing(v):
+        return None
+    return v.strftime("%Y-%m-%d") if hasattr(v, "strftime") else str(v)
+
+
 def _points_payload(frame: gpd.GeoDataFrame) -> dict:
     """Bridge sites as compact columns: coordinates, coded categories, ids, optional names and notes."""
     spec = CATALOGUE["bridges"]
@@ -426,7 +434,7 @@ def _points_payload(frame: gpd.GeoDataFrame) -> dict:
         codes[short] = c.tolist()
     out = {
         "lat": lat.tolist(), "lon": lon.tolist(), "id": frame["id"].astype(str).tolist(), **codes,
-        "inst": [None if _missing(v) else str(v) for v in frame["installed"].tolist()],
+        "inst": [_date_text(v) for v in frame["installed"].tolist()],
         "vocab": vocab,
         "styles": [_bridge_style(s) for s in spec.column("status").allowed] + [_bridge_style("?")],
     }

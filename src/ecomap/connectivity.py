@@ -343,11 +343,10 @@ def _loss_from_rows(a: np.ndarray, old_rows: np.ndarray, new_rows: np.ndarray,
 
     Every changed pair has at least one end in ``cover``; P is symmetric.
     """
-    delta = old_rows - new_rows
-    inc = np.zeros(len(a), dtype=bool)
-    inc[cover] = True
-    ac = a[cover]
-    return float(2.0 * ac @ delta[:, ~inc] @ a[~inc] + ac @ delta[:, inc] @ a[inc])
+    # a pair with both ends in the cover is counted by both rows, any other pair by one
+    weight = 2.0 * a
+    weight[cover] = a[cover]
+    return float(a[cover] @ ((old_rows - new_rows) @ weight))
 
 
 def _removal_losses(graph: Graph, *, kind: str, theta: float, d: np.ndarray, pvals: np.ndarray
@@ -439,10 +438,13 @@ def _component_losses(a: np.ndarray, eu: np.ndarray, ev: np.ndarray, ew: np.ndar
     slot = np.empty_like(csr_order)
     slot[csr_order] = arcs
     mat = csr_matrix((data0.copy(), indices, indptr), shape=(n, n))
+    last = np.empty(0, dtype=int)
 
     def rerun(removed_slots: np.ndarray, cover: np.ndarray) -> np.ndarray:
-        mat.data[:] = data0
+        nonlocal last
+        mat.data[last] = data0[last]
         mat.data[removed_slots] = np.inf
+        last = removed_slots
         return _values(dijkstra(mat, directed=True, indices=cover), kind=kind, theta=theta)
 
     # nodes, all at once: needs[i, k] = k is an interior node of i's shortest-path DAG
@@ -483,17 +485,23 @@ def _component_losses(a: np.ndarray, eu: np.ndarray, ev: np.ndarray, ew: np.ndar
         new[:, k] = 0.0
         connector[k] = _loss_from_rows(a, old, new, cover)
     # edges
-    op_t = np.ascontiguousarray(only_parent.T)
-    has = op_t.any(axis=1)
+    # sources whose only DAG parent of an arc's head is its tail, listed arc by arc
+    arc_of, who = np.nonzero(only_parent.T)
+    start = np.searchsorted(arc_of, np.arange(2 * m + 1))
+    has = np.diff(start) > 0
     for e in np.flatnonzero(has[:m] & has[m:]):
-        ru = np.flatnonzero(op_t[e])        # i reaches v only through u -> v
-        rv = np.flatnonzero(op_t[e + m])    # i reaches u only through v -> u
+        ru = who[start[e]:start[e + 1]]            # i reaches v only through u -> v
+        rv = who[start[e + m]:start[e + m + 1]]    # i reaches u only through v -> u
         u, v, we = src[e], dst[e], w[e]
+        block = ru[:, None], rv[None, :]
         with np.errstate(invalid="ignore"):
-            via = np.abs(d[ru, u][:, None] + we + d[v, rv][None, :] - d[np.ix_(ru, rv)]) <= tol
+            via = np.abs(d[ru, u][:, None] + we + d[v, rv][None, :] - d[block]) <= tol
         if sigma is not None:
-            via &= all_through(sigma[ru, u], sigma[v, rv], sigma[np.ix_(ru, rv)])
-        cover = _thin_cover(ru, rv, via)
+            via &= all_through(sigma[ru, u], sigma[v, rv], sigma[block])
+        if len(ru) == 1 or len(rv) == 1:   # a single source on one side covers every pair
+            cover = (ru if len(ru) == 1 else rv) if via.any() else ru[:0]
+        else:
+            cover = _thin_cover(ru, rv, via)
         if len(cover) == 0:
             continue
         new = rerun(slot[[e, e + m]], cover)

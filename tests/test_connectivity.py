@@ -502,3 +502,37 @@ def test_removals_on_a_larger_graph_match_recomputing_everything(seed):
         for e in range(len(g.edges)):
             want = 100 * (base - num(g.matrix(weighted=weighted, edge_distance=(e, math.inf)))) / base
             assert r.links.iloc[e] == pytest.approx(want, abs=1e-8)
+
+
+def test_removals_in_a_graph_of_several_blocks_match_recomputing_everything():
+    """Cycles joined by a bridge and at an articulation point, a pendant patch, ties in length:
+    removals inside a block are worked out on that block alone, so check every one of them."""
+    from scipy.sparse.csgraph import dijkstra
+
+    pairs = [(0, 1, 300.0), (1, 2, 400.0), (2, 3, 300.0), (0, 3, 400.0), (0, 2, 700.0), (3, 4, 900.0),
+             (4, 5, 200.0), (5, 6, 200.0), (4, 6, 400.0), (1, 7, 500.0), (7, 8, 100.0), (1, 8, 500.0),
+             (6, 9, 250.0), (9, 10, 250.0), (6, 10, 500.0), (10, 11, 50.0)]
+    # in the order of the graph's edges (u < v, sorted), so that link k is edge k
+    links = [(f"L{k}", u, v, dist) for k, (u, v, dist) in enumerate(sorted(pairs))]
+    a = [1.0, 0.5, 2.0, 1.5, 0.8, 1.2, 0.3, 0.9, 1.1, 0.6, 0.7, 2.5]
+    n = len(a)
+    g = cn.Graph.from_links(a, links)
+    for kind in ("iic", "pc"):
+        r = cn.removal_importance(g, kind=kind, landscape_area=50.0, median_dispersal_m=800.0)
+        weighted = kind == "pc"
+
+        def num(mat, drop=None, kind=kind):
+            d = dijkstra(mat, directed=False)
+            v = 1 / (1 + d) if kind == "iic" else np.exp(-math.log(2) / 800.0 * d)
+            aa = np.array(a)
+            if drop is not None:
+                aa[drop] = 0
+            return aa @ v @ aa
+
+        base = num(g.matrix(weighted=weighted))
+        for k in range(n):
+            want = 100 * (base - num(g.matrix(weighted=weighted, drop_node=k), drop=k)) / base
+            assert r.nodes["d"].iloc[k] == pytest.approx(want, abs=1e-9), (kind, k)
+        for e in range(len(g.edges)):
+            want = 100 * (base - num(g.matrix(weighted=weighted, edge_distance=(e, math.inf)))) / base
+            assert r.links.iloc[e] == pytest.approx(want, abs=1e-9), (kind, e)

@@ -440,12 +440,18 @@ def _component_losses(a: np.ndarray, eu: np.ndarray, ev: np.ndarray, ew: np.ndar
     mat = csr_matrix((data0.copy(), indices, indptr), shape=(n, n))
     last = np.empty(0, dtype=int)
 
-    def rerun(removed_slots: np.ndarray, cover: np.ndarray) -> np.ndarray:
+    blocks = _Blocks(n, src, dst, w, d)
+
+    def rerun(removed_slots: np.ndarray, cover: np.ndarray, block: int = -1) -> np.ndarray:
         nonlocal last
-        mat.data[last] = data0[last]
-        mat.data[removed_slots] = np.inf
-        last = removed_slots
-        return _values(dijkstra(mat, directed=True, indices=cover), kind=kind, theta=theta)
+        if block >= 0 and blocks.size(block) < n:
+            new = blocks.rerun(block, csr_order[removed_slots], cover)
+        else:
+            mat.data[last] = data0[last]
+            mat.data[removed_slots] = np.inf
+            last = removed_slots
+            new = dijkstra(mat, directed=True, indices=cover)
+        return _values(new, kind=kind, theta=theta)
 
     # nodes, all at once: needs[i, k] = k is an interior node of i's shortest-path DAG
     # (weighted: ties are rare, any DAG child; hop metric: a child with k its only parent)
@@ -479,7 +485,7 @@ def _component_losses(a: np.ndarray, eu: np.ndarray, ev: np.ndarray, ew: np.ndar
         if len(cover) == 0:
             continue
         out_slots = np.arange(indptr[k], indptr[k + 1])
-        new = rerun(np.r_[out_slots, slot[_reverse(csr_order[out_slots], m)]], cover)
+        new = rerun(np.r_[out_slots, slot[_reverse(csr_order[out_slots], m)]], cover, blocks.of_node[k])
         old = pvals[cover].copy()
         old[:, k] = 0.0
         new[:, k] = 0.0
@@ -504,9 +510,83 @@ def _component_losses(a: np.ndarray, eu: np.ndarray, ev: np.ndarray, ew: np.ndar
             cover = _thin_cover(ru, rv, via)
         if len(cover) == 0:
             continue
-        new = rerun(slot[[e, e + m]], cover)
+        new = rerun(slot[[e, e + m]], cover, blocks.of_edge[e])
         edge_loss[e] = _loss_from_rows(a, pvals[cover], new, cover)
     return connector, edge_loss
+
+
+class _Blocks:
+    """Shortest paths after a removal, worked out inside the removed element's block.
+
+    A block is a biconnected component of the graph (Hopcroft & Tarjan 1973). Every path
+    from a node j into block B passes through j's entry point e_j (the articulation point
+    of B on j's side; j itself when j is in B), and a shortest path between two nodes of B
+    stays in B. So after removing an edge of B, or a node of B that is not an articulation
+    point, ``D'[i, j] = D[i, e_i] + D'_B[e_i, e_j] + D[e_j, j]`` when ``e_i != e_j``, and
+    ``D'[i, j] = D[i, j]`` when ``e_i == e_j``: Dijkstra runs on B only, and once per
+    entry point rather than once per source.
+    """
+
+    def __init__(self, n: int, src: np.ndarray, dst: np.ndarray, w: np.ndarray, d: np.ndarray):
+        m = len(src) // 2
+        self.n, self.src, self.dst, self.w, self.d = n, src, dst, w, d
+        g = nx.Graph()
+        g.add_nodes_from(range(n))
+        g.add_edges_from(zip(src[:m].tolist(), dst[:m].tolist(), strict=True))
+        edge_id = {(int(x), int(y)): e for e, (x, y) in enumerate(zip(src[:m], dst[:m], strict=True))}
+        self.of_edge = np.empty(m, dtype=int)
+        for b, pairs in enumerate(nx.biconnected_component_edges(g)):
+            self.of_edge[[edge_id.get((x, y), edge_id.get((y, x))) for x, y in pairs]] = b
+        arc_block = np.r_[self.of_edge, self.of_edge]
+        lo = np.full(n, np.iinfo(int).max)
+        hi = np.full(n, -1)
+        np.minimum.at(lo, src, arc_block)
+        np.maximum.at(hi, src, arc_block)
+        # a node in one block only; articulation points (in several) get -1
+        self.of_node = np.where(lo == hi, hi, -1)
+        # nodes per block (an articulation point counts in every block it belongs to)
+        self._sizes = np.bincount(np.unique(np.c_[arc_block, src], axis=0)[:, 0])
+        self._cache: dict[int, tuple] = {}
+
+    def size(self, b: int) -> int:
+        return int(self._sizes[b])
+
+    def _block(self, b: int) -> tuple:
+        if b in self._cache:
+            return self._cache[b]
+        m = len(self.src) // 2
+        be = np.flatnonzero(self.of_edge == b)
+        barcs = np.r_[be, be + m]
+        nodes = np.unique(self.src[barcs])
+        loc = np.full(self.n, -1)
+        loc[nodes] = np.arange(len(nodes))
+        entry = nodes[np.argmin(self.d[:, nodes], axis=1)]  # the nearest node of B is the entry
+        ia = loc[entry]
+        dep = self.d[np.arange(self.n), entry]
+        bs, bd = loc[self.src[barcs]], loc[self.dst[barcs]]
+        order = np.lexsort((bd, bs))
+        indptr = np.r_[0, np.cumsum(np.bincount(bs, minlength=len(nodes)))]
+        data0 = self.w[barcs][order]
+        mat = csr_matrix((data0.copy(), bd[order], indptr), shape=(len(nodes), len(nodes)))
+        slot = np.full(2 * m, -1)
+        slot[barcs[order]] = np.arange(len(barcs))
+        out = self._cache[b] = (mat, data0, slot, ia, dep)
+        return out
+
+    def rerun(self, b: int, removed_arcs: np.ndarray, cover: np.ndarray) -> np.ndarray:
+        """Shortest-path lengths from ``cover`` to every node with ``removed_arcs`` (all in block b) cut."""
+        mat, data0, slot, ia, dep = self._block(b)
+        mat.data[:] = data0
+        mat.data[slot[removed_arcs]] = np.inf
+        ent = ia[cover]
+        uniq, inv = np.unique(ent, return_inverse=True)
+        db = dijkstra(mat, directed=True, indices=uniq)
+        new = db[inv][:, ia]
+        new += dep[cover][:, None]
+        new += dep[None, :]
+        same = ent[:, None] == ia[None, :]
+        new[same] = self.d[cover][same]
+        return new
 
 
 def _reverse(arc: np.ndarray, m: int) -> np.ndarray:

@@ -440,18 +440,17 @@ def _component_losses(a: np.ndarray, eu: np.ndarray, ev: np.ndarray, ew: np.ndar
     mat = csr_matrix((data0.copy(), indices, indptr), shape=(n, n))
     last = np.empty(0, dtype=int)
 
-    blocks = _Blocks(n, src, dst, w, d)
+    blocks = _Blocks(n, src, dst, w, d, kind=kind, theta=theta)
 
-    def rerun(removed_slots: np.ndarray, cover: np.ndarray, block: int = -1) -> np.ndarray:
+    def rerun(removed_slots: np.ndarray, cover: np.ndarray, block: int, old: np.ndarray) -> np.ndarray:
+        """Pair values of the ``cover`` rows once the arcs in ``removed_slots`` are cut."""
         nonlocal last
         if block >= 0 and blocks.size(block) < n:
-            new = blocks.rerun(block, csr_order[removed_slots], cover)
-        else:
-            mat.data[last] = data0[last]
-            mat.data[removed_slots] = np.inf
-            last = removed_slots
-            new = dijkstra(mat, directed=True, indices=cover)
-        return _values(new, kind=kind, theta=theta)
+            return blocks.rerun(block, csr_order[removed_slots], cover, old)
+        mat.data[last] = data0[last]
+        mat.data[removed_slots] = np.inf
+        last = removed_slots
+        return _values(dijkstra(mat, directed=True, indices=cover), kind=kind, theta=theta)
 
     # nodes, all at once: needs[i, k] = k is an interior node of i's shortest-path DAG
     # (weighted: ties are rare, any DAG child; hop metric: a child with k its only parent)
@@ -485,8 +484,8 @@ def _component_losses(a: np.ndarray, eu: np.ndarray, ev: np.ndarray, ew: np.ndar
         if len(cover) == 0:
             continue
         out_slots = np.arange(indptr[k], indptr[k + 1])
-        new = rerun(np.r_[out_slots, slot[_reverse(csr_order[out_slots], m)]], cover, blocks.of_node[k])
-        old = pvals[cover].copy()
+        old = pvals[cover]
+        new = rerun(np.r_[out_slots, slot[_reverse(csr_order[out_slots], m)]], cover, blocks.of_node[k], old)
         old[:, k] = 0.0
         new[:, k] = 0.0
         connector[k] = _loss_from_rows(a, old, new, cover)
@@ -510,8 +509,9 @@ def _component_losses(a: np.ndarray, eu: np.ndarray, ev: np.ndarray, ew: np.ndar
             cover = _thin_cover(ru, rv, via)
         if len(cover) == 0:
             continue
-        new = rerun(slot[[e, e + m]], cover, blocks.of_edge[e])
-        edge_loss[e] = _loss_from_rows(a, pvals[cover], new, cover)
+        old = pvals[cover]
+        new = rerun(slot[[e, e + m]], cover, blocks.of_edge[e], old)
+        edge_loss[e] = _loss_from_rows(a, old, new, cover)
     return connector, edge_loss
 
 
@@ -527,9 +527,11 @@ class _Blocks:
     entry point rather than once per source.
     """
 
-    def __init__(self, n: int, src: np.ndarray, dst: np.ndarray, w: np.ndarray, d: np.ndarray):
+    def __init__(self, n: int, src: np.ndarray, dst: np.ndarray, w: np.ndarray, d: np.ndarray, *,
+                 kind: str, theta: float):
         m = len(src) // 2
         self.n, self.src, self.dst, self.w, self.d = n, src, dst, w, d
+        self.kind, self.theta = kind, theta
         g = nx.Graph()
         g.add_nodes_from(range(n))
         g.add_edges_from(zip(src[:m].tolist(), dst[:m].tolist(), strict=True))
@@ -573,19 +575,32 @@ class _Blocks:
         out = self._cache[b] = (mat, data0, slot, ia, dep)
         return out
 
-    def rerun(self, b: int, removed_arcs: np.ndarray, cover: np.ndarray) -> np.ndarray:
-        """Shortest-path lengths from ``cover`` to every node with ``removed_arcs`` (all in block b) cut."""
+    def rerun(self, b: int, removed_arcs: np.ndarray, cover: np.ndarray, old: np.ndarray) -> np.ndarray:
+        """Pair values from ``cover`` to every node once ``removed_arcs`` (all in block b) are cut.
+
+        ``old`` holds the values before the cut (rows ``cover``): pairs behind the same
+        entry point keep them. For PC the value factors, p = e^{-θ D[i, e_i]} p_B e^{-θ D[e_j, j]}.
+        """
         mat, data0, slot, ia, dep = self._block(b)
         mat.data[:] = data0
         mat.data[slot[removed_arcs]] = np.inf
         ent = ia[cover]
-        uniq, inv = np.unique(ent, return_inverse=True)
-        db = dijkstra(mat, directed=True, indices=uniq)
-        new = db[inv][:, ia]
-        new += dep[cover][:, None]
-        new += dep[None, :]
+        used = np.zeros(mat.shape[0], dtype=bool)
+        used[ent] = True
+        rank = np.cumsum(used) - 1        # entry point -> its row among the sources
+        db = dijkstra(mat, directed=True, indices=np.flatnonzero(used))
+        if self.kind == "pc":
+            pdep = np.exp(-self.theta * dep)
+            new = _values(db, kind="pc", theta=self.theta)[rank[ent]][:, ia]
+            new *= pdep[cover][:, None]
+            new *= pdep[None, :]
+        else:
+            new = db[rank[ent]][:, ia]
+            new += dep[cover][:, None]
+            new += dep[None, :]
+            new = _values(new, kind=self.kind, theta=self.theta)
         same = ent[:, None] == ia[None, :]
-        new[same] = self.d[cover][same]
+        new[same] = old[same]
         return new
 
 

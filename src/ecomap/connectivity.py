@@ -572,7 +572,8 @@ class _Blocks:
         mat = csr_matrix((data0.copy(), bd[order], indptr), shape=(len(nodes), len(nodes)))
         slot = np.full(2 * m, -1)
         slot[barcs[order]] = np.arange(len(barcs))
-        out = self._cache[b] = (mat, data0, slot, ia, dep)
+        pdep = np.exp(-self.theta * dep) if self.kind == "pc" else None
+        out = self._cache[b] = (mat, data0, slot, ia, dep, pdep)
         return out
 
     def rerun(self, b: int, removed_arcs: np.ndarray, cover: np.ndarray, old: np.ndarray) -> np.ndarray:
@@ -581,23 +582,24 @@ class _Blocks:
         ``old`` holds the values before the cut (rows ``cover``): pairs behind the same
         entry point keep them. For PC the value factors, p = e^{-θ D[i, e_i]} p_B e^{-θ D[e_j, j]}.
         """
-        mat, data0, slot, ia, dep = self._block(b)
-        mat.data[:] = data0
-        mat.data[slot[removed_arcs]] = np.inf
+        mat, data0, slot, ia, dep, pdep = self._block(b)
+        cut = slot[removed_arcs]
+        mat.data[cut] = np.inf
         ent = ia[cover]
         used = np.zeros(mat.shape[0], dtype=bool)
         used[ent] = True
         rank = np.cumsum(used) - 1        # entry point -> its row among the sources
         db = dijkstra(mat, directed=True, indices=np.flatnonzero(used))
-        if self.kind == "pc":
-            pdep = np.exp(-self.theta * dep)
-            new = _values(db, kind="pc", theta=self.theta)[rank[ent]][:, ia]
+        mat.data[cut] = data0[cut]
+        rows = rank[ent][:, None]
+        if pdep is not None:
+            new = _values(db, kind="pc", theta=self.theta)[rows, ia]
             new *= pdep[cover][:, None]
-            new *= pdep[None, :]
+            new *= pdep
         else:
-            new = db[rank[ent]][:, ia]
+            new = db[rows, ia]
             new += dep[cover][:, None]
-            new += dep[None, :]
+            new += dep
             new = _values(new, kind=self.kind, theta=self.theta)
         same = ent[:, None] == ia[None, :]
         new[same] = old[same]

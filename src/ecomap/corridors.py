@@ -144,7 +144,14 @@ def cost_distance(cost, sources, *, cellsize: float = 1.0, neighbours: int = 8) 
 
 
 class _CostGraph:
-    """The grid as a sparse graph of step costs, built once and searched from many sources."""
+    """The grid as a sparse graph of step costs, built once and searched from many sources.
+
+    Only the passable cells are nodes (numbered in raster order), and every step is stored in
+    both directions, so each search runs on a graph half the raster's size without transposing
+    it. The rows are filled straight from the raster (no COO sort): one column per neighbour
+    offset, in increasing node order, so the CSR indices come out sorted. The step costs are
+    computed by the same expression as before, so the values do not change by one bit.
+    """
 
     def __init__(self, cost, *, cellsize: float, neighbours: int):
         if neighbours not in (4, 8):
@@ -157,33 +164,39 @@ class _CostGraph:
             raise ValueError("cost has negative values; use NaN or inf for impassable cells")
         self.shape = c.shape
         h, w = c.shape
-        idx = np.arange(c.size).reshape(c.shape)
-        us, vs, ws = [], [], []
-        for dr, dc in _OFFSETS8 if neighbours == 8 else _OFFSETS4:
-            a = (slice(0, h - dr), slice(max(0, -dc), w - max(0, dc)))
-            b = (slice(dr, h), slice(max(0, dc), w - max(0, -dc)))
-            ca, cb = c[a].ravel(), c[b].ravel()
-            ok = np.isfinite(ca) & np.isfinite(cb)
+        n = int(self.passable.sum())
+        index = np.int32 if 8 * n < np.iinfo(np.int32).max else np.int64
+        node = np.full((h + 2, w + 2), -1, dtype=index)  # node of each passable cell, -1 elsewhere
+        node[1:-1, 1:-1][self.passable] = np.arange(n, dtype=index)
+        padded = np.full((h + 2, w + 2), np.nan)
+        padded[1:-1, 1:-1][self.passable] = c[self.passable]
+        rows, cols = np.nonzero(self.passable)
+        rows += 1
+        cols += 1
+        mine = c[self.passable]
+        half = _OFFSETS8 if neighbours == 8 else _OFFSETS4
+        offsets = sorted([(-dr, -dc) for dr, dc in half] + list(half))  # increasing node order
+        nb = np.empty((n, len(offsets)), dtype=index)
+        weight = np.empty((n, len(offsets)))
+        for j, (dr, dc) in enumerate(offsets):
             step = float(cellsize) * (SQRT2 if dr and dc else 1.0)
-            us.append(idx[a].ravel()[ok])
-            vs.append(idx[b].ravel()[ok])
-            ws.append(step * (ca[ok] + cb[ok]) / 2.0)
-        weights = np.concatenate(ws)
-        # a zero step would vanish from a sparse matrix: keep those grids on MCP
-        self.zero = bool((weights == 0).any())
-        self._cost, self._cellsize, self._neighbours = c, cellsize, neighbours
-        if not self.zero:
-            self.graph = sp.csr_matrix((weights, (np.concatenate(us), np.concatenate(vs))),
-                                       shape=(c.size, c.size))
+            nb[:, j] = node[rows + dr, cols + dc]
+            weight[:, j] = step * (mine + padded[rows + dr, cols + dc]) / 2.0
+        ok = nb >= 0
+        indptr = np.zeros(n + 1, dtype=index)
+        np.cumsum(ok.sum(axis=1), out=indptr[1:])
+        # a zero step (between two zero-cost cells) stays an explicit zero entry, which csgraph
+        # takes for an edge of weight 0 (scipy.sparse.csgraph, "zero-weight edges")
+        self.graph = sp.csr_matrix((weight[ok], nb[ok], indptr), shape=(n, n))
+        self.graph.has_sorted_indices = True
+        self.node = node[1:-1, 1:-1]
 
     def distance(self, sources) -> np.ndarray:
-        if self.zero:
-            return cost_distance(self._cost, sources, cellsize=self._cellsize, neighbours=self._neighbours)
-        start = np.flatnonzero((_source_mask(sources, self.shape) & self.passable).ravel())
-        if not len(start):
-            return np.full(self.shape, np.inf)
-        d = csgraph.dijkstra(self.graph, directed=False, indices=start, min_only=True)
-        return np.asarray(d, dtype=float).reshape(self.shape)
+        start = self.node[_source_mask(sources, self.shape) & self.passable]
+        out = np.full(self.shape, np.inf)
+        if len(start):
+            out[self.passable] = csgraph.dijkstra(self.graph, directed=True, indices=start, min_only=True)
+        return out
 
 
 def cost_distances(cost, sources: Iterable, *, cellsize: float = 1.0, neighbours: int = 8):
@@ -1243,13 +1256,18 @@ def model_corridors(
     cwd: list[np.ndarray] = []
     lcd = np.full((n, n), np.inf)
     nearest = np.full(grid.shape, np.inf)
+    # the source cells grouped by source, so each source's minimum is one reduceat (every source
+    # has at least one cell), not a pass over the whole raster
+    flat = np.flatnonzero(lab.ravel() >= 0)
+    in_source = flat[np.argsort(lab.ravel()[flat], kind="stable")]
+    first = np.searchsorted(lab.ravel()[in_source], np.arange(n))
     each = cost_distances(r, (lab == a for a in range(n)), cellsize=cs, neighbours=neighbours)
     for a, d in enumerate(tqdm(each, total=n, desc="cost-distance", unit="source", disable=not progress,
                                leave=False)):
         cwd.append(d)
-        nearest = np.minimum(nearest, d)
+        np.minimum(nearest, d, out=nearest)
         if n:
-            lcd[a] = ndimage.minimum(np.where(np.isfinite(d), d, np.inf), labels=lab + 1, index=np.arange(1, n + 1))
+            lcd[a] = np.minimum.reduceat(d.ravel()[in_source], first)
     lcd = np.minimum(lcd, lcd.T)
     np.fill_diagonal(lcd, 0.0)
 

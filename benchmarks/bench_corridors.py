@@ -5,19 +5,25 @@ the bundled habitat patches (topped up with 150 m discs spread evenly over the d
 are fewer than ``--sources``). Timed, in the same run:
 
 * cost-distance from every source: ``ecomap.corridors.cost_distances`` (the grid's graph built
-  once, its time included) against GRASS ``r.cost``
-  (8 neighbours, no ``-k``) on the same grid and the same source cells, imported once into a
-  temporary GRASS location; only the ``r.cost`` call is timed on the GRASS side, and the two
-  cost surfaces are compared cell by cell (r.cost works in cell units, so ours runs with
-  ``cellsize=1`` for the comparison);
-* least-cost corridors: the normalized corridor ``CWD_a + CWD_b - LCD_ab`` of every pair of
-  neighbouring sources (each source's three cheapest partners);
+  once, its time included) against two baselines: the previous implementation (kept below as
+  ``_PreviousCostGraph``: a graph over every raster cell, each step stored once, built through a
+  COO matrix and searched undirected) and GRASS ``r.cost`` (8 neighbours, no ``-k``) on the same
+  grid and the same source cells, imported once into a temporary GRASS location; only the
+  ``r.cost`` calls are timed on the GRASS side. Wall and CPU time are both given (the machine
+  may be shared: the ratios, measured in the same run, are the figures to quote). The surfaces
+  are compared cell by cell with the previous implementation's (they must be identical) and with
+  r.cost's (r.cost works in cell units: ours is divided by the cell size for that comparison);
+* least-cost corridors: each source's least-cost distance to every other (the minimum over the
+  other source's cells: one ``reduceat`` over the source cells against ``ndimage.minimum`` over
+  the raster, as the pipeline did before), then the normalized corridor ``CWD_a + CWD_b - LCD_ab``
+  of every pair of neighbouring sources (each source's three cheapest partners);
 * pairwise effective resistance between the sources with ecomap's default solver (one sparse LU
   factorization reused by every solve, while it fits in memory) against conjugate gradients with
   one smoothed-aggregation AMG hierarchy (pyamg) reused by every solve; at 10 m the AMG time is
   projected from its setup and two timed solves.
 
-Run: ``.venv/bin/python benchmarks/bench_corridors.py [--resolutions 30,10] [--sources 20]``
+Run: ``.venv/bin/python benchmarks/bench_corridors.py [--resolutions 30,10] [--sources 20]
+[--parts cost,corridors,resistance] [--no-grass]``
 """
 
 from __future__ import annotations
@@ -31,6 +37,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
+from scipy import ndimage
+from scipy.sparse import csgraph
 
 from ecomap.corridors import (
     _circuit,
@@ -41,6 +50,49 @@ from ecomap.corridors import (
     resistance_surface,
 )
 from ecomap.network import load_network
+
+SQRT2 = np.sqrt(2.0)
+
+
+class _PreviousCostGraph:
+    """The cost-distance graph as ecomap built it before (the baseline): every raster cell a node."""
+
+    def __init__(self, cost: np.ndarray, *, cellsize: float):
+        c = np.asarray(cost, dtype=float)
+        self.passable = np.isfinite(c)
+        self.shape = c.shape
+        h, w = c.shape
+        idx = np.arange(c.size).reshape(c.shape)
+        us, vs, ws = [], [], []
+        for dr, dc in ((0, 1), (1, 0), (1, 1), (1, -1)):
+            a = (slice(0, h - dr), slice(max(0, -dc), w - max(0, dc)))
+            b = (slice(dr, h), slice(max(0, dc), w - max(0, -dc)))
+            ca, cb = c[a].ravel(), c[b].ravel()
+            ok = np.isfinite(ca) & np.isfinite(cb)
+            step = float(cellsize) * (SQRT2 if dr and dc else 1.0)
+            us.append(idx[a].ravel()[ok])
+            vs.append(idx[b].ravel()[ok])
+            ws.append(step * (ca[ok] + cb[ok]) / 2.0)
+        self.graph = sp.csr_matrix((np.concatenate(ws), (np.concatenate(us), np.concatenate(vs))),
+                                   shape=(c.size, c.size))
+
+    def distance(self, mask: np.ndarray) -> np.ndarray:
+        start = np.flatnonzero((mask & self.passable).ravel())
+        d = csgraph.dijkstra(self.graph, directed=False, indices=start, min_only=True)
+        return np.asarray(d, dtype=float).reshape(self.shape)
+
+
+def _previous_cost_distances(cost: np.ndarray, masks, *, cellsize: float):
+    graph = _PreviousCostGraph(cost, cellsize=cellsize)
+    for m in masks:
+        yield graph.distance(m)
+
+
+def _timed(fn):
+    """(result, wall seconds, CPU seconds of this process)."""
+    w, c = time.perf_counter(), time.process_time()
+    out = fn()
+    return out, time.perf_counter() - w, time.process_time() - c
 
 
 def _sources(network, grid, r, n_wanted: int) -> tuple[np.ndarray, int]:
@@ -108,7 +160,7 @@ def _grass_rcost(r: np.ndarray, grid, masks: list[np.ndarray], work: Path) -> tu
     return out, t1 - t0
 
 
-def run(resolution: float, n_sources: int, grass: bool) -> None:
+def run(resolution: float, n_sources: int, grass: bool, parts: set[str]) -> None:
     network = load_network()
     grid = make_grid(network.district, resolution)
     t = time.perf_counter()
@@ -121,36 +173,53 @@ def run(resolution: float, n_sources: int, grass: bool) -> None:
     print(f"\n== {resolution:g} m: {grid.width} x {grid.height} grid, {cells:,} cells in the district, "
           f"{k} sources ({n_patch} patches + {k - n_patch} discs); surface built in {t_surface:.2f} s")
 
-    # cost-distance, ours in metres and in r.cost's cell units
-    t = time.perf_counter()
-    cwd = list(cost_distances(r, masks, cellsize=resolution))  # the grid's graph built once
-    t_ours = time.perf_counter() - t
-    print(f"cost-distance, ours:       {t_ours:7.2f} s  ({t_ours / k:.3f} s per source)")
-    if grass:
-        with tempfile.TemporaryDirectory() as tmp:
-            theirs, t_grass = _grass_rcost(r, grid, masks, Path(tmp))
-        ours_cells = [c / resolution for c in cwd]
-        with np.errstate(invalid="ignore"):  # inf - inf where neither reaches
-            diff = max(float(np.max(np.abs(np.where(np.isfinite(a), a - b, 0.0))))
-                       for a, b in zip(ours_cells, theirs, strict=True))
-        top = max(float(np.max(a[np.isfinite(a)])) for a in theirs)
-        same_reach = all((np.isfinite(a) == np.isfinite(b)).all() for a, b in zip(ours_cells, theirs, strict=True))
-        print(f"cost-distance, r.cost:     {t_grass:7.2f} s  ({t_grass / k:.3f} s per source)   "
-              f"ratio ours / r.cost = {t_ours / t_grass:.2f}")
-        print(f"  values: max |ours - r.cost| = {diff:.3g} cost-cell units (largest value {top:,.0f}; "
-              f"relative {diff / top:.1e}); same reachable cells: {same_reach}")
-    else:
-        print("cost-distance, r.cost:     GRASS is not installed; no baseline")
+    # cost-distance: ours, the previous implementation, r.cost (in its cell units)
+    cwd, t_ours, c_ours = _timed(lambda: list(cost_distances(r, masks, cellsize=resolution)))
+    print(f"cost-distance, ours:       {t_ours:7.2f} s  ({t_ours / k:.3f} s per source; CPU {c_ours / k:.3f} s)")
+    if "cost" in parts:
+        prev, t_prev, c_prev = _timed(lambda: list(_previous_cost_distances(r, masks, cellsize=resolution)))
+        same = all(np.array_equal(a, b) for a, b in zip(cwd, prev, strict=True))
+        del prev
+        print(f"cost-distance, previous:   {t_prev:7.2f} s  ({t_prev / k:.3f} s per source; CPU {c_prev / k:.3f} s)   "
+              f"ratio ours / previous = {t_ours / t_prev:.2f} (CPU {c_ours / c_prev:.2f}); identical values: {same}")
+        if grass:
+            with tempfile.TemporaryDirectory() as tmp:
+                theirs, t_grass = _grass_rcost(r, grid, masks, Path(tmp))
+            diff = top = 0.0
+            same_reach = True
+            for ours_m, b in zip(cwd, theirs, strict=True):
+                a = ours_m / resolution
+                with np.errstate(invalid="ignore"):  # inf - inf where neither reaches
+                    diff = max(diff, float(np.max(np.abs(np.where(np.isfinite(a), a - b, 0.0)))))
+                top = max(top, float(np.max(b[np.isfinite(b)])))
+                same_reach &= bool((np.isfinite(a) == np.isfinite(b)).all())
+            del theirs
+            print(f"cost-distance, r.cost:     {t_grass:7.2f} s  ({t_grass / k:.3f} s per source)   "
+                  f"ratio ours / r.cost = {t_ours / t_grass:.2f}, previous / r.cost = {t_prev / t_grass:.2f}")
+            print(f"  values: max |ours - r.cost| = {diff:.3g} cost-cell units (largest value {top:,.0f}; "
+                  f"relative {diff / top:.1e}); same reachable cells: {same_reach}")
+        else:
+            print("cost-distance, r.cost:     GRASS is not installed (or --no-grass); no baseline")
 
-    # least-cost corridors between neighbouring sources
-    lcd = np.array([[float(np.min(c[m])) for m in masks] for c in cwd])
-    pairs = sorted({(min(a, b), max(a, b)) for a in range(k) for b in np.argsort(lcd[a])[1:4]})
-    t = time.perf_counter()
-    mosaic = np.full(grid.shape, np.inf)
-    for a, b in pairs:
-        mosaic = np.minimum(mosaic, cwd[a] + cwd[b] - lcd[a, b])
-    t_lcc = time.perf_counter() - t
-    print(f"least-cost corridors:      {t_lcc:7.2f} s  for {len(pairs)} links")
+    if "corridors" in parts:
+        # least-cost distances between the sources, then corridors between neighbouring sources
+        flat = np.flatnonzero(lab.ravel() >= 0)
+        in_source = flat[np.argsort(lab.ravel()[flat], kind="stable")]
+        first = np.searchsorted(lab.ravel()[in_source], np.arange(k))
+        lcd, t_red, _ = _timed(lambda: np.array([np.minimum.reduceat(c.ravel()[in_source], first) for c in cwd]))
+        old, t_nd, _ = _timed(lambda: np.array([ndimage.minimum(np.where(np.isfinite(c), c, np.inf), labels=lab + 1,
+                                                                index=np.arange(1, k + 1)) for c in cwd]))
+        print(f"least-cost distances:      {t_red:7.3f} s  for {k} sources   ratio reduceat / ndimage.minimum = "
+              f"{t_red / t_nd:.3f} ({t_nd:.2f} s); identical: {np.array_equal(lcd, old)}")
+        pairs = sorted({(min(a, b), max(a, b)) for a in range(k) for b in np.argsort(lcd[a])[1:4]})
+        t = time.perf_counter()
+        mosaic = np.full(grid.shape, np.inf)
+        for a, b in pairs:
+            mosaic = np.minimum(mosaic, cwd[a] + cwd[b] - lcd[a, b])
+        t_lcc = time.perf_counter() - t
+        print(f"least-cost corridors:      {t_lcc:7.2f} s  for {len(pairs)} links")
+    if "resistance" not in parts:
+        return
 
     # pairwise effective resistance: ecomap's default solver against AMG-preconditioned CG
     t = time.perf_counter()
@@ -189,11 +258,14 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--resolutions", default="30,10")
     ap.add_argument("--sources", type=int, default=20)
+    ap.add_argument("--parts", default="cost,corridors,resistance",
+                    help="which timings: cost (baselines of cost-distance), corridors, resistance")
     ap.add_argument("--no-grass", action="store_true")
     args = ap.parse_args()
     grass = shutil.which("grass") is not None and not args.no_grass
+    parts = set(args.parts.split(","))
     for res in (float(x) for x in args.resolutions.split(",")):
-        run(res, args.sources, grass)
+        run(res, args.sources, grass, parts)
     return 0
 
 

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import shapely
 from conftest import boundary_feature, common, feature, run_cli, write_layer
+from scipy.spatial import cKDTree
 
 from ecomap._errors import InputError
-from ecomap.bridges import HOST_SHARES, MATERIALS, STATUS_SHARES, synthesize
+from ecomap.bridges import (
+    DUPLICATE_DISTANCE_M,
+    HOST_SHARES,
+    MATERIALS,
+    MIN_SPACING_M,
+    STATUS_SHARES,
+    synthesize,
+)
 from ecomap.crs import transform_point
 from ecomap.io import read_layer_file, to_wgs84_frame
 from ecomap.layers import check_layer
@@ -116,8 +126,10 @@ def test_each_site_sits_on_its_host_inside_the_district(small):
 
 
 def test_shares_materials_status_and_dates_on_the_bundled_network(bundled):
+    # Independent draws (no spacing): 20,000 sites 10 m apart do not fit on the bundled
+    # hosts at these shares (four stream crossings hold about 20 culverts).
     n = 20000
-    sites = synthesize(bundled, n, seed=0)
+    sites = synthesize(bundled, n, seed=0, min_spacing_m=0)
     share = sites["host"].value_counts() / n
     for host, p in HOST_SHARES.items():
         assert share[host] == pytest.approx(p, abs=0.015), host
@@ -148,8 +160,8 @@ def test_kinds_the_network_cannot_host_are_left_out(tmp_path):
     write_layer(d, "boundary", [boundary_feature()])
     write_layer(d, "trails", [feature(_line((114.342, 22.690), (114.358, 22.690)), id="TR1", kind="hiking",
                                       **common())])
-    sites = synthesize(load_network(d), 200, seed=0)
-    assert set(sites["host"]) == {"ditch"} and len(sites) == 200
+    sites = synthesize(load_network(d), 100, seed=0)  # a 1.6 km trail holds about 200 at 10 m
+    assert set(sites["host"]) == {"ditch"} and len(sites) == 100
 
 
 def test_bad_requests(small, tmp_path):
@@ -179,3 +191,83 @@ def test_cli_synth_rejects_bad_options(tmp_path, capsys):
     assert "x.txt" in capsys.readouterr().err
     assert run_cli("bridges", "synth", "--n", "-3", "--out", tmp_path / "x.geojson") == 2
     assert not (tmp_path / "x.geojson").exists()
+
+
+# --- spacing ---------------------------------------------------------------------------
+def _xy_of(sites):
+    return shapely.get_coordinates(sites.geometry.values)
+
+
+def test_default_spacing_is_at_least_the_duplicate_distance():
+    assert MIN_SPACING_M >= DUPLICATE_DISTANCE_M
+
+
+def test_no_two_sites_closer_than_the_spacing_all_pairs(small):
+    sites = synthesize(small, 2000, seed=5)
+    xy = _xy_of(sites)
+    d = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
+    np.fill_diagonal(d, np.inf)
+    assert d.min() > MIN_SPACING_M
+    wide = _xy_of(synthesize(small, 400, seed=5, min_spacing_m=30.0))
+    d = np.hypot(wide[:, None, 0] - wide[None, :, 0], wide[:, None, 1] - wide[None, :, 1])
+    np.fill_diagonal(d, np.inf)
+    assert d.min() > 30.0
+
+
+def test_a_10000_site_register_has_no_duplicates(bundled):
+    sites = synthesize(bundled, 10_000, seed=1)
+    assert len(sites) == 10_000
+    xy = _xy_of(sites)
+    assert cKDTree(xy).query_pairs(MIN_SPACING_M) == set()
+    assert cKDTree(xy).query_pairs(DUPLICATE_DISTANCE_M) == set()
+    assert sites.within(bundled.district).all()
+
+
+def test_without_spacing_sites_may_coincide(small):
+    # the same request with spacing off stacks culverts onto two 40 m pieces of stream
+    xy = _xy_of(synthesize(small, 2000, seed=5, min_spacing_m=0))
+    assert len(cKDTree(xy).query_pairs(DUPLICATE_DISTANCE_M)) > 100
+
+
+def test_shares_hold_among_the_kinds_with_room(bundled):
+    n = 3000
+    sites = synthesize(bundled, n, seed=2)
+    count = sites["host"].value_counts()
+    # culverts lie on the stream within 20 m of one of the crossings: at most five 10 m
+    # apart on each 40 m piece of stream
+    river = bundled.river.geometry.values
+    crossings = shapely.intersection(shapely.union_all(river), shapely.union_all(np.r_[
+        bundled.barriers[bundled.barriers["structure"] != "tunnel"].geometry.values,
+        bundled.trails.geometry.values]))
+    n_cross = len(shapely.get_parts(crossings))
+    assert 0 < count["culvert"] <= 5 * n_cross
+    rest = count.drop("culvert")
+    rest_share = {k: v for k, v in HOST_SHARES.items() if k != "culvert"}
+    total = sum(rest_share.values())
+    for host, p in rest_share.items():
+        assert rest[host] / rest.sum() == pytest.approx(p / total, abs=0.03), host
+
+
+def test_too_many_sites_says_how_many_fit(small):
+    with pytest.raises(InputError, match=r"holds only about \d+ bridge sites 10 m apart") as err:
+        synthesize(small, 50_000, seed=0)
+    fit = int(re.search(r"about (\d+)", str(err.value)).group(1))
+    # Upper bound computed another way: disks of radius 5 m round the sites do not overlap
+    # and lie within 5 m of the places the rules allow (trail ditches, the reservoir road,
+    # the stream, the park).
+    zone = shapely.union_all([
+        small.trails.loc["TR1"].geometry.buffer(8),
+        small.reservoirs.loc["RV"].geometry.buffer(20),
+        small.river.loc["S1"].geometry.buffer(10),
+        small.ridge.loc["PK"].geometry,
+    ]).buffer(MIN_SPACING_M / 2)
+    bound = zone.area / (np.pi * (MIN_SPACING_M / 2) ** 2)
+    assert 0.3 * bound < fit < bound
+    assert len(synthesize(small, fit // 2, seed=0)) == fit // 2
+
+
+def test_bad_spacing(small):
+    with pytest.raises(InputError, match="spacing"):
+        synthesize(small, 10, seed=0, min_spacing_m=-1)
+    with pytest.raises(InputError, match="spacing"):
+        synthesize(small, 10, seed=0, min_spacing_m=float("nan"))

@@ -35,6 +35,7 @@ __all__ = [
     "MATERIALS",
     "STATUS_SHARES",
     "MAX_OFFSET_M",
+    "MIN_SPACING_M",
     "synthesize",
     "DUPLICATE_DISTANCE_M",
     "REGISTER_MARGIN_M",
@@ -77,6 +78,9 @@ _INSET_M = MAX_OFFSET_M + 15.0
 _RESERVOIR_ROAD_M = 15.0
 #: Culverts lie within this distance (metres) along the stream of a crossing.
 _CULVERT_SPREAD_M = 20.0
+#: Default least distance (metres) between two sites: twice the register's duplicate distance
+#: (5 m, :data:`DUPLICATE_DISTANCE_M`), so no two synthetic sites read as the same site.
+MIN_SPACING_M = 10.0
 
 
 def _parts(frame: gpd.GeoDataFrame, layer: str, geoms, keep) -> tuple[np.ndarray, np.ndarray]:
@@ -150,7 +154,124 @@ def _crossings(river: np.ndarray, cutters: np.ndarray) -> tuple[np.ndarray, np.n
     return line_idx, along
 
 
-def synthesize(network: Network, n: int, *, seed: int = 0) -> gpd.GeoDataFrame:
+def _greedy_spaced(x: np.ndarray, y: np.ndarray, taken: shapely.STRtree | None,
+                   spacing: float) -> np.ndarray:
+    """Which candidates (in their order) a greedy pass keeps so that no two are ``spacing`` or less apart.
+
+    Only the first candidate of each square cell of side ``spacing / sqrt(2)`` goes on (two
+    in one cell are too close anyway). Candidates within ``spacing`` (inclusive) of a point of ``taken`` are dropped first. Then
+    candidate ``j`` is kept when no earlier kept candidate lies within ``spacing`` of it: the
+    lexicographically first maximal independent set of the "closer than ``spacing``" graph.
+    The close pairs come from one STRtree ``dwithin`` query; the set is found in rounds, each
+    deciding at once every candidate whose earlier neighbours are all decided (a candidate
+    with an earlier kept neighbour is dropped, one whose earlier neighbours are all dropped
+    is kept), which gives the same set as visiting the candidates one by one.
+    """
+    state = np.zeros(len(x), dtype=np.int8)  # 0 undecided, 1 kept, 2 dropped
+    # Two candidates in one square cell of side spacing / sqrt(2) are always too close: only
+    # the first of each cell goes on, which bounds the close pairs per candidate (a dozen)
+    # however densely a short host is sampled.
+    cell = spacing / np.sqrt(2.0)
+    cx, cy = np.floor(x / cell).astype(np.int64), np.floor(y / cell).astype(np.int64)
+    first = np.unique((cx - cx.min()) * (int(cy.max() - cy.min()) + 1) + (cy - cy.min()),
+                      return_index=True)[1] if len(x) else np.array([], dtype=np.int64)
+    state[:] = 2
+    state[first] = 0
+    pts = shapely.points(x, y)
+    if taken is not None:
+        hit = taken.query(pts[state == 0], predicate="dwithin", distance=spacing)[0]
+        state[np.flatnonzero(state == 0)[hit]] = 2
+    alive = np.flatnonzero(state == 0)
+    i, j = shapely.STRtree(pts[alive]).query(pts[alive], predicate="dwithin", distance=spacing)
+    i, j = alive[i], alive[j]
+    earlier = i < j
+    lo, hi = i[earlier], j[earlier]
+    live = (state[lo] != 2) & (state[hi] != 2)
+    lo, hi = lo[live], hi[live]
+    while (state == 0).any():
+        n = len(state)
+        waits = np.bincount(hi, weights=state[lo] == 0, minlength=n) > 0
+        beaten = np.bincount(hi, weights=state[lo] == 1, minlength=n) > 0
+        undecided = state == 0
+        state[undecided & beaten] = 2
+        state[undecided & ~beaten & ~waits] = 1
+        live = state[hi] == 0
+        lo, hi = lo[live], hi[live]
+    return state == 1
+
+
+def _spaced(rng: np.random.Generator, draw, kinds: list[str], counts: np.ndarray, share: np.ndarray,
+            spacing: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Sites of each kind, no two closer than ``spacing`` metres (see :func:`synthesize`).
+
+    Each round draws, for every kind still short of its count, twice the shortfall plus 256
+    candidates by its placement rule; shuffles all of them; and keeps a greedy spaced set
+    against the sites already kept (:func:`_greedy_spaced`), up to each kind's count. A kind
+    of which a round keeps under 2 % of its candidates is full: what it still lacks goes to
+    the kinds that are not full, in proportion to their shares. When every kind is full
+    before ``n`` sites are placed, :class:`InputError` says how many fit.
+    """
+    n = int(counts.sum())
+    want = counts.astype(np.int64).copy()
+    full = np.zeros(len(kinds), dtype=bool)
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] = []
+    labs: list[np.ndarray] = []
+    kind_of: list[np.ndarray] = []
+    got = np.zeros(len(kinds), dtype=np.int64)
+    taken: shapely.STRtree | None = None
+    for _round in range(64):
+        short = np.flatnonzero((got < want) & ~full)
+        if len(short) == 0:
+            break
+        cx, cy, cl, ck = [], [], [], []
+        for k in short:
+            m = int(2 * (want[k] - got[k]) + 256)
+            x, y, lab = draw(kinds[k], m)
+            cx.append(x)
+            cy.append(y)
+            cl.append(lab)
+            ck.append(np.full(m, k))
+        cx, cy = np.concatenate(cx), np.concatenate(cy)
+        cl, ck = np.concatenate(cl), np.concatenate(ck)
+        order = rng.permutation(len(cx))
+        cx, cy, cl, ck = cx[order], cy[order], cl[order], ck[order]
+        kept = _greedy_spaced(cx, cy, taken, spacing)
+        # Keep each kind's first kept candidates, up to what it still wants.
+        rank = np.zeros(len(ck), dtype=np.int64)
+        for k in short:
+            sel = kept & (ck == k)
+            rank[sel] = np.arange(int(sel.sum()))
+            n_kept = int(sel.sum())
+            if n_kept < 0.02 * int((ck == k).sum()):
+                full[k] = True
+        use = kept & (rank < (want - got)[ck])
+        got += np.bincount(ck[use], minlength=len(kinds))
+        xs.append(cx[use])
+        ys.append(cy[use])
+        labs.append(cl[use])
+        kind_of.append(ck[use])
+        taken = shapely.STRtree(shapely.points(np.concatenate(xs), np.concatenate(ys)))
+        # A full kind hands what it lacks to the kinds with room, in proportion to their shares.
+        lack = int(np.where(full, want - got, 0).clip(0).sum())
+        if lack:
+            want[full] = got[full]
+            room = np.flatnonzero(~full)
+            if len(room) == 0:
+                break
+            want[room] += rng.multinomial(lack, share[room] / share[room].sum())
+    placed = int(got.sum())
+    if placed < n:
+        raise InputError(f"the district holds only about {placed} bridge sites {spacing:g} m apart on its "
+                         f"ditches, reservoir roads, culverts, wells and pools, not {n}: ask for fewer "
+                         f"sites or a smaller minimum spacing")
+    k = np.concatenate(kind_of)
+    return (np.concatenate(xs), np.concatenate(ys), np.concatenate(labs),
+            np.asarray(kinds, dtype=object)[k])
+
+
+def synthesize(network: Network, n: int, *, seed: int = 0,
+               min_spacing_m: float = MIN_SPACING_M) -> gpd.GeoDataFrame:
     """A synthetic register of ``n`` escape-bridge sites, placed where such structures go.
 
     Each site gets a host kind drawn with the shares of :data:`HOST_SHARES` (kinds that the
@@ -162,6 +283,16 @@ def synthesize(network: Network, n: int, *, seed: int = 0) -> gpd.GeoDataFrame:
       a surface road or railway (``barriers`` other than tunnel sections) or a trail;
     * ``well``: uniform inside the parks (``ridge`` cores and ``patches`` of kind forest);
     * ``pool``: on a stream inside the parks, up to 10 m from its centre line.
+
+    No two sites are ``min_spacing_m`` or less apart (default 10 m, twice the 5 m within
+    which ``ecomap bridges import`` takes two sites for one). Each host kind draws candidates
+    by its rule, twice as many as it lacks and 256 more; a greedy pass in a seeded random order keeps
+    those farther than the spacing from every site kept before them (close pairs from one
+    STRtree ``dwithin`` query), up to the kind's count, and draws again while a kind is
+    short. A kind whose hosts are full (a round keeps under 2 % of its candidates: the four
+    stream crossings of the bundled data hold about 20 culverts 10 m apart) hands the sites
+    it lacks to the kinds with room, in proportion to their shares; so the shares hold as
+    long as every kind has room, and large registers lean to wells inside the parks.
 
     Every host is first clipped to the district shrunk by 40 m, so each site lies inside
     the district and within :data:`MAX_OFFSET_M` (25 m) of the host feature it was placed
@@ -179,6 +310,9 @@ def synthesize(network: Network, n: int, *, seed: int = 0) -> gpd.GeoDataFrame:
     seed
         Seed of :func:`numpy.random.default_rng`: the same network, ``n`` and ``seed``
         always give the same register.
+    min_spacing_m
+        Least distance (metres) between two sites; ``0`` places every site independently
+        (sites may then coincide).
 
     Returns
     -------
@@ -189,10 +323,14 @@ def synthesize(network: Network, n: int, *, seed: int = 0) -> gpd.GeoDataFrame:
     Raises
     ------
     InputError
-        If ``n`` is negative, or the network has no district or nothing to place sites on.
+        If ``n`` or ``min_spacing_m`` is negative, the network has no district or nothing
+        to place sites on, or its hosts cannot hold ``n`` sites ``min_spacing_m`` apart (the
+        message says about how many they hold).
     """
     if n < 0:
         raise InputError(f"number of sites must be 0 or more, not {n}")
+    if not np.isfinite(min_spacing_m) or min_spacing_m < 0:
+        raise InputError(f"minimum spacing must be 0 m or more, not {min_spacing_m}")
     district = network.district
     if district is None or shapely.is_empty(district):
         raise InputError("the network has no district boundary to place bridge sites in")
@@ -237,34 +375,41 @@ def synthesize(network: Network, n: int, *, seed: int = 0) -> gpd.GeoDataFrame:
     share = np.array([HOST_SHARES[k] for k in kinds], dtype=float)
     counts = rng.multinomial(n, share / share.sum()) if kinds else np.array([], dtype=int)
 
-    xs, ys, hosts, host_kind = [], [], [], []
-    for kind, m in zip(kinds, counts, strict=True):
-        if m == 0:
-            continue
+    def draw(kind: str, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``m`` candidate sites of one host kind, by its placement rule."""
         if kind == "ditch":
-            x, y, lab = _along(rng, trails, trail_lab, m, (2.0, 8.0))
-        elif kind == "interception_ditch":
-            x, y, lab = _along(rng, res_lines, res_lab, m, (0.0, 5.0))
-        elif kind == "pool":
-            x, y, lab = _along(rng, pool_lines, pool_lab, m, (0.0, 10.0))
-        elif kind == "well":
-            x, y, lab = _inside(rng, parks, park_lab, m)
-        else:  # culvert
-            pick = rng.integers(0, len(cross_line), size=m)
-            li = cross_line[pick]
-            lengths = shapely.length(river[li])
-            s = np.clip(cross_at[pick] + rng.uniform(-_CULVERT_SPREAD_M, _CULVERT_SPREAD_M, m), 0, lengths)
-            xy = shapely.get_coordinates(shapely.line_interpolate_point(river[li], s))
-            x, y, lab = xy[:, 0], xy[:, 1], river_lab[li]
-        xs.append(x)
-        ys.append(y)
-        hosts.append(lab)
-        host_kind.append(np.full(m, kind, dtype=object))
+            return _along(rng, trails, trail_lab, m, (2.0, 8.0))
+        if kind == "interception_ditch":
+            return _along(rng, res_lines, res_lab, m, (0.0, 5.0))
+        if kind == "pool":
+            return _along(rng, pool_lines, pool_lab, m, (0.0, 10.0))
+        if kind == "well":
+            return _inside(rng, parks, park_lab, m)
+        pick = rng.integers(0, len(cross_line), size=m)  # culvert
+        li = cross_line[pick]
+        lengths = shapely.length(river[li])
+        s = np.clip(cross_at[pick] + rng.uniform(-_CULVERT_SPREAD_M, _CULVERT_SPREAD_M, m), 0, lengths)
+        xy = shapely.get_coordinates(shapely.line_interpolate_point(river[li], s))
+        return xy[:, 0], xy[:, 1], river_lab[li]
+
+    if min_spacing_m > 0 and n:
+        x, y, host_feature, host = _spaced(rng, draw, kinds, counts, share, float(min_spacing_m))
+    else:
+        xs, ys, hosts, host_kind = [], [], [], []
+        for kind, m in zip(kinds, counts, strict=True):
+            if m == 0:
+                continue
+            x, y, lab = draw(kind, int(m))
+            xs.append(x)
+            ys.append(y)
+            hosts.append(lab)
+            host_kind.append(np.full(m, kind, dtype=object))
+        if n:
+            x, y = np.concatenate(xs), np.concatenate(ys)
+            host_feature = np.concatenate(hosts)
+            host = np.concatenate(host_kind)
 
     if n:
-        x, y = np.concatenate(xs), np.concatenate(ys)
-        host_feature = np.concatenate(hosts)
-        host = np.concatenate(host_kind)
         order = rng.permutation(n)
         x, y, host_feature, host = x[order], y[order], host_feature[order], host[order]
     else:

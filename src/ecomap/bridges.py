@@ -393,6 +393,17 @@ def synthesize(network: Network, n: int, *, seed: int = 0,
         return xy[:, 0], xy[:, 1], river_lab[li]
 
     if min_spacing_m > 0 and n:
+        # Disks of radius spacing / 2 round the sites do not overlap and lie within
+        # spacing / 2 of the places the rules allow: their area bounds the count.
+        half = float(min_spacing_m) / 2
+        zones = {"ditch": (trails, 8.0), "interception_ditch": (res_lines, 5.0), "culvert": (river, 0.0),
+                 "well": (parks, 0.0), "pool": (pool_lines, 10.0)}
+        area = sum(float(shapely.area(shapely.buffer(zones[k][0], zones[k][1] + half)).sum()) for k in kinds)
+        most = int(area / (np.pi * half * half))
+        if n > most:
+            raise InputError(f"the district holds at most about {most} bridge sites {min_spacing_m:g} m apart "
+                             f"on its ditches, reservoir roads, culverts, wells and pools, not {n}: ask for "
+                             f"fewer sites or a smaller minimum spacing")
         x, y, host_feature, host = _spaced(rng, draw, kinds, counts, share, float(min_spacing_m))
     else:
         xs, ys, hosts, host_kind = [], [], [], []

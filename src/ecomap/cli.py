@@ -340,6 +340,8 @@ def _add_bridges(sub) -> None:
     _data_arg(s)
     s.add_argument("--n", type=int, required=True, metavar="N", help="number of sites")
     s.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+    s.add_argument("--min-spacing", type=float, default=10.0, metavar="M",
+                   help="least distance in metres between two sites (default 10; 0 places them independently)")
     s.add_argument("--out", type=Path, required=True, metavar="FILE", help="GeoJSON file to write")
     _add_bridges_register(bsub)
 
@@ -355,7 +357,7 @@ def _run_bridges_synth(args) -> int:
 
     if args.out.suffix.lower() not in {".geojson", ".json"}:
         raise InputError(f"{args.out}: --out must be a .geojson file")
-    sites = synthesize(load_network(args.data), args.n, seed=args.seed)
+    sites = synthesize(load_network(args.data), args.n, seed=args.seed, min_spacing_m=args.min_spacing)
     write_geojson(sites, args.out)
     print(f"wrote {len(sites)} synthetic bridge sites to {args.out}")
     return 0

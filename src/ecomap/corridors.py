@@ -657,22 +657,36 @@ def barrier_improvement(
     """
     a = np.asarray(cwd_a, dtype=float)
     b = np.asarray(cwd_b, dtype=float)
-    total = a + b
-    lcd = np.min(total[np.isfinite(total)]) if np.isfinite(total).any() else np.inf
+    lcd = _pair_lcd(a, b)
     best = np.zeros(a.shape)
-    big = np.finfo(float).max / 4
-    fa = np.where(np.isfinite(a), a, big)
-    fb = np.where(np.isfinite(b), b, big)
     for r in radii:
         if r < cellsize:
             raise ValueError(f"radius {r} is smaller than a cell ({cellsize})")
-        fp = _disk(r / cellsize)
-        ma = ndimage.minimum_filter(fa, footprint=fp, mode="constant", cval=big)
-        mb = ndimage.minimum_filter(fb, footprint=fp, mode="constant", cval=big)
-        score = (lcd - (ma + mb + 2.0 * r * restored)) / (2.0 * r)
-        best = np.maximum(best, np.where((ma < big) & (mb < big), score, 0.0))
+        best = np.maximum(best, _improvement(lcd, _disc_minimum(a, r / cellsize), _disc_minimum(b, r / cellsize),
+                                             r, restored))
     best[~(np.isfinite(a) | np.isfinite(b))] = np.nan
     return best
+
+
+_BIG = np.finfo(float).max / 4  # stands for an unreachable cell in the disc minima
+
+
+def _pair_lcd(a: np.ndarray, b: np.ndarray) -> float:
+    """min(CWD_a + CWD_b): the least-cost distance between the two sources."""
+    total = a + b
+    return np.min(total[np.isfinite(total)]) if np.isfinite(total).any() else np.inf
+
+
+def _disc_minimum(cwd: np.ndarray, radius_cells: float) -> np.ndarray:
+    """The least cost-distance within a disc around each cell (``_BIG`` where none is reachable)."""
+    filled = np.where(np.isfinite(cwd), cwd, _BIG)
+    return ndimage.minimum_filter(filled, footprint=_disk(radius_cells), mode="constant", cval=_BIG)
+
+
+def _improvement(lcd: float, ma: np.ndarray, mb: np.ndarray, r: float, restored: float) -> np.ndarray:
+    """Improvement score of discs of radius ``r`` from the two sources' disc minima (0 if unreachable)."""
+    score = (lcd - (ma + mb + 2.0 * r * restored)) / (2.0 * r)
+    return np.where((ma < _BIG) & (mb < _BIG), score, 0.0)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -1343,10 +1357,7 @@ def model_corridors(
         reff_df = pd.DataFrame(reff, index=pd.Index(ids, name="id"), columns=ids)
         paths["eff_resistance"] = [reff[a, b] for a, b in links]
         rad = [x for x in table.restoration["radii_m"] if x >= cs] or [cs]
-        barriers = np.zeros(grid.shape)
-        for a, b in links:
-            barriers = np.fmax(barriers, barrier_improvement(
-                cwd[a], cwd[b], radii=rad, cellsize=cs, restored=table.restoration["resistance"]))
+        barriers = _link_improvements(cwd, links, radii=rad, cellsize=cs, restored=table.restoration["resistance"])
         barriers[~np.isfinite(r)] = np.nan
     elif len(paths):
         paths["eff_resistance"] = np.nan
@@ -1362,6 +1373,29 @@ def model_corridors(
         notes={"max_cost": threshold, "extent": extent, "neighbours": neighbours},
         source_labels=lab,
     )
+
+
+def _link_improvements(cwd: list[np.ndarray], links, *, radii, cellsize: float, restored: float) -> np.ndarray:
+    """The largest :func:`barrier_improvement` over the links (0 where none improves).
+
+    The same values as the maximum of :func:`barrier_improvement` over the links, but each
+    source's disc minima are filtered once per radius, not once per link the source is in (the
+    filter is the costly part: a disc of 24 cells at 10 m is 1 793 cells per output cell).
+    A link adds nothing where neither of its sources reaches (Barrier Mapper's NaN there).
+    """
+    shape = cwd[0].shape if cwd else (0, 0)
+    barriers = np.zeros(shape)
+    lcds = [_pair_lcd(cwd[a], cwd[b]) for a, b in links]
+    reach = [np.isfinite(cwd[a]) | np.isfinite(cwd[b]) for a, b in links]
+    used = sorted({s for link in links for s in link})
+    for r in radii:
+        if r < cellsize:
+            raise ValueError(f"radius {r} is smaller than a cell ({cellsize})")
+        minima = {s: _disc_minimum(cwd[s], r / cellsize) for s in used}
+        for (a, b), lcd, ok in zip(links, lcds, reach, strict=True):
+            better = np.maximum(barriers, _improvement(lcd, minima[a], minima[b], r, restored))
+            barriers = np.where(ok, better, barriers)
+    return barriers
 
 
 def _pinch_points(current, corridor, lab, which, links, ids, grid: Grid, quantile: float):

@@ -17,6 +17,7 @@ from ecomap.bridges import (
     MATERIALS,
     MIN_SPACING_M,
     STATUS_SHARES,
+    _greedy_spaced,
     synthesize,
 )
 from ecomap.crs import transform_point
@@ -285,3 +286,24 @@ def test_cli_synth_min_spacing(tmp_path, capsys):
     big = tmp_path / "big.geojson"
     assert run_cli("bridges", "synth", "--n", "5000000", "--out", big) == 2
     assert "holds at most about" in capsys.readouterr().err and not big.exists()
+
+
+def test_the_greedy_pass_keeps_what_a_loop_over_candidates_keeps():
+    rng = np.random.default_rng(9)
+    x, y = rng.uniform(0, 300, 3000), rng.uniform(0, 300, 3000)
+    taken_xy = rng.uniform(0, 300, (40, 2))
+    s = 10.0
+    got = _greedy_spaced(x, y, shapely.STRtree(shapely.points(taken_xy)), s)
+    # the rule one candidate at a time, distances to every point by brute force
+    cell = s / np.sqrt(2.0)
+    seen, kept = set(), [tuple(p) for p in taken_xy]
+    want = np.zeros(len(x), dtype=bool)
+    for k in range(len(x)):
+        c = (int(np.floor(x[k] / cell)), int(np.floor(y[k] / cell)))
+        if c in seen:
+            continue
+        seen.add(c)
+        if min(np.hypot(px - x[k], py - y[k]) for px, py in kept) > s:
+            want[k] = True
+            kept.append((x[k], y[k]))
+    assert np.array_equal(got, want) and want.sum() > 300

@@ -159,8 +159,8 @@ def _greedy_spaced(x: np.ndarray, y: np.ndarray, taken: shapely.STRtree | None,
     """Which candidates (in their order) a greedy pass keeps so that no two are ``spacing`` or less apart.
 
     Only the first candidate of each square cell of side ``spacing / sqrt(2)`` goes on (two
-    in one cell are too close anyway). Candidates within ``spacing`` (inclusive) of a point of ``taken`` are dropped first. Then
-    candidate ``j`` is kept when no earlier kept candidate lies within ``spacing`` of it: the
+    in one cell are too close anyway). Candidates within ``spacing`` (inclusive) of a point
+    of ``taken`` are dropped next. Then candidate ``j`` is kept when no earlier kept candidate lies within ``spacing`` of it: the
     lexicographically first maximal independent set of the "closer than ``spacing``" graph.
     The close pairs come from one STRtree ``dwithin`` query; the set is found in rounds, each
     deciding at once every candidate whose earlier neighbours are all decided (a candidate
@@ -175,15 +175,17 @@ def _greedy_spaced(x: np.ndarray, y: np.ndarray, taken: shapely.STRtree | None,
     cx, cy = np.floor(x / cell).astype(np.int64), np.floor(y / cell).astype(np.int64)
     first = np.unique((cx - cx.min()) * (int(cy.max() - cy.min()) + 1) + (cy - cy.min()),
                       return_index=True)[1] if len(x) else np.array([], dtype=np.int64)
+    first = np.sort(first)
     state[:] = 2
     state[first] = 0
-    pts = shapely.points(x, y)
+    pts = shapely.points(x[first], y[first])
     if taken is not None:
-        hit = taken.query(pts[state == 0], predicate="dwithin", distance=spacing)[0]
-        state[np.flatnonzero(state == 0)[hit]] = 2
-    alive = np.flatnonzero(state == 0)
-    i, j = shapely.STRtree(pts[alive]).query(pts[alive], predicate="dwithin", distance=spacing)
-    i, j = alive[i], alive[j]
+        hit = taken.query(pts, predicate="dwithin", distance=spacing)[0]
+        state[first[hit]] = 2
+        live = state[first] == 0
+        first, pts = first[live], pts[live]
+    i, j = shapely.STRtree(pts).query(pts, predicate="dwithin", distance=spacing)
+    i, j = first[i], first[j]
     earlier = i < j
     lo, hi = i[earlier], j[earlier]
     live = (state[lo] != 2) & (state[hi] != 2)
@@ -220,6 +222,7 @@ def _spaced(rng: np.random.Generator, draw, kinds: list[str], counts: np.ndarray
     kind_of: list[np.ndarray] = []
     got = np.zeros(len(kinds), dtype=np.int64)
     taken: shapely.STRtree | None = None
+    kept_pts: list[np.ndarray] = []
     for _round in range(64):
         short = np.flatnonzero((got < want) & ~full)
         if len(short) == 0:
@@ -251,7 +254,8 @@ def _spaced(rng: np.random.Generator, draw, kinds: list[str], counts: np.ndarray
         ys.append(cy[use])
         labs.append(cl[use])
         kind_of.append(ck[use])
-        taken = shapely.STRtree(shapely.points(np.concatenate(xs), np.concatenate(ys)))
+        kept_pts.append(shapely.points(cx[use], cy[use]))
+        taken = shapely.STRtree(np.concatenate(kept_pts))
         # A full kind hands what it lacks to the kinds with room, in proportion to their shares.
         lack = int(np.where(full, want - got, 0).clip(0).sum())
         if lack:

@@ -146,11 +146,10 @@ def cost_distance(cost, sources, *, cellsize: float = 1.0, neighbours: int = 8) 
 class _CostGraph:
     """The grid as a sparse graph of step costs, built once and searched from many sources.
 
-    Only the passable cells are nodes (numbered in raster order), and every step is stored in
-    both directions, so each search runs on a graph half the raster's size without transposing
-    it. The rows are filled straight from the raster (no COO sort): one column per neighbour
-    offset, in increasing node order, so the CSR indices come out sorted. The step costs are
-    computed by the same expression as before, so the values do not change by one bit.
+    Node i is raster cell i (impassable cells are nodes without edges, so a search's result is
+    the raster without a copy), and every step is stored in both directions, so a search needs
+    no transposed graph. The rows are filled straight from the raster (no COO sort): one column
+    per neighbour offset, in increasing node order, so the CSR indices come out sorted.
     """
 
     def __init__(self, cost, *, cellsize: float, neighbours: int):
@@ -164,10 +163,10 @@ class _CostGraph:
             raise ValueError("cost has negative values; use NaN or inf for impassable cells")
         self.shape = c.shape
         h, w = c.shape
-        n = int(self.passable.sum())
+        n = h * w
         index = np.int32 if 8 * n < np.iinfo(np.int32).max else np.int64
         node = np.full((h + 2, w + 2), -1, dtype=index)  # node of each passable cell, -1 elsewhere
-        node[1:-1, 1:-1][self.passable] = np.arange(n, dtype=index)
+        node[1:-1, 1:-1] = np.where(self.passable, np.arange(n, dtype=index).reshape(h, w), -1)
         padded = np.full((h + 2, w + 2), np.nan)
         padded[1:-1, 1:-1][self.passable] = c[self.passable]
         rows, cols = np.nonzero(self.passable)
@@ -176,27 +175,28 @@ class _CostGraph:
         mine = c[self.passable]
         half = _OFFSETS8 if neighbours == 8 else _OFFSETS4
         offsets = sorted([(-dr, -dc) for dr, dc in half] + list(half))  # increasing node order
-        nb = np.empty((n, len(offsets)), dtype=index)
-        weight = np.empty((n, len(offsets)))
+        nb = np.empty((len(mine), len(offsets)), dtype=index)
+        weight = np.empty((len(mine), len(offsets)))
         for j, (dr, dc) in enumerate(offsets):
             step = float(cellsize) * (SQRT2 if dr and dc else 1.0)
             nb[:, j] = node[rows + dr, cols + dc]
             weight[:, j] = step * (mine + padded[rows + dr, cols + dc]) / 2.0
         ok = nb >= 0
+        count = np.zeros(n, dtype=index)
+        count[self.passable.ravel()] = ok.sum(axis=1)
         indptr = np.zeros(n + 1, dtype=index)
-        np.cumsum(ok.sum(axis=1), out=indptr[1:])
+        np.cumsum(count, out=indptr[1:])
         # a zero step (between two zero-cost cells) stays an explicit zero entry, which csgraph
         # takes for an edge of weight 0 (scipy.sparse.csgraph, "zero-weight edges")
         self.graph = sp.csr_matrix((weight[ok], nb[ok], indptr), shape=(n, n))
         self.graph.has_sorted_indices = True
-        self.node = node[1:-1, 1:-1]
 
     def distance(self, sources) -> np.ndarray:
-        start = self.node[_source_mask(sources, self.shape) & self.passable]
-        out = np.full(self.shape, np.inf)
-        if len(start):
-            out[self.passable] = csgraph.dijkstra(self.graph, directed=True, indices=start, min_only=True)
-        return out
+        start = np.flatnonzero((_source_mask(sources, self.shape) & self.passable).ravel())
+        if not len(start):
+            return np.full(self.shape, np.inf)
+        d = csgraph.dijkstra(self.graph, directed=True, indices=start, min_only=True)
+        return np.asarray(d, dtype=float).reshape(self.shape)
 
 
 def cost_distances(cost, sources: Iterable, *, cellsize: float = 1.0, neighbours: int = 8):

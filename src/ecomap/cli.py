@@ -268,7 +268,7 @@ def _add_connectivity(sub) -> None:
     p.add_argument("--threshold", type=float, default=None, metavar="M",
                    help="edge-to-edge link distance in metres for --links distance")
     p.add_argument("--landscape-area", type=float, default=None, metavar="KM2",
-                   help="landscape area A_L in km2 (default: the boundary's area)")
+                   help="landscape area A_L in km2 (default: the area of boundary, districts and patches together)")
     p.add_argument("--cover-distance", type=float, default=100.0, metavar="M",
                    help="a bridge site or tunnel this near a barrier crossing covers it (default 100)")
     p.add_argument("--remove", default=None, metavar="IDS",

@@ -1,21 +1,43 @@
-"""ecomap: the ecological network of Pingshan District, Shenzhen, as GIS layers."""
+"""ecomap: the ecological network of Pingshan District, Shenzhen, as GIS layers.
+
+The public API is re-exported here and imported lazily on first use, so that
+``ecomap --help`` does not pay for geopandas. ``ecomap.load_network``,
+``ecomap.query.near`` and ``ecomap.export.export_layers`` work as plain attributes.
+"""
 
 from __future__ import annotations
 
+import importlib
+import logging
 from importlib.metadata import PackageNotFoundError, version
+
+from ._errors import DataError, EcomapError, EcomapWarning, InputError, Problem
 
 try:
     __version__ = version("ecomap")
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0"
 
-from . import bridges, export, query  # noqa: E402  (ecomap.query.near, ecomap.export.export_layers, ...)
-from ._errors import DataError, EcomapError, InputError, Problem  # noqa: E402
-from .crs import gcj02_to_wgs84, wgs84_to_gcj02  # noqa: E402
-from .export import export_layers, export_network  # noqa: E402
-from .importers import import_file, import_osm  # noqa: E402
-from .layers import CATALOGUE, LAYER_NAMES  # noqa: E402
-from .network import Network, layer_summary, load_network, validate_data  # noqa: E402
+logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+#: Public name -> the module that defines it (imported on first access).
+_LAZY = {
+    "gcj02_to_wgs84": "crs",
+    "wgs84_to_gcj02": "crs",
+    "export_layers": "export",
+    "export_network": "export",
+    "import_file": "importers",
+    "import_osm": "importers",
+    "CATALOGUE": "layers",
+    "LAYER_NAMES": "layers",
+    "Network": "network",
+    "layer_summary": "network",
+    "load_network": "network",
+    "validate_data": "network",
+}
+#: Task packages reachable as attributes (``ecomap.query``, ``ecomap.bridges`` ...).
+_SUBMODULES = ("bridges", "export", "query", "importers", "corridors", "connectivity", "joins",
+               "webmap", "report", "crs", "layers", "network", "io", "build")
 
 __all__ = [
     "__version__",
@@ -23,6 +45,7 @@ __all__ = [
     "LAYER_NAMES",
     "DataError",
     "EcomapError",
+    "EcomapWarning",
     "InputError",
     "Network",
     "Problem",
@@ -39,3 +62,18 @@ __all__ = [
     "validate_data",
     "wgs84_to_gcj02",
 ]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module 'ecomap' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY) | set(_SUBMODULES))

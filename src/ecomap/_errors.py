@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["EcomapError", "InputError", "DataError", "Problem"]
+__all__ = ["EcomapError", "InputError", "DataError", "Problem", "EcomapWarning"]
 
 
 class EcomapError(Exception):
@@ -13,8 +13,12 @@ class EcomapError(Exception):
     exit_code = 1
 
 
-class InputError(EcomapError):
-    """Bad input from the user (a file, a row, an option); the CLI exits 2."""
+class InputError(EcomapError, ValueError):
+    """Bad input from the user (a file, a row, an option); the CLI exits 2.
+
+    Also a :class:`ValueError`, so callers can catch it as the builtin (as rasterio's
+    errors are), e.g. ``except ValueError``.
+    """
 
     exit_code = 2
 
@@ -44,3 +48,13 @@ class DataError(InputError):
             problems = [problems]  # type: ignore[list-item]
         self.problems: list[Problem | str] = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class EcomapWarning(UserWarning):
+    """A condition that changes a result without stopping it.
+
+    Raised with :func:`warnings.warn` (not only logged), e.g. when an iterative solver did
+    not converge to its tolerance or a fallback extent was used, so a notebook user sees
+    it and a test can turn it into an error with ``-W error::ecomap.EcomapWarning``.
+    """
+

@@ -36,6 +36,9 @@ __all__ = [
     "to_wgs84",
     "parse_crs",
     "transform_point",
+    "lonlat_to_internal",
+    "check_lonlat",
+    "parse_bbox",
 ]
 
 WGS84 = "EPSG:4326"
@@ -217,15 +220,121 @@ def parse_crs(value: str) -> str:
     return f"EPSG:{epsg}" if epsg else crs.to_wkt()
 
 
-def transform_point(lon: float, lat: float, *, source: str = WGS84) -> tuple[float, float]:
-    """A user's (lon, lat) in ``source`` (``wgs84`` or ``gcj02``) to EPSG:4547 metres."""
-    if parse_crs(source) == GCJ02:
+def lonlat_to_internal(lon, lat, *, source: str = WGS84) -> tuple[np.ndarray, np.ndarray]:
+    """Longitudes and latitudes in ``source`` to EPSG:4547 metres: the one conversion every caller uses.
+
+    Parameters
+    ----------
+    lon, lat : float or array_like of shape (n,)
+        Degrees in ``source``.
+    source : str, default ``"EPSG:4326"``
+        ``wgs84`` or ``gcj02`` (any spelling :func:`parse_crs` knows). GCJ-02 is first
+        taken back to WGS-84 with :func:`gcj02_to_wgs84`.
+
+    Returns
+    -------
+    x, y : numpy.ndarray of shape (n,)
+        Easting and northing in metres (EPSG:4547); ``inf`` where pyproj cannot project.
+
+    Raises
+    ------
+    InputError
+        If ``source`` is neither WGS-84 nor GCJ-02.
+    """
+    code = parse_crs(source)
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    if code == GCJ02:
         lon, lat = gcj02_to_wgs84(lon, lat)
-    elif parse_crs(source) != WGS84:
-        raise InputError(f"query coordinates must be wgs84 or gcj02, not {source!r}")
-    tr = _transformer(WGS84, INTERNAL)
-    x, y = tr.transform(lon, lat)
+    elif code != WGS84:
+        raise InputError(f"coordinates must be wgs84 or gcj02, not {source!r}")
+    x, y = _transformer(WGS84, INTERNAL).transform(lon, lat)
+    return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+
+
+def transform_point(lon: float, lat: float, *, source: str = WGS84) -> tuple[float, float]:
+    """A user's (lon, lat) in ``source`` (``wgs84`` or ``gcj02``) to EPSG:4547 metres.
+
+    Parameters
+    ----------
+    lon, lat : float
+        Degrees in ``source``.
+    source : str, default ``"EPSG:4326"``
+        ``wgs84`` or ``gcj02``.
+
+    Returns
+    -------
+    tuple of float
+        ``(x, y)`` in metres, EPSG:4547.
+
+    Raises
+    ------
+    InputError
+        If ``source`` is neither WGS-84 nor GCJ-02.
+    """
+    x, y = lonlat_to_internal(lon, lat, source=source)
     return float(x), float(y)
+
+
+def check_lonlat(lon: float, lat: float, *, option: str, text: str) -> None:
+    """Refuse a longitude/latitude that is not finite, out of range or given as LAT,LON.
+
+    Parameters
+    ----------
+    lon, lat : float
+        Degrees.
+    option, text : str
+        The option's name and the text the user gave, for the message.
+
+    Raises
+    ------
+    InputError
+        Naming the option, the text and the rule broken.
+    """
+    if not (np.isfinite(lon) and np.isfinite(lat)):
+        raise InputError(f"{option} {text!r}: coordinates must be finite numbers")
+    if abs(lat) > 90 and abs(lon) <= 90:
+        raise InputError(f"{option} {text!r}: latitude {lat:g} is out of range; "
+                         "the order is LON,LAT (longitude first)")
+    if abs(lat) > 90 or abs(lon) > 180:
+        raise InputError(f"{option} {text!r}: not a longitude/latitude in degrees")
+
+
+def parse_bbox(text, *, option: str = "bbox") -> tuple[float, float, float, float]:
+    """``"MINLON,MINLAT,MAXLON,MAXLAT"`` (WGS-84 degrees) as four floats: the one bbox parser.
+
+    Parameters
+    ----------
+    text : str or sequence of 4 numbers
+        The box as the user gave it.
+    option : str, default ``"bbox"``
+        The option's name, for messages (``--bbox`` on the command line).
+
+    Returns
+    -------
+    tuple of float
+        ``(minlon, minlat, maxlon, maxlat)`` in degrees.
+
+    Raises
+    ------
+    InputError
+        If there are not four numbers, a corner is not a longitude/latitude (swapped
+        order is named), or the minimum is not below the maximum.
+    """
+    if not isinstance(text, str):
+        text = ",".join(map(str, text))
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) != 4:
+        raise InputError(f"{option} {text!r}: give MINLON,MINLAT,MAXLON,MAXLAT (four numbers)")
+    try:
+        x0, y0, x1, y1 = (float(p) for p in parts)
+    except ValueError:
+        raise InputError(f"{option} {text!r}: the four values must be numbers") from None
+    check_lonlat(x0, y0, option=option, text=text)
+    check_lonlat(x1, y1, option=option, text=text)
+    if not (x0 < x1 and y0 < y1):
+        raise InputError(f"{option} {text!r}: MINLON must be below MAXLON and MINLAT below MAXLAT")
+    return x0, y0, x1, y1
 
 
 _TRANSFORMERS: dict[tuple[str, str], pyproj.Transformer] = {}

@@ -15,6 +15,8 @@ import shapely
 from ._errors import InputError
 from .crs import INTERNAL
 from .network import Network
+from .network import corridor_footprints as _footprints
+from .network import corridor_widths_m as _widths_m
 
 __all__ = [
     "COVERING_BRIDGE_STATUS",
@@ -43,19 +45,25 @@ def _check_distance(value: float, name: str) -> float:
     return value
 
 
-def _half_widths(corridors: gpd.GeoDataFrame) -> np.ndarray:
-    w = pd.to_numeric(corridors["width_m"], errors="coerce").to_numpy(dtype=float)
-    return np.where(np.isfinite(w), w, 0.0) / 2.0
-
-
 def corridor_footprints(network: Network) -> gpd.GeoSeries:
-    """Each corridor's footprint: its centre line buffered by ``width_m / 2`` (flat ends kept round).
+    """Each corridor's footprint, by the one rule in :func:`ecomap.network.corridor_footprints`.
 
-    Returns a GeoSeries in EPSG:4547 indexed by corridor id.
+    Parameters
+    ----------
+    network : Network
+        Its ``corridors`` layer (EPSG:4547, ``width_m`` in metres) is used.
+
+    Returns
+    -------
+    geopandas.GeoSeries
+        One polygon per corridor in EPSG:4547, indexed by corridor id.
+
+    Raises
+    ------
+    InputError
+        If a corridor has no positive ``width_m``.
     """
-    c = network.corridors
-    geoms = shapely.buffer(c.geometry.values, _half_widths(c))
-    return gpd.GeoSeries(geoms, index=c.index, crs=INTERNAL, name="footprint")
+    return _footprints(network.corridors)
 
 
 def _end_points(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -118,7 +126,7 @@ def corridor_ends(network: Network) -> pd.DataFrame:
     """
     c = network.corridors
     start, end = _end_points(c.geometry.values)
-    half = _half_widths(c)
+    half = _widths_m(c) / 2.0
     patches = network.patches
     s_lab, s_d = _nearest_within(start, patches, half)
     e_lab, e_d = _nearest_within(end, patches, half)

@@ -25,6 +25,7 @@ __all__ = [
     "CONFIDENCE",
     "spec",
     "empty_layer",
+    "coerce_columns",
     "check_layer",
     "check_references",
     "check_extent",
@@ -241,6 +242,39 @@ def empty_layer(name: str, crs: str = "EPSG:4547") -> gpd.GeoDataFrame:
     gdf = gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
     gdf.index = pd.Index([], dtype="object", name="id")
     return gdf
+
+
+def coerce_columns(gdf: pd.DataFrame, name: str) -> pd.DataFrame:
+    """A copy of ``gdf`` with every catalogue column of layer ``name``: the one coercion rule.
+
+    A column the frame lacks is added empty (``NaN`` for numbers, ``None`` otherwise); a
+    numeric column (``float``/``int`` in the catalogue) becomes ``float64``, with values
+    that are not numbers as ``NaN``. Other columns are left as they are.
+
+    Parameters
+    ----------
+    gdf : pandas.DataFrame or geopandas.GeoDataFrame
+        Rows of the layer, any index.
+    name : str
+        A layer of :data:`CATALOGUE`.
+
+    Returns
+    -------
+    pandas.DataFrame or geopandas.GeoDataFrame
+        Same type, index and row order as ``gdf``.
+
+    Raises
+    ------
+    KeyError
+        If ``name`` is not a layer of the catalogue.
+    """
+    out = gdf.copy()
+    for c in spec(name).columns:
+        if c.name not in out.columns:
+            out[c.name] = np.nan if c.dtype in {"float", "int"} else None
+        elif c.dtype in {"float", "int"}:
+            out[c.name] = pd.to_numeric(out[c.name], errors="coerce").astype("float64")
+    return out
 
 
 def _ids(gdf: gpd.GeoDataFrame) -> list[str]:

@@ -15,11 +15,27 @@ import pandas as pd
 import shapely
 
 from . import crs as _crs
-from ._errors import DataError, Problem
+from ._errors import DataError, InputError, Problem
 from .io import default_data_dir, layer_path, read_layer_file
-from .layers import CATALOGUE, LAYER_NAMES, check_extent, check_layer, check_references, empty_layer
+from .layers import (
+    CATALOGUE,
+    LAYER_NAMES,
+    check_extent,
+    check_layer,
+    check_references,
+    coerce_columns,
+    empty_layer,
+)
 
-__all__ = ["Network", "load_network", "validate_data", "layer_summary", "EXTENT_MARGIN_DEG"]
+__all__ = [
+    "Network",
+    "load_network",
+    "validate_data",
+    "layer_summary",
+    "corridor_footprints",
+    "corridor_widths_m",
+    "EXTENT_MARGIN_DEG",
+]
 
 log = logging.getLogger(__name__)
 
@@ -127,14 +143,8 @@ def validate_data(data_dir: str | os.PathLike | None = None) -> list[Problem]:
 
 
 def _internal(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
-    spec = CATALOGUE[name]
-    out = gdf.copy()
+    out = coerce_columns(gdf, name)
     out["id"] = out["id"].astype(str)
-    for c in spec.columns:
-        if c.name not in out.columns:
-            out[c.name] = np.nan if c.dtype in {"float", "int"} else None
-        elif c.dtype in {"float", "int"}:
-            out[c.name] = pd.to_numeric(out[c.name], errors="coerce").astype("float64")
     out = out.set_index("id")
     return _crs.to_internal(out)
 
@@ -188,3 +198,66 @@ def layer_summary(network: Network) -> pd.DataFrame:
             "unit": unit,
         })
     return pd.DataFrame(rows).set_index("layer")
+
+
+def corridor_footprints(corridors: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    """Each corridor's footprint: the one rule, its centre line buffered by ``width_m / 2``.
+
+    Joins, queries, the corridor model, the connectivity scenario and the atlas all take
+    a corridor's area from here. The catalogue requires ``width_m`` (at least 1 m), so a
+    corridor without a usable width is refused rather than given a made-up one.
+
+    Parameters
+    ----------
+    corridors : geopandas.GeoDataFrame
+        Centre lines in a metric CRS (EPSG:4547 inside ecomap), with a ``width_m`` column
+        (metres), indexed by corridor id.
+
+    Returns
+    -------
+    geopandas.GeoSeries
+        One (Multi)Polygon per corridor (round ends), same index and CRS, named
+        ``footprint``.
+
+    Raises
+    ------
+    InputError
+        If ``width_m`` is missing, not a number, or not positive for any corridor; the
+        message names the corridors.
+    """
+    width = corridor_widths_m(corridors)
+    geoms = shapely.buffer(corridors.geometry.values, width / 2.0)
+    return gpd.GeoSeries(geoms, index=corridors.index, crs=corridors.crs, name="footprint")
+
+
+def corridor_widths_m(corridors: gpd.GeoDataFrame) -> np.ndarray:
+    """Each corridor's ``width_m`` as floats, checked: the width half of the footprint rule.
+
+    Parameters
+    ----------
+    corridors : geopandas.GeoDataFrame
+        Rows of the corridors layer.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n,)
+        Widths in metres, all finite and positive.
+
+    Raises
+    ------
+    InputError
+        If the column is missing (and there are corridors) or a width is missing, not a
+        number or not positive; the message names up to ten corridors.
+    """
+    if "width_m" not in corridors.columns:
+        if len(corridors) == 0:
+            return np.zeros(0)
+        raise InputError("corridors: no width_m column, so no footprint (the catalogue requires one)")
+    width = pd.to_numeric(corridors["width_m"], errors="coerce").to_numpy(dtype=float)
+    bad = ~(np.isfinite(width) & (width > 0))
+    if bad.any():
+        ids = ", ".join(map(str, corridors.index[bad][:10]))
+        more = " ..." if bad.sum() > 10 else ""
+        raise InputError(f"corridors {ids}{more}: width_m must be a positive number of metres, "
+                         "so the corridor has a footprint")
+    return width

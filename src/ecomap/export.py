@@ -35,7 +35,7 @@ import shapely
 from . import crs as _crs
 from ._errors import InputError
 from .io import atomic_write
-from .layers import CATALOGUE
+from .layers import CATALOGUE, coerce_columns
 
 __all__ = [
     "FORMATS",
@@ -135,14 +135,11 @@ def prepare(gdf: gpd.GeoDataFrame, name: str | None = None, *, crs: str = _crs.W
     spec = CATALOGUE.get(name) if name else None
     first: list[str] = ["id"] if "id" in out.columns else []
     if spec is not None:
-        for c in spec.columns:
-            if c.name not in out.columns:
-                out[c.name] = np.nan if c.dtype in {"float", "int"} else None
-            if c.dtype in {"float", "int"}:
-                out[c.name] = pd.to_numeric(out[c.name], errors="coerce").astype("float64")
-            elif c.dtype == "date":
+        out = coerce_columns(out, name)  # missing columns added, numbers as float64
+        for c in spec.columns:  # what an export adds: ISO dates, None for missing text
+            if c.dtype == "date":
                 out[c.name] = iso_dates(out[c.name])
-            else:
+            elif c.dtype not in {"float", "int"}:
                 col = out[c.name].astype(object)
                 out[c.name] = col.where(col.notna(), None)
         first += [c.name for c in spec.columns]

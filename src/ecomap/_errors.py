@@ -8,7 +8,13 @@ __all__ = ["EcomapError", "InputError", "DataError", "Problem", "EcomapWarning"]
 
 
 class EcomapError(Exception):
-    """Base of every error ecomap raises on purpose; the CLI exits 1 for these."""
+    """Base of every error ecomap raises on purpose; the CLI exits 1 for these.
+
+    Attributes
+    ----------
+    exit_code : int
+        The command line's exit status for this error: 1.
+    """
 
     exit_code = 1
 
@@ -18,6 +24,15 @@ class InputError(EcomapError, ValueError):
 
     Also a :class:`ValueError`, so callers can catch it as the builtin (as rasterio's
     errors are), e.g. ``except ValueError``.
+
+    Attributes
+    ----------
+    exit_code : int
+        The command line's exit status for this error: 2.
+
+    References
+    ----------
+    rasterio's ``rasterio.errors``, whose errors mix in builtins (``CRSError(ValueError)``).
     """
 
     exit_code = 2
@@ -28,7 +43,18 @@ class Problem:
     """One broken rule in one feature of one file.
 
     ``str(problem)`` is the one-line form the CLI prints:
-    ``FILE: feature ID: rule broken``.
+    ``FILE: feature ID: rule broken`` (``FILE: file: rule broken`` for a rule of the
+    whole file).
+
+    Parameters
+    ----------
+    file : str
+        The file (or folder) the rule was checked in, as a path string.
+    feature : str or None
+        The feature's ``id`` (``#n`` for the n-th feature when it has none), or None when
+        the rule concerns the whole file.
+    rule : str
+        The rule broken, in words.
     """
 
     file: str
@@ -41,7 +67,21 @@ class Problem:
 
 
 class DataError(InputError):
-    """A data folder or file broke one or more rules; ``problems`` lists them all."""
+    """A data folder or file broke one or more rules; ``problems`` lists them all.
+
+    An :class:`InputError`, so also a :class:`ValueError`; the CLI exits 2. Its message
+    is every problem, one per line.
+
+    Parameters
+    ----------
+    problems : list of Problem or str, Problem or str
+        The problems found; a single one is taken as a list of one.
+
+    Attributes
+    ----------
+    problems : list of Problem or str
+        Every problem, in the order found.
+    """
 
     def __init__(self, problems: list[Problem] | Problem | str):
         if isinstance(problems, str | Problem):
@@ -56,5 +96,9 @@ class EcomapWarning(UserWarning):
     Raised with :func:`warnings.warn` (not only logged), e.g. when an iterative solver did
     not converge to its tolerance or a fallback extent was used, so a notebook user sees
     it and a test can turn it into an error with ``-W error::ecomap.EcomapWarning``.
+
+    References
+    ----------
+    rasterio's warning classes in ``rasterio.errors`` (e.g. ``NotGeoreferencedWarning``).
     """
 

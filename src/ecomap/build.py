@@ -20,7 +20,25 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class BuildContext:
-    """What the steps share: the loaded network, the output folder, options, results."""
+    """What the steps share: the loaded network, the output folder, options, results.
+
+    Parameters
+    ----------
+    network : Network
+        The loaded data folder (EPSG:4547).
+    out : pathlib.Path
+        The output folder (``outputs/``).
+    options : dict, optional
+        Options of the steps: ``screenshots`` (bool), ``corridors_resolution``
+        (metres, default 30), ``progress`` (bool), and for connectivity
+        ``median_dispersal`` (metres), ``landscape_area_km2``, ``links`` and
+        ``threshold`` (metres).
+    results : dict, optional
+        Each step's Python results by name (``connectivity``, ``corridors``), filled as
+        the steps run.
+    written : list of pathlib.Path, optional
+        Every file written so far, in order.
+    """
 
     network: Network
     out: Path
@@ -29,6 +47,18 @@ class BuildContext:
     written: list[Path] = field(default_factory=list)
 
     def wrote(self, path: Path) -> Path:
+        """Record a file as written.
+
+        Parameters
+        ----------
+        path : pathlib.Path
+            The file.
+
+        Returns
+        -------
+        pathlib.Path
+            ``path``, so a call can wrap the write.
+        """
         self.written.append(Path(path))
         return Path(path)
 
@@ -147,8 +177,33 @@ def build(
 ) -> BuildContext:
     """Run the whole pipeline on a data folder and write everything into ``out_dir``.
 
-    Returns the BuildContext, whose ``results`` hold each step's Python results and
-    ``written`` the files written.
+    The steps, in order (:data:`STEPS`): ``layers`` (every layer as RFC 7946 GeoJSON
+    in ``layers/``, all in ``ecomap.gpkg``, ``layers/summary.csv``), ``connectivity``,
+    ``corridors`` (``corridors/``), ``report`` (``report/``), ``maps`` (the atlas, the
+    thematic maps, ``index.html``) and ``provenance`` (``provenance.json``: ecomap
+    version, input files with SHA-256, sources per layer).
+
+    Parameters
+    ----------
+    data_dir : str or os.PathLike, optional
+        The data folder; default the bundled data (:func:`ecomap.io.default_data_dir`).
+    out_dir : str or os.PathLike, default "outputs"
+        Where everything is written; created if missing.
+    options : dict, optional
+        Options of the steps (see :class:`BuildContext`). A falsy ``median_dispersal``
+        or ``links`` (0, empty) means its default.
+
+    Returns
+    -------
+    BuildContext
+        Whose ``results`` hold each step's Python results and ``written`` the files
+        written.
+
+    Raises
+    ------
+    DataError
+        If the data folder breaks a rule of the catalogue (:func:`ecomap.load_network`),
+        before anything is written.
     """
     network = load_network(data_dir)
     ctx = BuildContext(network, Path(out_dir), dict(options or {}))

@@ -53,7 +53,30 @@ G = TypeVar("G", gpd.GeoDataFrame, gpd.GeoSeries)
 
 
 def out_of_china(lon, lat):
-    """True where (lon, lat) lies outside the box in which GCJ-02 applies."""
+    """True where (lon, lat) lies outside the box in which GCJ-02 applies.
+
+    The box is lon 72.004-137.8347, lat 0.8293-55.8271 (degrees), as in the standard
+    definition [1]_; the edges count as inside.
+
+    Parameters
+    ----------
+    lon, lat : float or array_like
+        Longitude and latitude in degrees (WGS-84 or GCJ-02); any shape, broadcast
+        together.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        The broadcast shape of ``lon`` and ``lat`` (a 0-d array for scalars); True outside
+        the box.
+
+    References
+    ----------
+    .. [1] The GCJ-02 forward transform as widely published, e.g. wandergis,
+       *coordTransform_py*, ``coordTransform_utils.py`` (``wgs84togcj02``, ``out_of_china``),
+       https://github.com/wandergis/coordTransform_py: Krasovsky ``a = 6378245.0``,
+       ``ee = 0.00669342162296594323``.
+    """
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
     return (lon < 72.004) | (lon > 137.8347) | (lat < 0.8293) | (lat > 55.8271)
@@ -105,8 +128,16 @@ def wgs84_to_gcj02(lon, lat):
 
     Returns
     -------
-    (lon, lat)
-        GCJ-02 degrees, floats for float input, arrays of the input's shape otherwise.
+    lon, lat : float or numpy.ndarray
+        GCJ-02 degrees, floats for float input, arrays of the input's shape otherwise;
+        unchanged outside China (:func:`out_of_china`).
+
+    References
+    ----------
+    .. [1] The GCJ-02 forward transform as widely published, e.g. wandergis,
+       *coordTransform_py*, ``coordTransform_utils.py`` (``wgs84togcj02``, ``out_of_china``),
+       https://github.com/wandergis/coordTransform_py: Krasovsky ``a = 6378245.0``,
+       ``ee = 0.00669342162296594323``.
     """
     x = np.asarray(lon, dtype=float)
     y = np.asarray(lat, dtype=float)
@@ -120,6 +151,33 @@ def gcj02_to_wgs84(lon, lat, *, tol: float = 1e-12, max_iter: int = 50):
     Solves ``f(w) = g`` for the WGS-84 point ``w`` by the fixed-point iteration
     ``w <- w - (f(w) - g)`` started at ``w = g``; the offset varies slowly, so it
     converges to ``tol`` degrees in a handful of steps (round trip error ~1e-14 deg).
+
+    Parameters
+    ----------
+    lon, lat : float or array_like
+        GCJ-02 degrees; any shape, broadcast together. NaN stays NaN.
+    tol : float, default 1e-12
+        Stop when every point's residual ``|f(w) - g|`` is at most this, in degrees.
+    max_iter : int, default 50
+        Most iterations; the result after the last one is returned even if ``tol`` was
+        not reached (in practice it is, within a handful).
+
+    Returns
+    -------
+    lon, lat : float or numpy.ndarray
+        WGS-84 degrees, floats for float input, arrays of the input's shape otherwise;
+        unchanged outside China (:func:`out_of_china`).
+
+    See Also
+    --------
+    wgs84_to_gcj02 : The forward transform ``f`` this inverts.
+
+    References
+    ----------
+    .. [1] The forward transform ``f`` as widely published, e.g. wandergis,
+       *coordTransform_py*, https://github.com/wandergis/coordTransform_py, whose own
+       ``gcj02towgs84`` is the one-step approximation ``2g - f(g)`` (errors up to a few
+       metres over China) that this iteration refines.
     """
     gx = np.asarray(lon, dtype=float)
     gy = np.asarray(lat, dtype=float)
@@ -156,6 +214,16 @@ def to_gcj02(obj: G) -> G:
 
     The input is first brought to WGS-84. GCJ-02 has no EPSG code, so the result is
     labelled EPSG:4326 and carries ``attrs["coordinates"] = "GCJ-02"``.
+
+    Parameters
+    ----------
+    obj : geopandas.GeoSeries or geopandas.GeoDataFrame
+        Geometries in any CRS; without a CRS they are taken as WGS-84 (EPSG:4326).
+
+    Returns
+    -------
+    geopandas.GeoSeries or geopandas.GeoDataFrame
+        Same type and index as ``obj``; every vertex moved by :func:`wgs84_to_gcj02`.
     """
     out = _in_wgs84(obj).copy()
     if isinstance(out, gpd.GeoDataFrame):
@@ -169,7 +237,27 @@ def to_gcj02(obj: G) -> G:
 
 
 def from_gcj02(obj: G) -> G:
-    """A copy of a GeoSeries/GeoDataFrame whose lon/lat are GCJ-02, in WGS-84 (EPSG:4326)."""
+    """A copy of a GeoSeries/GeoDataFrame whose lon/lat are GCJ-02, in WGS-84 (EPSG:4326).
+
+    The inverse of :func:`to_gcj02`: every vertex is moved by :func:`gcj02_to_wgs84`, and
+    the ``attrs["coordinates"]`` label is dropped.
+
+    Parameters
+    ----------
+    obj : geopandas.GeoSeries or geopandas.GeoDataFrame
+        Geometries whose coordinates are GCJ-02 longitude/latitude degrees, labelled
+        EPSG:4326 or without a CRS.
+
+    Returns
+    -------
+    geopandas.GeoSeries or geopandas.GeoDataFrame
+        Same type and index as ``obj``, in EPSG:4326.
+
+    Raises
+    ------
+    InputError
+        If ``obj`` has a CRS other than EPSG:4326 (GCJ-02 coordinates are degrees).
+    """
     if obj.crs is not None and pyproj.CRS(obj.crs) != pyproj.CRS(WGS84):
         raise InputError(f"GCJ-02 coordinates must be longitude/latitude degrees, not {obj.crs}")
     out = obj.copy()
@@ -185,14 +273,42 @@ def from_gcj02(obj: G) -> G:
 
 
 def to_internal(obj: G) -> G:
-    """Reproject to EPSG:4547 (metres); an object without a CRS is taken as WGS-84."""
+    """Reproject to EPSG:4547 (metres); an object without a CRS is taken as WGS-84.
+
+    Parameters
+    ----------
+    obj : geopandas.GeoSeries or geopandas.GeoDataFrame
+        Geometries in any CRS pyproj can transform from, or without a CRS (WGS-84).
+
+    Returns
+    -------
+    geopandas.GeoSeries or geopandas.GeoDataFrame
+        Same type and index, in EPSG:4547 (CGCS2000 / 3-degree Gauss-Kruger CM 114E),
+        where lengths and areas are metres and square metres.
+    """
     if obj.crs is None:
         obj = obj.set_crs(WGS84)
     return obj.to_crs(INTERNAL)
 
 
 def to_wgs84(obj: G) -> G:
-    """Reproject to EPSG:4326 (longitude, latitude)."""
+    """Reproject to EPSG:4326 (longitude, latitude).
+
+    Parameters
+    ----------
+    obj : geopandas.GeoSeries or geopandas.GeoDataFrame
+        Geometries with a CRS.
+
+    Returns
+    -------
+    geopandas.GeoSeries or geopandas.GeoDataFrame
+        Same type and index, in EPSG:4326 degrees.
+
+    Raises
+    ------
+    InputError
+        If ``obj`` has no CRS.
+    """
     if obj.crs is None:
         raise InputError("cannot reproject: the data has no CRS")
     return obj.to_crs(WGS84)
@@ -201,8 +317,24 @@ def to_wgs84(obj: G) -> G:
 def parse_crs(value: str) -> str:
     """Normalise a user's CRS option: ``wgs84``/``gcj02``/``EPSG:nnnn``/any pyproj string.
 
-    Returns ``GCJ02`` for GCJ-02, otherwise an ``EPSG:nnnn`` or WKT string that pyproj
-    accepts. Raises InputError naming the value when pyproj does not know it.
+    Parameters
+    ----------
+    value : str
+        ``wgs84``, ``gcj02`` (also ``gcj``, ``mars``), ``internal``/``cgcs2000gk``,
+        ``EPSG:nnnn``, a bare ``4326``/``4547``, or any string
+        :meth:`pyproj.crs.CRS.from_user_input` accepts; case, ``-`` and ``_`` do not
+        matter for the names.
+
+    Returns
+    -------
+    str
+        ``GCJ02`` (``"gcj02"``) for GCJ-02, otherwise an ``EPSG:nnnn`` or WKT string that
+        pyproj accepts.
+
+    Raises
+    ------
+    InputError
+        Naming the value when pyproj does not know it.
     """
     v = value.strip()
     low = v.lower().replace("-", "").replace("_", "")

@@ -35,7 +35,7 @@ import shapely
 from . import crs as _crs
 from ._errors import InputError
 from .io import atomic_write
-from .layers import CATALOGUE
+from .layers import CATALOGUE, coerce_columns
 
 __all__ = [
     "FORMATS",
@@ -56,7 +56,26 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Format:
-    """One export format: its GDAL driver (if any), file suffix, and what it can hold."""
+    """One export format: its GDAL driver (if any), file suffix, and what it can hold.
+
+    Parameters
+    ----------
+    name : str
+        The format's key in :data:`FORMATS` and on the command line (``--format``).
+    suffix : str
+        The file suffix, with its dot (``.geojson``).
+    driver : str or None
+        The GDAL (OGR) driver that writes it, or None when written without GDAL
+        (GeoParquet through pyarrow, CSV through pandas).
+    multi_layer : bool, default False
+        Whether one file holds every layer (GeoPackage).
+    geographic_only : bool, default False
+        Whether coordinates must be longitude/latitude (KML).
+    points_only : bool, default False
+        Whether only point layers fit (CSV with lon/lat columns).
+    description : str, default ""
+        One line for people.
+    """
 
     name: str
     suffix: str
@@ -88,7 +107,25 @@ SHAPEFILE_TEXT_BYTES = 254
 
 # --- preparing a frame ---------------------------------------------------------------------
 def coordinates_label(crs: str) -> str:
-    """How a file describes its coordinates: ``WGS-84``, ``GCJ-02`` or ``EPSG:nnnn``."""
+    """How a file describes its coordinates: ``WGS-84``, ``GCJ-02`` or ``EPSG:nnnn``.
+
+    Parameters
+    ----------
+    crs : str
+        Any CRS option :func:`ecomap.crs.parse_crs` accepts (``wgs84``, ``gcj02``,
+        ``EPSG:4547`` ...).
+
+    Returns
+    -------
+    str
+        ``WGS-84``, ``GCJ-02``, or what :func:`~ecomap.crs.parse_crs` gives for any
+        other CRS (``EPSG:nnnn``, or WKT for a CRS without an EPSG code).
+
+    Raises
+    ------
+    InputError
+        If pyproj does not know ``crs``.
+    """
     code = _crs.parse_crs(crs)
     if code == _crs.GCJ02:
         return "GCJ-02"
@@ -105,21 +142,42 @@ def prepare(gdf: gpd.GeoDataFrame, name: str | None = None, *, crs: str = _crs.W
             precision: int | None = None) -> gpd.GeoDataFrame:
     """A layer (or result) ready to write: ``id`` a column, columns in catalogue order, target CRS.
 
+    Polygons are oriented with counter-clockwise exterior rings (the right-hand rule
+    of RFC 7946 [1]_).
+
     Parameters
     ----------
-    gdf
+    gdf : geopandas.GeoDataFrame
         A layer as the Network holds it (EPSG:4547, indexed by ``id``), or any
-        GeoDataFrame with a CRS.
-    name
+        GeoDataFrame with a CRS (one without is taken as EPSG:4547).
+    name : str, optional
         The layer's catalogue name: its columns come first, in catalogue order, with
-        missing ones added empty; floats are float64, text is object with ``None``.
-    crs
+        missing ones added empty; floats are float64, text is object with ``None``
+        (:func:`ecomap.layers.coerce_columns`), dates ``YYYY-MM-DD`` text
+        (:func:`iso_dates`). None (or a name not in the catalogue) keeps the frame's
+        own columns.
+    crs : str, default "EPSG:4326"
         ``EPSG:4326`` (default), ``gcj02`` or any CRS pyproj knows.
-    precision
+    precision : int, optional
         Decimals kept; default 7 for degrees (~1 cm), 3 for metres.
 
-    Polygons are oriented with counter-clockwise exterior rings (the right-hand rule
-    of RFC 7946).
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``id`` (text) first when there is one, the catalogue's columns, the frame's other
+        columns, the geometry last; default index. ``attrs`` holds ``coordinates``
+        (:func:`coordinates_label`), ``layer`` (``name``) and ``precision``, which the
+        writers put into each file's metadata.
+
+    Raises
+    ------
+    InputError
+        If pyproj does not know ``crs``.
+
+    References
+    ----------
+    .. [1] H. Butler et al., *The GeoJSON Format*, RFC 7946 (2016), section 3.1.6:
+       exterior rings counter-clockwise, holes clockwise (the right-hand rule).
     """
     code = _crs.parse_crs(crs)
     src = gdf if gdf.crs is not None else gdf.set_crs(_crs.INTERNAL)
@@ -135,14 +193,11 @@ def prepare(gdf: gpd.GeoDataFrame, name: str | None = None, *, crs: str = _crs.W
     spec = CATALOGUE.get(name) if name else None
     first: list[str] = ["id"] if "id" in out.columns else []
     if spec is not None:
-        for c in spec.columns:
-            if c.name not in out.columns:
-                out[c.name] = np.nan if c.dtype in {"float", "int"} else None
-            if c.dtype in {"float", "int"}:
-                out[c.name] = pd.to_numeric(out[c.name], errors="coerce").astype("float64")
-            elif c.dtype == "date":
+        out = coerce_columns(out, name)  # missing columns added, numbers as float64
+        for c in spec.columns:  # what an export adds: ISO dates, None for missing text
+            if c.dtype == "date":
                 out[c.name] = iso_dates(out[c.name])
-            else:
+            elif c.dtype not in {"float", "int"}:
                 col = out[c.name].astype(object)
                 out[c.name] = col.where(col.notna(), None)
         first += [c.name for c in spec.columns]
@@ -164,8 +219,27 @@ def prepare(gdf: gpd.GeoDataFrame, name: str | None = None, *, crs: str = _crs.W
 
 
 def iso_dates(values: pd.Series) -> pd.Series:
-    """A date column as ``YYYY-MM-DD`` text with None for missing, whether it holds text,
-    timestamps or ``datetime64`` (GDAL reads ISO dates in GeoJSON as dates)."""
+    """A date column as ``YYYY-MM-DD`` text with None for missing.
+
+    Whether it holds text, timestamps or ``datetime64`` (GDAL reads ISO dates in
+    GeoJSON as dates).
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Dates as text, :class:`pandas.Timestamp`, :class:`datetime.date` or
+        ``datetime64``; missing as None, NaN, NaT or blank text.
+
+    Returns
+    -------
+    pandas.Series
+        ``object`` dtype, same index: ISO 8601 calendar dates (``YYYY-MM-DD``), None
+        where missing. Text is stripped but not checked (the catalogue's rules do that).
+
+    References
+    ----------
+    .. [1] ISO 8601-1:2019, *Date and time: representations for information interchange*.
+    """
     if pd.api.types.is_datetime64_any_dtype(values):
         text = values.dt.strftime("%Y-%m-%d").astype(object)
         return text.where(values.notna(), None)
@@ -196,7 +270,27 @@ def _rgb(hex_color: str) -> str:
 
 
 def layer_style_qml(name: str) -> str | None:
-    """A QGIS style (QML) drawing the layer in its catalogue colours, or None without a style."""
+    """A QGIS style (QML) drawing the layer in its catalogue colours, or None without a style.
+
+    A single-symbol renderer: polygons filled with ``fill`` (none when ``none``) and
+    outlined in ``color`` 0.6 mm wide, lines 0.8 mm in ``color``, points 2.4 mm circles
+    in ``color`` with a white outline.
+
+    Parameters
+    ----------
+    name : str
+        A layer name; a name outside the catalogue, or a layer without a ``color``,
+        has no style.
+
+    Returns
+    -------
+    str or None
+        The QML document (QGIS 3.28 style file, symbology only), or None.
+
+    See Also
+    --------
+    layer_style_sld : The same style as OGC SLD.
+    """
     spec = CATALOGUE.get(name)
     if spec is None or not spec.style.get("color"):
         return None
@@ -237,7 +331,28 @@ def layer_style_qml(name: str) -> str | None:
 
 
 def layer_style_sld(name: str) -> str | None:
-    """An OGC SLD 1.0 style in the layer's catalogue colours, or None without a style."""
+    """An OGC SLD 1.0 style in the layer's catalogue colours, or None without a style.
+
+    Polygons filled with ``fill`` (none when ``none``) and stroked in ``color`` 1.5 px
+    wide, lines 2 px in ``color``, points 7 px circles filled with ``color``; titled
+    ``<title_en> / <title_zh>``.
+
+    Parameters
+    ----------
+    name : str
+        A layer name; a name outside the catalogue, or a layer without a ``color``,
+        has no style.
+
+    Returns
+    -------
+    str or None
+        The ``StyledLayerDescriptor`` XML document, or None.
+
+    References
+    ----------
+    .. [1] OGC 02-070, *Styled Layer Descriptor Implementation Specification*, version
+       1.0.0 (2002).
+    """
     spec = CATALOGUE.get(name)
     if spec is None or not spec.style.get("color"):
         return None
@@ -284,6 +399,27 @@ def shapefile_fields(columns: Iterable[str]) -> dict[str, str]:
 
     A name that fits is kept; a longer one is cut to 10 characters, and a cut that
     collides gets a numbered tail (``permeabil1``).
+
+    Lengths are counted in UTF-8 bytes (:data:`SHAPEFILE_FIELD_LENGTH`), so a Chinese
+    name keeps at most three characters. Names that fit are placed first, so a long
+    name never takes a short one's field name.
+
+    Parameters
+    ----------
+    columns : iterable of str
+        The column names (not the geometry), in order.
+
+    Returns
+    -------
+    dict of str to str
+        Column -> field name, in the order of ``columns``; the ``.fields.csv`` table
+        that :func:`export_layers` writes beside a Shapefile records it.
+
+    References
+    ----------
+    .. [1] ESRI, *ESRI Shapefile Technical Description*, an ESRI White Paper (July
+       1998): attributes in a dBASE table, whose field names hold at most 10
+       characters and text fields at most 254 bytes.
     """
     mapping: dict[str, str] = {}
     taken: set[str] = set()
@@ -457,29 +593,61 @@ def export_layers(
 ) -> list[Path]:
     """Write named layers (or results) in one format; returns the files written.
 
+    Each file is written beside its destination and renamed into place
+    (:func:`ecomap.io.atomic_write`). GeoJSON, GeoPackage, FlatGeobuf, GeoParquet and
+    KML files name their layer and coordinates (``WGS-84``, ``GCJ-02`` or ``EPSG:nnnn``)
+    in their own metadata, and a CSV not in WGS-84 has a ``coordinates`` column.
+    Catalogue layers in a GeoPackage also get their catalogue style in the
+    ``layer_styles`` table QGIS reads (QML and SLD, :func:`layer_style_qml`,
+    :func:`layer_style_sld`). A Shapefile
+    comes with ``<layer>.fields.csv``, the table of renamed columns
+    (:func:`shapefile_fields`) and text values cut to 254 bytes.
+
     Parameters
     ----------
-    frames
+    frames : mapping of str to geopandas.GeoDataFrame
         Name -> GeoDataFrame (catalogue layers as the Network holds them, or results).
         Empty frames are skipped.
-    out
+    out : str or os.PathLike
         A folder (one file per layer, named ``<layer>.<suffix>``, or
         ``<layer>_gcj02.<suffix>`` for GCJ-02) or, for ``gpkg`` or a single layer, a
         file with the format's suffix. A GeoPackage written to a folder is
-        ``<folder>/ecomap.gpkg``.
-    fmt
+        ``<folder>/ecomap.gpkg`` (``ecomap_gcj02.gpkg`` for GCJ-02).
+    fmt : str, default "geojson"
         One of :data:`FORMATS`.
-    crs
+    crs : str, default "EPSG:4326"
         ``EPSG:4326`` (default), ``gcj02`` or any CRS pyproj knows; KML takes only
         longitude/latitude.
-    precision
+    precision : int, optional
         Decimals of the coordinates (default 7 for degrees, 3 for metres).
+
+    Returns
+    -------
+    list of pathlib.Path
+        Every file written: one per layer, one GeoPackage, or for a Shapefile each of
+        its parts (``.shp``, ``.shx``, ``.dbf``, ``.prj``, ``.cpg``) and its
+        ``.fields.csv``.
 
     Raises
     ------
     InputError
         An unknown format, a CRS the format cannot hold, CSV of lines or polygons,
-        or a file name for several single-layer files.
+        or a file name for several single-layer files; also an unknown CRS, or every
+        frame empty.
+
+    References
+    ----------
+    .. [1] H. Butler et al., *The GeoJSON Format*, RFC 7946 (2016) (GeoJSON written by
+       GDAL with ``RFC7946=YES`` for longitude/latitude).
+    .. [2] OGC 12-128r19, *OGC GeoPackage Encoding Standard*, version 1.4.0 (2024): the
+       version GDAL 3.12 writes (``PRAGMA user_version`` 10400).
+    .. [3] *FlatGeobuf*, https://flatgeobuf.org (with its packed Hilbert R-tree index).
+    .. [4] *GeoParquet*, version 1.1.0, https://geoparquet.org (WKB geometry and a
+       ``bbox`` covering column).
+    .. [5] ESRI, *ESRI Shapefile Technical Description* (July 1998).
+    .. [6] OGC 07-147r2, *OGC KML*, version 2.2.0 (2008).
+    .. [7] Y. Shafranovich, *Common Format and MIME Type for Comma-Separated Values
+       (CSV) Files*, RFC 4180 (2005) (written as UTF-8 with a byte order mark).
     """
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r}; formats are: {', '.join(FORMATS)}")
@@ -517,10 +685,27 @@ def export_layers(
 
 
 def analysis_frames(network, **options) -> dict[str, gpd.GeoDataFrame]:
-    """The connectivity analysis as layers: ``gaps`` (barrier crossings with no bridge site
-    or tunnel nearby, points) and ``corridor_ranking`` (every corridor's line with its rank,
-    dPC, dIIC, gravity, bridge and gap counts). ``options`` go to
-    :func:`ecomap.connectivity.analyse`."""
+    """The connectivity analysis as layers: ``gaps`` and ``corridor_ranking``.
+
+    ``gaps`` are the barrier crossings with no bridge site or tunnel nearby (points);
+    ``corridor_ranking`` is every corridor's line with its rank, dPC, dIIC, gravity,
+    bridge and gap counts.
+
+    Parameters
+    ----------
+    network : Network
+        The network to analyse.
+    **options
+        Go to :func:`ecomap.connectivity.analyse`.
+
+    Returns
+    -------
+    dict of str to geopandas.GeoDataFrame
+        ``{"gaps": ..., "corridor_ranking": ...}``, in the network's CRS (EPSG:4547).
+        The ranking is indexed by corridor ``id``, sorted by ``rank`` (stable), with
+        the corridors' ``name_zh``/``name_en``; corridors without a geometry are left
+        out.
+    """
     from .connectivity import analyse
 
     result = analyse(network, **options)
@@ -542,6 +727,33 @@ def export_network(network, out: str | os.PathLike, *, fmt: str = "geojson", lay
 
     A named layer that is empty raises InputError; CSV without named layers takes the
     point layers only. ``results`` adds the connectivity analysis (:func:`analysis_frames`).
+
+    Parameters
+    ----------
+    network : Network
+        The layers to export (EPSG:4547, indexed by ``id``).
+    out : str or os.PathLike
+        A folder, or a file with the format's suffix (see :func:`export_layers`).
+    fmt : str, default "geojson"
+        One of :data:`FORMATS`.
+    layers : iterable of str, optional
+        Catalogue layers to export, duplicates ignored; default every non-empty one.
+    crs : str, default "EPSG:4326"
+        ``EPSG:4326``, ``gcj02`` or any CRS pyproj knows.
+    precision : int, optional
+        Decimals of the coordinates (default 7 for degrees, 3 for metres).
+    results : bool, default False
+        Also export ``gaps`` and ``corridor_ranking`` (for CSV, only the point ones).
+
+    Returns
+    -------
+    list of pathlib.Path
+        Every file written (:func:`export_layers`).
+
+    Raises
+    ------
+    InputError
+        An unknown or empty named layer, and whatever :func:`export_layers` refuses.
     """
     if layers:
         names = list(dict.fromkeys(layers))

@@ -38,7 +38,14 @@ _REPO_DATA = Path(__file__).resolve().parents[2] / "data" / "geo"
 
 
 def default_data_dir() -> Path:
-    """The bundled data folder: ``$ECOMAP_DATA``, else the repository's ``data/geo``."""
+    """The bundled data folder: ``$ECOMAP_DATA``, else the repository's ``data/geo``.
+
+    Returns
+    -------
+    pathlib.Path
+        ``$ECOMAP_DATA`` when set; else the source tree's ``data/geo`` when it exists;
+        else ``data/geo`` relative to the working directory. Not checked to exist.
+    """
     env = os.environ.get("ECOMAP_DATA")
     if env:
         return Path(env)
@@ -54,6 +61,20 @@ def atomic_write(path: str | os.PathLike, *, suffix: str | None = None) -> Itera
     If the block raises, the temporary file is removed and whatever was at ``path``
     before is left untouched. The temporary file keeps ``path``'s suffix so that GDAL
     drivers recognise it.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The destination; its folder is created if missing.
+    suffix : str, optional
+        The temporary file's suffix, if not ``path``'s own.
+
+    Yields
+    ------
+    pathlib.Path
+        A path in ``path``'s folder that does not exist yet; write the file there.
+        It replaces ``path`` with :func:`os.replace` (atomic on one file system) when
+        the block ends without an error.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -74,14 +95,53 @@ def atomic_write(path: str | os.PathLike, *, suffix: str | None = None) -> Itera
 
 
 def write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    """Write ``text`` (UTF-8) to ``path`` atomically.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The destination; its folder is created if missing.
+    text : str
+        The whole content.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    See Also
+    --------
+    atomic_write : How the file is replaced.
+    """
     with atomic_write(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)
 
 
 def write_json(path: str | os.PathLike, obj) -> Path:
-    """Write ``obj`` as indented UTF-8 JSON atomically (numpy scalars become numbers)."""
+    """Write ``obj`` as indented UTF-8 JSON atomically (numpy scalars become numbers).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The destination; its folder is created if missing.
+    obj : object
+        Anything :func:`json.dumps` writes, plus numpy integers, floats and booleans,
+        and paths (as text). Non-ASCII text is kept as is, indented by 2, with a final
+        newline. NaN in a numpy float other than ``float64`` is written as ``null``;
+        NaN in a Python float or ``float64`` (a subclass of float) as ``NaN``, json's
+        default.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    TypeError
+        If ``obj`` holds a value that cannot be written as JSON.
+    """
     return write_text(path, json.dumps(obj, ensure_ascii=False, indent=2, default=_json_default) + "\n")
 
 
@@ -98,7 +158,22 @@ def _json_default(o):
 
 
 def file_digest(path: str | os.PathLike) -> str:
-    """SHA-256 of a file's bytes, for provenance records."""
+    """SHA-256 of a file's bytes, for provenance records.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file, read in 1 MiB blocks.
+
+    Returns
+    -------
+    str
+        The digest as 64 lowercase hexadecimal digits.
+
+    References
+    ----------
+    .. [1] NIST FIPS 180-4, *Secure Hash Standard (SHS)* (2015).
+    """
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -126,6 +201,34 @@ def read_layer_file(path: str | os.PathLike, name: str) -> tuple[gpd.GeoDataFram
     File-level problems (unreadable, not GeoJSON, wrong or missing CRS) return ``None``
     and stop there; geometries that GEOS cannot build (an unclosed ring) are reported with
     GEOS's reason and kept as missing so the other rules still run.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A GeoJSON file in WGS-84 (EPSG:4326), read through GDAL (pyogrio).
+    name : str
+        The layer of :data:`~ecomap.layers.CATALOGUE` the file holds.
+
+    Returns
+    -------
+    gdf : geopandas.GeoDataFrame or None
+        Every feature with its properties as in the file (``id`` a column, text with
+        ``None`` for null) and its geometry in EPSG:4326; ``attrs["broken_geometry"]``
+        is the set of feature labels whose geometry could not be built. None after a
+        file-level problem.
+    problems : list of Problem
+        The file-level problem, or the unbuildable and empty (``"coordinates": []``)
+        geometries. The catalogue's rules are not checked here
+        (:func:`~ecomap.layers.check_layer`).
+
+    Raises
+    ------
+    KeyError
+        If ``name`` is not a layer of the catalogue.
+
+    References
+    ----------
+    .. [1] H. Butler et al., *The GeoJSON Format*, RFC 7946 (2016).
     """
     path = Path(path)
     file = str(path)
@@ -194,6 +297,21 @@ def to_wgs84_frame(gdf: gpd.GeoDataFrame, *, precision: int | None = 7) -> gpd.G
     """An internal layer (index ``id``, any CRS) as a WGS-84 frame with ``id`` first.
 
     Coordinates are rounded to ``precision`` decimals (7 decimals is ~1 cm).
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        A layer as the Network holds it (EPSG:4547, index ``id``), or any frame; without
+        a CRS it is taken as WGS-84.
+    precision : int or None, default 7
+        Decimals of a degree kept (``shapely.set_precision``, vertex by vertex); None
+        keeps every digit.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        In EPSG:4326, ``id`` the first column (from the index when it is named ``id``),
+        the geometry last, other columns in their order.
     """
     out = gdf.to_crs(_crs.WGS84) if gdf.crs is not None else gdf.set_crs(_crs.WGS84)
     if out.index.name == "id" and "id" not in out.columns:
@@ -205,7 +323,29 @@ def to_wgs84_frame(gdf: gpd.GeoDataFrame, *, precision: int | None = 7) -> gpd.G
 
 
 def write_geojson(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, precision: int = 7) -> Path:
-    """Write a layer as RFC 7946 GeoJSON (WGS-84 lon/lat, right-hand rings), atomically."""
+    """Write a layer as RFC 7946 GeoJSON (WGS-84 lon/lat, right-hand rings), atomically.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        A layer or result in any CRS (taken as WGS-84 without one); an index named
+        ``id`` becomes the first property.
+    path : str or os.PathLike
+        The destination ``.geojson`` file; its folder is created if missing.
+    precision : int, default 7
+        Decimals of a degree written (GDAL's ``COORDINATE_PRECISION``; 7 is ~1 cm).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    References
+    ----------
+    .. [1] H. Butler et al., *The GeoJSON Format*, RFC 7946 (2016): WGS-84 longitude,
+       latitude (section 4) and counter-clockwise exterior rings (section 3.1.6), as
+       GDAL's GeoJSON driver writes with ``RFC7946=YES``.
+    """
     out = to_wgs84_frame(gdf, precision=None)
     path = Path(path)
     with atomic_write(path) as tmp:
@@ -217,11 +357,40 @@ def write_geojson(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, precision: 
 
 
 def layer_path(data_dir: str | os.PathLike, name: str) -> Path:
-    """Where a layer lives in a data folder."""
+    """Where a layer lives in a data folder.
+
+    Parameters
+    ----------
+    data_dir : str or os.PathLike
+        The data folder.
+    name : str
+        A layer of the catalogue.
+
+    Returns
+    -------
+    pathlib.Path
+        ``data_dir / "<name>.geojson"`` (not checked to exist).
+
+    Raises
+    ------
+    KeyError
+        If ``name`` is not a layer of the catalogue.
+    """
     return Path(data_dir) / CATALOGUE[name].filename
 
 
 def raise_if(problems: list[Problem]) -> None:
-    """Raise DataError carrying every problem, if there are any."""
+    """Raise DataError carrying every problem, if there are any.
+
+    Parameters
+    ----------
+    problems : list of Problem
+        The problems found; an empty list does nothing.
+
+    Raises
+    ------
+    DataError
+        If ``problems`` is not empty, listing them all.
+    """
     if problems:
         raise DataError(problems)

@@ -3,6 +3,12 @@
 Every join is vectorized: candidate pairs come from the STRtree (``sindex.query``) or
 ``geopandas.sjoin_nearest``, geometry work runs on whole shapely arrays, and results are
 grouped with pandas. All distances and lengths are in metres (EPSG:4547).
+
+References
+----------
+.. [1] S. T. Leutenegger, M. A. Lopez and J. Edgington, "STR: a simple and efficient
+   algorithm for R-tree packing", *Proc. 13th International Conference on Data
+   Engineering* (1997), 497-506: the Sort-Tile-Recursive tree behind GEOS's STRtree.
 """
 
 from __future__ import annotations
@@ -117,12 +123,26 @@ def corridor_ends(network: Network) -> pd.DataFrame:
     taken. ``from_id``/``to_id`` given in the data are kept; missing ones are filled from
     the touched patch.
 
+    Parameters
+    ----------
+    network : Network
+        Its ``corridors`` (centre lines, ``width_m`` in metres, ``from_id``/``to_id``)
+        and ``patches`` layers, EPSG:4547.
+
     Returns
     -------
-    DataFrame indexed by corridor id with ``from_id``, ``to_id`` (after filling),
-    ``from_inferred``, ``to_inferred`` (bool: filled here), ``from_touch``, ``to_touch``
-    (the patch each end touches, or None), ``from_touch_m``, ``to_touch_m`` (distance) and
-    ``touches_patch`` (False for a corridor neither of whose ends touches a patch).
+    pandas.DataFrame
+        Indexed by corridor id with ``from_id``, ``to_id`` (after filling),
+        ``from_inferred``, ``to_inferred`` (bool: filled here), ``from_touch``,
+        ``to_touch`` (the patch each end touches, or None), ``from_touch_m``,
+        ``to_touch_m`` (distance in metres, NaN without a touch) and ``touches_patch``
+        (False for a corridor neither of whose ends touches a patch).
+
+    Raises
+    ------
+    InputError
+        If a corridor has no positive ``width_m``
+        (:func:`ecomap.network.corridor_widths_m`).
     """
     c = network.corridors
     start, end = _end_points(c.geometry.values)
@@ -151,7 +171,24 @@ def corridor_ends(network: Network) -> pd.DataFrame:
 
 
 def resolve_corridor_ends(network: Network) -> gpd.GeoDataFrame:
-    """The corridors layer with ``from_id``/``to_id`` filled where the data left them empty."""
+    """The corridors layer with ``from_id``/``to_id`` filled where the data left them empty.
+
+    Parameters
+    ----------
+    network : Network
+        Its ``corridors`` and ``patches`` layers, EPSG:4547.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A copy of ``network.corridors`` whose ``from_id``/``to_id`` are those of
+        :func:`corridor_ends` (None where no patch is touched either).
+
+    Raises
+    ------
+    InputError
+        If a corridor has no positive ``width_m``.
+    """
     ends = corridor_ends(network)
     out = network.corridors.copy()
     out["from_id"] = ends["from_id"]
@@ -166,10 +203,26 @@ def bridge_sites(network: Network, *, max_distance_m: float = 100.0) -> pd.DataF
     ``width_m / 2``) lies within ``max_distance_m`` (0 m when the site is inside it);
     failing that, the nearest patch within ``max_distance_m``; failing both, nothing.
 
+    Parameters
+    ----------
+    network : Network
+        Its ``bridges`` (points), ``corridors`` and ``patches`` layers, EPSG:4547.
+    max_distance_m : float, default 100.0
+        How far a site may lie from the footprint or patch it serves, in metres.
+
     Returns
     -------
-    DataFrame indexed by bridge id: ``status``, ``corridor_id``, ``corridor_m``,
-    ``patch_id``, ``patch_m``, ``serves`` (``corridor``, ``patch`` or None).
+    pandas.DataFrame
+        Indexed by bridge id: ``status``, ``corridor_id``, ``corridor_m``, ``patch_id``,
+        ``patch_m`` (distances in metres, NaN where none is near), ``serves``
+        (``corridor``, ``patch`` or None). ``corridor_id`` and ``patch_id`` are both
+        filled when both lie within reach.
+
+    Raises
+    ------
+    InputError
+        If ``max_distance_m`` is negative or not finite, or a corridor has no positive
+        ``width_m``.
     """
     max_distance_m = _check_distance(max_distance_m, "max distance")
     b = network.bridges
@@ -190,7 +243,30 @@ def bridge_sites(network: Network, *, max_distance_m: float = 100.0) -> pd.DataF
 
 def bridge_counts(network: Network, *, max_distance_m: float = 100.0,
                   exclude_status: tuple[str, ...] = ("removed",)) -> pd.Series:
-    """Number of bridge sites serving each corridor (sites with an excluded status not counted)."""
+    """Number of bridge sites serving each corridor (sites with an excluded status not counted).
+
+    Parameters
+    ----------
+    network : Network
+        Its ``bridges``, ``corridors`` and ``patches`` layers, EPSG:4547.
+    max_distance_m : float, default 100.0
+        How far a site may lie from a corridor's footprint, in metres
+        (:func:`bridge_sites`).
+    exclude_status : tuple of str, default ("removed",)
+        Statuses of sites that are not counted.
+
+    Returns
+    -------
+    pandas.Series
+        ``bridges`` (int) per corridor id, 0 for a corridor no site serves, in the
+        corridors layer's order.
+
+    Raises
+    ------
+    InputError
+        If ``max_distance_m`` is negative or not finite, or a corridor has no positive
+        ``width_m``.
+    """
     sites = bridge_sites(network, max_distance_m=max_distance_m)
     sites = sites[(sites["serves"] == "corridor") & ~sites["status"].isin(exclude_status)]
     counts = sites.groupby("corridor_id").size()
@@ -224,12 +300,31 @@ def barrier_crossings(network: Network, *, cover_distance_m: float = 100.0) -> g
     crossing point: a bridge site with status ``built`` or ``damaged``, or a tunnel or
     bridge section of any barrier. Uncovered crossings are the network's *gaps*.
 
+    Where a barrier and a centre line run together for a while, the overlap counts as
+    one crossing, at its midpoint.
+
+    Parameters
+    ----------
+    network : Network
+        Its ``corridors`` (centre lines), ``barriers`` (with ``kind``, ``permeability``
+        and optionally ``structure``) and ``bridges`` layers, EPSG:4547.
+    cover_distance_m : float, default 100.0
+        How far a crossing structure may lie from the crossing point, in metres.
+
     Returns
     -------
-    GeoDataFrame in EPSG:4547 indexed by ``crossing`` (``<corridor>/<barrier>/<n>``) with
-    ``corridor_id``, ``barrier_id``, ``kind``, ``permeability``, ``structure``,
-    ``covered`` (bool), ``covered_by`` (id of the structure or None), ``cover_m`` and the
-    crossing point as geometry.
+    geopandas.GeoDataFrame
+        In EPSG:4547, indexed by ``crossing`` (``<corridor>/<barrier>/<n>``, sorted) with
+        ``corridor_id``, ``barrier_id``, ``kind``, ``permeability``, ``structure``,
+        ``covered`` (bool), ``covered_by`` (id of the structure or None), ``cover_m``
+        (metres; 0 for a tunnel or bridge section itself, NaN when uncovered) and the
+        crossing point as geometry. Empty, with these columns, when there are no
+        corridors or no barriers.
+
+    Raises
+    ------
+    InputError
+        If ``cover_distance_m`` is negative or not finite.
     """
     cover_distance_m = _check_distance(cover_distance_m, "cover distance")
     c, b = network.corridors, network.barriers
@@ -278,7 +373,25 @@ def barrier_crossings(network: Network, *, cover_distance_m: float = 100.0) -> g
 
 
 def gaps(network: Network, *, cover_distance_m: float = 100.0) -> gpd.GeoDataFrame:
-    """Barrier crossings with no crossing structure within ``cover_distance_m``."""
+    """Barrier crossings with no crossing structure within ``cover_distance_m``.
+
+    Parameters
+    ----------
+    network : Network
+        Its ``corridors``, ``barriers`` and ``bridges`` layers, EPSG:4547.
+    cover_distance_m : float, default 100.0
+        How far a crossing structure may lie from the crossing point, in metres.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The rows of :func:`barrier_crossings` whose ``covered`` is False.
+
+    Raises
+    ------
+    InputError
+        If ``cover_distance_m`` is negative or not finite.
+    """
     x = barrier_crossings(network, cover_distance_m=cover_distance_m)
     return x[~x["covered"].astype(bool)]
 
@@ -298,8 +411,24 @@ def _length_inside(lines: np.ndarray, polys: gpd.GeoSeries) -> pd.Series:
 def trail_lengths(network: Network) -> tuple[pd.Series, pd.Series]:
     """Metres of trail inside each corridor footprint and inside each patch (disturbance).
 
-    Returns ``(corridors, patches)``: two Series named ``trail_m`` indexed by corridor id
-    and patch id. A trail crossing two overlapping footprints counts in both.
+    A trail crossing two overlapping footprints counts in both.
+
+    Parameters
+    ----------
+    network : Network
+        Its ``trails``, ``corridors`` (footprints by
+        :func:`ecomap.network.corridor_footprints`) and ``patches`` layers, EPSG:4547.
+
+    Returns
+    -------
+    corridors, patches : pandas.Series
+        Two Series named ``trail_m`` (metres, 0.0 where no trail enters) indexed by
+        corridor id and patch id.
+
+    Raises
+    ------
+    InputError
+        If a corridor has no positive ``width_m``.
     """
     lines = network.trails.geometry.values
     corr = _length_inside(lines, corridor_footprints(network)).rename("trail_m")
@@ -308,7 +437,20 @@ def trail_lengths(network: Network) -> tuple[pd.Series, pd.Series]:
 
 
 def trail_crossings(network: Network) -> gpd.GeoDataFrame:
-    """Points where a trail crosses a corridor's centre line (``trail_id``, ``corridor_id``)."""
+    """Points where a trail crosses a corridor's centre line (``trail_id``, ``corridor_id``).
+
+    Parameters
+    ----------
+    network : Network
+        Its ``trails`` and ``corridors`` layers (lines), EPSG:4547.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per crossing point, EPSG:4547, default index, columns ``trail_id`` and
+        ``corridor_id``; a stretch where a trail runs along a centre line counts once,
+        at its midpoint.
+    """
     t, c = network.trails, network.corridors
     if t.empty or c.empty:
         return gpd.GeoDataFrame({"trail_id": [], "corridor_id": []},

@@ -42,6 +42,28 @@ class Column:
     A ``required`` column must be present in the file; ``nullable`` says whether a
     feature may leave it empty. ``allowed`` lists the values a ``str`` may take;
     ``minimum``/``maximum`` bound a number.
+
+    Parameters
+    ----------
+    name : str
+        The column's name in the GeoJSON properties and every export.
+    dtype : {"str", "float", "int", "date"}, default "str"
+        The value type; ``float`` and ``int`` are held as ``float64`` once loaded.
+    required : bool, default True
+        Whether the file must have the column.
+    nullable : bool, default False
+        Whether a feature may leave the value empty (missing, null or blank).
+    allowed : tuple of str, optional
+        The only values a ``str`` column may take; None allows any.
+    minimum, maximum : float, optional
+        Inclusive bounds of a number, in the column's unit (metres for ``*_m``).
+    description : str, default ""
+        What the column means, for people.
+
+    References
+    ----------
+    .. [1] ISO 8601-1:2019, *Date and time: representations for information interchange*
+       (the ``YYYY-MM-DD`` calendar date).
     """
 
     name: str
@@ -56,7 +78,25 @@ class Column:
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """A layer of the ecological network: its name, geometry and columns."""
+    """A layer of the ecological network: its name, geometry and columns.
+
+    Parameters
+    ----------
+    name : str
+        The layer's name; its file in a data folder is ``<name>.geojson``.
+    geometry : tuple of str
+        The geometry types a feature may have (``Polygon``/``MultiPolygon``,
+        ``LineString``/``MultiLineString`` or ``Point``); the first names the kind.
+    columns : tuple of Column
+        The attribute columns, in the order exports write them (after ``id``).
+    title_en, title_zh : str
+        The layer's title in English and Chinese, for maps and file metadata.
+    scale : {"pingshan", "city"}, default "pingshan"
+        ``pingshan`` for district detail, ``city`` for the city-wide framework.
+    style : mapping of str to str, optional
+        Map colours: ``color`` (outline or line, ``#rrggbb``) and, for polygons,
+        ``fill`` (``#rrggbb`` or ``none``).
+    """
 
     name: str
     geometry: tuple[str, ...]
@@ -76,9 +116,26 @@ class LayerSpec:
 
     @property
     def column_names(self) -> tuple[str, ...]:
+        """The catalogue's column names, in order (``id`` and geometry not included)."""
         return tuple(c.name for c in self.columns)
 
     def column(self, name: str) -> Column:
+        """The column called ``name``.
+
+        Parameters
+        ----------
+        name : str
+            A column of this layer.
+
+        Returns
+        -------
+        Column
+
+        Raises
+        ------
+        KeyError
+            If the layer has no such column.
+        """
         for c in self.columns:
             if c.name == name:
                 return c
@@ -86,6 +143,7 @@ class LayerSpec:
 
     @property
     def filename(self) -> str:
+        """The layer's file name in a data folder: ``<name>.geojson``."""
         return f"{self.name}.geojson"
 
 
@@ -225,7 +283,22 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def spec(name: str) -> LayerSpec:
-    """The catalogue entry of a layer; an unknown name raises KeyError listing the valid ones."""
+    """The catalogue entry of a layer; an unknown name raises KeyError listing the valid ones.
+
+    Parameters
+    ----------
+    name : str
+        A layer of :data:`CATALOGUE` (one of :data:`LAYER_NAMES`).
+
+    Returns
+    -------
+    LayerSpec
+
+    Raises
+    ------
+    KeyError
+        If ``name`` is not a layer; the message lists the layers.
+    """
     try:
         return CATALOGUE[name]
     except KeyError:
@@ -233,7 +306,27 @@ def spec(name: str) -> LayerSpec:
 
 
 def empty_layer(name: str, crs: str = "EPSG:4547") -> gpd.GeoDataFrame:
-    """An empty GeoDataFrame with the layer's columns, indexed by ``id``."""
+    """An empty GeoDataFrame with the layer's columns, indexed by ``id``.
+
+    Parameters
+    ----------
+    name : str
+        A layer of :data:`CATALOGUE`.
+    crs : str, default "EPSG:4547"
+        The frame's CRS; EPSG:4547 is where a :class:`~ecomap.network.Network` holds
+        its layers.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        No rows; every catalogue column (``float64`` for numbers, ``object`` otherwise)
+        and a geometry column, index named ``id``.
+
+    Raises
+    ------
+    KeyError
+        If ``name`` is not a layer of the catalogue.
+    """
     s = spec(name)
     cols = {
         c.name: pd.Series(dtype="float64" if c.dtype in {"float", "int"} else "object")
@@ -302,6 +395,35 @@ def check_layer(gdf: gpd.GeoDataFrame, name: str, *, file: str) -> list[Problem]
     empty or missing geometry; geometry type not the layer's; invalid geometry (with the
     reason from GEOS); value missing where not nullable; value outside its allowed set;
     number that does not parse or lies outside its range; date that does not parse.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        The layer as :func:`ecomap.io.read_layer_file` reads it: WGS-84, ``id`` a column,
+        values as in the file.
+    name : str
+        A layer of :data:`CATALOGUE`, whose rules apply.
+    file : str
+        The file's path, for each problem's ``file``.
+
+    Returns
+    -------
+    list of Problem
+        Every broken rule, one per feature and rule, grouped by rule (``id`` rules
+        first, then columns, geometries, and values column by column); empty when the
+        layer is clean.
+
+    Raises
+    ------
+    KeyError
+        If ``name`` is not a layer of the catalogue.
+
+    References
+    ----------
+    .. [1] OGC 06-103r4, *OpenGIS Implementation Standard for Geographic information:
+       Simple feature access, Part 1: Common architecture*, 1.2.1 (2011): the validity
+       rules GEOS checks (``shapely.is_valid_reason``).
+    .. [2] ISO 8601-1:2019 (``YYYY-MM-DD`` dates).
     """
     s = spec(name)
     problems: list[Problem] = []
@@ -384,6 +506,27 @@ def check_extent(
 
     A feature that would fall inside once its x and y are exchanged is reported as having
     swapped (lat, lon) coordinates; any other is reported as outside the extent.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        The layer as read (WGS-84 longitude/latitude). Missing and empty geometries are
+        skipped (:func:`check_layer` reports them).
+    extent : tuple of 4 float
+        ``(minlon, minlat, maxlon, maxlat)`` in degrees; a feature must lie within it,
+        edges included.
+    file : str
+        The file's path, for each problem's ``file``.
+
+    Returns
+    -------
+    list of Problem
+        One per feature outside, in row order; empty when all lie inside.
+
+    References
+    ----------
+    .. [1] H. Butler et al., *The GeoJSON Format*, RFC 7946 (2016), section 3.1.1:
+       positions are longitude, latitude (the order a swap breaks).
     """
     if gdf.empty:
         return []
@@ -411,7 +554,23 @@ def check_extent(
 def check_references(
     corridors: gpd.GeoDataFrame, patch_ids: Iterable[str], *, file: str
 ) -> list[Problem]:
-    """Corridors whose ``from_id``/``to_id`` name no patch."""
+    """Corridors whose ``from_id``/``to_id`` name no patch.
+
+    Parameters
+    ----------
+    corridors : geopandas.GeoDataFrame
+        The corridors layer as read (``id``, ``from_id`` and ``to_id`` columns; a missing
+        column is not checked, an empty value names nothing and is allowed).
+    patch_ids : iterable of str
+        The ids of the patches layer; values are compared as text.
+    file : str
+        The corridors file's path, for each problem's ``file``.
+
+    Returns
+    -------
+    list of Problem
+        One per reference to an unknown patch, ``from_id`` ones first.
+    """
     known = {str(p) for p in patch_ids}
     ids = _ids(corridors)
     problems = []

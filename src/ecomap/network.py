@@ -50,6 +50,27 @@ class Network:
     Every layer of the catalogue is present; a layer the data folder leaves out is empty
     with the right columns. Layers are reachable as ``network.corridors`` or
     ``network["corridors"]``.
+
+    Parameters
+    ----------
+    layers : mapping of str to geopandas.GeoDataFrame
+        Layer name -> frame in EPSG:4547 (metres), indexed by ``id``; layers of the
+        catalogue that are left out become :func:`~ecomap.layers.empty_layer`. Held as a
+        read-only mapping.
+    data_dir : pathlib.Path, optional
+        The data folder the layers were read from.
+    sources : mapping of str to pathlib.Path, optional
+        Layer name -> the file it was read from (for provenance).
+
+    Raises
+    ------
+    KeyError
+        ``network[name]`` with a name that is not a layer (the message lists them);
+        ``network.name`` raises AttributeError instead.
+
+    See Also
+    --------
+    load_network : Read, check and reproject a data folder into a Network.
     """
 
     layers: Mapping[str, gpd.GeoDataFrame]
@@ -77,10 +98,22 @@ class Network:
 
     @property
     def crs(self) -> str:
+        """The CRS every layer is in: ``"EPSG:4547"`` (:data:`ecomap.crs.INTERNAL`)."""
         return _crs.INTERNAL
 
     def replace(self, **layers: gpd.GeoDataFrame) -> Network:
-        """A new Network with some layers swapped (for scenarios)."""
+        """A new Network with some layers swapped (for scenarios).
+
+        Parameters
+        ----------
+        **layers : geopandas.GeoDataFrame
+            Layer name -> its replacement, in EPSG:4547 and indexed by ``id``.
+
+        Returns
+        -------
+        Network
+            The same data folder and sources; other layers shared with this one.
+        """
         merged = dict(self.layers)
         merged.update(layers)
         return Network(merged, self.data_dir, self.sources)
@@ -137,7 +170,32 @@ def _read_all(data_dir: Path) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, Pa
 
 
 def validate_data(data_dir: str | os.PathLike | None = None) -> list[Problem]:
-    """Every problem in a data folder, in file order (an empty list means it is clean)."""
+    """Every problem in a data folder, in file order (an empty list means it is clean).
+
+    Each layer file is read (:func:`ecomap.io.read_layer_file`) and checked against the
+    catalogue (:func:`~ecomap.layers.check_layer`); then every feature against the study
+    extent, the boundary and district layers' bounds widened by
+    :data:`EXTENT_MARGIN_DEG` degrees (:func:`~ecomap.layers.check_extent`); then the
+    corridors' patch references (:func:`~ecomap.layers.check_references`). A file that
+    is not a layer of the catalogue is logged and ignored.
+
+    Parameters
+    ----------
+    data_dir : str or os.PathLike, optional
+        A folder of ``<layer>.geojson`` files (WGS-84). Defaults to the bundled data
+        (:func:`ecomap.io.default_data_dir`).
+
+    Returns
+    -------
+    list of Problem
+        Every broken rule: reading and catalogue rules layer by layer in catalogue
+        order, then the extent, then the references; a missing folder or ``boundary``
+        layer is a problem too.
+
+    See Also
+    --------
+    load_network : The same checks, raising :class:`~ecomap.DataError` when any fails.
+    """
     _, _, problems = _read_all(Path(data_dir) if data_dir is not None else default_data_dir())
     return problems
 
@@ -154,14 +212,21 @@ def load_network(data_dir: str | os.PathLike | None = None) -> Network:
 
     Parameters
     ----------
-    data_dir
+    data_dir : str or os.PathLike, optional
         A folder of ``<layer>.geojson`` files (WGS-84). Defaults to the bundled data.
         Any layer except ``boundary`` may be left out.
+
+    Returns
+    -------
+    Network
+        Every layer in EPSG:4547 (metres), indexed by ``id`` (as text), with the
+        catalogue's columns (numbers as ``float64``, :func:`~ecomap.layers.coerce_columns`).
 
     Raises
     ------
     DataError
-        Listing every problem found, one per line (``FILE: feature ID: rule``).
+        Listing every problem found, one per line (``FILE: feature ID: rule``); the
+        problems are those :func:`validate_data` returns.
     """
     path = Path(data_dir) if data_dir is not None else default_data_dir()
     frames, paths, problems = _read_all(path)
@@ -173,7 +238,22 @@ def load_network(data_dir: str | os.PathLike | None = None) -> Network:
 
 
 def layer_summary(network: Network) -> pd.DataFrame:
-    """One row per layer: feature count, geometry type, WGS-84 bbox, total length or area."""
+    """One row per layer: feature count, geometry type, WGS-84 bbox, total length or area.
+
+    Parameters
+    ----------
+    network : Network
+        The layers to summarise.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``layer`` in catalogue order, with ``features`` (int), ``geometry``
+        (the allowed types joined by ``/``), ``bbox_wgs84`` (``minlon,minlat,maxlon,maxlat``
+        in degrees to 4 decimals, empty for an empty layer), ``total`` (float: area in
+        km2 for polygons, length in km for lines, NaN for points) and ``unit``
+        (``km2``, ``km`` or empty), measured in EPSG:4547.
+    """
     rows = []
     for name, gdf in network.layers.items():
         spec = CATALOGUE[name]

@@ -45,7 +45,22 @@ def _fmt(v, digits: int = 2) -> str:
 
 
 def corridor_table(result: ConnectivityResult) -> pd.DataFrame:
-    """Corridors ranked by dPC (rank 1 = the largest loss if removed); corridors out of the graph last."""
+    """Corridors ranked by dPC (rank 1 = the largest loss if removed); corridors out of the graph last.
+
+    Parameters
+    ----------
+    result : ConnectivityResult
+        The result of :func:`ecomap.connectivity.analyse`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``result.corridors`` sorted by ``rank`` (ties and unranked broken by
+        ``restore_dPC``, largest first), with those of ``rank``, ``from_id``, ``to_id``,
+        ``status``, ``length_m`` (metres), ``dPC``, ``dIIC`` (% lost), ``gravity``,
+        ``betweenness``, ``bridges``, ``gaps``, ``trail_m`` (metres) and ``restore_dPC``
+        that it has.
+    """
     c = result.corridors
     cols = [k for k in _CORRIDOR_COLS if k in c.columns]
     by = ["rank", "restore_dPC"] if "restore_dPC" in c else ["rank"]
@@ -53,7 +68,20 @@ def corridor_table(result: ConnectivityResult) -> pd.DataFrame:
 
 
 def patch_table(result: ConnectivityResult) -> pd.DataFrame:
-    """Patches by dPC, largest first."""
+    """Patches by dPC, largest first.
+
+    Parameters
+    ----------
+    result : ConnectivityResult
+        The result of :func:`ecomap.connectivity.analyse`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``result.patches`` sorted by ``dPC`` (descending), with those of ``kind``,
+        ``area_km2``, ``attribute``, ``dPC``, ``dPC_intra``, ``dPC_flux``,
+        ``dPC_connector``, ``dIIC``, ``betweenness`` and ``trail_m`` (metres) that it has.
+    """
     p = result.patches
     return p.sort_values("dPC", ascending=False)[[k for k in _PATCH_COLS if k in p.columns]]
 
@@ -81,7 +109,32 @@ def _frame_text(df: pd.DataFrame) -> str:
 
 
 def connectivity_text(result: ConnectivityResult, *, top: int = 20) -> str:
-    """The readable table ``ecomap connectivity`` prints."""
+    """The readable table ``ecomap connectivity`` prints.
+
+    The summary (IIC [1]_, PC [2]_, EC(PC), alpha/beta/gamma, gaps), notes on a
+    habitat larger than the landscape area and on corridors touching no patch, then
+    the top corridors, top patches and every gap (WGS-84 lon/lat to 6 decimals).
+
+    Parameters
+    ----------
+    result : ConnectivityResult
+        The result of :func:`ecomap.connectivity.analyse`.
+    top : int, default 20
+        How many corridors and patches to list.
+
+    Returns
+    -------
+    str
+        Lines joined by newlines, no final newline; missing values shown as ``—``.
+
+    References
+    ----------
+    .. [1] L. Pascual-Hortal and S. Saura, "Comparison and development of new graph-based
+       landscape connectivity indices", *Landscape Ecology* 21 (2006), 959-967 (IIC).
+    .. [2] S. Saura and L. Pascual-Hortal, "A new habitat availability index to integrate
+       connectivity in landscape conservation planning", *Landscape and Urban Planning*
+       83 (2007), 91-103 (PC).
+    """
     s = result.summary
     out = ["Connectivity", *("  " + line for line in _summary_lines(s))]
     if s["habitat_km2"] > s["landscape_area_km2"]:
@@ -105,7 +158,20 @@ def connectivity_text(result: ConnectivityResult, *, top: int = 20) -> str:
 
 
 def scenario_text(sc: Scenario) -> str:
-    """Before, after and change of every index."""
+    """Before, after and change of every index.
+
+    Parameters
+    ----------
+    sc : Scenario
+        A before/after comparison from :mod:`ecomap.connectivity`.
+
+    Returns
+    -------
+    str
+        ``Scenario``, the removed and added corridors, then one row per index with
+        ``before``, ``after``, ``change`` and ``change %`` (6 significant digits, the
+        percentage to 2 decimals, ``—`` where not finite).
+    """
     head = []
     if sc.removed:
         head.append("removed: " + ", ".join(sc.removed))
@@ -130,7 +196,23 @@ def _save(fig, path: Path) -> Path:
 
 
 def chart_corridor_importance(result: ConnectivityResult, path: str | os.PathLike) -> Path | None:
-    """Horizontal bars of dPC and dIIC per corridor, most important on top."""
+    """Horizontal bars of dPC and dIIC per corridor, most important on top.
+
+    Corridors out of the graph (no ``rank``) are left out; a corridor with gaps is
+    annotated with their number.
+
+    Parameters
+    ----------
+    result : ConnectivityResult
+        The result of :func:`ecomap.connectivity.analyse`.
+    path : str or os.PathLike
+        The PNG to write (120 dpi, atomically).
+
+    Returns
+    -------
+    pathlib.Path or None
+        ``path``, or None (nothing written) when no corridor is ranked.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -167,7 +249,28 @@ def chart_corridor_importance(result: ConnectivityResult, path: str | os.PathLik
 
 def chart_dpc_fractions(result: ConnectivityResult, path: str | os.PathLike, *, top: int = 30
                         ) -> Path | None:
-    """Stacked bars per patch: dPC split into intra, flux and connector (Saura & Rubio 2010)."""
+    """Stacked bars per patch: dPC split into intra, flux and connector (Saura & Rubio 2010).
+
+    Parameters
+    ----------
+    result : ConnectivityResult
+        The result of :func:`ecomap.connectivity.analyse`.
+    path : str or os.PathLike
+        The PNG to write (120 dpi, atomically).
+    top : int, default 30
+        How many patches, by dPC, to draw.
+
+    Returns
+    -------
+    pathlib.Path or None
+        ``path``, or None (nothing written) when there are no patches.
+
+    References
+    ----------
+    .. [1] S. Saura and L. Rubio, "A common currency for the different ways in which
+       patches and links can contribute to habitat availability and connectivity in the
+       landscape", *Ecography* 33 (2010), 523-537.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -279,7 +382,38 @@ def report_html(result: ConnectivityResult, *, charts: dict[str, str], names: pd
 
 def write_report(result: ConnectivityResult, out_dir: str | os.PathLike, *,
                  network: Network | None = None) -> list[Path]:
-    """Write ``connectivity.json``, ``gaps.geojson``, the two charts and ``index.html`` into ``out_dir``."""
+    """Write ``connectivity.json``, ``gaps.geojson``, the two charts and ``index.html`` into ``out_dir``.
+
+    Also ``corridors.csv`` and ``patches.csv`` (:func:`corridor_table`,
+    :func:`patch_table`). Every file is written atomically; a chart with nothing to
+    draw is not written.
+
+    Parameters
+    ----------
+    result : ConnectivityResult
+        The result of :func:`ecomap.connectivity.analyse`.
+    out_dir : str or os.PathLike
+        The report folder (``outputs/report`` in a build); created if missing.
+    network : Network, optional
+        When given, the corridors' English names (``name_en``) head the HTML table.
+
+    Returns
+    -------
+    list of pathlib.Path
+        ``connectivity.json``, ``gaps.geojson``, ``corridors.csv``, ``patches.csv``,
+        the charts drawn, then ``index.html``.
+
+    References
+    ----------
+    .. [1] L. Pascual-Hortal and S. Saura, "Comparison and development of new graph-based
+       landscape connectivity indices", *Landscape Ecology* 21 (2006), 959-967 (IIC).
+    .. [2] S. Saura and L. Pascual-Hortal, "A new habitat availability index to integrate
+       connectivity in landscape conservation planning", *Landscape and Urban Planning*
+       83 (2007), 91-103 (PC).
+    .. [3] S. Saura and L. Rubio, "A common currency for the different ways in which
+       patches and links can contribute to habitat availability and connectivity in the
+       landscape", *Ecography* 33 (2010), 523-537 (dPC fractions).
+    """
     out = Path(out_dir)
     written = [write_json(out / "connectivity.json", result.to_dict())]
     written.append(write_geojson(result.gaps, out / "gaps.geojson"))

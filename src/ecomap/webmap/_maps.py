@@ -75,23 +75,38 @@ def atlas(
 
     Parameters
     ----------
-    network
+    network : Network
         A :class:`ecomap.network.Network`.
-    basemap
+    basemap : str, default "osm"
         One of :data:`BASEMAPS`. On ``gaode`` every overlay is drawn in GCJ-02.
-    layers
+    layers : iterable of str, optional
         Names to draw (default: all): catalogue layers and the result layers
         :data:`RESULT_LAYERS`; empty or missing ones are left out.
-    connectivity
+    connectivity : ConnectivityResult, optional
         The connectivity result (``.corridors`` table with ``dPC``, ``rank``, ``bridges``,
         ``gaps``; ``.gaps`` frame), if computed: corridor popups then show importance and gaps.
-    corridors
+    corridors : dict, optional
         The modelled-corridor result (dict with ``paths``, ``pinch_points``), if computed.
+    title : str, default "坪山生态网络 Pingshan ecological network"
+        The page's title (HTML-escaped).
+    tianditu_key : str, optional
+        A Tianditu key for ``basemap="tianditu"``, if not in ``$ECOMAP_TIANDITU_KEY``.
 
     Returns
     -------
     folium.Map
         Save it with :func:`save_map` (which inlines every asset).
+
+    Raises
+    ------
+    InputError
+        An unknown layer name or none chosen, an unknown basemap, or ``tianditu``
+        without a valid key.
+
+    References
+    ----------
+    .. [1] V. Agafonkin et al., *Leaflet* 1.9.3, https://leafletjs.com, drawn through
+       *folium* (python-visualization), https://python-visualization.github.io/folium.
     """
     chosen = _check_layers(layers)
     b = _MapBuilder(network, basemap_name=basemap, title=title, tianditu_key=tianditu_key)
@@ -268,7 +283,49 @@ THEMATIC = {
 
 
 def thematic_maps(network, *, connectivity=None, corridors=None, basemap: str = "osm") -> dict[str, folium.Map]:
-    """The thematic maps whose data exist, by file stem (see :data:`THEMATIC`)."""
+    """The thematic maps whose data exist, by file stem (see :data:`THEMATIC`).
+
+    ``importance`` (corridors coloured by dPC in quintile classes) needs
+    ``connectivity``; ``gaps`` needs its ``.gaps``; ``bridges`` needs bridge sites;
+    ``trails`` needs trails (disturbance zones of :data:`DISTURBANCE_M` metres);
+    ``corridor-model`` needs ``corridors``. A map without its data is left out.
+
+    Parameters
+    ----------
+    network : Network
+        A :class:`ecomap.network.Network`.
+    connectivity : ConnectivityResult, optional
+        The connectivity result (``.corridors`` table with ``dPC``, ``rank``, ``bridges``,
+        ``gaps``; ``.gaps`` frame), if computed.
+    corridors : dict, optional
+        The modelled-corridor result (dict with ``overlays``, ``paths``,
+        ``pinch_points``), if computed.
+    basemap : str, default "osm"
+        One of :data:`BASEMAPS`.
+
+    Returns
+    -------
+    dict of str to folium.Map
+        File stem -> map, in the order of :data:`THEMATIC`.
+
+    Raises
+    ------
+    InputError
+        An unknown basemap, or ``tianditu`` without a valid key.
+
+    References
+    ----------
+    .. [1] S. Saura and L. Rubio, "A common currency for the different ways in which
+       patches and links can contribute to habitat availability and connectivity in the
+       landscape", *Ecography* 33 (2010), 523-537 (dPC).
+    .. [2] C. A. Brewer, *ColorBrewer*, https://colorbrewer2.org (the YlOrRd classes).
+    .. [3] S. G. Miller, R. L. Knight and C. K. Miller, "Influence of recreational trails
+       on breeding bird communities", *Ecological Applications* 8 (1998), 162-169
+       (trail zone 100 m).
+    .. [4] R. T. T. Forman and R. D. Deblinger, "The ecological road-effect zone of a
+       Massachusetts (U.S.A.) suburban highway", *Conservation Biology* 14 (2000),
+       36-46 (expressway zone 300 m).
+    """
     maps = {
         "importance": _importance_map(network, connectivity, basemap=basemap),
         "gaps": _gaps_map(network, connectivity, basemap=basemap),
@@ -287,6 +344,24 @@ def index_page(entries: Sequence[tuple[str, str, str]], *, report: str | None = 
 
     ``thumbnails`` maps an href to a screenshot shown beside its link; ``layers`` is the
     folder of GeoJSON layers, linked when given.
+
+    Parameters
+    ----------
+    entries : sequence of (str, str, str)
+        ``(href, title, description)`` per map, hrefs relative to the page.
+    report : str, optional
+        The report's relative href, linked under its own heading when given.
+    title : str, default "坪山生态网络 Pingshan ecological network"
+        The page's title and heading.
+    thumbnails : mapping of str to str, optional
+        href -> relative path of a screenshot, shown 240 px wide beside the link.
+    layers : str, optional
+        The relative folder of GeoJSON layers.
+
+    Returns
+    -------
+    str
+        A complete HTML page (``lang="zh-CN"``, UTF-8), every given text HTML-escaped.
     """
     thumbs = thumbnails or {}
 
@@ -329,6 +404,39 @@ def write_maps(
     ``outputs/atlas.html``, ``outputs/atlas-gaode.html``, ``outputs/maps/<stem>.html``,
     ``outputs/index.html``; with ``screenshots`` also ``outputs/screenshots/<stem>.png``.
     Returns the paths written.
+
+    The Gaode variant is left out when ``basemap`` is already ``gaode``. The index links
+    ``report/`` (its ``index.html`` first) and ``layers/`` when those folders exist.
+
+    Parameters
+    ----------
+    network : Network
+        A :class:`ecomap.network.Network`.
+    out_dir : str or os.PathLike
+        The output folder (``outputs/``).
+    connectivity : ConnectivityResult, optional
+        The connectivity result (``.corridors`` table with ``dPC``, ``rank``, ``bridges``,
+        ``gaps``; ``.gaps`` frame), if computed.
+    corridors : dict, optional
+        The modelled-corridor result (dict with ``overlays``, ``paths``,
+        ``pinch_points``), if computed.
+    basemap : str, default "osm"
+        One of :data:`BASEMAPS`, for the atlas and the thematic maps.
+    screenshots : bool, default False
+        Also write a PNG of each page with headless Chromium (:func:`screenshot`).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The pages (and screenshots) written, ``index.html`` last.
+
+    Raises
+    ------
+    InputError
+        An unknown basemap, or ``tianditu`` without a valid key.
+    EcomapError
+        With ``screenshots``, when Chromium is missing or fails; or when a page asset
+        has no offline copy (:func:`inline_assets`).
     """
     out = Path(out_dir)
     written: list[Path] = []

@@ -220,6 +220,23 @@ def inline_assets(page: str) -> str:
     Raises EcomapError naming any URL that has no offline copy, so a page never silently
     depends on the network. Relative ``url()`` references in the CSS (images a file://
     page cannot fetch) are dropped.
+
+    Parameters
+    ----------
+    page : str
+        A page folium rendered (``Map.get_root().render()``).
+
+    Returns
+    -------
+    str
+        The page with each asset's content in a ``<script>`` or ``<style>`` element
+        (``</script``/``</style`` inside escaped), headed by a comment naming its file.
+
+    Raises
+    ------
+    EcomapError
+        If an asset has no offline copy in folium-offline's table, or an ``http(s)``
+        script or stylesheet is left, or folium-offline is missing.
     """
     table = _asset_table()
 
@@ -245,12 +262,46 @@ def inline_assets(page: str) -> str:
 
 
 def render_html(m: folium.Map) -> str:
-    """The map as one self-contained HTML page (assets inlined)."""
+    """The map as one self-contained HTML page (assets inlined).
+
+    Parameters
+    ----------
+    m : folium.Map
+        A map from :func:`atlas` or :func:`thematic_maps`.
+
+    Returns
+    -------
+    str
+        The HTML page; only basemap tiles still come from the network.
+
+    Raises
+    ------
+    EcomapError
+        If an asset has no offline copy (:func:`inline_assets`).
+    """
     return inline_assets(m.get_root().render())
 
 
 def save_map(m: folium.Map, path: str | os.PathLike) -> Path:
-    """Write the self-contained page atomically; returns the path."""
+    """Write the self-contained page atomically; returns the path.
+
+    Parameters
+    ----------
+    m : folium.Map
+        A map from :func:`atlas` or :func:`thematic_maps`.
+    path : str or os.PathLike
+        The ``.html`` file; its folder is created if missing.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    EcomapError
+        If an asset has no offline copy (:func:`inline_assets`).
+    """
     return write_text(path, render_html(m))
 
 
@@ -263,7 +314,17 @@ CHROMIUM_ARGS = (
 
 
 def find_chromium() -> str | None:
-    """The Chromium binary: ``$ECOMAP_CHROMIUM``, else ``chromium`` or ``chromium-browser`` on PATH."""
+    """The Chromium binary: ``$ECOMAP_CHROMIUM``, else ``chromium`` or ``chromium-browser`` on PATH.
+
+    ``google-chrome`` on PATH is the last resort.
+
+    Returns
+    -------
+    str or None
+        ``$ECOMAP_CHROMIUM`` when set: as given if that file exists, else looked up on
+        PATH, with no fallback to the names below. Otherwise the first of ``chromium``,
+        ``chromium-browser`` and ``google-chrome`` on PATH. None when none is found.
+    """
     env = os.environ.get("ECOMAP_CHROMIUM")
     if env:
         return env if Path(env).exists() else shutil.which(env)
@@ -276,7 +337,43 @@ def find_chromium() -> str | None:
 
 def screenshot(html_path: str | os.PathLike, png_path: str | os.PathLike, *, width: int = 1200,
                height: int = 800, budget_ms: int = 4000, timeout_s: float = 60.0) -> Path:
-    """A PNG of a page rendered by headless Chromium, offline (tiles are not fetched)."""
+    """A PNG of a page rendered by headless Chromium, offline (tiles are not fetched).
+
+    Chromium runs with :data:`CHROMIUM_ARGS` (every host name resolves to nothing) and a
+    fresh temporary profile.
+
+    Parameters
+    ----------
+    html_path : str or os.PathLike
+        The page, opened as a ``file://`` URL.
+    png_path : str or os.PathLike
+        The PNG to write, atomically; its folder is created if missing.
+    width, height : int, default 1200, 800
+        The window's size in CSS pixels.
+    budget_ms : int, default 4000
+        Chromium's virtual-time budget (``--virtual-time-budget``), in milliseconds: how
+        long the page's scripts may run before the shot.
+    timeout_s : float, default 60.0
+        Wall-clock limit for Chromium, in seconds.
+
+    Returns
+    -------
+    pathlib.Path
+        ``png_path``.
+
+    Raises
+    ------
+    EcomapError
+        If Chromium is not found (:func:`find_chromium`), takes longer than
+        ``timeout_s``, or writes no screenshot (the message ends with the last 300
+        characters of its stderr).
+
+    References
+    ----------
+    .. [1] The Chromium Authors, *Headless Chromium*,
+       https://developer.chrome.com/docs/chromium/headless (``--screenshot``,
+       ``--window-size``, ``--virtual-time-budget``).
+    """
     exe = find_chromium()
     if exe is None:
         raise EcomapError("screenshots need Chromium: apt-get install chromium (or set ECOMAP_CHROMIUM)")

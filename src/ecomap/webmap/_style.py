@@ -39,7 +39,27 @@ MAP_LAYERS: tuple[str, ...] = (
 # --- basemaps ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Basemap:
-    """A tile basemap: URL template(s), attribution, and whether its tiles are GCJ-02."""
+    """A tile basemap: URL template(s), attribution, and whether its tiles are GCJ-02.
+
+    Parameters
+    ----------
+    name : str
+        The basemap's key (one of :data:`BASEMAPS`, or ``gaode-imagery``).
+    title : str
+        The name shown in the layer control, Chinese and English.
+    tiles : tuple of str, default ()
+        Leaflet URL templates (``{s}``, ``{z}``, ``{x}``, ``{y}``) drawn in order, the
+        first at the bottom; empty for no basemap.
+    attr : str, default ""
+        The attribution (HTML).
+    subdomains : str, default "abc"
+        The letters or digits ``{s}`` takes.
+    max_zoom : int, default 19
+        The deepest zoom level with tiles.
+    gcj02 : bool, default False
+        Whether the tiles are drawn in GCJ-02, so overlays must be converted
+        (:func:`ecomap.crs.to_gcj02`).
+    """
 
     name: str
     title: str
@@ -87,6 +107,26 @@ def basemap(name: str, *, tianditu_key: str | None = None) -> Basemap:
 
     ``tianditu`` needs a key: ``tianditu_key`` or the ``ECOMAP_TIANDITU_KEY`` environment
     variable. Raises InputError for an unknown name or a missing key.
+
+    Parameters
+    ----------
+    name : str
+        A basemap name; case and surrounding blanks do not matter.
+    tianditu_key : str, optional
+        A Tianditu browser key (letters and digits), used before
+        ``$ECOMAP_TIANDITU_KEY``.
+
+    Returns
+    -------
+    Basemap
+        For ``tianditu``, the vector map with its annotation layer (Web Mercator tiles,
+        ``_w``), the key in their URLs.
+
+    Raises
+    ------
+    InputError
+        An unknown name, or ``tianditu`` without a key or with a key that is not
+        letters and digits.
     """
     key = str(name).strip().lower()
     if key == "tianditu":

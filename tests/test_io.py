@@ -61,3 +61,21 @@ def test_write_geojson_is_rfc7946(tmp_path):
     assert 114 < coords[0][0] < 115 and 22 < coords[0][1] < 23
     assert shapely.Polygon(coords).exterior.is_ccw
     assert all(len(repr(c).split(".")[1]) <= 7 for xy in coords for c in xy)
+
+
+def test_write_json_is_strict_json_with_null_for_non_finite(tmp_path):
+    import json
+
+    import numpy as np
+
+    from ecomap.io import write_json
+
+    obj = {"a": float("nan"), "b": [float("inf"), -np.inf, np.float64("nan"), np.float32("nan")],
+           "c": {"d": (1.5, np.float64(2.5))}, "e": 3}
+    path = write_json(tmp_path / "x.json", obj)
+
+    def refuse(token):
+        raise AssertionError(f"non-standard JSON constant {token}")
+
+    back = json.loads(path.read_text(encoding="utf-8"), parse_constant=refuse)
+    assert back == {"a": None, "b": [None, None, None, None], "c": {"d": [1.5, 2.5]}, "e": 3}

@@ -28,6 +28,7 @@ __all__ = [
     "atomic_write",
     "write_text",
     "write_json",
+    "finite_json",
     "read_layer_file",
     "write_geojson",
     "to_wgs84_frame",
@@ -128,9 +129,8 @@ def write_json(path: str | os.PathLike, obj) -> Path:
     obj : object
         Anything :func:`json.dumps` writes, plus numpy integers, floats and booleans,
         and paths (as text). Non-ASCII text is kept as is, indented by 2, with a final
-        newline. NaN in a numpy float other than ``float64`` is written as ``null``;
-        NaN in a Python float or ``float64`` (a subclass of float) as ``NaN``, json's
-        default.
+        newline. A NaN or infinite float (Python or numpy, at any depth) is written as
+        ``null``: the file is always strict JSON (RFC 8259), never ``NaN``/``Infinity``.
 
     Returns
     -------
@@ -142,14 +142,39 @@ def write_json(path: str | os.PathLike, obj) -> Path:
     TypeError
         If ``obj`` holds a value that cannot be written as JSON.
     """
-    return write_text(path, json.dumps(obj, ensure_ascii=False, indent=2, default=_json_default) + "\n")
+    text = json.dumps(finite_json(obj), ensure_ascii=False, indent=2, default=_json_default,
+                      allow_nan=False)
+    return write_text(path, text + "\n")
+
+
+def finite_json(obj):
+    """``obj`` with every NaN or infinite float replaced by ``None``, at any depth.
+
+    Parameters
+    ----------
+    obj : object
+        Nested dicts, lists and tuples of JSON values, numpy scalars included.
+
+    Returns
+    -------
+    object
+        The same structure (tuples become lists) with non-finite floats as ``None``,
+        so that ``json.dumps(..., allow_nan=False)`` accepts it.
+    """
+    if isinstance(obj, float | np.floating):
+        return float(obj) if np.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: finite_json(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [finite_json(v) for v in obj]
+    return obj
 
 
 def _json_default(o):
     if isinstance(o, np.integer):
         return int(o)
     if isinstance(o, np.floating):
-        return None if np.isnan(o) else float(o)
+        return float(o) if np.isfinite(o) else None
     if isinstance(o, np.bool_):
         return bool(o)
     if isinstance(o, Path):

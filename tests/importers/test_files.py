@@ -208,3 +208,39 @@ def test_file_import_corridors_without_patch_columns(tmp_path, minimal_data):
     assert got.loc["corridors-1", "width_m"] == 50.0
     length = gpd.GeoSeries([got.geometry.iloc[0]], crs=4326).to_crs(4547).length.iloc[0]
     assert length == pytest.approx(GEOD.line_length([114.345, 114.355], [22.685, 22.695]), rel=2e-4)
+
+
+def test_read_gis_file_columns_follow_the_catalogue(tmp_path):
+    """One coercion rule (ecomap.layers.coerce_columns): every catalogue column present,
+    numbers float64 (an integer width too), absent optional columns empty."""
+    from ecomap.layers import coerce_columns, spec
+
+    src = tmp_path / "plan.gpkg"
+    line = shapely.LineString([(114.345, 22.685), (114.355, 22.695)])
+    gpd.GeoDataFrame({"WIDTH": np.array([50], dtype="int64"), "TYPE": ["green"], "STATE": ["planned"]},
+                     geometry=[line], crs=4326).to_file(src, driver="GPKG")
+    got = read_gis_file("corridors", src, mapping="WIDTH=width_m,TYPE=kind,STATE=status")
+    s = spec("corridors")
+    assert set(s.column_names) <= set(got.columns)
+    numeric = [c.name for c in s.columns if c.dtype in {"float", "int"}]
+    assert numeric == ["width_m"]
+    assert got["width_m"].dtype == np.float64 and got["width_m"].iloc[0] == 50.0
+    assert got["name_en"].iloc[0] is None and got["from_id"].iloc[0] is None
+    pd.testing.assert_frame_equal(got, coerce_columns(got, "corridors"))  # nothing left to coerce
+    patches = tmp_path / "patches.geojson"
+    sq = shapely.Polygon(PINGSHAN_SQUARE).buffer(-0.005)
+    gpd.GeoDataFrame({"kind": ["forest"]}, geometry=[sq], crs=4326).to_file(patches, driver="GeoJSON")
+    got = read_gis_file("patches", patches)
+    assert got["quality"].dtype == np.float64 and np.isnan(got["quality"].iloc[0])
+
+
+def test_read_gis_file_gcj02_lands_where_lonlat_to_internal_puts_it(tmp_path):
+    """GCJ-02 file -> EPSG:4547 metres: the same points as the one lon/lat conversion."""
+    from ecomap.crs import lonlat_to_internal
+
+    src = tmp_path / "sites.gpkg"
+    _sites("gcj02").to_file(src, driver="GPKG")
+    got = read_gis_file("bridges", src, crs="gcj02", mapping=MAP)
+    gx, gy = wgs84_to_gcj02(*np.array(TRUTH).T)
+    x, y = lonlat_to_internal(gx, gy, source="gcj02")
+    np.testing.assert_allclose(shapely.get_coordinates(got.geometry.values), np.column_stack([x, y]), atol=1e-6)

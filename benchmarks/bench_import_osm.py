@@ -96,7 +96,7 @@ _BASELINE = """
 import json, resource, sys, time
 t = time.perf_counter()
 import osmium, shapely
-from ecomap.importers import _area_rules, _line_rules
+from ecomap.importers._osm_tags import _area_rules, _line_rules
 box = shapely.box(*map(float, sys.argv[2].split(",")))
 wkb = osmium.geom.WKBFactory()
 keys = osmium.filter.KeyFilter("highway", "waterway", "railway", "landuse", "natural", "leisure", "boundary")

@@ -1,0 +1,302 @@
+"""Foreign GIS files (Shapefile, GeoPackage, GeoJSON, ...) into one ecomap layer.
+
+:func:`read_gis_file` reads any OGR-readable file into one layer in named steps: read
+(``_ogr``) → map columns (:func:`parse_mapping`, ``_map_columns``) → fill defaults →
+CRS to WGS-84 → tidy values → check against the catalogue → coerce columns
+(:func:`ecomap.layers.coerce_columns`) → EPSG:4547. :func:`import_file` then checks the
+extent against the folder's boundary and writes the layer with its ``sources.json`` entry.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from .. import crs as _crs
+from .._errors import DataError, InputError
+from ..io import layer_path, write_geojson
+from ..layers import CONFIDENCE, LayerSpec, check_extent, check_layer, coerce_columns, spec
+from ..network import EXTENT_MARGIN_DEG
+from ._common import _as_text, _first_line, _missing, _now
+from ._folder import ImportResult, _write_sources
+from ._ogr import _assign_crs, _read_ogr
+
+__all__ = ["parse_mapping", "read_gis_file", "import_file"]
+
+log = logging.getLogger(__package__)
+
+
+def parse_mapping(text: str | Mapping[str, str] | None) -> dict[str, str]:
+    """Column renames ``"old=new,old2=new2"`` as a dict.
+
+    Parameters
+    ----------
+    text : str or mapping of str to str or None
+        The ``--map`` text; a mapping is returned as a plain dict of str, ``None`` as ``{}``.
+        Blank items between commas are skipped.
+
+    Returns
+    -------
+    dict of str to str
+        ``{old: new}`` in the order given.
+
+    Raises
+    ------
+    InputError
+        If an item is not ``old=new`` (a side empty, or a second ``=``) or a column is
+        mapped twice.
+    """
+    if text is None:
+        return {}
+    if isinstance(text, Mapping):
+        return {str(k): str(v) for k, v in text.items()}
+    out: dict[str, str] = {}
+    for item in str(text).split(","):
+        item = item.strip()
+        if not item:
+            continue
+        old, sep, new = item.partition("=")
+        old, new = old.strip(), new.strip()
+        if not sep or not old or not new or "=" in new:
+            raise InputError(f"--map {item!r}: expected old=new")
+        if old in out:
+            raise InputError(f"--map: column {old!r} is mapped twice")
+        out[old] = new
+    return out
+
+
+def read_gis_file(
+    layer: str,
+    path: str | os.PathLike,
+    *,
+    crs: str | None = None,
+    mapping: Mapping[str, str] | str | None = None,
+    source_layer: str | None = None,
+    source: str | None = None,
+    confidence: str = "digitized",
+) -> gpd.GeoDataFrame:
+    """Read an OGR-readable file as one ecomap layer, checked against the catalogue.
+
+    Parameters
+    ----------
+    layer : str
+        The ecomap layer (``corridors``, ``patches``, ``bridges``, ...).
+    path : str or os.PathLike
+        Shapefile, GeoPackage, GeoJSON or any other file GDAL reads.
+    crs : str, optional
+        The file's CRS when it has none or a wrong one: ``EPSG:nnnn``, ``wgs84`` or ``gcj02``
+        (longitude/latitude in GCJ-02, converted to WGS-84). Default: the file's own.
+    mapping : mapping of str to str or str, optional
+        ``{old: new}`` column renames (or ``"old=new,..."``); every ``old`` must be a column
+        of the file, every ``new`` a column of the layer or ``id``. Columns that are not in
+        the layer after renaming are dropped.
+    source_layer : str, optional
+        The layer inside a multi-layer file (GeoPackage); default the first.
+    source : str, optional
+        Filled in where the file has no ``source`` column; default ``file:<name>``.
+    confidence : str, default ``"digitized"``
+        Filled in where the file has no ``confidence`` column; one of
+        :data:`ecomap.layers.CONFIDENCE`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        In EPSG:4547 (metres), indexed by ``id``, with every column of the layer (numeric
+        ones ``float64``, as :func:`ecomap.layers.coerce_columns` makes them). Without an
+        ``id`` column, ids are ``<layer>-<row>``; a column the layer requires but allows
+        empty (``from_id``) is added empty.
+
+    Raises
+    ------
+    InputError
+        The layer is unknown, ``confidence`` not allowed, the file missing, unreadable,
+        empty or without a CRS (and no ``crs``), or ``mapping`` names a column the file or
+        the layer lacks, or makes two columns of one name.
+    DataError
+        Listing every problem (``FILE: feature ID: rule``), as ``ecomap validate`` does.
+    """
+    try:
+        s = spec(layer)
+    except KeyError as exc:
+        raise InputError(str(exc.args[0])) from None
+    path = Path(path)
+    mapping = parse_mapping(mapping)
+    if confidence not in CONFIDENCE:
+        raise InputError(f"--confidence {confidence!r} is not one of {', '.join(CONFIDENCE)}")
+    gdf = _read_features(path, source_layer)
+    gdf = _map_columns(gdf, mapping, s, path)
+    gdf = _fill_defaults(gdf, s, source=source or f"file:{path.name}", confidence=confidence)
+    gdf = _to_wgs84_2d(gdf, crs, path)
+    gdf = _tidy_values(gdf, s)
+    problems = check_layer(gdf, layer, file=str(path))
+    if problems:
+        raise DataError(problems)
+    out = coerce_columns(gdf, layer)
+    out["id"] = out["id"].astype(str)
+    return out.set_index("id").to_crs(_crs.INTERNAL)
+
+
+def _read_features(path: Path, source_layer: str | None) -> gpd.GeoDataFrame:
+    """Read step: the file's features as stored; a file without features is refused."""
+    gdf = _read_ogr(path, source_layer)
+    if gdf.empty:
+        raise InputError(f"{path}: holds no features")
+    return gdf
+
+
+def _map_columns(gdf: gpd.GeoDataFrame, mapping: dict[str, str], s: LayerSpec, path: Path) -> gpd.GeoDataFrame:
+    """Map step: rename by ``mapping`` (checked), drop the columns the layer does not have."""
+    geom_name = gdf.geometry.name
+    columns = [c for c in gdf.columns if c != geom_name]
+    unknown = [old for old in mapping if old not in columns]
+    if unknown:
+        raise InputError(f"{path}: --map names no column {', '.join(map(repr, unknown))}; "
+                         f"the file's columns are: {', '.join(columns) or '(none)'}")
+    allowed = {"id", *s.column_names}
+    bad = [new for new in mapping.values() if new not in allowed]
+    if bad:
+        raise InputError(f"--map: {', '.join(map(repr, bad))} is not a column of layer {s.name!r}; "
+                         f"its columns are: id, {', '.join(s.column_names)}")
+    targets = list(mapping.values())
+    if len(set(targets)) != len(targets):
+        raise InputError("--map: two columns are mapped to the same name")
+    gdf = gdf.rename(columns=mapping)
+    clash = [c for c in mapping.values() if list(gdf.columns).count(c) > 1]
+    if clash:
+        raise InputError(f"{path}: --map makes a second column named {clash[0]!r}; map the old one away too")
+    dropped = [c for c in gdf.columns if c != geom_name and c not in allowed]
+    if dropped:
+        log.info("%s: columns not in layer %s dropped: %s", path, s.name, ", ".join(dropped))
+    return gdf[[c for c in gdf.columns if c in allowed] + [geom_name]]
+
+
+def _fill_defaults(gdf: gpd.GeoDataFrame, s: LayerSpec, *, source: str, confidence: str) -> gpd.GeoDataFrame:
+    """Ids ``<layer>-<row>``, ``source`` and ``confidence`` where the file has none; empty columns."""
+    if "id" not in gdf.columns:
+        gdf.insert(0, "id", [f"{s.name}-{i + 1}" for i in range(len(gdf))])
+    if "source" not in gdf.columns:
+        gdf["source"] = source
+    if "confidence" not in gdf.columns:
+        gdf["confidence"] = confidence
+    for c in s.columns:  # a column that may be empty is added empty (from_id, installed, ...)
+        if c.required and c.nullable and c.name not in gdf.columns:
+            gdf[c.name] = None
+    return gdf
+
+
+def _to_wgs84_2d(gdf: gpd.GeoDataFrame, crs: str | None, path: Path) -> gpd.GeoDataFrame:
+    """Bring the frame to WGS-84 (see ``_ogr._assign_crs``), its geometry named ``geometry``, 2-D."""
+    gdf = _assign_crs(gdf, crs, path)
+    if gdf.geometry.name != "geometry":
+        gdf = gdf.rename_geometry("geometry")
+    gdf["geometry"] = gpd.GeoSeries(shapely.force_2d(gdf.geometry.values), index=gdf.index, crs=gdf.crs)
+    return gdf
+
+
+def _tidy_values(gdf: gpd.GeoDataFrame, s: LayerSpec) -> gpd.GeoDataFrame:
+    """Text and date columns as text: dates ``YYYY-MM-DD``, whole floats without ``.0``, blanks None."""
+    for c in ["id", *s.column_names]:
+        if c not in gdf.columns:
+            continue
+        col = gdf[c]
+        dtype = "str" if c == "id" else s.column(c).dtype
+        if pd.api.types.is_datetime64_any_dtype(col):
+            gdf[c] = col.dt.strftime("%Y-%m-%d").where(col.notna(), None)
+        elif dtype in {"str", "date"}:
+            gdf[c] = [None if _missing(v) else (v.isoformat() if isinstance(v, _dt.date) else _as_text(v))
+                      for v in col]
+    return gdf
+
+
+def import_file(
+    layer: str,
+    path: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    *,
+    crs: str | None = None,
+    mapping: Mapping[str, str] | str | None = None,
+    source_layer: str | None = None,
+    source: str | None = None,
+    confidence: str = "digitized",
+    overwrite: bool = False,
+) -> ImportResult:
+    """Import a GIS file as one layer of a data folder (created if needed).
+
+    The file is read and checked with :func:`read_gis_file`; when the folder already has a
+    boundary, features are also checked to lie within its extent (grown by
+    :data:`ecomap.network.EXTENT_MARGIN_DEG`), as ``ecomap validate`` does. Nothing is
+    written unless every check passes; the layer file is written atomically, and
+    ``sources.json`` and the README are updated.
+
+    Parameters
+    ----------
+    layer, path, crs, mapping, source_layer, source, confidence
+        As for :func:`read_gis_file`.
+    out_dir : str or os.PathLike
+        The data folder; created when missing.
+    overwrite : bool, default False
+        Replace the layer when the folder already has it.
+
+    Returns
+    -------
+    ImportResult
+        The folder, ``{layer: features}`` and the files written (the layer,
+        ``sources.json`` and the README).
+
+    Raises
+    ------
+    InputError
+        As :func:`read_gis_file`; also when ``out_dir`` is a file or the layer exists and
+        ``overwrite`` is not given.
+    DataError
+        The features fail the catalogue's checks or lie outside the folder's boundary.
+    """
+    path = Path(path)
+    out_dir = Path(out_dir)
+    gdf = read_gis_file(layer, path, crs=crs, mapping=mapping, source_layer=source_layer,
+                        source=source, confidence=confidence)
+    target = _layer_target(out_dir, layer, overwrite=overwrite)
+    _check_within_boundary(gdf, out_dir, layer, path)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = [write_geojson(gdf, target)]
+    files += _write_sources(out_dir, {layer: {
+        "source": f"file {path.name}" + (f" (layer {source_layer})" if source_layer else ""),
+        "licence": "", "features": len(gdf), "confidence": ", ".join(sorted(set(gdf["confidence"]))),
+        "imported": _now(),
+    }})
+    return ImportResult(out_dir, {layer: len(gdf)}, tuple(files))
+
+
+def _layer_target(out_dir: Path, layer: str, *, overwrite: bool) -> Path:
+    """Return the layer's file in ``out_dir``; refused when it exists without ``overwrite``."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"{out_dir}: exists and is not a folder")
+    target = layer_path(out_dir, layer)
+    if target.exists() and not overwrite:
+        raise InputError(f"{target}: exists; use --overwrite to replace it")
+    return target
+
+
+def _check_within_boundary(gdf: gpd.GeoDataFrame, out_dir: Path, layer: str, path: Path) -> None:
+    """Refuse features outside the folder's boundary (its bounds grown by the extent margin)."""
+    bpath = layer_path(out_dir, "boundary")
+    if layer == "boundary" or not bpath.exists() or not len(gdf):
+        return
+    try:
+        bounds = gpd.read_file(bpath).total_bounds
+    except Exception as exc:  # an unreadable boundary is reported, not fatal to the import
+        log.warning("%s: not readable (%s); extent not checked", bpath, _first_line(exc))
+        return
+    m = EXTENT_MARGIN_DEG
+    extent = (bounds[0] - m, bounds[1] - m, bounds[2] + m, bounds[3] + m)
+    wgs = gdf.to_crs(_crs.WGS84).reset_index()
+    problems = check_extent(wgs, extent, file=str(path))
+    if problems:
+        raise DataError(problems)

@@ -197,7 +197,9 @@ def test_within_a_corridor_uses_its_width_as_footprint():
     xy = [(p.x, p.y + 49.9), (p.x, p.y - 50.0), (p.x, p.y + 50.5), (p.x + 1049, p.y)]
     net = Network({"bridges": bridges(xy), "corridors": corridors([centre], [100])})
     got = within(net, "bridges", "corridors:C01")
-    area = centre.buffer(50)
+    # the one footprint rule (ecomap.network.corridor_footprints) buffers with shapely's
+    # vectorized default, 8 segments per quarter circle (the method .buffer defaults to 16)
+    area = centre.buffer(50, quad_segs=8)
     assert set(got.index) == set(net.bridges.index[shapely.covers(area, net.bridges.geometry.values)])
     assert {"B0000", "B0003"} <= set(got.index) and "B0002" not in got.index
     assert footprint(net, "corridors:C01").area == pytest.approx(area.area)
@@ -480,12 +482,12 @@ def test_within_clips_polygons_and_reports_areas():
 
 def test_large_layers_use_the_grid_and_still_match_brute_force():
     """Above 20,000 features a thin shape is cut into grid cells before asking the index."""
-    from ecomap.query import _cells_for
+    from ecomap.query._index import _cells_for
 
     rng = np.random.default_rng(12)
     p = user_point((LON, LAT))
     centre = shapely.LineString([(p.x - 6000, p.y - 5000), (p.x, p.y + 800), (p.x + 6000, p.y + 5000)])
-    foot = centre.buffer(60.0)
+    foot = centre.buffer(60.0, quad_segs=8)  # as the one footprint rule draws it
     edge = shapely.get_coordinates(foot.exterior)[::3]  # exactly on the footprint's edge
     xy = np.vstack([np.column_stack([p.x + rng.uniform(-6500, 6500, 30_000), p.y + rng.uniform(-5500, 5500, 30_000)]),
                     edge])

@@ -1,9 +1,6 @@
-"""Spatial queries against brute-force shapely checks, the where grammar, and `ecomap query`."""
+"""The spatial verbs and `query` against brute-force shapely checks."""
 
 from __future__ import annotations
-
-import json
-import re
 
 import geopandas as gpd
 import numpy as np
@@ -13,10 +10,10 @@ import pytest
 import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from query._layers import LAT, LON, STATUS, bridges, corridors, lines_layer, offsets, reservoirs
 
 from ecomap import crs
 from ecomap._errors import InputError
-from ecomap.layers import CATALOGUE
 from ecomap.network import Network
 from ecomap.query import (
     footprint,
@@ -24,73 +21,12 @@ from ecomap.query import (
     intersecting,
     near,
     nearest,
-    parse_where,
     query,
     user_geometry,
     user_point,
     where,
     within,
 )
-from tests.conftest import boundary_feature, common, feature, run_cli, write_layer
-
-LON, LAT = 114.35, 22.69
-X0, Y0 = crs.transform_point(LON, LAT)
-HOSTS = CATALOGUE["bridges"].column("host").allowed
-STATUS = CATALOGUE["bridges"].column("status").allowed
-
-
-def bridges(xy, *, hosts=None, status=None, installed=None) -> gpd.GeoDataFrame:
-    """A bridges layer in EPSG:4547 at the given coordinates."""
-    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
-    n = len(xy)
-    return gpd.GeoDataFrame(
-        {
-            "host": hosts if hosts is not None else [HOSTS[i % len(HOSTS)] for i in range(n)],
-            "material": ["stone"] * n,
-            "status": status if status is not None else [STATUS[i % len(STATUS)] for i in range(n)],
-            "installed": installed if installed is not None else ["2024-05-01"] * n,
-            "note": [None] * n, "name_zh": [None] * n, "name_en": [None] * n,
-            "source": ["test"] * n, "confidence": ["synthetic"] * n,
-        },
-        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=crs.INTERNAL,
-        index=pd.Index([f"B{i:04d}" for i in range(n)], name="id"),
-    )
-
-
-def lines_layer(geoms, name="trails") -> gpd.GeoDataFrame:
-    n = len(geoms)
-    return gpd.GeoDataFrame(
-        {"kind": ["hiking"] * n, "surface": [None] * n, "name_zh": [None] * n, "name_en": [None] * n,
-         "source": ["test"] * n, "confidence": ["synthetic"] * n},
-        geometry=list(geoms), crs=crs.INTERNAL,
-        index=pd.Index([f"T{i:03d}" for i in range(n)], name="id"),
-    )
-
-
-def reservoirs(geoms) -> gpd.GeoDataFrame:
-    n = len(geoms)
-    return gpd.GeoDataFrame(
-        {"capacity": [np.nan] * n, "name_zh": [None] * n, "name_en": [None] * n,
-         "source": ["test"] * n, "confidence": ["synthetic"] * n},
-        geometry=list(geoms), crs=crs.INTERNAL,
-        index=pd.Index([f"R{i:02d}" for i in range(n)], name="id"),
-    )
-
-
-def corridors(geoms, widths) -> gpd.GeoDataFrame:
-    n = len(geoms)
-    return gpd.GeoDataFrame(
-        {"width_m": list(map(float, widths)), "kind": ["mountain"] * n, "from_id": [None] * n,
-         "to_id": [None] * n, "status": ["existing"] * n, "name_zh": [None] * n, "name_en": [None] * n,
-         "source": ["test"] * n, "confidence": ["synthetic"] * n},
-        geometry=list(geoms), crs=crs.INTERNAL,
-        index=pd.Index([f"C{i + 1:02d}" for i in range(n)], name="id"),
-    )
-
-
-# Grid offsets (metres) around the query point: integer steps make many points lie
-# exactly on a radius (axis steps and 3-4-5 triangles are exact in floating point).
-offsets = st.lists(st.tuples(st.integers(-40, 40), st.integers(-40, 40)), min_size=0, max_size=60)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -128,16 +64,6 @@ def test_distance_in_metres_agrees_with_the_geodesic_distance():
     order = net.bridges.index.get_indexer(got.index)
     rel = np.abs(got["distance_m"].to_numpy() - geodesic[order]) / geodesic[order]
     assert rel.max() < 0.005
-
-
-def test_gcj02_input_is_converted_before_measuring():
-    p = user_point((LON, LAT))
-    net = Network({"bridges": bridges([(p.x + 10, p.y)])})
-    glon, glat = crs.wgs84_to_gcj02(LON, LAT)
-    assert len(near(net, "bridges", (glon, glat), radius_m=50, input_crs="gcj02")) == 1
-    # read as WGS-84, the same numbers land ~590 m away
-    assert len(near(net, "bridges", (glon, glat), radius_m=50)) == 0
-    assert near(net, "bridges", (glon, glat), radius_m=2000)["distance_m"].iloc[0] > 500
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -243,121 +169,6 @@ def test_bbox_and_intersects_match_brute_force(offs, box):
     assert set(got.index) == set(net.bridges.index[shapely.intersects(net.bridges.geometry.values, line)])
 
 
-def test_intersects_reads_a_geojson_file(tmp_path):
-    p = user_point((LON, LAT))
-    net = Network({"bridges": bridges([(p.x, p.y), (p.x + 5000, p.y)])})
-    ring = [[LON - 0.01, LAT - 0.01], [LON + 0.01, LAT - 0.01], [LON + 0.01, LAT + 0.01], [LON - 0.01, LAT - 0.01]]
-    path = tmp_path / "area.geojson"
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [ring]}}]}))
-    assert list(intersecting(net, "bridges", str(path)).index) == ["B0000"]
-    with pytest.raises(InputError, match="neither a WKT geometry nor an existing GeoJSON file"):
-        intersecting(net, "bridges", str(tmp_path / "missing.geojson"))
-    with pytest.raises(InputError, match="not valid WKT"):
-        intersecting(net, "bridges", "POLYGON ((1 2, 3")
-
-
-# --- the where grammar -------------------------------------------------------------------
-def _frame_for_where():
-    p = user_point((LON, LAT))
-    n = 40
-    rng = np.random.default_rng(3)
-    hosts = list(rng.choice(HOSTS, n))
-    status = list(rng.choice(STATUS, n))
-    installed = [None if i % 7 == 0 else f"202{i % 5}-0{1 + i % 9}-15" for i in range(n)]
-    return bridges(np.column_stack([p.x + np.arange(n), np.full(n, p.y)]), hosts=hosts, status=status,
-                   installed=installed)
-
-
-@pytest.mark.parametrize("expr, expected", [
-    ("status == 'built' and host == 'well'", lambda f: (f.status == "built") & (f.host == "well")),
-    ("status = \"built\" or not host != 'pool'", lambda f: (f.status == "built") | (f.host == "pool")),
-    ("host in ['well', 'pool'] and not (status in ('removed'))",
-     lambda f: f.host.isin(["well", "pool"]) & (f.status != "removed")),
-    ("host not in ['well']", lambda f: f.host != "well"),
-    ("installed >= '2022-01-01'", lambda f: f.installed.notna() & (f.installed.fillna("") >= "2022-01-01")),
-    ("installed is null", lambda f: f.installed.isna()),
-    ("installed is not null and '2023-01-01' > installed",
-     lambda f: f.installed.notna() & (f.installed.fillna("9") < "2023-01-01")),
-    ("id in ['B0001', 'B0003'] or id == 'B0039'", lambda f: pd.Series(f.index.isin(["B0001", "B0003", "B0039"]), index=f.index)),
-    ("STATUS == 'built' AND host == 'ditch'", None),  # keywords are case-insensitive, columns not
-])
-def test_where_matches_pandas(expr, expected):
-    f = _frame_for_where()
-    if expected is None:
-        with pytest.raises(InputError, match="unknown column 'STATUS'"):
-            parse_where(expr, layer="bridges")
-        return
-    got = where({"bridges": f}, "bridges", expr)
-    assert list(got.index) == list(f.index[expected(f).to_numpy(dtype=bool)])
-
-
-def test_where_on_numbers_and_nulls():
-    gdf = reservoirs([shapely.box(0, 0, 1, 1)] * 4)
-    gdf["capacity"] = [1e5, np.nan, 3e6, 2e5]
-    got = where({"reservoirs": gdf}, "reservoirs", "capacity >= 2e5 or capacity is null")
-    assert list(got.index) == ["R01", "R02", "R03"]
-    # a comparison on an empty value is false, also for !=
-    assert list(where({"reservoirs": gdf}, "reservoirs", "capacity != 1e5").index) == ["R02", "R03"]
-
-
-HOSTILE = [
-    "__import__('os').system('echo hacked')",
-    "@var",
-    "`status` == 'built'",
-    "status == 'built'; import os",
-    "status.str.len() > 0",
-    "host == 'well' " + "or host == 'well' " * 200,
-    "(" * 100 + "status == 'built'" + ")" * 100,
-    "status == built",
-    "status == 'built' and",
-    "lambda: 1",
-    "status == 'built' or 1",
-    "{}",
-    "status == 'planned' | host == 'well'",
-    "quality == 'x'",
-    "status in []",
-    "status == null",
-    "host == 'wel'",
-]
-
-
-@pytest.mark.parametrize("expr", HOSTILE)
-def test_where_rejects_anything_outside_its_grammar(expr, tmp_path):
-    with pytest.raises(InputError) as exc:
-        parse_where(expr, layer="bridges")
-    msg = str(exc.value)
-    assert msg.startswith("where: ") and "\n" not in msg and len(msg) < 400
-
-
-def test_where_error_messages_say_what_to_fix():
-    with pytest.raises(InputError, match=r"unknown column '__import__' of layer bridges; columns are: id, host, material, status"):
-        parse_where("__import__('os')", layer="bridges")
-    with pytest.raises(InputError, match="unexpected character '@' at position 1"):
-        parse_where("@var", layer="bridges")
-    with pytest.raises(InputError, match="unexpected character '`'"):
-        parse_where("`status` == 'built'", layer="bridges")
-    with pytest.raises(InputError, match="at most 1000"):
-        parse_where("status == 'built' or " * 100 + "status == 'built'", layer="bridges")
-    with pytest.raises(InputError, match="host 'wel' is not one of ditch, well, pool"):
-        parse_where("host == 'wel'", layer="bridges")
-    with pytest.raises(InputError, match="installed is a date"):
-        parse_where("installed > '2024'", layer="bridges")
-    with pytest.raises(InputError, match="capacity is a number"):
-        parse_where("capacity > 'big'", layer="reservoirs")
-
-
-def test_query_source_never_evals():
-    import inspect
-
-    import ecomap.query as q
-
-    src = inspect.getsource(q)
-    assert "eval(" not in src and "exec(" not in src
-    assert set(re.findall(r"(\w+)\.query\(", src)) <= {"sindex", "tree"}  # spatial index only, never DataFrame.query
-
-
-# --- combinations and the command line ---------------------------------------------------
 def test_combined_query_is_the_intersection_of_its_parts():
     rng = np.random.default_rng(11)
     p = user_point((LON, LAT))
@@ -377,79 +188,6 @@ def test_combined_query_is_the_intersection_of_its_parts():
         query(net, "bridges", near=(LON, LAT))
     with pytest.raises(InputError, match="--nearest needs --to"):
         query(net, "bridges", nearest=3)
-
-
-@pytest.fixture
-def query_data(tmp_path):
-    folder = tmp_path / "data"
-    write_layer(folder, "boundary", [boundary_feature()])
-    write_layer(folder, "bridges", [
-        feature({"type": "Point", "coordinates": [114.350, 22.690]}, id="B1", host="well", material="stone",
-                status="built", installed="2024-03-01", **common()),
-        feature({"type": "Point", "coordinates": [114.351, 22.690]}, id="B2", host="ditch", material="wood",
-                status="planned", installed=None, **common()),
-        feature({"type": "Point", "coordinates": [114.358, 22.698]}, id="B3", host="well", material="net",
-                status="built", installed="2023-10-01", **common()),
-    ])
-    write_layer(folder, "corridors", [
-        feature({"type": "LineString", "coordinates": [[114.345, 22.690], [114.355, 22.690]]}, id="C07",
-                width_m=200, kind="green", from_id=None, to_id=None, status="existing", **common()),
-    ])
-    write_layer(folder, "trails", [
-        feature({"type": "LineString", "coordinates": [[114.35, 22.685], [114.35, 22.695]]}, id="T1",
-                kind="hiking", surface="dirt", **common()),
-    ])
-    return folder
-
-
-def test_cli_query_table_and_formats(query_data, tmp_path, capsys):
-    assert run_cli("query", "bridges", "--data", query_data, "--near", "114.350,22.690", "--radius", "150") == 0
-    out = capsys.readouterr().out
-    assert "B1" in out and "B2" in out and "B3" not in out and "distance_m" in out
-    assert run_cli("query", "bridges", "--data", query_data, "--where", "status == 'built' and host == 'well'",
-                   "--format", "json") == 0
-    data = json.loads(capsys.readouterr().out)
-    assert [f["id"] for f in data["features"]] == ["B1", "B3"] and data["count"] == 2
-    assert data["features"][0]["lon"] == pytest.approx(114.35)
-    dest = tmp_path / "q.geojson"
-    assert run_cli("query", "trails", "--data", query_data, "--within", "corridors:C07", "--format", "geojson",
-                   "--out", dest) == 0
-    assert "1 trails feature(s)" in capsys.readouterr().out
-    gj = json.loads(dest.read_text())
-    (f,) = gj["features"]
-    # 200 m wide corridor along lat 22.690: the N-S trail keeps ~200 m of its ~1107 m
-    assert f["properties"]["clipped_length_m"] == pytest.approx(200, rel=0.01)
-    assert f["properties"]["length_m"] == pytest.approx(1107, rel=0.01)
-    assert run_cli("query", "bridges", "--data", query_data, "--nearest", "2", "--to", "114.3585,22.6985",
-                   "--format", "csv") == 0
-    rows = capsys.readouterr().out.strip().splitlines()
-    assert rows[0].startswith("id,") and rows[1].startswith("B3,") and len(rows) == 3
-
-
-def test_cli_query_bad_input_exits_2_with_one_line(query_data, capsys):
-    cases = [
-        ("--where", "__import__('os')"),
-        ("--near", "22.69,114.35", "--radius", "10"),
-        ("--near", "114.35,22.69"),
-        ("--within", "corridors:C99"),
-        ("--bbox", "114.36,22.68,114.34,22.70"),
-    ]
-    for args in cases:
-        assert run_cli("query", "bridges", "--data", query_data, *args) == 2, args
-        err = capsys.readouterr().err
-        assert err.count("\n") == 1 and err.startswith("ecomap: "), err
-    assert run_cli("query", "nolayer", "--data", query_data) == 2
-    assert "unknown layer" in capsys.readouterr().err
-
-
-@pytest.mark.parametrize("expr", ["installed >= '2022-01-01'", "installed < '2023-03-15' or installed is null",
-                                  "installed in ['2021-02-15', '2024-05-15']", "installed != '2021-02-15'"])
-def test_where_on_dates_read_as_datetimes_matches_text_dates(expr):
-    text = _frame_for_where()
-    dated = text.copy()
-    dated["installed"] = pd.to_datetime(dated["installed"])  # how GDAL hands ISO dates back
-    got = where({"bridges": dated}, "bridges", expr)
-    assert list(got.index) == list(where({"bridges": text}, "bridges", expr).index)
 
 
 def test_answers_follow_edited_geometries():

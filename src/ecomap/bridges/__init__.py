@@ -25,10 +25,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import crs as _crs
-from ._errors import InputError
-from .layers import spec
-from .network import Network
+from .. import crs as _crs
+from .._errors import InputError
+from ..layers import spec
+from ..network import Network
 
 __all__ = [
     "HOST_SHARES",
@@ -641,7 +641,7 @@ def _parse_dates(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def _register_path(data_dir: str | os.PathLike | None) -> Path:
-    from .io import default_data_dir, layer_path
+    from ..io import default_data_dir, layer_path
 
     return layer_path(Path(data_dir) if data_dir is not None else default_data_dir(), "bridges")
 
@@ -699,9 +699,9 @@ def import_sites(
     network
         An already loaded network of ``data_dir`` (else it is loaded).
     """
-    from .io import write_text
-    from .layers import check_layer
-    from .network import load_network
+    from ..io import write_text
+    from ..layers import check_layer
+    from ..network import load_network
 
     path = Path(path)
     code = _crs.parse_crs(crs)
@@ -912,7 +912,7 @@ def _rejects_path(path: Path, kind: str) -> Path:
 
 def _write_rejects(dest: Path, raw: dict, lines: list[int], not_added: dict[int, str]) -> None:
     """The rows not added, exactly as the volunteer entered them, with line and reason first."""
-    from .io import write_text
+    from ..io import write_text
 
     if raw["kind"] == "geojson":
         feats = []
@@ -937,7 +937,7 @@ def list_sites(network: Network, *, status: list[str] | tuple[str, ...] | None =
                within: str | None = None) -> gpd.GeoDataFrame:
     """Register sites, optionally only some statuses and only inside ``LAYER:ID`` (a polygon or
     a corridor's footprint); in register order."""
-    from .query import query
+    from ..query import query
 
     where = None
     if status:

@@ -23,7 +23,7 @@ from ecomap.bridges import (
 )
 from ecomap.export import export_layers
 from ecomap.network import load_network
-from tests.conftest import boundary_feature, common, feature, run_cli, write_layer
+from conftest import boundary_feature, common, feature, run_cli, write_layer
 
 BRIDGE_COLS = dict(material="stone", note=None)
 

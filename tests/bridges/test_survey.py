@@ -16,6 +16,7 @@ from ecomap import crs
 from ecomap._errors import InputError
 from ecomap.bridges import import_sites
 from ecomap.export import export_layers
+from ecomap.layers import coerce_columns, spec
 from ecomap.network import load_network
 
 
@@ -215,3 +216,33 @@ def test_extra_columns_kept_in_note_and_ragged_rows_rejected(data, tmp_path):
     assert notes[0] == "by the path; colour: red; surveyor: Li" and pd.isna(notes[1])
     rej = (tmp_path / "ragged.rejects.csv").read_text(encoding="utf-8-sig").splitlines()
     assert rej[1] == "3,9 fields but the header has 8,114.3445,22.6845,ditch,wood,built,,,Wang,extra"
+
+
+# --- one rule: lon/lat -> EPSG:4547 (ecomap.crs.lonlat_to_internal) ---------------------------
+def test_gcj02_rows_and_the_swapped_test_go_through_the_one_lonlat_rule(data, tmp_path):
+    glon, glat = crs.wgs84_to_gcj02(114.3441, 22.6841)
+    path = tmp_path / "amap2.csv"
+    path.write_text("lon,lat,host,material,status\n"
+                    f"{glon},{glat},ditch,wood,built\n"
+                    f"{glat},{glon},ditch,wood,built\n")  # the same point, typed LAT,LON
+    report = import_sites(path, data_dir=data, crs="gcj02", dry_run=True)
+    (site,) = report.added.geometry
+    x, y = crs.lonlat_to_internal(glon, glat, source="gcj02")
+    assert shapely.distance(site, shapely.Point(x, y)) < 0.02  # 7-decimal rounding in the register
+    # computed another way: the WGS-84 point projected by pyproj directly
+    wx, wy = pyproj.Transformer.from_crs(4326, 4547, always_xy=True).transform(114.3441, 22.6841)
+    assert shapely.distance(site, shapely.Point(wx, wy)) < 0.02
+    assert [(i.line, i.reason[:26]) for i in report.rejected] == [(3, "coordinates look swapped: ")]
+
+
+# --- one rule: column coercion against the catalogue (ecomap.layers.coerce_columns) -----------
+def test_added_rows_carry_every_catalogue_column_in_its_order(data, tmp_path):
+    path = tmp_path / "bare.csv"
+    path.write_text("lon,lat,host,material,status\n114.3441,22.6841,ditch,wood,built\n")
+    import_sites(path, data_dir=data)
+    props = json.loads((data / "bridges.geojson").read_text(encoding="utf-8"))["features"][-1]["properties"]
+    assert list(props) == ["id", "host", "material", "status", "installed", "note", "host_feature",
+                           "name_zh", "name_en", "source", "confidence"]
+    assert list(props)[1:] == list(spec("bridges").column_names)
+    assert {k for k, v in props.items() if v is None} == {"installed", "note", "host_feature", "name_zh", "name_en"}
+    assert set(coerce_columns(pd.DataFrame({"id": ["x"]}), "bridges").columns) == set(props)

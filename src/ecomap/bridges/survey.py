@@ -18,7 +18,7 @@ import numpy as np
 from .. import crs as _crs
 from .._errors import InputError
 from ..layers import spec
-from ..network import Network
+from ..network import Network, load_network
 from ._check import (
     REGISTER_MARGIN_M,
     _check_choices,
@@ -242,8 +242,6 @@ def import_sites(
         If the register or the rejects file cannot be written (the register is then
         unchanged).
     """
-    from ..network import load_network
-
     path = Path(path)
     code = _survey_datum(crs)
     register = _register_path(data_dir if data_dir is not None else getattr(network, "data_dir", None))

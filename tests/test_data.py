@@ -19,6 +19,7 @@ from ecomap.layers import LAYER_NAMES
 from ecomap.network import load_network, validate_data
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "geo"
+SOURCES = DATA.parent / "sources"
 GEOD = Geod(ellps="WGS84")
 
 #: Published lengths (km) of the named Maluan trails (eyeshenzhen 2023-03-24; sz.gov.cn).
@@ -35,6 +36,9 @@ PINGSHAN_KM2 = 164.47
 MALUAN_KM2 = 31.66
 #: The Pingshan River leaves Shenzhen for Huizhou at the Shangyang section, estimated here.
 RIVER_EXIT = (114.435, 22.700)
+#: Pingshan's six subdistricts (街道), with their OSM boundary relations.
+SUBDISTRICTS = {"坪山街道": 10501406, "马峦街道": 10501407, "碧岭街道": 10501408,
+                "石井街道": 10501409, "坑梓街道": 10501410, "龙田街道": 10501411}
 #: Margin (metres) by which Pingshan-detail features may reach past the district outline.
 MARGIN_M = 300.0
 
@@ -134,10 +138,16 @@ def test_nothing_lands_in_the_sea(net):
     # corridors stay on Shenzhen's land (a border river may stray a little across the line)
     stray = shapely.length(shapely.difference(net.corridors.geometry.values, land))
     assert stray.max() < 300, dict(zip(net.corridors.index, stray.round(), strict=True))
-    # the belt straddles the shoreline: half of it on land, half at sea
-    for sid, g in net.belt.geometry.items():
-        share = g.intersection(land).area / g.area
-        assert 0.25 < share < 0.75, (sid, share)
+    # the belt straddles GSHHG's shoreline: every part of it lies within its half-width of
+    # the real coast, which runs along its middle (AMap's city outline reaches into the sea,
+    # so the outline is no measure of where land ends)
+    coast = shapely.union_all(gpd.read_file(SOURCES / "gshhg_coast_full_shenzhen_wgs84.geojson")
+                              .to_crs(net.crs).geometry.values)
+    for sid, row in net.belt.iterrows():
+        half = row["width_m"] / 2
+        assert row.geometry.within(coast.buffer(half + 5)), sid
+        inside = coast.intersection(row.geometry.buffer(-half + 5)).length
+        assert inside > 10_000, (sid, inside)    # over 10 km of shoreline down its middle
     assert not net.belt.intersects(net.district).any()
 
 
@@ -239,3 +249,22 @@ def test_layers_read_back_as_wgs84_lon_lat():
         gdf = gpd.read_file(DATA / f"{name}.geojson")
         x0, y0, x1, y1 = gdf.total_bounds
         assert 113.6 < x0 and x1 < 114.7 and 22.3 < y0 and y1 < 22.9, name
+
+
+def test_six_osm_subdistricts_tile_the_district(net, wgs):
+    s = net.subdistricts
+    assert len(s) == 6
+    assert dict(zip(s["name_zh"], s["source"].str.extract(r"^osm:relation/(\d+)", expand=False).astype(int),
+                    strict=True)) == SUBDISTRICTS
+    assert set(s["name_en"]) == {"Pingshan", "Maluan", "Biling", "Shijing", "Kengzi", "Longtian"}
+    assert set(s["confidence"]) == {"digitized"}
+    # their union is the district: IoU >= 0.95 against the AMap outline, computed here on the
+    # ellipsoid (geodesic areas of the WGS-84 polygons)
+    union = shapely.union_all(wgs["subdistricts"].geometry.values)
+    district = wgs["boundary"].geometry.iloc[0]
+    iou = geodesic_km2(union.intersection(district)) / geodesic_km2(union.union(district))
+    assert iou >= 0.95, iou
+    # they do not overlap one another
+    assert sum(geodesic_km2(g) for g in wgs["subdistricts"].geometry) == pytest.approx(geodesic_km2(union), rel=1e-3)
+    # converted from GCJ-02: unconverted they would sit ~0.6 km east-south-east of the outline
+    assert union.centroid.distance(district.centroid) < 0.001

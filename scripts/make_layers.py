@@ -23,6 +23,8 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import osm_sources
+import pandas as pd
 import shapely
 from shapely import ops
 
@@ -178,6 +180,20 @@ def make_ridge(land: shapely.Geometry, district: shapely.Geometry) -> gpd.GeoDat
         geoms.append(poly)
     out = frame(rows, geoms)
     out["geometry"] = [largest_polygon(shapely.intersection(g, land)) for g in out.geometry]
+    # elev_max_m: where no figure is published, the highest OSM summit inside the core; where
+    # one is, it stays (the drawn outline may miss the summit) and the OSM summit is noted
+    table = osm_sources.peaks()
+    for fid, g in out.geometry.items():
+        top = osm_sources.highest_peak(g, table)
+        if top is None:
+            continue
+        wd = f", wikidata {top['wikidata']}" if top["wikidata"] else ""
+        peak = f"{top['name']} {top['elev']:g} m (osm:node/{top['osm_id']}{wd}; {osm_sources.ODBL})"
+        if pd.isna(out.at[fid, "elev_max_m"]):
+            out.at[fid, "elev_max_m"] = top["elev"]
+            out.at[fid, "source"] += f"; elev_max_m from the highest OSM peak inside, {peak}"
+        else:
+            out.at[fid, "source"] += f"; elev_max_m the published figure; highest OSM peak inside {peak}"
     return out.sort_index()
 
 
@@ -382,6 +398,13 @@ def make_trails(district: shapely.Geometry) -> gpd.GeoDataFrame:
                            "ridge (sz.gov.cn 2022-08-29); course indicative",
                  "confidence": "indicative"})
     geoms.append(ridge)
+    # the two complete OSM hiking relations in Maluan, as mapped
+    for i, r in enumerate(osm_sources.hiking_routes().itertuples(), start=6):
+        rows.append({"id": f"TR{i:02d}", "kind": "hiking", "surface": None, "name_zh": r.name_zh,
+                     "name_en": None,
+                     "source": f"{r.source} (OpenStreetMap route=hiking; {osm_sources.ODBL})",
+                     "confidence": "digitized"})
+        geoms.append(shapely.line_merge(r.geometry) if r.geometry.geom_type != "LineString" else r.geometry)
     return frame(rows, geoms)
 
 
@@ -448,11 +471,6 @@ OTHER_PATCHES = [
     ("P01", "凤凰山", "Fenghuang Mountain", "forest", 0.7, 113.868, 22.668, 2000, 1400, 30, "forest park"),
     ("P02", "大顶岭", "Dadingling", "forest", 0.7, 113.925, 22.770, 1800, 1200, 0, "forest park, Guangming"),
     ("P13", "清林径", "Qinglinjing", "forest", 0.75, 114.235, 22.715, 2500, 1800, 30, "forest park, Longgang"),
-    ("P14", "聚龙山", "Julongshan", "forest", 0.6, 114.385, 22.721, 900, 550, 20,
-     "small hill park north of Shijing (position estimated)"),
-    ("P15", "燕子岭", "Yanziling", "forest", 0.6, 114.362, 22.710, 600, 400, 0,
-     "hill park north-west of the central area, in the central-area green network with the river "
-     "(sznews 2018-08-09; position estimated)"),
     ("P21", "宝安滨海湿地", "Bao'an coastal wetland", "wetland", 0.6, 113.775, 22.705, 1500, 700, 70,
      "coastal wetland on the Pearl River estuary"),
     ("P22", "深圳湾红树林", "Shenzhen Bay mangroves", "wetland", 0.8, 113.995, 22.524, 3200, 600, 0,
@@ -526,6 +544,12 @@ CORRIDORS = [
 ]
 
 
+def _polygonal(g: shapely.Geometry) -> shapely.Geometry:
+    """The polygons of ``g`` (a Polygon if one, else a MultiPolygon)."""
+    polys = [p for p in shapely.get_parts(g) if p.geom_type == "Polygon"]
+    return polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)
+
+
 def make_patches(ridge: gpd.GeoDataFrame, river: gpd.GeoDataFrame, reservoirs: gpd.GeoDataFrame,
                  land: shapely.Geometry, district: shapely.Geometry) -> gpd.GeoDataFrame:
     rows, geoms = [], []
@@ -536,6 +560,15 @@ def make_patches(ridge: gpd.GeoDataFrame, river: gpd.GeoDataFrame, reservoirs: g
                      "source": f"the ridge core {rid} (same outline)", "confidence": r["confidence"]})
         geoms.append(r.geometry)
     cores = shapely.union_all([g for g in geoms])
+    # OSM parks (digitized) next: what the cores already hold is theirs, so no area counts twice
+    for pid, r in osm_sources.parks(district).iterrows():
+        g = shapely.intersection(r.geometry, land).difference(cores)
+        if g.area < osm_sources.PARK_MIN_M2 / 2:
+            continue
+        rows.append({"id": pid, **{k: r[k] for k in ("kind", "quality", "name_zh", "name_en", "source",
+                                                      "confidence")}})
+        geoms.append(_polygonal(g))
+    cores = shapely.union_all(geoms)
     for pid, zh, en, kind, q, lon, lat, a, b, ang, note in OTHER_PATCHES:
         g = largest_polygon(shapely.intersection(ellipse(lon, lat, a, b, ang), land).difference(cores))
         rows.append({"id": pid, "kind": kind, "quality": q, "name_zh": zh, "name_en": en,

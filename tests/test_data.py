@@ -221,8 +221,28 @@ def test_named_trails_match_their_published_lengths(wgs):
 
 def test_trails_stay_on_the_maluan_hills(net):
     park = net.ridge.loc["RG07"].geometry.buffer(500)
-    t = net.trails
-    assert t.within(park).all(), list(t.index[~t.within(park)])
+    t = net.trails[net.trails["confidence"] == "indicative"]     # the drawn ones, on the drawn park
+    assert len(t) == 5 and t.within(park).all(), list(t.index[~t.within(park)])
+    # the two OSM hiking relations, as mapped, lie in Maluan subdistrict (OSM against OSM)
+    osm = net.trails[net.trails["source"].str.startswith("osm:relation/")]
+    assert sorted(osm["source"].str.extract(r"relation/(\d+)", expand=False)) == ["20072078", "20072118"]
+    assert set(osm["confidence"]) == {"digitized"}
+    assert osm.within(net.subdistricts.loc["ML"].geometry).all()
+
+
+def test_osm_parks_are_patches_with_unique_ids_and_no_area_counted_twice(net):
+    p = net.patches
+    osm = p[p["source"].str.startswith("osm:way/")]
+    ids = osm["source"].str.extract(r"^osm:way/(\d+) ", expand=False)
+    assert ids.notna().all() and ids.is_unique and len(osm) >= 12
+    assert set(osm["confidence"]) == {"digitized"}
+    assert set(p.loc[p["confidence"] == "digitized"].index) == set(osm.index)   # digitized = from OSM
+    assert {"P14", "P15"} <= set(osm.index)   # Julongshan and Yanziling, now as OSM maps them
+    assert osm.intersects(net.district.buffer(1000)).all()
+    # no two patches overlap: IIC and PC count every square metre once
+    union = shapely.union_all(p.geometry.values)
+    assert p.area.sum() == pytest.approx(union.area, rel=1e-6)
+    assert p.is_valid.all()
 
 
 def test_maluan_park_is_a_band_of_the_planned_area(wgs):

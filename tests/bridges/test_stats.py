@@ -104,3 +104,35 @@ def test_subdistrict_centres_go_through_the_one_lonlat_rule(many):
     pts = gpd.GeoDataFrame(index=pd.Index(list(SUBDISTRICT_CENTRES), name="id"),
                            geometry=shapely.points(cx, cy), crs=crs.INTERNAL)
     assert list(subdistrict_of(pts)) == list(SUBDISTRICT_CENTRES)  # each centre is its own subdistrict
+
+
+def test_stats_by_subdistrict_use_the_polygons_and_sum_to_the_register():
+    import shapely
+
+    from ecomap.bridges import site_stats, subdistrict_of
+    from ecomap.network import load_network
+
+    net = load_network()
+    subs = net.subdistricts
+    assert len(subs) == 6
+    table = site_stats(net, by="subdistrict")
+    assert table["sites"].sum() == len(net.bridges)
+    assert set(table.index) <= {f"{r.name_en} {r.name_zh}" for r in subs.itertuples()}
+    got = subdistrict_of(net.bridges, subs)
+    # brute force: the polygon that covers the site, else the one at the least distance
+    for sid, pt in net.bridges.geometry.items():
+        covering = [f"{r.name_en} {r.name_zh}" for r in subs.itertuples() if shapely.covers(r.geometry, pt)]
+        if covering:
+            assert got[sid] in covering
+        else:
+            d = {f"{r.name_en} {r.name_zh}": shapely.distance(r.geometry, pt) for r in subs.itertuples()}
+            assert got[sid] == min(d, key=d.get)
+
+
+def test_subdistrict_of_falls_back_to_the_centres_without_polygons():
+    from ecomap.bridges import SUBDISTRICT_CENTRES, subdistrict_of
+    from ecomap.network import load_network
+
+    sites = load_network().bridges
+    assert set(subdistrict_of(sites)) <= set(SUBDISTRICT_CENTRES)
+    assert subdistrict_of(sites, sites.iloc[:0]).equals(subdistrict_of(sites))

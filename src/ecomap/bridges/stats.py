@@ -17,8 +17,8 @@ from ..network import Network, corridor_footprints
 __all__ = ["SUBDISTRICT_CENTRES", "STATS_BY", "list_sites", "site_stats", "subdistrict_of", "corridor_of"]
 
 #: Approximate centres (WGS-84 lon, lat) of Pingshan's six subdistricts (坪山 碧岭 马峦 坑梓
-#: 石井 龙田). No subdistrict polygons are published in open data, so a site is counted in
-#: the subdistrict whose centre is nearest: an indicative split, not an official one.
+#: 石井 龙田): the fallback of :func:`subdistrict_of` for a data folder without a
+#: ``subdistricts`` layer (the bundled data has the OSM polygons).
 SUBDISTRICT_CENTRES: Mapping[str, tuple[float, float]] = {
     "Pingshan 坪山": (114.345, 22.695),
     "Kengzi 坑梓": (114.385, 22.745),
@@ -68,29 +68,54 @@ def list_sites(network: Network, *, status: list[str] | tuple[str, ...] | None =
     return query(network, "bridges", within=within, where=where)
 
 
-def subdistrict_of(sites: gpd.GeoDataFrame) -> pd.Series:
-    """Name each site's subdistrict: the one whose approximate centre is nearest (indicative).
+def subdistrict_of(sites: gpd.GeoDataFrame, subdistricts: gpd.GeoDataFrame | None = None) -> pd.Series:
+    """Name each site's subdistrict: the polygon that holds it, else the nearest one.
 
-    The centres (:data:`SUBDISTRICT_CENTRES`, WGS-84) are projected with
-    :func:`ecomap.crs.lonlat_to_internal` and compared by planar distance in EPSG:4547.
+    With a ``subdistricts`` layer (Pingshan's six 街道 from OpenStreetMap in the bundled
+    data), a site takes the subdistrict whose polygon covers it; a site outside every
+    polygon (the outlines leave slivers along the district edge) takes the nearest
+    polygon, so every site is counted once. Without one, the nearest of the approximate
+    centres in :data:`SUBDISTRICT_CENTRES` is taken (indicative).
 
     Parameters
     ----------
     sites : geopandas.GeoDataFrame
         Point sites in EPSG:4547 metres.
+    subdistricts : geopandas.GeoDataFrame, optional
+        Polygons in EPSG:4547 with ``name_en`` and ``name_zh``; empty or None falls back
+        to the centres.
 
     Returns
     -------
     pandas.Series
-        Subdistrict name (``"Pingshan 坪山"``, ...) per site, same index, named
+        Subdistrict name (``"Pingshan 坪山街道"``, ...) per site, same index, named
         ``subdistrict``.
     """
+    if len(sites) == 0:
+        return pd.Series([], index=sites.index, dtype=object, name="subdistrict")
+    if subdistricts is None or len(subdistricts) == 0:
+        return _nearest_centre(sites)
+    names = (subdistricts["name_en"].fillna("").astype(str) + " "
+             + subdistricts["name_zh"].fillna("").astype(str)).str.strip()
+    names = names.where(names != "", pd.Series(subdistricts.index.astype(str), index=subdistricts.index))
+    polys = subdistricts.geometry.values
+    tree = gpd.GeoSeries(polys).sindex
+    site_i, poly_i = tree.query(sites.geometry.values, predicate="covered_by")
+    label = np.full(len(sites), None, dtype=object)
+    first = np.unique(site_i, return_index=True)[1]  # a point on a shared edge: the first polygon
+    label[site_i[first]] = np.asarray(names, dtype=object)[poly_i[first]]
+    missing = np.flatnonzero(label == None)  # noqa: E711  (object array)
+    if len(missing):
+        _, nearest = tree.nearest(sites.geometry.values[missing], return_all=False)
+        label[missing] = np.asarray(names, dtype=object)[nearest]
+    return pd.Series(label, index=sites.index, name="subdistrict")
+
+
+def _nearest_centre(sites: gpd.GeoDataFrame) -> pd.Series:
     names = list(SUBDISTRICT_CENTRES)
     lon, lat = np.array(list(SUBDISTRICT_CENTRES.values())).T
     cx, cy = _crs.lonlat_to_internal(lon, lat)
     xy = shapely.get_coordinates(sites.geometry.values)
-    if len(xy) == 0:
-        return pd.Series([], index=sites.index, dtype=object, name="subdistrict")
     d2 = (xy[:, :1] - cx[None, :]) ** 2 + (xy[:, 1:2] - cy[None, :]) ** 2
     return pd.Series(np.asarray(names, dtype=object)[d2.argmin(axis=1)], index=sites.index, name="subdistrict")
 
@@ -140,7 +165,7 @@ def _group_keys(network: Network, sites: gpd.GeoDataFrame, by: str) -> tuple[np.
         key = groups["corridor"]
         status = sites["status"].reindex(groups["id"]).to_numpy()
     else:
-        key = subdistrict_of(sites) if by == "subdistrict" else sites[by].astype(object)
+        key = subdistrict_of(sites, network.subdistricts) if by == "subdistrict" else sites[by].astype(object)
         status = sites["status"].to_numpy()
     return np.asarray(key, dtype=object), np.asarray(status, dtype=object)
 
@@ -153,8 +178,8 @@ def site_stats(network: Network, *, by: str = "status", sites: gpd.GeoDataFrame 
     network : ecomap.network.Network
         The network (its register, corridors).
     by : str, default "status"
-        One of :data:`STATS_BY`. ``subdistrict`` is the nearest approximate centre
-        (:func:`subdistrict_of`); ``corridor`` the footprints a site lies in
+        One of :data:`STATS_BY`. ``subdistrict`` is the subdistrict polygon holding the
+        site, else the nearest (:func:`subdistrict_of`); ``corridor`` the footprints a site lies in
         (:func:`corridor_of`).
     sites : geopandas.GeoDataFrame, optional
         The sites to count (EPSG:4547); default the whole register.

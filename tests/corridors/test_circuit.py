@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from fractions import Fraction
 
 import networkx as nx
@@ -178,3 +179,114 @@ def test_current_density_strip_and_bottleneck():
 def test_memory_estimate_refuses_clearly():
     with pytest.raises(InputError, match=r"needs about .* GiB .* coarser resolution"):
         effective_resistance(np.ones((50, 50)), [(0, 0), (49, 49)], max_memory=1000)
+
+
+# --- one pairwise loop: resistance and current from the same solves, as a dense oracle gives them --
+def _dense_oracle(res, nodes, pairs):
+    """Effective resistance and cumulative node current from the Laplacian's pseudo-inverse.
+
+    Built here with numpy (8 neighbours, averaged conductances), independently of the module:
+    R_ab = P_aa + P_bb - 2 P_ab and, per pair, v = P (e_a - e_b), node current
+    (sum of |branch currents| + |injected|) / 2 (Circuitscape's rule).
+    """
+    h, w = res.shape
+    cells = [(r, c) for r in range(h) for c in range(w)]
+    idx = {cell: i for i, cell in enumerate(cells)}
+    n = len(cells)
+    lap = np.zeros((n, n))
+    edges = []
+    for (r, c), i in idx.items():
+        for dr, dc in ((0, 1), (1, 0), (1, 1), (1, -1)):
+            j = idx.get((r + dr, c + dc))
+            if j is None:
+                continue
+            g = (1 / res[r, c] + 1 / res[r + dr, c + dc]) / (2 * (S2 if dr and dc else 1.0))
+            lap[i, i] += g
+            lap[j, j] += g
+            lap[i, j] -= g
+            lap[j, i] -= g
+            edges.append((i, j, g))
+    p = np.linalg.pinv(lap)
+    ni = [idx[tuple(nd)] for nd in nodes]
+    reff = np.array([[p[a, a] + p[b, b] - 2 * p[a, b] for b in ni] for a in ni])
+    total = np.zeros(n)
+    for a, b in pairs:
+        s = np.zeros(n)
+        s[ni[a]], s[ni[b]] = 1.0, -1.0
+        v = p @ s
+        acc = np.abs(s)
+        for i, j, g in edges:
+            acc[i] += abs(g * (v[i] - v[j]))
+            acc[j] += abs(g * (v[i] - v[j]))
+        total += acc / 2
+    return reff, total.reshape(h, w)
+
+
+def test_one_pairwise_loop_matches_a_dense_oracle_and_every_caller_uses_it():
+    from ecomap.corridors.circuit import _pairwise
+
+    rng = np.random.default_rng(12)
+    res = rng.uniform(1, 10, size=(8, 9))
+    nodes = [(0, 0), (7, 8), (3, 5), (6, 1)]
+    pairs = [(0, 1), (1, 2), (3, 0)]
+    want_r, want_c = _dense_oracle(res, nodes, pairs)
+    reff, current = _pairwise(res, nodes, pairs=pairs, resistances=True, neighbours=8, average="conductance",
+                              solver="direct", tol=1e-10, max_memory=None, progress=False)
+    np.testing.assert_allclose(reff, want_r, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(current, want_c, rtol=1e-9)
+    # the public functions are that loop: the same numbers, bit for bit
+    np.testing.assert_array_equal(effective_resistance(res, nodes, solver="direct"), reff)
+    np.testing.assert_array_equal(current_density(res, nodes, pairs=pairs, solver="direct"), current)
+    v = voltage(res, nodes[0], nodes[1], solver="direct")
+    assert v[nodes[0]] == pytest.approx(reff[0, 1], rel=1e-12)
+
+
+def test_pairs_the_circuit_cannot_connect_add_nothing():
+    from ecomap.corridors.circuit import _circuit, _component_potentials, _solvable_pairs
+
+    res = np.ones((3, 5))
+    res[:, 2] = np.nan
+    nodes = [(0, 0), (2, 1), (0, 4), (1, 2)]  # node 2 lies across the gap, node 3 on a dropped cell
+    circ = _circuit(res, nodes, neighbours=8, average="conductance")
+    comp, _ = _component_potentials(circ, solver="direct", tol=1e-10)
+    asked = [(0, 1), (0, 0), (0, 2), (1, 3), (3, 3), (1, 0)]
+    assert list(_solvable_pairs(circ, comp, asked)) == [(0, 1), (1, 0)]
+    # a node paired with itself adds nothing (it used to add 1 A at the node in the model's copy)
+    np.testing.assert_array_equal(current_density(res, nodes, pairs=asked),
+                                  current_density(res, nodes, pairs=[(0, 1), (1, 0)]))
+    np.testing.assert_allclose(current_density(res, nodes, pairs=asked),
+                               2 * current_density(res, nodes, pairs=[(0, 1)]), rtol=1e-12)
+    assert np.isnan(voltage(res, nodes[0], nodes[2])).all()
+
+
+# --- errors and warnings ------------------------------------------------------------------------
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: effective_resistance(np.ones((3, 3)), [(0, 0), (2, 2)], average="median"), "average must be"),
+    (lambda: effective_resistance(np.ones((3, 3)), [(0, 0), (2, 2)], solver="lu"), "solver must be"),
+    (lambda: effective_resistance(np.ones((3, 3)), [(0, 0), (2, 2)], neighbours=6), "neighbours must be 4 or 8"),
+    (lambda: effective_resistance(np.ones(3), [(0,), (2,)]), "2-D"),
+    (lambda: effective_resistance(np.ones((3, 3)), [(0, 0), (3, 3)]), "outside the 3 x 3 grid"),
+    (lambda: effective_resistance(np.ones((3, 3)), [(0, 0), (0, 0)]), "overlaps another focal node"),
+    (lambda: effective_resistance(np.ones((3, 3)), [(0, 0), (0, 1, 2)]), "give \\(row, col\\)"),
+    (lambda: current_density(np.zeros((3, 3)), [(0, 0), (2, 2)]), "> 0"),
+    (lambda: voltage(np.ones((3, 3)), (0, 0), (2, 2), average="x"), "average must be"),
+])
+def test_bad_input_raises_input_error(call, message):
+    with pytest.raises(InputError, match=message) as err:
+        call()
+    assert isinstance(err.value, ValueError)
+
+
+def test_amg_that_stops_above_its_tolerance_warns():
+    from ecomap import EcomapWarning
+
+    rng = np.random.default_rng(4)
+    res = rng.lognormal(0.0, 2.0, size=(40, 40))
+    nodes = [(0, 0), (39, 39)]
+    with pytest.warns(EcomapWarning, match="AMG-CG did not converge"):
+        loose = effective_resistance(res, nodes, solver="amg", tol=1e-30)  # beyond double precision
+    direct = effective_resistance(res, nodes, solver="direct")
+    np.testing.assert_allclose(loose, direct, rtol=1e-6)  # the value is still there, only flagged
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", EcomapWarning)
+        effective_resistance(res, nodes, solver="amg", tol=1e-8)

@@ -10,6 +10,7 @@ import subprocess
 import numpy as np
 import pytest
 
+from ecomap._errors import InputError
 from ecomap.corridors import cost_distance, cost_distances
 
 S2 = math.sqrt(2.0)
@@ -157,3 +158,19 @@ def test_rcost_live_grass_matches(tmp_path):
     lines = out.read_text().splitlines()
     grass = np.array([[float(v) for v in ln.split()] for ln in lines[6:]])
     np.testing.assert_allclose(cost_distance(cost, [start]), grass, rtol=1e-9, atol=1e-9)
+
+
+# --- errors: the raster core raises ecomap's InputError (also a ValueError) ------------------------
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: cost_distance(-np.ones((2, 2)), [(0, 0)]), "negative"),
+    (lambda: cost_distance(np.ones((2, 2)), [(0, 0)], neighbours=6), "neighbours must be 4 or 8"),
+    (lambda: cost_distance(np.ones(3), [(0, 0)]), "2-D"),
+    (lambda: cost_distance(np.ones((2, 2)), [(5, 0)]), "outside the 2 x 2 grid"),
+    (lambda: list(cost_distances(np.ones((2, 2)), [[(0, 0)]], neighbours=5)), "neighbours must be 4 or 8"),
+    (lambda: list(cost_distances(np.full((2, 2), -1.0), [[(0, 0)]])), "negative"),
+    (lambda: list(cost_distances(np.ones((2, 2)), [[(0, 2)]])), "outside"),
+])
+def test_bad_input_raises_input_error(call, message):
+    with pytest.raises(InputError, match=message) as err:
+        call()
+    assert isinstance(err.value, ValueError)

@@ -103,3 +103,48 @@ def test_paths_use_the_tunnel_and_pinch_points_sit_in_the_gap():
     x, _ = m.grid.xy(row, col)
     assert abs(x - (X0 + 735)) <= 30
     assert np.nanmax(m.barriers) > 5 * np.nanmax(m.barriers[:, :15])
+
+
+def test_model_circuit_is_the_public_pairwise_circuit():
+    """Effective resistance and current of the model equal the public functions on its raster."""
+    from ecomap.corridors import current_density, effective_resistance
+
+    net = _strip_network((0, 0, 150, 600), (600, 0, 750, 600), (1200, 0, 1350, 600),
+                         corridors=_corridor("C01", "A", "B", [(150, 315), (600, 315)]))
+    m = model_corridors(net, resolution=30, max_cost=1e9)
+    ids = list(m.sources.index)
+    masks = [m.source_labels == i for i in range(len(ids))]
+    links = [(ids.index(a), ids.index(b)) for a, b in zip(m.paths["from_id"], m.paths["to_id"], strict=True)]
+    assert links == [(0, 1), (1, 2)]
+    reff = effective_resistance(m.resistance, masks, tol=1e-8)
+    np.testing.assert_allclose(m.effective_resistance.to_numpy(), reff, rtol=1e-12)
+    np.testing.assert_allclose(m.paths["eff_resistance"], [reff[a, b] for a, b in links], rtol=1e-12)
+    np.testing.assert_allclose(m.current, current_density(m.resistance, masks, pairs=links, tol=1e-8),
+                               rtol=1e-12, equal_nan=True)
+
+
+def test_plan_overlap_counts_the_cells_of_the_one_footprint():
+    import shapely
+
+    from ecomap._errors import InputError
+    from ecomap.joins import corridor_footprints
+
+    net = _strip_network((0, 0, 150, 600), (1350, 0, 1500, 600),
+                         corridors=_corridor("C01", "A", "B", [(150, 315), (1350, 315)], width=95.0))
+    m = model_corridors(net, resolution=30, width=1.0, circuit=False)
+    # computed another way: the cells joins' footprint overlaps (all touched), outside the patches
+    g = m.grid
+    rows, cols = np.mgrid[:g.height, :g.width]
+    x, y = g.xy(rows, cols)
+    half = g.cellsize / 2
+    squares = shapely.box(x - half, y - half, x + half, y + half)
+    touched = shapely.area(shapely.intersection(corridor_footprints(net).loc["C01"], squares)) > 0
+    want = touched & (m.source_labels < 0) & np.isfinite(m.resistance)
+    assert want.sum() == 40 * 5  # 267.5 to 362.5 m: five rows of cells
+    assert m.comparison.loc["C01", "footprint_cells"] == want.sum()
+    # the three rows of corridor cells (60 per metre) are least-cost paths, the two matrix rows not
+    assert m.comparison.loc["C01", "overlap"] == pytest.approx(3 / 5)
+    # without a width there is no footprint: refused, naming the corridor (it used to be 15 m here)
+    nowidth = net.replace(corridors=net["corridors"].assign(width_m=np.nan))
+    with pytest.raises(InputError, match="corridors C01: width_m"):
+        model_corridors(nowidth, resolution=30, circuit=False)

@@ -7,7 +7,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from corridors._network import X0, Y0, _boundary, _frame, _patches, _strip_network, _table_text
+from corridors._network import (
+    X0,
+    Y0,
+    _boundary,
+    _corridor,
+    _frame,
+    _patches,
+    _strip_network,
+    _table_text,
+)
 from shapely.geometry import LineString, Point, Polygon, box
 
 from ecomap._errors import InputError
@@ -150,3 +159,39 @@ def test_city_extent_is_the_districts_and_the_boundary():
     assert np.isfinite(r[10:, 20:]).all() and np.isnan(r[:10, 20:]).all()  # the neighbour, and outside
     with pytest.raises(InputError, match="extent 'town'"):
         resistance_surface(net, extent="town")
+
+
+def test_city_extent_without_districts_warns_and_falls_back_to_the_boundary():
+    from ecomap import EcomapWarning
+
+    net = Network({"boundary": _boundary(600, 600)})
+    with pytest.warns(EcomapWarning, match="falls back to the district boundary"):
+        r, grid = resistance_surface(net, resolution=30, extent="city")
+    r0, g0 = resistance_surface(net, resolution=30)
+    assert grid == g0
+    np.testing.assert_array_equal(r, r0)
+
+
+# --- the corridor footprint: the one rule of ecomap.network ------------------------------------------
+def test_corridors_are_painted_on_the_one_footprint_and_need_a_width():
+    import shapely
+
+    from ecomap.joins import corridor_footprints
+
+    net = _strip_network((0, 0, 150, 600), (1350, 0, 1500, 600),
+                         corridors=_corridor("C01", "A", "B", [(150, 315), (1350, 315)], width=95.0))
+    r, grid = resistance_surface(net, resolution=30)
+    # computed another way: the cells whose centre lies in joins' footprint (line buffered by 47.5 m)
+    rows, cols = np.mgrid[:grid.height, :grid.width]
+    x, y = grid.xy(rows, cols)
+    inside = shapely.contains_xy(corridor_footprints(net).loc["C01"], x, y)
+    patch = shapely.contains_xy(shapely.union_all(net["patches"].geometry.values), x, y)
+    planned = load_resistance_table().value("corridors", "planned")
+    assert (inside & ~patch).sum() == 40 * 3  # 1200 m long, rows at 0, +-30 m of the line
+    assert (r[inside & ~patch] == planned).all()
+    assert not (r[~inside] == planned).any()
+    # a corridor without a width has no footprint: refused, not painted 30 m wide
+    for bad in (np.nan, 0.0):
+        nowidth = net.replace(corridors=net["corridors"].assign(width_m=bad))
+        with pytest.raises(InputError, match="corridors C01: width_m must be a positive number"):
+            resistance_surface(nowidth, resolution=30)

@@ -9,7 +9,6 @@ import math
 
 import numpy as np
 
-from ..network import corridor_footprints
 from .grid import Grid
 
 _COLUMNS = ["id", "from_id", "to_id", "status", "footprint_cells", "overlap", "modelled_cwd",
@@ -43,6 +42,8 @@ def _compare_plan(network, corridor, r, grid: Grid, lcd, pos, lab, ext):
     line's cost is NaN where the line leaves the raster or crosses an impassable cell.
     """
     import pandas as pd
+
+    from ..network import corridor_footprints
 
     cor = network["corridors"]
     if len(cor):

@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 
 from .._errors import InputError
-from ..network import corridor_footprints
 from .grid import Grid, _extent_geometry, make_grid
 from .tables import ResistanceTable, load_reclass_table, load_resistance_table
 
@@ -129,6 +128,8 @@ def resistance_surface(
     Yu, K. (1996). Security patterns and surface model in landscape ecological planning.
     *Landscape and Urban Planning* 36:1-17 (the minimum cumulative resistance model).
     """
+    from ..network import corridor_footprints  # geopandas: imported when used
+
     table = table if isinstance(table, ResistanceTable) else load_resistance_table(table)
     ext = _extent_geometry(network, extent)
     grid = grid or make_grid(ext, resolution)

@@ -28,9 +28,9 @@ import shapely
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
-from . import crs as _crs
-from ._errors import InputError
-from .network import Network
+from .. import crs as _crs
+from .._errors import InputError
+from ..network import Network
 
 __all__ = [
     "DEFAULT_MEDIAN_DISPERSAL_M",
@@ -177,7 +177,7 @@ def build_graph(
     cost_lengths
         Cost-weighted length per corridor id (from a resistance surface).
     """
-    from .joins import corridor_ends
+    from ..joins import corridor_ends
 
     nodes = _patch_nodes(network.patches)
     pos = pd.Series(np.arange(len(nodes)), index=nodes.index)
@@ -951,7 +951,7 @@ def analyse(
         Corridor statuses left out of the graph (``broken`` by default). Their
         ``restore_dPC`` says by how much PC would rise if each were restored alone.
     """
-    from .joins import barrier_crossings, bridge_counts, corridor_ends, trail_lengths
+    from ..joins import barrier_crossings, bridge_counts, corridor_ends, trail_lengths
 
     median_dispersal = _check_positive(median_dispersal, "median dispersal distance (m)")
     area = _landscape_area(network, landscape_area_km2)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
+import geopandas as gpd
 import pytest
 import shapely
 from conftest import internal_layer as layer
-from connectivity._network import X0, Y0, three_patches
+from connectivity._network import X0, Y0, hline, three_patches
 
 from ecomap import connectivity as cn
 
@@ -102,3 +103,16 @@ def test_build_steps_write_the_report(chain_folder, tmp_path):
         data = (rep / png).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
     assert not list(rep.glob(".*"))  # no temporary files left behind
+
+
+def test_cli_add_file_with_a_bad_width(chain_folder, tmp_path, capsys):
+    """The --add file's widths go through the one footprint rule; the message names the file."""
+    from conftest import run_cli
+
+    line = gpd.GeoSeries([hline(4414, 7000)], crs="EPSG:4547").to_crs("EPSG:4326").iloc[0]
+    p = tmp_path / "plan.geojson"
+    p.write_text(json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "properties": {"id": "NEW1", "width_m": 0}, "geometry": shapely.geometry.mapping(line)}]}))
+    assert run_cli("connectivity", "--data", chain_folder, "--add", p) == 2
+    err = capsys.readouterr().err.strip()
+    assert "plan.geojson: corridors NEW1: width_m must be a positive number" in err and len(err.splitlines()) == 1

@@ -294,7 +294,7 @@ def corridor_distances(corridors: gpd.GeoDataFrame, cost_lengths: pd.Series | di
         ids = corridors.index[missing & warn_for]
         more = " ..." if len(ids) > 10 else ""
         warnings.warn(f"no cost length for corridors {', '.join(map(str, ids[:10]))}{more}: "
-                      "their length in metres is taken as their link distance", EcomapWarning, stacklevel=3)
+                      "their length in metres is taken as their link distance", EcomapWarning, stacklevel=4)
     return np.where(cl.notna(), cl.to_numpy(), length)
 
 

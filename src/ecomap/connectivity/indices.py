@@ -1,0 +1,352 @@
+"""Graph indices: IIC, PC, EC, the structure indices α/β/γ, the gravity model and betweenness."""
+
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from .._errors import InputError
+from ._paths import arc_arrays, on_path
+from .graph import Graph
+
+__all__ = [
+    "GRAVITY_AREA_UNITS",
+    "structure_indices",
+    "link_probability",
+    "iic",
+    "pc",
+    "equivalent_connectivity",
+    "gravity",
+    "betweenness",
+]
+
+#: Area units the gravity model may take ln() of, and their size in m².
+GRAVITY_AREA_UNITS = {"m2": 1.0, "ha": 1e4, "km2": 1e6}
+
+
+def structure_indices(n_nodes: int, n_links: int) -> dict[str, float]:
+    r"""Network structure indices α, β, γ of a planar graph (Forman & Godron 1986).
+
+    .. math::
+        \alpha = \frac{L - V + 1}{2V - 5}, \quad \beta = \frac{L}{V}, \quad
+        \gamma = \frac{L}{3(V - 2)}
+
+    α (closure) is the share of the possible independent circuits that exist, β the links
+    per node, γ the share of the maximum number of links of a planar graph. They are the
+    indices of Chinese ecological-security-pattern studies (e.g. Kunming, Sustainability
+    2025, 17(8):3623).
+
+    They break down on tiny graphs: with V < 3 the planar maxima (2V − 5 circuits,
+    3(V − 2) links) are 0 or negative, so α and γ are returned as NaN; β is NaN for V = 0.
+    V counts nodes; L counts distinct linked pairs (parallel corridors count once). α is
+    negative when the graph is a forest of several components (L < V − 1): it counts
+    circuits as if the graph were connected.
+
+    Parameters
+    ----------
+    n_nodes : int
+        V, the number of nodes (patches).
+    n_links : int
+        L, the number of distinct linked node pairs.
+
+    Returns
+    -------
+    dict of str to float
+        ``alpha``, ``beta``, ``gamma`` (NaN where undefined, see above).
+
+    References
+    ----------
+    Forman, R. T. T. & Godron, M. (1986). Landscape Ecology. Wiley, New York.
+    """
+    v, ell = float(n_nodes), float(n_links)
+    return {
+        "alpha": (ell - v + 1) / (2 * v - 5) if n_nodes >= 3 else math.nan,
+        "beta": ell / v if n_nodes > 0 else math.nan,
+        "gamma": ell / (3 * (v - 2)) if n_nodes >= 3 else math.nan,
+    }
+
+
+def link_probability(distance_m, median_dispersal_m: float):
+    r"""Direct dispersal probability along a link: :math:`p = e^{-\theta d}`, θ = ln 2 / median.
+
+    The exponential kernel of Saura & Pascual-Hortal (2007) scaled so that p = 0.5 at the
+    median dispersal distance (the Conefor convention).
+
+    Parameters
+    ----------
+    distance_m : float or array_like
+        Link or path distances in metres (or cost units); ``inf`` gives 0.
+    median_dispersal_m : float
+        Distance at which p = 0.5, same units.
+
+    Returns
+    -------
+    float array
+        p, same shape as ``distance_m``.
+
+    References
+    ----------
+    Saura, S. & Pascual-Hortal, L. (2007). A new habitat availability index to integrate
+    connectivity in landscape conservation planning. Landsc. Urban Plan. 83:91-103.
+    """
+    theta = math.log(2) / median_dispersal_m
+    return np.exp(-theta * np.asarray(distance_m, dtype=float))
+
+
+def iic(attribute, hops, landscape_area: float) -> float:
+    r"""Integral Index of Connectivity (Pascual-Hortal & Saura 2006, Landsc. Ecol. 21:959).
+
+    .. math:: IIC = \frac{1}{A_L^2} \sum_i \sum_j \frac{a_i a_j}{1 + nl_{ij}}
+
+    ``hops`` is the matrix of links on the shortest topological path (``nl_ii = 0``;
+    ``inf`` for unconnected pairs, which add 0). 0 ≤ IIC ≤ 1 when Σa ≤ A_L.
+
+    Parameters
+    ----------
+    attribute : (n,) float array_like
+        Node attributes a_i (km²).
+    hops : (n, n) float array_like
+        nl_ij, links on the shortest topological path.
+    landscape_area : float
+        A_L in the units of ``attribute`` (km²).
+
+    Returns
+    -------
+    float
+        IIC.
+
+    References
+    ----------
+    Pascual-Hortal, L. & Saura, S. (2006). Comparison and development of new graph-based
+    landscape connectivity indices. Landscape Ecology 21:959-967.
+    """
+    a = np.asarray(attribute, dtype=float)
+    return float(a @ (1.0 / (1.0 + np.asarray(hops, dtype=float))) @ a) / landscape_area ** 2
+
+
+def pc(attribute, distances, landscape_area: float, *, median_dispersal_m: float) -> float:
+    r"""Probability of Connectivity (Saura & Pascual-Hortal 2007, Landsc. Urban Plan. 83:91).
+
+    .. math:: PC = \frac{1}{A_L^2} \sum_i \sum_j a_i a_j p^*_{ij}
+
+    :math:`p^*_{ij}` is the maximum-product probability over all paths. With
+    :math:`p = e^{-\theta d}` on every link, the product along a path is
+    :math:`e^{-\theta \sum d}`, so :math:`p^*_{ij} = e^{-\theta D_{ij}}` with
+    :math:`D_{ij}` the shortest-path distance (``distances``; ``inf`` → 0).
+
+    Parameters
+    ----------
+    attribute : (n,) float array_like
+        Node attributes a_i (km²).
+    distances : (n, n) float array_like
+        D_ij, shortest-path distances in metres (or cost units).
+    landscape_area : float
+        A_L in the units of ``attribute`` (km²).
+    median_dispersal_m : float
+        Distance at which a link's probability is 0.5, units of ``distances``.
+
+    Returns
+    -------
+    float
+        PC.
+
+    References
+    ----------
+    Saura, S. & Pascual-Hortal, L. (2007). A new habitat availability index to integrate
+    connectivity in landscape conservation planning. Landsc. Urban Plan. 83:91-103.
+    """
+    a = np.asarray(attribute, dtype=float)
+    p = link_probability(distances, median_dispersal_m)
+    return float(a @ p @ a) / landscape_area ** 2
+
+
+def equivalent_connectivity(index_value: float, landscape_area: float) -> float:
+    """EC = √(Σ Σ a_i a_j p*_ij) = A_L √PC (Saura et al. 2011, Ecol. Indic. 11:407), in km².
+
+    Parameters
+    ----------
+    index_value : float
+        PC (or IIC); negative values count as 0.
+    landscape_area : float
+        A_L in km².
+
+    Returns
+    -------
+    float
+        EC in km²: the area of one patch that would give the same connectivity.
+
+    References
+    ----------
+    Saura, S., Estreguil, C., Mouton, C. & Rodríguez-Freire, M. (2011). Network analysis
+    to assess landscape connectivity trends. Ecological Indicators 11:407-416.
+    """
+    return math.sqrt(max(index_value, 0.0)) * landscape_area
+
+
+def gravity(area_a_km2, area_b_km2, length, *, l_max: float, resistance_a=1.0, resistance_b=1.0,
+            area_unit: str = "ha"):
+    r"""Gravity-model interaction strength of a corridor (Kong et al. 2010; Tomur, Sustainability 2020).
+
+    .. math::
+        G_{ab} = \frac{N_a N_b}{D_{ab}^2}
+               = \frac{L_{max}^2 \ln S_a \ln S_b}{L_{ab}^2 P_a P_b}, \quad
+        N = \frac{\ln S}{P}, \quad D_{ab} = \frac{L_{ab}}{L_{max}}
+
+    S is the patch area in ``area_unit`` (``m2``, ``ha`` or ``km2``; ln S depends on it,
+    so it is recorded with the result), P the patch's mean resistance (1 without a
+    resistance surface), L_ab the corridor's (cost-weighted) length and L_max the largest
+    L over all corridors of the graph.
+
+    Parameters
+    ----------
+    area_a_km2, area_b_km2 : float or (k,) float array_like
+        Areas of the patches at either end, in km².
+    length : float or (k,) float array_like
+        L_ab, corridor lengths in metres (or cost units).
+    l_max : float
+        L_max, same units as ``length``.
+    resistance_a, resistance_b : float or (k,) float array_like, default 1.0
+        P, the patches' mean resistance.
+    area_unit : {"m2", "ha", "km2"}, default "ha"
+        The unit S is taken in.
+
+    Returns
+    -------
+    float array
+        G_ab, same shape as ``length``.
+
+    Raises
+    ------
+    InputError
+        If ``area_unit`` is not one of :data:`GRAVITY_AREA_UNITS`.
+
+    References
+    ----------
+    Kong, F., Yin, H., Nakagoshi, N. & Zong, Y. (2010). Urban green space network
+    development for biodiversity conservation: identification based on graph theory and
+    gravity modeling. Landscape and Urban Planning 95:16-27.
+    """
+    if area_unit not in GRAVITY_AREA_UNITS:
+        raise InputError(f"area unit must be one of {', '.join(GRAVITY_AREA_UNITS)}, not {area_unit!r}")
+    f = 1e6 / GRAVITY_AREA_UNITS[area_unit]
+    n_a = np.log(np.asarray(area_a_km2, dtype=float) * f) / np.asarray(resistance_a, dtype=float)
+    n_b = np.log(np.asarray(area_b_km2, dtype=float) * f) / np.asarray(resistance_b, dtype=float)
+    dd = np.asarray(length, dtype=float) / l_max
+    return n_a * n_b / dd ** 2
+
+
+def betweenness(graph: Graph) -> tuple[pd.Series, pd.Series]:
+    r"""Shortest-path betweenness of nodes and links, normalized (Freeman 1977; Brandes 2001).
+
+    .. math:: BC(k) = \frac{1}{(V-1)(V-2)/2} \sum_{i<j;\, i,j \ne k} \frac{\sigma_{ij}(k)}{\sigma_{ij}}
+
+    over distance-weighted shortest paths. A link's value is that of its graph edge; of
+    parallel links only the shortest carries it. Where every shortest path is unique the
+    paths are counted as trees at once; with ties networkx's Brandes algorithm is used
+    (the same values, only slower).
+
+    Parameters
+    ----------
+    graph : Graph
+        The habitat graph (edge distances as lengths).
+
+    Returns
+    -------
+    nodes : pandas.Series
+        Betweenness per patch id, in [0, 1].
+    links : pandas.Series
+        Betweenness per link id (edge betweenness normalized by V(V − 1)/2).
+
+    References
+    ----------
+    Freeman, L. C. (1977). A set of measures of centrality based on betweenness.
+    Sociometry 40:35-41. Brandes, U. (2001). A faster algorithm for betweenness
+    centrality. Journal of Mathematical Sociology 25(2):163-177.
+    """
+    fast = _betweenness_unique(graph)
+    if fast is not None:
+        nodes_v, edge_v = fast
+        nodes = pd.Series(nodes_v, index=graph.nodes.index, dtype=float, name="betweenness")
+        return nodes, _carried_by_links(graph, edge_v)
+    return _betweenness_brandes(graph)
+
+
+def _carried_by_links(graph: Graph, edge_v: np.ndarray) -> pd.Series:
+    """Edge values onto links: of parallel links, the first shortest carries its edge's value."""
+    lk = graph.links
+    vals = np.zeros(len(lk))
+    if len(lk):
+        edge_of = pd.Series(np.arange(len(graph.edges)),
+                            index=pd.MultiIndex.from_frame(graph.edges[["u", "v"]]))
+        e = edge_of.reindex(pd.MultiIndex.from_frame(lk[["u", "v"]])).to_numpy()
+        shortest = lk.groupby(["u", "v"])["distance"].transform("min").to_numpy()
+        carrier = (lk["distance"].to_numpy() == shortest) & ~lk.assign(
+            s=lk["distance"].to_numpy() == shortest).duplicated(["u", "v", "s"]).to_numpy()
+        vals[carrier] = edge_v[e[carrier]]
+    return pd.Series(vals, index=lk.index, name="betweenness")
+
+
+def _betweenness_brandes(graph: Graph) -> tuple[pd.Series, pd.Series]:
+    """Node and link betweenness by networkx's Brandes algorithm (for graphs with tied paths)."""
+    g = nx.Graph()
+    g.add_nodes_from(range(graph.n))
+    g.add_weighted_edges_from(graph.edges[["u", "v", "distance"]].itertuples(index=False, name=None))
+    nb = nx.betweenness_centrality(g, weight="weight", normalized=True)
+    eb = nx.edge_betweenness_centrality(g, weight="weight", normalized=True)
+    nodes = pd.Series([nb[i] for i in range(graph.n)], index=graph.nodes.index, dtype=float)
+    lk = graph.links
+    vals = np.zeros(len(lk))
+    if len(lk):
+        shortest = lk.groupby(["u", "v"])["distance"].transform("min").to_numpy()
+        first = ~lk.assign(s=lk["distance"] == shortest).duplicated(["u", "v", "s"]).to_numpy()
+        for i, (u, v, dist) in enumerate(lk[["u", "v", "distance"]].itertuples(index=False)):
+            if dist == shortest[i] and first[i]:
+                vals[i] = eb.get((u, v), eb.get((v, u), 0.0))
+    return nodes.rename("betweenness"), pd.Series(vals, index=lk.index, name="betweenness")
+
+
+def _betweenness_unique(graph: Graph) -> tuple[np.ndarray, np.ndarray] | None:
+    """Count normalized node and edge betweenness when every shortest path is unique, else None.
+
+    With unique paths the shortest paths from a source form a tree; a node lies inside
+    the paths to the targets below it, an edge (parent(x), x) on the paths to x and the
+    targets below x. Subtree sizes of all trees are counted at once by walking every
+    target up its predecessor chain (one vectorized step per tree level).
+    """
+    n = graph.n
+    if n < 2:
+        return np.zeros(n), np.zeros(len(graph.edges))
+    src, dst, w = arc_arrays(graph, True)
+    mat = csr_matrix((w, (src, dst)), shape=(n, n))
+    d, pred = dijkstra(mat, directed=True, return_predecessors=True)
+    on = on_path(d, src, dst, w)
+    inc = csr_matrix((np.ones(len(dst)), (np.arange(len(dst)), dst)), shape=(len(dst), n))
+    if len(dst) and (np.asarray(on.astype(np.float64) @ inc) > 1).any():
+        return None  # tied shortest paths: leave it to Brandes' algorithm
+    # cnt[i, x]: targets of i whose path runs through x (x included) = the size of x's
+    # subtree in i's tree; children lie farther than their parent (lengths > 0), so taking
+    # the nodes of every tree farthest first adds each subtree to its parent complete
+    reach = pred >= 0
+    cnt = reach.astype(np.float64)
+    far_first = np.argsort(np.where(reach, d, -1.0), axis=1, kind="stable")[:, ::-1]
+    rows = np.arange(n)
+    for x in far_first.T:
+        p = pred[rows, x]
+        ok = p >= 0
+        cnt[rows[ok], p[ok]] += cnt[rows[ok], x[ok]]
+    node_raw = np.where(reach, cnt - 1, 0).sum(axis=0) / 2.0
+    node_bc = node_raw / ((n - 1) * (n - 2) / 2.0) if n > 2 else np.zeros(n)
+    eid = np.full(n * n, -1)
+    u = graph.edges["u"].to_numpy(dtype=int)
+    v = graph.edges["v"].to_numpy(dtype=int)
+    eid[u * n + v] = eid[v * n + u] = np.arange(len(u))
+    i, x = np.nonzero(reach)
+    e = eid[pred[i, x] * n + x]
+    edge_raw = np.bincount(e, weights=cnt[i, x], minlength=len(u)) / 2.0
+    edge_bc = edge_raw / (n * (n - 1) / 2.0)
+    return node_bc, edge_bc

@@ -1,0 +1,67 @@
+"""The habitat graph: parallel links collapse into one edge, distance links edge to edge, link distances."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import pytest
+import shapely
+from connectivity._network import three_patches
+
+from ecomap import connectivity as cn
+from ecomap._errors import EcomapWarning
+
+
+def test_structure_indices_of_a_network_count_distinct_pairs():
+    # a square with one diagonal: V = 4, L = 5 -> alpha = 2/3, gamma = 5/6
+    g = cn.Graph.from_links([1, 1, 1, 1], [("a", 0, 1, 1), ("b", 1, 2, 1), ("c", 2, 3, 1),
+                                           ("d", 3, 0, 1), ("e", 0, 2, 1), ("e2", 2, 0, 5)])
+    assert len(g.edges) == 5
+    s = cn.structure_indices(g.n, len(g.edges))
+    assert s["alpha"] == pytest.approx(2 / 3) and s["gamma"] == pytest.approx(5 / 6)
+
+
+def test_distance_links_edge_to_edge():
+    # squares of 1, 2, 3 km² starting at x = 0, 3000, 7000: gaps 2000 m (1-2) and 2586 m (2-3)
+    net = three_patches()
+    r = cn.analyse(net, links="distance", threshold=2100, landscape_area_km2=10)
+    assert r.summary["n_links"] == 1 and r.summary["components"] == 2
+    assert r.corridors["length_m"].iloc[0] == pytest.approx(2000)
+    r = cn.analyse(net, links="distance", threshold=2600, landscape_area_km2=10)
+    assert r.summary["iic"] == pytest.approx(6 / 25)
+
+
+# ---------------------------------------------------------------------------------------------
+# one rule for a corridor's link distance: its cost length where given, else metres, with a warning
+def test_missing_cost_length_warns_and_takes_the_length_in_metres():
+    net = three_patches()
+    c23_m = float(shapely.length(net.corridors.geometry["C23"]))   # 7000 - 4414 = 2586 m
+    with pytest.warns(EcomapWarning, match="no cost length for corridors C23"):
+        r = cn.analyse(net, landscape_area_km2=10, cost_lengths={"C12": 1000.0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", EcomapWarning)
+        full = cn.analyse(net, landscape_area_km2=10, cost_lengths={"C12": 1000.0, "C23": c23_m})
+    assert r.corridors.loc["C23", "distance"] == pytest.approx(2586.0)
+    assert r.corridors.loc["C12", "distance"] == 1000.0
+    assert r.summary["pc"] == full.summary["pc"]
+    assert r.corridors["dPC"].tolist() == full.corridors["dPC"].tolist()
+
+
+def test_a_restored_corridor_takes_its_distance_by_the_same_rule():
+    """A broken corridor's restore_dPC: a NaN cost length means metres, as in the graph."""
+    net = three_patches()
+    c = net.corridors.copy()
+    c.loc["C23", "status"] = "broken"
+    net = net.replace(corridors=c)
+    c23_m = float(shapely.length(net.corridors.geometry["C23"]))
+    with pytest.warns(EcomapWarning, match="C23"):
+        nan = cn.analyse(net, landscape_area_km2=10, median_dispersal=1000,
+                         cost_lengths={"C12": 1000.0, "C23": math.nan})
+    given = cn.analyse(net, landscape_area_km2=10, median_dispersal=1000,
+                       cost_lengths={"C12": 1000.0, "C23": c23_m})
+    # by hand: PC_num 14 + 2(2 0.5) = 16 before; with C23 at 2586 m, p23 = 2^-2.586
+    p23 = 2 ** (-c23_m / 1000)
+    after = 14 + 2 * (2 * 0.5 + 6 * p23 + 3 * 0.5 * p23)
+    assert given.corridors.loc["C23", "restore_dPC"] == pytest.approx(100 * (after - 16) / 16)
+    assert nan.corridors.loc["C23", "restore_dPC"] == pytest.approx(given.corridors.loc["C23", "restore_dPC"])

@@ -1,0 +1,78 @@
+"""Graph indices against hand-worked examples and networkx: alpha/beta/gamma, gravity, betweenness."""
+
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+import numpy as np
+import pytest
+from connectivity._network import three_patches
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ecomap import connectivity as cn
+
+
+@pytest.mark.parametrize(("v", "n_links", "alpha", "beta", "gamma"), [
+    (4, 3, 0.0, 0.75, 0.5),          # a tree: no circuits
+    (5, 7, 0.6, 1.4, 7 / 9),
+    (10, 15, 0.4, 1.5, 0.625),
+    (20, 35, 16 / 35, 1.75, 35 / 54),
+])
+def test_alpha_beta_gamma_by_hand(v, n_links, alpha, beta, gamma):
+    s = cn.structure_indices(v, n_links)
+    assert s["alpha"] == pytest.approx(alpha)
+    assert s["beta"] == pytest.approx(beta)
+    assert s["gamma"] == pytest.approx(gamma)
+
+
+def test_alpha_gamma_undefined_below_three_nodes():
+    s = cn.structure_indices(2, 1)
+    assert math.isnan(s["alpha"]) and math.isnan(s["gamma"]) and s["beta"] == 0.5
+
+
+def test_gravity_by_hand():
+    """P_a = 0.5, S_a = 1000, P_b = 0.8, S_b = 400, L = 2000, L_max = 8000 -> 1655.5028.
+
+    N_a = ln 1000 / 0.5 = 13.815511, N_b = ln 400 / 0.8 = 7.489331, D = 0.25.
+    """
+    g = cn.gravity(1000 / 1e6, 400 / 1e6, 2000, l_max=8000, resistance_a=0.5, resistance_b=0.8,
+                   area_unit="m2")
+    assert float(g) == pytest.approx(1655.5028, abs=1e-4)
+    # the same areas in hectares: ln of 0.1 ha and 0.04 ha
+    g_ha = cn.gravity(1000 / 1e6, 400 / 1e6, 2000, l_max=8000, resistance_a=0.5, resistance_b=0.8)
+    assert float(g_ha) == pytest.approx(math.log(0.1) / 0.5 * math.log(0.04) / 0.8 / 0.25 ** 2)
+    # scaling every length leaves G unchanged
+    assert float(cn.gravity(1e-3, 4e-4, 20, l_max=80, resistance_a=0.5, resistance_b=0.8,
+                            area_unit="m2")) == pytest.approx(1655.5028, abs=1e-4)
+
+
+def test_betweenness_of_a_chain():
+    r = cn.analyse(three_patches(), landscape_area_km2=10)
+    assert r.patches["betweenness"].tolist() == pytest.approx([0, 1, 0])
+    # each link of a 3-chain lies on 2 of the 3 pairs' paths
+    assert r.corridors["betweenness"].tolist() == pytest.approx([2 / 3, 2 / 3])
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(3, 25).flatmap(lambda n: st.tuples(
+    st.just(n), st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1), st.floats(1, 100)),
+                         min_size=1, max_size=50))))
+def test_betweenness_matches_brandes(case):
+    """The tree-counting betweenness against networkx's Brandes algorithm (ties fall back to it)."""
+    n, raw = case
+    links = [(f"L{k}", u, v, d) for k, (u, v, d) in enumerate(raw) if u != v]
+    if not links:
+        return
+    g = cn.Graph.from_links(np.ones(n), links)
+    nodes, link_bc = cn.betweenness(g)
+    ref = nx.Graph()
+    ref.add_nodes_from(range(n))
+    ref.add_weighted_edges_from(g.edges[["u", "v", "distance"]].itertuples(index=False, name=None))
+    nb = nx.betweenness_centrality(ref, weight="weight", normalized=True)
+    eb = nx.edge_betweenness_centrality(ref, weight="weight", normalized=True)
+    assert np.allclose(nodes.to_numpy(), [nb[i] for i in range(n)])
+    per_edge = link_bc.groupby([g.links["u"], g.links["v"]]).sum()
+    for (u, v), val in per_edge.items():
+        assert val == pytest.approx(eb.get((u, v), eb.get((v, u))))

@@ -97,9 +97,14 @@ def _add_import(sub) -> None:
     f = isub.add_parser("file", help="any GIS file (Shapefile, GeoPackage, GeoJSON, ...) -> one layer")
     f.add_argument("layer", metavar="LAYER", help="the ecomap layer, e.g. corridors, patches, bridges")
     f.add_argument("file", type=Path, metavar="FILE", help="the GIS file")
-    f.add_argument("--crs", metavar="CRS", help="EPSG:nnnn, wgs84 or gcj02 (default: the file's own CRS)")
+    f.add_argument("--crs", metavar="CRS", help="EPSG:nnnn, wgs84, gcj02 (AMap) or bd09 (Baidu) (default: the file's own)")
+    f.add_argument("--encoding", metavar="ENC", help="text encoding of a Shapefile's DBF: gbk, big5, utf-8 (default: .cpg or detected)")
+    f.add_argument("--make-valid", action="store_true", help="repair invalid geometries instead of refusing them")
+    f.add_argument("--clip", action="store_true", help="cut features to the boundary of DIR (a city-wide file into a district)")
+    f.add_argument("--set", metavar="COL=VALUE,...", help="constant columns, e.g. adcode=440310,kind=hiking")
     f.add_argument("--map", metavar="OLD=NEW,...", help="rename columns of the file to the layer's columns")
-    f.add_argument("--source-layer", metavar="NAME", help="layer inside a multi-layer file (GeoPackage)")
+    f.add_argument("--source-layer", metavar="NAME",
+                   help="one layer of a multi-layer file (default: every layer with the layer's geometry)")
     f.add_argument("--source", metavar="TEXT", help="value of `source` where the file has no such column")
     f.add_argument("--confidence", default="digitized", metavar="C",
                    help="value of `confidence` where the file has no such column (default: digitized)")
@@ -117,7 +122,10 @@ def _run_import(args) -> int:
     else:
         result = import_file(args.layer, args.file, args.out, crs=args.crs, mapping=args.map,
                              source_layer=args.source_layer, source=args.source,
-                             confidence=args.confidence, overwrite=args.overwrite)
+                             confidence=args.confidence, overwrite=args.overwrite, encoding=args.encoding,
+                             make_valid=args.make_valid, clip=args.clip, set_values=args.set)
+    for note in result.notes:
+        print(f"{args.file}: {note}")
     for name, n in result.counts.items():
         print(f"{name:<12} {n:>7} features" + ("" if n else " (no file written)"))
     note = " (OpenStreetMap layers: ODbL, see README.md)" if args.import_source == "osm" else ""

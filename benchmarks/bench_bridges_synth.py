@@ -10,7 +10,7 @@ Timed on the bundled network, for each ``--n``:
   over sites with scalar shapely calls (pick a trail, interpolate, step sideways). It is
   timed on ``--sample`` sites and scaled to ``n``;
 * the spacing pass alone on ``2 n`` candidates (wells inside the parks and trail ditches):
-  the vectorized greedy pass (``bridges._greedy_spaced``: one STRtree ``dwithin`` query,
+  the vectorized greedy pass (``bridges._spacing._greedy_spaced``: one STRtree ``dwithin`` query,
   rounds over arrays) against the same greedy rule as a Python loop over candidates with a
   grid of cells (checked to keep exactly the same candidates).
 
@@ -28,7 +28,9 @@ import time
 import numpy as np
 import shapely
 
-from ecomap.bridges import MIN_SPACING_M, _along, _greedy_spaced, _inside, synthesize
+from ecomap.bridges import MIN_SPACING_M, synthesize
+from ecomap.bridges._place import _along, _inside
+from ecomap.bridges._spacing import _greedy_spaced
 from ecomap.network import load_network
 
 

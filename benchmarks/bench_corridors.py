@@ -47,15 +47,15 @@ from scipy import ndimage
 from scipy.sparse import csgraph
 
 from ecomap.corridors import (
-    _circuit,
-    _link_improvements,
-    _Solver,
     barrier_improvement,
     cost_distances,
     effective_resistance,
     make_grid,
     resistance_surface,
 )
+from ecomap.corridors._solver import _Solver
+from ecomap.corridors.barriers import _link_improvements
+from ecomap.corridors.circuit import _circuit
 from ecomap.network import load_network
 
 SQRT2 = np.sqrt(2.0)

@@ -30,7 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from ecomap import crs  # noqa: E402
 from ecomap.network import Network  # noqa: E402
-from ecomap.query import _near_pos, _within_pos, footprint, near, user_point, within  # noqa: E402
+from ecomap.query import footprint, near, user_point, within  # noqa: E402
+from ecomap.query._index import _near_pos, _within_pos  # noqa: E402
 
 BBOX = (114.262176, 22.624881, 114.440442, 22.783948)  # Pingshan, WGS-84
 HOSTS = ("ditch", "well", "pool", "culvert", "interception_ditch")

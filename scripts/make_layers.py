@@ -23,6 +23,8 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import osm_sources
+import pandas as pd
 import shapely
 from shapely import ops
 
@@ -178,6 +180,20 @@ def make_ridge(land: shapely.Geometry, district: shapely.Geometry) -> gpd.GeoDat
         geoms.append(poly)
     out = frame(rows, geoms)
     out["geometry"] = [largest_polygon(shapely.intersection(g, land)) for g in out.geometry]
+    # elev_max_m: where no figure is published, the highest OSM summit inside the core; where
+    # one is, it stays (the drawn outline may miss the summit) and the OSM summit is noted
+    table = osm_sources.peaks()
+    for fid, g in out.geometry.items():
+        top = osm_sources.highest_peak(g, table)
+        if top is None:
+            continue
+        wd = f", wikidata {top['wikidata']}" if top["wikidata"] else ""
+        peak = f"{top['name']} {top['elev']:g} m (osm:node/{top['osm_id']}{wd}; {osm_sources.ODBL})"
+        if pd.isna(out.at[fid, "elev_max_m"]):
+            out.at[fid, "elev_max_m"] = top["elev"]
+            out.at[fid, "source"] += f"; elev_max_m from the highest OSM peak inside, {peak}"
+        else:
+            out.at[fid, "source"] += f"; elev_max_m the published figure; highest OSM peak inside {peak}"
     return out.sort_index()
 
 
@@ -185,87 +201,141 @@ def make_ridge(land: shapely.Geometry, district: shapely.Geometry) -> gpd.GeoDat
 # Pingshan detail: river, reservoirs
 # ---------------------------------------------------------------------------------------
 
-#: Pingshan River axis, downstream: from the Maluan uplands near Dagu Ling (south-west)
-#: north-east past Biling and Tangkeng into the central area, then east through Shijing
-#: and Tianxin to the Huizhou boundary at the Shangyang section (~114.435, 22.700). The
-#: last vertex is snapped onto the district boundary.
-RIVER_AXIS = [
-    (114.284, 22.651), (114.290, 22.657), (114.297, 22.662), (114.304, 22.667),
-    (114.312, 22.671), (114.320, 22.676), (114.327, 22.681), (114.334, 22.686),
-    (114.341, 22.691), (114.348, 22.695), (114.356, 22.698), (114.364, 22.700),
-    (114.372, 22.701), (114.380, 22.700), (114.388, 22.698), (114.396, 22.697),
-    (114.404, 22.698), (114.412, 22.699), (114.420, 22.700), (114.428, 22.700),
-    (114.435, 22.700),
+#: What the river and reservoirs are drawn at: positions measured (about 50 m accuracy) on a
+#: 2020 vectorised water surface of Pingshan (520 polygons, GCJ-02 converted to WGS-84) that
+#: carries no licence and so is not distributed; only these measured numbers are used.
+MEASURED = "2020 vectorised water surface of Pingshan (not distributable), measured positions ~50 m"
+
+#: The Pingshan River's main channel, downstream (west to east), one measured point every
+#: ~400-800 m. West of 114.32 it is a narrow channel whose course between ponds is less
+#: certain; the wide regulated channel runs from ~114.35 to ~114.405. The first point lies on
+#: the district's western edge (the Longgang border), where the river enters from the
+#: uplands; the last is ~70 m short of the eastern boundary, where it leaves for Huizhou.
+RIVER_CHANNEL = [
+    (114.2766, 22.6771), (114.2858, 22.6774), (114.2972, 22.6751), (114.3039, 22.6743),
+    (114.3105, 22.6762), (114.3183, 22.6735), (114.3234, 22.6751), (114.3320, 22.6805),
+    (114.3360, 22.6874), (114.3403, 22.6947), (114.3426, 22.6971), (114.3504, 22.6957),
+    (114.3586, 22.6980), (114.3664, 22.6978), (114.3723, 22.7020), (114.3822, 22.7045),
+    (114.3897, 22.7074), (114.3973, 22.7099), (114.4045, 22.7119), (114.4090, 22.7148),
+    (114.4153, 22.7161),
 ]
-#: (id, zh, en, vertices downstream to the confluence on the axis)
+#: (id, zh, en, vertices downstream; the stream is cut where it reaches the axis, or carried
+#: on from its last vertex to the nearest point of the axis). Courses drawn, names unverified.
 TRIBUTARIES = [
     ("T01", "碧岭水", "Biling stream", [(114.306, 22.646), (114.307, 22.652), (114.306, 22.659), (114.305, 22.667)]),
     ("T02", "汤坑水", "Tangkeng stream", [(114.326, 22.645), (114.327, 22.655), (114.326, 22.665),
-                                          (114.327, 22.673), (114.327, 22.681)]),
+                                          (114.327, 22.673)]),
     ("T03", "赤坳水", "Chi'ao stream", [(114.371, 22.667), (114.371, 22.676), (114.370, 22.686),
-                                        (114.371, 22.694), (114.372, 22.701)]),
+                                        (114.371, 22.694)]),
     ("T04", "田坑水", "Tiankeng stream", [(114.412, 22.680), (114.408, 22.686), (114.405, 22.692),
-                                          (114.404, 22.698)]),
-    ("T05", "大山陂水", "Dashanpi stream", [(114.341, 22.708), (114.340, 22.701), (114.340, 22.695),
-                                            (114.341, 22.691)]),
-    ("T06", "南布河", "Nanbu stream", [(114.381, 22.722), (114.381, 22.713), (114.380, 22.706),
-                                       (114.380, 22.700)]),
+                                          (114.404, 22.698), (114.403, 22.705)]),
+    ("T05", "大山陂水", "Dashanpi stream", [(114.341, 22.708), (114.340, 22.701)]),
+    ("T06", "南布河", "Nanbu stream", [(114.381, 22.722), (114.381, 22.713), (114.381, 22.708)]),
 ]
 
 
+def _join_axis(axis: shapely.LineString, trib: shapely.LineString) -> shapely.LineString:
+    """``trib`` cut where it first reaches ``axis``, or carried on to the axis's nearest point."""
+    coords = list(trib.coords)
+    for i in range(1, len(coords)):
+        seg = shapely.LineString(coords[i - 1:i + 1])
+        if seg.intersects(axis):
+            hit = seg.intersection(axis)
+            first = min(shapely.get_parts(hit), key=lambda g: shapely.Point(coords[i - 1]).distance(g))
+            join = axis.interpolate(axis.project(shapely.Point(first.coords[0])))
+            return shapely.LineString([*coords[:i], (join.x, join.y)])
+    join = axis.interpolate(axis.project(shapely.Point(coords[-1])))
+    return shapely.LineString([*coords, (join.x, join.y)])
+
+
 def make_river(district: shapely.Geometry) -> gpd.GeoDataFrame:
-    axis = line(RIVER_AXIS)
-    coords = list(axis.coords)
+    coords = [to_m(*c) for c in RIVER_CHANNEL]
+    # Both ends on the district boundary: the channel enters from the west and leaves east.
+    src = ops.nearest_points(district.boundary, shapely.Point(coords[0]))[0]
     mouth = ops.nearest_points(district.boundary, shapely.Point(coords[-1]))[0]
-    coords[-1] = (mouth.x, mouth.y)
-    axis = shapely.LineString(coords)
+    axis = shapely.LineString([(src.x, src.y), *coords, (mouth.x, mouth.y)])
     rows = [{
         "id": "PSR", "rank": "axis", "parent_id": None, "name_zh": "坪山河", "name_en": "Pingshan River",
-        "source": "drawn downstream from the Maluan uplands past Biling, Tangkeng, the central area, "
-                  "Shijing and Tianxin to the Shangyang cross-boundary section (position estimated); "
-                  + BG,
+        "source": f"main channel through the {len(RIVER_CHANNEL)} measured channel points, west to east ({MEASURED}); "
+                  "ends snapped onto the district boundary; upper course outside the district (to the "
+                  "source at Meishajian) not drawn",
         "confidence": "indicative",
     }]
     geoms = [axis]
     for fid, zh, en, pts in TRIBUTARIES:
-        trib = line(pts)
-        c = list(trib.coords)
-        join = axis.interpolate(axis.project(shapely.Point(c[-1])))
-        c[-1] = (join.x, join.y)
         rows.append({"id": fid, "rank": "tributary", "parent_id": "PSR", "name_zh": zh, "name_en": en,
-                     "source": "course indicative, drawn from the hills to the axis; name from an "
-                               "unverified list of local streams; " + BG,
+                     "source": "course drawn from the hills to the measured axis; name from an unverified "
+                               "list of local streams; " + BG,
                      "confidence": "indicative"})
-        geoms.append(shapely.LineString(c))
+        geoms.append(_join_axis(axis, line(pts)))
     return frame(rows, geoms)
 
 
-#: (id, zh, en, lon, lat, a_m, b_m, angle, source note)
+#: The 12 water bodies over 10 ha in Pingshan that are not the river itself (two more, of
+#: 12.5 and 10.2 ha, are wide reaches of the regulated channel and are left to ``river``):
+#: (id, zh, en, area ha, measured point inside (lon, lat), bbox (W, S, E, N), how the name
+#: was matched). The source holds no names: a name is given only where what is known places
+#: it; the others stay unnamed.
 RESERVOIRS = [
-    ("RV01", "赤坳水库", "Chi'ao Reservoir", 114.372, 22.660, 650, 330, 15,
-     "named reservoir, drawn at its estimated position (~114.372, 22.660)"),
-    ("RV02", "松子坑水库", "Songzikeng Reservoir", 114.393, 22.741, 700, 300, 60,
-     "named reservoir on the district edge; estimated position ~114.405, 22.735, drawn just inside"),
-    ("RV03", "大山陂水库", "Dashanpi Reservoir", 114.340, 22.713, 450, 230, 80,
-     "named reservoir on the Longgang border; estimated position ~114.318, 22.700, drawn at the "
-     "district edge"),
-    ("RV04", "三洲田水库", "Sanzhoutian Reservoir", 114.275, 22.660, 380, 200, 30,
-     "named reservoir west of Maluan park; drawn at the park's western edge; the real water "
-     "body may lie across the district boundary"),
-    ("RV05", "榄核桥水库", "Lanheqiao Reservoir", 114.347, 22.652, 220, 120, 20,
-     "small reservoir inside Maluan park on the Mucuna trail (eyeshenzhen 2023)"),
-    ("RV06", "上下肚水库", "Shangxiadu Reservoir", 114.322, 22.646, 200, 110, -10,
-     "small reservoir inside Maluan park on the Mucuna trail (eyeshenzhen 2023)"),
+    ("RV01", "赤坳水库", "Chi'ao Reservoir", 78.7, (114.3772, 22.6658), (114.3601, 22.6593, 114.3861, 22.6724),
+     "the largest water body of the district, dendritic, in the Maluan hills south-east of the centre: "
+     "Chi'ao, Pingshan's largest reservoir"),
+    ("RV02", "松子坑水库", "Songzikeng Reservoir", 10.2, (114.3876, 22.7330), (114.3839, 22.7302, 114.3908, 22.7357),
+     "the water body nearest (1.8 km) the estimated position of Songzikeng (~114.405, 22.735); unverified"),
+    ("RV05", "榄核桥水库", "Lanheqiao Reservoir", 21.5, (114.3575, 22.6397), (114.3459, 22.6348, 114.3614, 22.6446),
+     "inside Maluan park on the Mucuna trail, the first reservoir south of the Huangzhukeng entrance "
+     "(eyeshenzhen 2023); unverified"),
+    ("RV06", "上下肚水库", "Shangxiadu Reservoir", 26.2, (114.3423, 22.6392), (114.3372, 22.6344, 114.3449, 22.6440),
+     "inside Maluan park on the Mucuna trail, the next reservoir on towards Maluan village and the Luo "
+     "family house (eyeshenzhen 2023); unverified"),
+    ("RV07", None, "Reservoir (unnamed, 38.2 ha)", 38.2, (114.3398, 22.6710), (114.3352, 22.6663, 114.3444, 22.6757), ""),
+    ("RV08", None, "Reservoir (unnamed, 23.1 ha)", 23.1, (114.3450, 22.7425), (114.3418, 22.7400, 114.3506, 22.7450), ""),
+    ("RV09", None, "Reservoir (unnamed, 21.4 ha)", 21.4, (114.3411, 22.6629), (114.3326, 22.6593, 114.3428, 22.6665), ""),
+    ("RV10", None, "Reservoir (unnamed, 18.5 ha)", 18.5, (114.2870, 22.6807), (114.2790, 22.6770, 114.2930, 22.6844), ""),
+    ("RV11", None, "Reservoir (unnamed, 18.4 ha)", 18.4, (114.3429, 22.7327), (114.3358, 22.7298, 114.3441, 22.7357), ""),
+    ("RV12", None, "Water body (unnamed, 11.0 ha)", 11.0, (114.4321, 22.6979), (114.4279, 22.6954, 114.4361, 22.7003), ""),
+    ("RV13", None, "Reservoir (unnamed, 10.7 ha, on the northern district edge)", 10.7, (114.4061, 22.7799),
+     (114.3914, 22.7760, 114.4092, 22.7839), ""),
+    ("RV14", None, "Water body (unnamed, 10.0 ha)", 10.0, (114.3704, 22.7267), (114.3684, 22.7238, 114.3728, 22.7297), ""),
 ]
 
 
-def make_reservoirs() -> gpd.GeoDataFrame:
+def water_outline(area_ha: float, point: tuple[float, float], bbox: tuple[float, float, float, float]) -> shapely.Polygon:
+    """An ellipse of the measured area with the bbox's proportions, inside the bbox, centred on
+    the bbox centre and moved towards the measured point until it holds the point."""
+    x0, y0 = to_m(bbox[0], bbox[1])
+    x1, y1 = to_m(bbox[2], bbox[3])
+    px, py = to_m(*point)
+    w, h = (x1 - x0) / 2, (y1 - y0) / 2
+    k = math.sqrt(area_ha * 1e4 / (math.pi * w * h))
+    a, b = k * w, k * h
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    # inside the ellipse: ((px-cx)/a)^2 + ((py-cy)/b)^2 <= r^2 with r < 1; move the centre along
+    # the line to the point just far enough, staying inside the bbox
+    r = 0.8
+    d = math.hypot((px - cx) / a, (py - cy) / b)
+    if d > r:
+        t = 1 - r / d
+        cx, cy = cx + t * (px - cx), cy + t * (py - cy)
+        cx = min(max(cx, x0 + a), x1 - a)
+        cy = min(max(cy, y0 + b), y1 - b)
+    t = np.linspace(0, 2 * math.pi, 49)[:-1]
+    return shapely.Polygon(np.c_[cx + a * np.cos(t), cy + b * np.sin(t)])
+
+
+def make_reservoirs(district: shapely.Geometry) -> gpd.GeoDataFrame:
     rows, geoms = [], []
-    for fid, zh, en, lon, lat, a, b, ang, note in RESERVOIRS:
+    for fid, zh, en, ha, pt, bbox, why in RESERVOIRS:
+        g = water_outline(ha, pt, bbox).intersection(district)
+        if not g.contains(shapely.Point(to_m(*pt))):
+            raise SystemExit(f"{fid}: the outline misses the measured point {pt}")
+        name = f"name matched by position: {why}; " if why else "no name known for this position; "
         rows.append({"id": fid, "capacity": None, "name_zh": zh, "name_en": en,
-                     "source": f"{note}; outline is an ellipse of plausible size; {BG}",
+                     "source": f"water body of {ha} ha at {pt[0]:.4f}, {pt[1]:.4f}, extent {bbox[0]:.4f}-{bbox[2]:.4f} E, "
+                               f"{bbox[1]:.4f}-{bbox[3]:.4f} N ({MEASURED}); {name}outline an ellipse of the "
+                               "measured area in the measured extent, not the shore",
                      "confidence": "indicative"})
-        geoms.append(ellipse(lon, lat, a, b, ang))
+        geoms.append(largest_polygon(g) if g.geom_type != "Polygon" else g)
     return frame(rows, geoms)
 
 
@@ -328,6 +398,13 @@ def make_trails(district: shapely.Geometry) -> gpd.GeoDataFrame:
                            "ridge (sz.gov.cn 2022-08-29); course indicative",
                  "confidence": "indicative"})
     geoms.append(ridge)
+    # the two complete OSM hiking relations in Maluan, as mapped
+    for i, r in enumerate(osm_sources.hiking_routes().itertuples(), start=6):
+        rows.append({"id": f"TR{i:02d}", "kind": "hiking", "surface": None, "name_zh": r.name_zh,
+                     "name_en": None,
+                     "source": f"{r.source} (OpenStreetMap route=hiking; {osm_sources.ODBL})",
+                     "confidence": "digitized"})
+        geoms.append(shapely.line_merge(r.geometry) if r.geometry.geom_type != "LineString" else r.geometry)
     return frame(rows, geoms)
 
 
@@ -394,11 +471,6 @@ OTHER_PATCHES = [
     ("P01", "凤凰山", "Fenghuang Mountain", "forest", 0.7, 113.868, 22.668, 2000, 1400, 30, "forest park"),
     ("P02", "大顶岭", "Dadingling", "forest", 0.7, 113.925, 22.770, 1800, 1200, 0, "forest park, Guangming"),
     ("P13", "清林径", "Qinglinjing", "forest", 0.75, 114.235, 22.715, 2500, 1800, 30, "forest park, Longgang"),
-    ("P14", "聚龙山", "Julongshan", "forest", 0.6, 114.385, 22.721, 900, 550, 20,
-     "small hill park north of Shijing (position estimated)"),
-    ("P15", "燕子岭", "Yanziling", "forest", 0.6, 114.362, 22.710, 600, 400, 0,
-     "hill park north-west of the central area, in the central-area green network with the river "
-     "(sznews 2018-08-09; position estimated)"),
     ("P21", "宝安滨海湿地", "Bao'an coastal wetland", "wetland", 0.6, 113.775, 22.705, 1500, 700, 70,
      "coastal wetland on the Pearl River estuary"),
     ("P22", "深圳湾红树林", "Shenzhen Bay mangroves", "wetland", 0.8, 113.995, 22.524, 3200, 600, 0,
@@ -472,6 +544,12 @@ CORRIDORS = [
 ]
 
 
+def _polygonal(g: shapely.Geometry) -> shapely.Geometry:
+    """The polygons of ``g`` (a Polygon if one, else a MultiPolygon)."""
+    polys = [p for p in shapely.get_parts(g) if p.geom_type == "Polygon"]
+    return polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)
+
+
 def make_patches(ridge: gpd.GeoDataFrame, river: gpd.GeoDataFrame, reservoirs: gpd.GeoDataFrame,
                  land: shapely.Geometry, district: shapely.Geometry) -> gpd.GeoDataFrame:
     rows, geoms = [], []
@@ -482,6 +560,15 @@ def make_patches(ridge: gpd.GeoDataFrame, river: gpd.GeoDataFrame, reservoirs: g
                      "source": f"the ridge core {rid} (same outline)", "confidence": r["confidence"]})
         geoms.append(r.geometry)
     cores = shapely.union_all([g for g in geoms])
+    # OSM parks (digitized) next: what the cores already hold is theirs, so no area counts twice
+    for pid, r in osm_sources.parks(district).iterrows():
+        g = shapely.intersection(r.geometry, land).difference(cores)
+        if g.area < osm_sources.PARK_MIN_M2 / 2:
+            continue
+        rows.append({"id": pid, **{k: r[k] for k in ("kind", "quality", "name_zh", "name_en", "source",
+                                                      "confidence")}})
+        geoms.append(_polygonal(g))
+    cores = shapely.union_all(geoms)
     for pid, zh, en, kind, q, lon, lat, a, b, ang, note in OTHER_PATCHES:
         g = largest_polygon(shapely.intersection(ellipse(lon, lat, a, b, ang), land).difference(cores))
         rows.append({"id": pid, "kind": kind, "quality": q, "name_zh": zh, "name_en": en,
@@ -502,8 +589,7 @@ def make_patches(ridge: gpd.GeoDataFrame, river: gpd.GeoDataFrame, reservoirs: g
         geoms.append(g)
     taken = shapely.union_all(geoms)
     for pid, rid, zh, en in (("P18", "RV01", "赤坳水库林地", "Chi'ao Reservoir woodland"),
-                             ("P19", "RV02", "松子坑水库林地", "Songzikeng Reservoir woodland"),
-                             ("P20", "RV03", "大山陂水库林地", "Dashanpi Reservoir woodland")):
+                             ("P19", "RV02", "松子坑水库林地", "Songzikeng Reservoir woodland")):
         res = reservoirs.loc[rid].geometry
         g = shapely.intersection(res.buffer(WOODLAND_M).difference(res).difference(taken), land)
         if g.area < 0.05e6:  # the reservoir lies inside a ridge core: its woodland is the core
@@ -522,16 +608,19 @@ def _end_on(patch: shapely.Geometry, towards: tuple[float, float]) -> tuple[floa
     return (p.x, p.y)
 
 
-def make_corridors(patches: gpd.GeoDataFrame, river: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def make_corridors(patches: gpd.GeoDataFrame, river: gpd.GeoDataFrame,
+                   land: shapely.Geometry) -> gpd.GeoDataFrame:
     rows, geoms = [], []
     for cid, zh, en, kind, width, status, a, b, via in CORRIDORS:
         pa, pb = patches.loc[a].geometry, patches.loc[b].geometry
         if via is None:  # the Pingshan River corridor follows the river axis
+            # from the Maluan core's nearest point to where the measured channel enters the
+            # district (its upper course is not measured), then down the axis
+            # (clipped to Shenzhen: the last ~400 m of the channel run just outside the outline)
             axis = river.loc["PSR"].geometry
-            g = axis
-            start = shapely.Point(g.coords[0])
-            if not pa.contains(start):
-                raise SystemExit(f"{cid}: the river source is not inside {a}")
+            axis = max(shapely.get_parts(shapely.intersection(axis, land)), key=lambda p: p.length)
+            start = _end_on(pa, axis.coords[0])
+            g = shapely.LineString([start, *axis.coords])
         else:
             mid = [to_m(*v) for v in via]
             pts = [_end_on(pa, mid[0]), *mid, _end_on(pb, mid[-1])]
@@ -551,11 +640,11 @@ def main() -> None:
     district, land = district_and_land()
     ridge = make_ridge(land, district)
     river = make_river(district)
-    reservoirs = make_reservoirs()
+    reservoirs = make_reservoirs(district)
     trails = make_trails(district)
     barriers = make_barriers(district)
     patches = make_patches(ridge, river, reservoirs, land, district)
-    corridors = make_corridors(patches, river)
+    corridors = make_corridors(patches, river, land)
     for name, gdf in (("ridge", ridge), ("river", river), ("reservoirs", reservoirs), ("trails", trails),
                       ("barriers", barriers), ("patches", patches), ("corridors", corridors)):
         write_geojson(gdf, GEO / f"{name}.geojson")

@@ -19,6 +19,7 @@ from ecomap.layers import LAYER_NAMES
 from ecomap.network import load_network, validate_data
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "geo"
+SOURCES = DATA.parent / "sources"
 GEOD = Geod(ellps="WGS84")
 
 #: Published lengths (km) of the named Maluan trails (eyeshenzhen 2023-03-24; sz.gov.cn).
@@ -33,8 +34,31 @@ TRAIL_KM = {
 PINGSHAN_KM2 = 164.47
 #: Maluan Mountain Country Park, park plan: 31.66 km².
 MALUAN_KM2 = 31.66
-#: The Pingshan River leaves Shenzhen for Huizhou at the Shangyang section, estimated here.
-RIVER_EXIT = (114.435, 22.700)
+#: The Pingshan River's main channel, west to east, measured on a 2020 water-surface layer
+#: (FACTS §3; ~50 m accuracy). The first point is on the western district edge, the last
+#: ~70 m short of the eastern boundary where the river leaves for Huizhou.
+RIVER_CHANNEL = [
+    (114.2766, 22.6771), (114.2858, 22.6774), (114.2972, 22.6751), (114.3039, 22.6743),
+    (114.3105, 22.6762), (114.3183, 22.6735), (114.3234, 22.6751), (114.3320, 22.6805),
+    (114.3360, 22.6874), (114.3403, 22.6947), (114.3426, 22.6971), (114.3504, 22.6957),
+    (114.3586, 22.6980), (114.3664, 22.6978), (114.3723, 22.7020), (114.3822, 22.7045),
+    (114.3897, 22.7074), (114.3973, 22.7099), (114.4045, 22.7119), (114.4090, 22.7148),
+    (114.4153, 22.7161),
+]
+RIVER_EXIT = RIVER_CHANNEL[-1]
+#: Measured water bodies (FACTS §3): area (ha) and a point inside, for the named reservoirs.
+NAMED_WATER = {
+    "Chi'ao Reservoir": (78.7, (114.3772, 22.6658)),
+    "Songzikeng Reservoir": (10.2, (114.3876, 22.7330)),
+    "Lanheqiao Reservoir": (21.5, (114.3575, 22.6397)),
+    "Shangxiadu Reservoir": (26.2, (114.3423, 22.6392)),
+}
+#: The points inside the other water bodies over 10 ha, not the river's own wide reaches.
+OTHER_WATER = [(114.3398, 22.6710), (114.3450, 22.7425), (114.3411, 22.6629), (114.2870, 22.6807),
+               (114.3429, 22.7327), (114.4321, 22.6979), (114.4061, 22.7799), (114.3704, 22.7267)]
+#: Pingshan's six subdistricts (街道), with their OSM boundary relations.
+SUBDISTRICTS = {"坪山街道": 10501406, "马峦街道": 10501407, "碧岭街道": 10501408,
+                "石井街道": 10501409, "坑梓街道": 10501410, "龙田街道": 10501411}
 #: Margin (metres) by which Pingshan-detail features may reach past the district outline.
 MARGIN_M = 300.0
 
@@ -122,9 +146,13 @@ def test_pingshan_detail_lies_inside_the_district(net):
     river = net.river
     trib = river[river["rank"] == "tributary"]
     assert trib.within(net.district.buffer(50)).all()
-    # the axis ends on the boundary: it leaves the district there and nowhere else
+    # the axis runs inside the district but for its last ~400 m, where the measured channel
+    # leaves the (generalised) AMap outline just before the eastern boundary
     axis = river.loc["PSR"].geometry
-    assert axis.within(net.district.buffer(5))
+    outside = axis.difference(net.district.buffer(5))
+    assert outside.length < 500
+    assert outside.is_empty or shapely.get_coordinates(outside)[:, 0].min() > \
+        shapely.get_coordinates(axis)[:, 0].max() - 600
 
 
 def test_nothing_lands_in_the_sea(net):
@@ -134,28 +162,38 @@ def test_nothing_lands_in_the_sea(net):
     # corridors stay on Shenzhen's land (a border river may stray a little across the line)
     stray = shapely.length(shapely.difference(net.corridors.geometry.values, land))
     assert stray.max() < 300, dict(zip(net.corridors.index, stray.round(), strict=True))
-    # the belt straddles the shoreline: half of it on land, half at sea
-    for sid, g in net.belt.geometry.items():
-        share = g.intersection(land).area / g.area
-        assert 0.25 < share < 0.75, (sid, share)
+    # the belt straddles GSHHG's shoreline: every part of it lies within its half-width of
+    # the real coast, which runs along its middle (AMap's city outline reaches into the sea,
+    # so the outline is no measure of where land ends)
+    coast = shapely.union_all(gpd.read_file(SOURCES / "gshhg_coast_full_shenzhen_wgs84.geojson")
+                              .to_crs(net.crs).geometry.values)
+    for sid, row in net.belt.iterrows():
+        half = row["width_m"] / 2
+        assert row.geometry.within(coast.buffer(half + 5)), sid
+        inside = coast.intersection(row.geometry.buffer(-half + 5)).length
+        assert inside > 10_000, (sid, inside)    # over 10 km of shoreline down its middle
     assert not net.belt.intersects(net.district).any()
 
 
-def test_river_axis_runs_from_the_sw_uplands_down_to_the_eastern_boundary(net, wgs):
+def test_river_axis_follows_the_measured_channel_across_the_district(net, wgs):
     river, rw = net.river, wgs["river"]
     assert list(river.index[river["rank"] == "axis"]) == ["PSR"]
-    xy = shapely.get_coordinates(rw.loc["PSR"].geometry)
-    src, mouth = xy[0], xy[-1]
-    assert src[0] < 114.30 and src[1] < 22.66                 # south-west, on the Maluan massif
-    assert net.ridge.loc["RG07"].geometry.contains(shapely.get_point(river.loc["PSR"].geometry, 0))
-    # the mouth is on the eastern boundary, within 1 km of the Shangyang section
-    mouth_m = shapely.get_point(river.loc["PSR"].geometry, -1)
-    assert net.district.boundary.distance(mouth_m) < 1.0
-    dist = GEOD.inv(mouth[0], mouth[1], *RIVER_EXIT)[2]
-    assert dist < 1000
-    # drawn downstream, it runs steadily east and never doubles back
-    assert (np.diff(xy[:, 0]) > 0).all()
-    km = geodesic_km(rw.loc["PSR"].geometry)
+    axis = rw.loc["PSR"].geometry
+    # every measured channel point lies within 150 m of the axis (geodesic distance to the
+    # nearest point of the axis, densified to ~10 m)
+    dense = shapely.get_coordinates(shapely.segmentize(axis, 1e-4))
+    for lon, lat in RIVER_CHANNEL:
+        d = GEOD.inv(np.full(len(dense), lon), np.full(len(dense), lat), dense[:, 0], dense[:, 1])[2].min()
+        assert d <= 150, ((lon, lat), d)
+    # it crosses the district from its western edge (where the channel enters) to the eastern
+    # boundary, where it leaves for Huizhou, drawn downstream
+    xy = shapely.get_coordinates(axis)
+    ends = shapely.get_point(river.loc["PSR"].geometry, 0), shapely.get_point(river.loc["PSR"].geometry, -1)
+    assert max(net.district.boundary.distance(e) for e in ends) < 1.0
+    assert GEOD.inv(*xy[0], *RIVER_CHANNEL[0])[2] < 200     # the first point is ~150 m inside
+    assert GEOD.inv(*xy[-1], *RIVER_EXIT)[2] < 150
+    assert xy[-1][0] - xy[0][0] > 0.13                      # west to east across the district
+    km = geodesic_km(axis)
     assert 15 < km < 30   # the Shenzhen reach; the whole river is 39 km to the Danshui
 
 
@@ -183,8 +221,28 @@ def test_named_trails_match_their_published_lengths(wgs):
 
 def test_trails_stay_on_the_maluan_hills(net):
     park = net.ridge.loc["RG07"].geometry.buffer(500)
-    t = net.trails
-    assert t.within(park).all(), list(t.index[~t.within(park)])
+    t = net.trails[net.trails["confidence"] == "indicative"]     # the drawn ones, on the drawn park
+    assert len(t) == 5 and t.within(park).all(), list(t.index[~t.within(park)])
+    # the two OSM hiking relations, as mapped, lie in Maluan subdistrict (OSM against OSM)
+    osm = net.trails[net.trails["source"].str.startswith("osm:relation/")]
+    assert sorted(osm["source"].str.extract(r"relation/(\d+)", expand=False)) == ["20072078", "20072118"]
+    assert set(osm["confidence"]) == {"digitized"}
+    assert osm.within(net.subdistricts.loc["ML"].geometry).all()
+
+
+def test_osm_parks_are_patches_with_unique_ids_and_no_area_counted_twice(net):
+    p = net.patches
+    osm = p[p["source"].str.startswith("osm:way/")]
+    ids = osm["source"].str.extract(r"^osm:way/(\d+) ", expand=False)
+    assert ids.notna().all() and ids.is_unique and len(osm) >= 12
+    assert set(osm["confidence"]) == {"digitized"}
+    assert set(p.loc[p["confidence"] == "digitized"].index) == set(osm.index)   # digitized = from OSM
+    assert {"P14", "P15"} <= set(osm.index)   # Julongshan and Yanziling, now as OSM maps them
+    assert osm.intersects(net.district.buffer(1000)).all()
+    # no two patches overlap: IIC and PC count every square metre once
+    union = shapely.union_all(p.geometry.values)
+    assert p.area.sum() == pytest.approx(union.area, rel=1e-6)
+    assert p.is_valid.all()
 
 
 def test_maluan_park_is_a_band_of_the_planned_area(wgs):
@@ -195,11 +253,23 @@ def test_maluan_park_is_a_band_of_the_planned_area(wgs):
     assert 13 < ew < 18   # a band ~15 km east-west
 
 
-def test_named_reservoirs_and_barriers(net):
-    names = set(net.reservoirs["name_en"])
-    for n in ("Chi'ao Reservoir", "Songzikeng Reservoir", "Dashanpi Reservoir", "Sanzhoutian Reservoir",
-              "Lanheqiao Reservoir", "Shangxiadu Reservoir"):
-        assert n in names
+def test_reservoirs_sit_on_the_measured_water(net, wgs):
+    res = wgs["reservoirs"].set_index("name_en")
+    for name, (ha, (lon, lat)) in NAMED_WATER.items():
+        g = res.loc[name].geometry
+        assert g.contains(shapely.Point(lon, lat)), name
+        assert geodesic_km2(g) * 100 == pytest.approx(ha, rel=0.05), name   # drawn to the measured area
+    # every water body over 10 ha (but the river's own reaches) holds one reservoir, and each
+    # reservoir holds one of them
+    pts = gpd.GeoSeries(gpd.points_from_xy(*zip(*[p for _, p in NAMED_WATER.values()], *OTHER_WATER, strict=True)),
+                        crs="EPSG:4326")
+    hits = np.array([[g.contains(p) for p in pts] for g in wgs["reservoirs"].geometry])
+    assert (hits.sum(axis=0) == 1).all() and (hits.sum(axis=1) == 1).all()
+    assert set(net.reservoirs["confidence"]) == {"indicative"}
+    assert net.reservoirs["source"].str.contains("measured").all()
+
+
+def test_named_barriers(net):
     b = net.barriers
     tunnel = b[b["structure"] == "tunnel"]
     assert list(tunnel["name_en"]) == ["Pingyan passage, Maluan tunnel"]
@@ -239,3 +309,22 @@ def test_layers_read_back_as_wgs84_lon_lat():
         gdf = gpd.read_file(DATA / f"{name}.geojson")
         x0, y0, x1, y1 = gdf.total_bounds
         assert 113.6 < x0 and x1 < 114.7 and 22.3 < y0 and y1 < 22.9, name
+
+
+def test_six_osm_subdistricts_tile_the_district(net, wgs):
+    s = net.subdistricts
+    assert len(s) == 6
+    assert dict(zip(s["name_zh"], s["source"].str.extract(r"^osm:relation/(\d+)", expand=False).astype(int),
+                    strict=True)) == SUBDISTRICTS
+    assert set(s["name_en"]) == {"Pingshan", "Maluan", "Biling", "Shijing", "Kengzi", "Longtian"}
+    assert set(s["confidence"]) == {"digitized"}
+    # their union is the district: IoU >= 0.95 against the AMap outline, computed here on the
+    # ellipsoid (geodesic areas of the WGS-84 polygons)
+    union = shapely.union_all(wgs["subdistricts"].geometry.values)
+    district = wgs["boundary"].geometry.iloc[0]
+    iou = geodesic_km2(union.intersection(district)) / geodesic_km2(union.union(district))
+    assert iou >= 0.95, iou
+    # they do not overlap one another
+    assert sum(geodesic_km2(g) for g in wgs["subdistricts"].geometry) == pytest.approx(geodesic_km2(union), rel=1e-3)
+    # converted from GCJ-02: unconverted they would sit ~0.6 km east-south-east of the outline
+    assert union.centroid.distance(district.centroid) < 0.001

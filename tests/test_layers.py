@@ -9,7 +9,7 @@ from ecomap.layers import CATALOGUE, CONFIDENCE, LAYER_NAMES, empty_layer, spec
 DESIGN_LAYERS = {
     "boundary": "polygon", "ridge": "polygon", "belt": "polygon", "corridors": "line",
     "river": "line", "trails": "line", "bridges": "point", "patches": "polygon",
-    "barriers": "line", "reservoirs": "polygon",
+    "barriers": "line", "reservoirs": "polygon", "subdistricts": "polygon",
 }
 DESIGN_COLUMNS = {
     "boundary": {"adcode"},

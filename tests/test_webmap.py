@@ -387,3 +387,18 @@ def test_build_writes_atlas_maps_and_index(atlas_data, tmp_path):
     assert {"atlas.html", "atlas-gaode.html", "maps/bridges.html", "maps/trails.html", "report/index.html"} <= hrefs
     for h in hrefs:
         assert (out / h).exists(), h
+
+
+def test_osm_derived_data_is_credited_in_the_page(network):
+    from ecomap.network import load_network
+    from ecomap.webmap._builder import DATA_OSM_ATTR, _derived_from_osm
+
+    bundled = load_network()
+    assert (bundled.patches["source"].str.startswith("osm:")).any()
+    assert _derived_from_osm(bundled)
+    page = webmap.render_html(webmap.atlas(bundled, basemap="none"))
+    assert "attributionControl.addAttribution" in page and "OpenStreetMap" in page
+    assert "contributors (ODbL)" in page
+    # a folder with no OSM-derived feature carries no data credit
+    if not _derived_from_osm(network):
+        assert DATA_OSM_ATTR.split("<a")[0] not in webmap.render_html(webmap.atlas(network, basemap="none"))

@@ -427,7 +427,9 @@ def _run_bridges_stats(args) -> int:
     for by, t in tables.items():
         shown = t.copy()
         shown["share"] = shown["share"].map(lambda v: f"{v:.1%}")
-        note = " (nearest of six approximate centres; indicative)" if by == "subdistrict" else \
+        sub_note = (" (OSM subdistrict polygons; a site outside all counts in the nearest)"
+                    if len(network.subdistricts) else " (nearest of six approximate centres; indicative)")
+        note = sub_note if by == "subdistrict" else \
             " (inside the footprint; a site may count in two)" if by == "corridor" else ""
         print(f"\nby {by}{note}\n{shown.to_string()}")
     return 0

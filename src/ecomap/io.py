@@ -40,22 +40,28 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _REPO_DATA = Path(__file__).resolve().parents[2] / "data" / "geo"
+#: Where a wheel carries the bundled layers (copied there by setup.py's build hook).
+_PACKAGED_DATA = Path(__file__).resolve().parent / "data" / "geo"
 
 
 def default_data_dir() -> Path:
-    """The bundled data folder: ``$ECOMAP_DATA``, else the repository's ``data/geo``.
+    """The bundled data folder: ``$ECOMAP_DATA``, else the repository's or the wheel's copy.
 
     Returns
     -------
     pathlib.Path
-        ``$ECOMAP_DATA`` when set; else the source tree's ``data/geo`` when it exists;
-        else ``data/geo`` relative to the working directory. Not checked to exist.
+        ``$ECOMAP_DATA`` when set; else the source tree's ``data/geo`` when it exists
+        (a checkout or an editable install); else the copy an installed wheel carries
+        (``ecomap/data/geo``); else ``data/geo`` relative to the working directory.
+        Not checked to exist.
     """
     env = os.environ.get("ECOMAP_DATA")
     if env:
         return Path(env)
     if _REPO_DATA.is_dir():
         return _REPO_DATA
+    if _PACKAGED_DATA.is_dir():
+        return _PACKAGED_DATA
     return Path("data/geo")
 
 

@@ -175,6 +175,16 @@ CATALOGUE: dict[str, LayerSpec] = {
             style={"color": "#888888", "fill": "none"},
         ),
         LayerSpec(
+            "subdistricts", _POLY,
+            (
+                Column("osm_id", nullable=True, required=False,
+                       description="the OpenStreetMap object the outline comes from, e.g. relation/10501406"),
+                *_common(),
+            ),
+            "Subdistricts", "街道",
+            style={"color": "#9e9e9e", "fill": "none"},
+        ),
+        LayerSpec(
             "ridge", _POLY,
             (
                 Column("kind", allowed=("country_park", "nature_reserve", "forest")),

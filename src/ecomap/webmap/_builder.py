@@ -94,6 +94,21 @@ class _Overlay:
     show: bool
 
 
+#: Attribution the page shows when a layer holds OpenStreetMap-derived data (ODbL 1.0).
+DATA_OSM_ATTR = ('Data: &copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
+                 'contributors (ODbL)')
+
+
+def _derived_from_osm(network) -> bool:
+    """True when any layer's ``source`` names an OpenStreetMap object (``osm:...``)."""
+    for name in CATALOGUE:
+        gdf = network[name]
+        if len(gdf) and "source" in gdf.columns:
+            if gdf["source"].astype(str).str.contains(r"\bosm:", regex=True).any():
+                return True
+    return False
+
+
 class _MapBuilder:
     """Assembles one map: basemap, controls, layers, legend, search."""
 
@@ -129,8 +144,14 @@ class _MapBuilder:
         self.minimap = minimap
         self.base_keys: list[tuple[str, str]] = []
         self._add_basemaps()
+        self._add_data_attribution()
 
     # -- setup
+    def _add_data_attribution(self) -> None:
+        """Credit OpenStreetMap (ODbL) in the map's attribution when a layer is derived from it."""
+        if _derived_from_osm(self.network):
+            self.script.parts.append(f"map.attributionControl.addAttribution({_jsdump(DATA_OSM_ATTR)});")
+
     def _focus_bounds(self) -> list[list[float]]:
         for name in ("boundary", "districts", *MAP_LAYERS):
             gdf = self.network[name]

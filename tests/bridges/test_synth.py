@@ -17,9 +17,9 @@ from ecomap.bridges import (
     MATERIALS,
     MIN_SPACING_M,
     STATUS_SHARES,
-    _greedy_spaced,
     synthesize,
 )
+from ecomap.bridges._spacing import _greedy_spaced
 from ecomap.crs import transform_point
 from ecomap.io import read_layer_file, to_wgs84_frame
 from ecomap.layers import check_layer

@@ -1,4 +1,4 @@
-"""The bridge-site register: importing field surveys (all or nothing), listing and counting."""
+"""The bridge-site register: importing field surveys (all or nothing) and `ecomap bridges`."""
 
 from __future__ import annotations
 
@@ -10,45 +10,14 @@ import pandas as pd
 import pyproj
 import pytest
 import shapely
+from conftest import boundary_feature, run_cli, write_layer
 
 from ecomap import crs
 from ecomap._errors import InputError
-from ecomap.bridges import (
-    SUBDISTRICT_CENTRES,
-    corridor_of,
-    import_sites,
-    list_sites,
-    site_stats,
-    subdistrict_of,
-)
+from ecomap.bridges import import_sites
 from ecomap.export import export_layers
+from ecomap.layers import coerce_columns, spec
 from ecomap.network import load_network
-from tests.conftest import boundary_feature, common, feature, run_cli, write_layer
-
-BRIDGE_COLS = dict(material="stone", note=None)
-
-
-def _site(fid, lon, lat, status="built", host="ditch", installed="2024-01-02"):
-    return feature({"type": "Point", "coordinates": [lon, lat]}, id=fid, host=host, status=status,
-                   installed=installed, **BRIDGE_COLS, **common())
-
-
-@pytest.fixture
-def data(tmp_path) -> Path:
-    folder = tmp_path / "data"
-    write_layer(folder, "boundary", [boundary_feature()])
-    write_layer(folder, "bridges", [
-        _site("B00001", 114.345, 22.685),
-        _site("B00007", 114.350, 22.690, status="planned", installed=None),
-        _site("B00003", 114.355, 22.695, status="damaged", host="well"),
-    ])
-    write_layer(folder, "corridors", [
-        feature({"type": "LineString", "coordinates": [[114.341, 22.690], [114.359, 22.690]]}, id="C07",
-                width_m=300, kind="green", from_id=None, to_id=None, status="existing", **common()),
-        feature({"type": "LineString", "coordinates": [[114.355, 22.681], [114.355, 22.699]]}, id="C02",
-                width_m=100, kind="water", from_id=None, to_id=None, status="planned", **common()),
-    ])
-    return folder
 
 
 def _offset(lon, lat, east_m, north_m):
@@ -213,65 +182,6 @@ def test_gcj02_coordinates_read_as_wgs84_fall_outside_or_far(data, tmp_path):
     assert 550 < d < 620
 
 
-# --- list and stats ----------------------------------------------------------------------
-@pytest.fixture
-def many(data):
-    rng = np.random.default_rng(4)
-    feats = [_site(f"S{i:03d}", float(lon), float(lat), status=str(s), host=str(h))
-             for i, (lon, lat, s, h) in enumerate(zip(
-                 rng.uniform(114.3405, 114.3595, 200), rng.uniform(22.6805, 22.6995, 200),
-                 rng.choice(["planned", "built", "damaged", "removed"], 200),
-                 rng.choice(["ditch", "well", "pool", "culvert"], 200), strict=True))]
-    write_layer(data, "bridges", feats)
-    return load_network(data)
-
-
-def test_list_by_status_and_within_a_corridor(many):
-    got = list_sites(many, status=["built", "damaged"], within="corridors:C07")
-    foot = many.corridors.geometry.loc["C07"].buffer(150)
-    b = many.bridges
-    want = b.index[b["status"].isin(["built", "damaged"]).to_numpy() & shapely.covers(foot, b.geometry.values)]
-    assert list(got.index) == list(want) and len(got) > 5
-    with pytest.raises(InputError, match="status 'bulit' is not one of"):
-        list_sites(many, status=["bulit"])
-
-
-def test_stats_against_independent_counts(many):
-    b = many.bridges
-    st = site_stats(many, by="status")
-    assert st["sites"].to_dict() == b["status"].value_counts().to_dict()
-    assert st["share"].sum() == pytest.approx(1.0)
-    host = site_stats(many, by="host")
-    cross = pd.crosstab(b["host"], b["status"])
-    for h in cross.index:
-        assert host.loc[h, "sites"] == cross.loc[h].sum()
-        for s in cross.columns:
-            assert host.loc[h, s] == cross.loc[h, s]
-    # corridors: one covers() per corridor footprint, by hand
-    cor = site_stats(many, by="corridor")
-    inside_any = np.zeros(len(b), dtype=bool)
-    for cid, row in many.corridors.iterrows():
-        m = shapely.covers(row.geometry.buffer(row.width_m / 2), b.geometry.values)
-        inside_any |= m
-        assert cor.loc[cid, "sites"] == m.sum()
-    assert cor.loc["(none)", "sites"] == (~inside_any).sum()
-    assert len(corridor_of(many, b)) == cor.drop(index="(none)")["sites"].sum()
-
-
-def test_subdistrict_is_the_nearest_centre_by_geodesic_distance(many):
-    b = many.bridges.to_crs(crs.WGS84)
-    names = list(SUBDISTRICT_CENTRES)
-    g = pyproj.Geod(ellps="WGS84")
-    d = np.column_stack([
-        g.inv(b.geometry.x.to_numpy(), b.geometry.y.to_numpy(), np.full(len(b), lon), np.full(len(b), lat))[2]
-        for lon, lat in SUBDISTRICT_CENTRES.values()
-    ])
-    want = [names[k] for k in d.argmin(axis=1)]
-    assert list(subdistrict_of(many.bridges)) == want
-    counts = site_stats(many, by="subdistrict")["sites"]
-    assert counts.sum() == len(b)
-
-
 def test_cli_import_list_stats(data, tmp_path, capsys):
     path = _survey(tmp_path)
     assert run_cli("bridges", "import", path, "--data", data, "--dry-run") == 2
@@ -306,3 +216,33 @@ def test_extra_columns_kept_in_note_and_ragged_rows_rejected(data, tmp_path):
     assert notes[0] == "by the path; colour: red; surveyor: Li" and pd.isna(notes[1])
     rej = (tmp_path / "ragged.rejects.csv").read_text(encoding="utf-8-sig").splitlines()
     assert rej[1] == "3,9 fields but the header has 8,114.3445,22.6845,ditch,wood,built,,,Wang,extra"
+
+
+# --- one rule: lon/lat -> EPSG:4547 (ecomap.crs.lonlat_to_internal) ---------------------------
+def test_gcj02_rows_and_the_swapped_test_go_through_the_one_lonlat_rule(data, tmp_path):
+    glon, glat = crs.wgs84_to_gcj02(114.3441, 22.6841)
+    path = tmp_path / "amap2.csv"
+    path.write_text("lon,lat,host,material,status\n"
+                    f"{glon},{glat},ditch,wood,built\n"
+                    f"{glat},{glon},ditch,wood,built\n")  # the same point, typed LAT,LON
+    report = import_sites(path, data_dir=data, crs="gcj02", dry_run=True)
+    (site,) = report.added.geometry
+    x, y = crs.lonlat_to_internal(glon, glat, source="gcj02")
+    assert shapely.distance(site, shapely.Point(x, y)) < 0.02  # 7-decimal rounding in the register
+    # computed another way: the WGS-84 point projected by pyproj directly
+    wx, wy = pyproj.Transformer.from_crs(4326, 4547, always_xy=True).transform(114.3441, 22.6841)
+    assert shapely.distance(site, shapely.Point(wx, wy)) < 0.02
+    assert [(i.line, i.reason[:26]) for i in report.rejected] == [(3, "coordinates look swapped: ")]
+
+
+# --- one rule: column coercion against the catalogue (ecomap.layers.coerce_columns) -----------
+def test_added_rows_carry_every_catalogue_column_in_its_order(data, tmp_path):
+    path = tmp_path / "bare.csv"
+    path.write_text("lon,lat,host,material,status\n114.3441,22.6841,ditch,wood,built\n")
+    import_sites(path, data_dir=data)
+    props = json.loads((data / "bridges.geojson").read_text(encoding="utf-8"))["features"][-1]["properties"]
+    assert list(props) == ["id", "host", "material", "status", "installed", "note", "host_feature",
+                           "name_zh", "name_en", "source", "confidence"]
+    assert list(props)[1:] == list(spec("bridges").column_names)
+    assert {k for k, v in props.items() if v is None} == {"installed", "note", "host_feature", "name_zh", "name_en"}
+    assert set(coerce_columns(pd.DataFrame({"id": ["x"]}), "bridges").columns) == set(props)

@@ -1,0 +1,66 @@
+"""Modelled corridors: resistance surface, cost-distance, least-cost corridors and circuit theory.
+
+The chain is the "source - resistance - corridor - node" workflow of ecological-security-pattern
+studies, as Linkage Mapper and Circuitscape do it, one file per step:
+
+1. a **resistance surface** (cost of moving one metre through each cell) from the layers and an
+   editable TOML table (:mod:`.tables`, :func:`resistance_surface`), or from a land-cover GeoTIFF
+   and a reclassification table (:func:`resistance_from_landcover`), on a :class:`Grid`
+   (:mod:`.grid`, :mod:`.resistance`);
+2. **cost-distance** from each source patch (:func:`cost_distance`, GRASS ``r.cost``'s rule;
+   :mod:`.cost`), **least-cost paths** between linked sources and the **normalized least-cost
+   corridor** ``CWD_a + CWD_b - LCD_ab`` (the minimum cumulative resistance, MCR, model;
+   :mod:`.links`);
+3. **circuit theory** (:func:`effective_resistance`, :func:`current_density`, Circuitscape's
+   conventions; :mod:`.circuit`) for pinch points, and Barrier Mapper's **improvement score**
+   (:func:`barrier_improvement`; :mod:`.barriers`);
+4. a comparison of the modelled links with the drawn corridors (:mod:`.plan`), all run by
+   :func:`model_corridors` (:mod:`.model`) and written by :func:`write_corridor_outputs`
+   (:mod:`.outputs`).
+
+The raster core (:mod:`.cost`, :mod:`.circuit`, :mod:`.barriers`) works on plain numpy arrays;
+:func:`model_corridors` wires it to a :class:`~ecomap.network.Network`. Cost values are in
+**cost units** (resistance per metre times metres), never metres. Imports point down:
+``outputs`` -> ``model`` -> ``links``, ``plan``, ``resistance`` -> ``grid``, ``tables``, and
+the raster core -> ``_common``, ``_solver``.
+"""
+
+from __future__ import annotations
+
+from .barriers import barrier_improvement
+from .circuit import (
+    DIRECT_MAX_BYTES,
+    current_density,
+    effective_resistance,
+    estimate_memory,
+    voltage,
+)
+from .cost import cost_distance, cost_distances
+from .grid import Grid, make_grid
+from .model import CorridorModel, model_corridors
+from .outputs import render_overlays, write_corridor_outputs
+from .resistance import resistance_from_landcover, resistance_surface
+from .tables import ResistanceTable, default_table_path, load_reclass_table, load_resistance_table
+
+__all__ = [
+    "cost_distance",
+    "cost_distances",
+    "effective_resistance",
+    "current_density",
+    "voltage",
+    "barrier_improvement",
+    "estimate_memory",
+    "ResistanceTable",
+    "load_resistance_table",
+    "load_reclass_table",
+    "default_table_path",
+    "Grid",
+    "make_grid",
+    "resistance_surface",
+    "resistance_from_landcover",
+    "CorridorModel",
+    "model_corridors",
+    "write_corridor_outputs",
+    "render_overlays",
+    "DIRECT_MAX_BYTES",
+]

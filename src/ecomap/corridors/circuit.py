@@ -1,0 +1,434 @@
+"""Circuit theory on a resistance raster (Circuitscape's conventions): build the circuit, solve, pairs.
+
+The raster becomes a resistor network (:func:`_circuit`), each connected component holding
+focal nodes is solved once per focal node (:func:`_component_potentials`), and every pairwise
+quantity - effective resistance, voltage, cumulative current - is read from those potentials by
+**one** loop over the pairs (:func:`_solvable_pairs`, driven by :func:`_pairwise`), which
+:func:`effective_resistance`, :func:`current_density`, :func:`voltage` and the corridor model
+all use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse import csgraph
+
+from .._errors import InputError
+from ._common import OFFSETS4, OFFSETS8, SQRT2, check_neighbours
+from ._solver import DIRECT_MAX_BYTES, _check_memory, _Solver, estimate_memory
+
+__all__ = ["effective_resistance", "current_density", "voltage", "estimate_memory", "DIRECT_MAX_BYTES"]
+
+
+@dataclass
+class _Circuit:
+    """A raster as a resistor network; focal regions collapsed into single nodes."""
+
+    shape: tuple[int, int]
+    node_of_cell: np.ndarray  # flat, -1 for dropped cells
+    n: int
+    u: np.ndarray
+    v: np.ndarray
+    g: np.ndarray
+    focal: np.ndarray  # node index per focal node, -1 where the focal node has no valid cell
+
+    @property
+    def laplacian(self) -> sp.csr_matrix:
+        n = self.n
+        rows = np.concatenate([self.u, self.v, self.u, self.v])
+        cols = np.concatenate([self.v, self.u, self.u, self.v])
+        vals = np.concatenate([-self.g, -self.g, self.g, self.g])
+        return sp.coo_matrix((vals, (rows, cols)), shape=(n, n)).tocsr()
+
+    def to_raster(self, values: np.ndarray, cells: np.ndarray | None = None) -> np.ndarray:
+        """Node values on the raster (NaN on dropped cells, and outside ``cells`` if given)."""
+        out = np.full(self.shape[0] * self.shape[1], np.nan)
+        ok = self.node_of_cell >= 0 if cells is None else cells
+        out[ok] = values[self.node_of_cell[ok]]
+        return out.reshape(self.shape)
+
+
+def _focal_masks(nodes, shape) -> list[np.ndarray]:
+    masks = []
+    for k, node in enumerate(nodes):
+        arr = np.asarray(node)
+        if arr.dtype == bool and arr.shape == shape:
+            masks.append(arr)
+            continue
+        if arr.shape != (2,):
+            raise InputError(f"focal node {k}: give (row, col) or a boolean mask of the grid's shape")
+        r, c = int(arr[0]), int(arr[1])
+        if not (0 <= r < shape[0] and 0 <= c < shape[1]):
+            raise InputError(f"focal node {k} ({r}, {c}) lies outside the {shape[0]} x {shape[1]} grid")
+        m = np.zeros(shape, dtype=bool)
+        m[r, c] = True
+        masks.append(m)
+    return masks
+
+
+def _checked_resistance(resistance, neighbours: int, average: str) -> np.ndarray:
+    check_neighbours(neighbours)
+    if average not in ("conductance", "resistance"):
+        raise InputError("average must be 'conductance' or 'resistance'")
+    r = np.asarray(resistance, dtype=float)
+    if r.ndim != 2:
+        raise InputError("resistance must be a 2-D array")
+    valid = np.isfinite(r)
+    if (r[valid] <= 0).any():
+        raise InputError("resistance must be > 0; use NaN or inf for cells to drop")
+    return r
+
+
+def _collapse_focal(flat_valid: np.ndarray, masks: list[np.ndarray]):
+    """Node per cell with each focal region one node (Circuitscape's focal regions).
+
+    Returns ``node_of_cell`` (flat, -1 on dropped cells), the node count and the node of each
+    focal region (-1 where it has no valid cell).
+    """
+    ncell = flat_valid.size
+    cell_id = np.full(ncell, -1, dtype=np.int64)
+    cell_id[flat_valid] = np.arange(int(flat_valid.sum()))
+    rep = np.arange(int(flat_valid.sum()), dtype=np.int64)
+    taken = np.zeros(ncell, dtype=bool)
+    focal_rep = np.full(len(masks), -1, dtype=np.int64)
+    for k, m in enumerate(masks):
+        cells = np.flatnonzero(m.ravel() & flat_valid)
+        if taken[cells].any():
+            raise InputError(f"focal node {k} overlaps another focal node")
+        taken[cells] = True
+        if len(cells):
+            ids = cell_id[cells]
+            rep[ids] = ids[0]
+            focal_rep[k] = ids[0]
+    uniq, compact = np.unique(rep, return_inverse=True)
+    node_of_cell = np.full(ncell, -1, dtype=np.int64)
+    node_of_cell[flat_valid] = compact
+    focal = np.where(focal_rep >= 0, compact[np.maximum(focal_rep, 0)], -1)
+    return node_of_cell, len(uniq), focal
+
+
+def _conductances(r: np.ndarray, node_of_cell: np.ndarray, *, neighbours: int, average: str):
+    """Edges ``(u, v, g)`` between neighbouring nodes; edges inside a focal region are dropped."""
+    shape = r.shape
+    us, vs, gs = [], [], []
+    idx = np.arange(r.size).reshape(shape)
+    for dr, dc in OFFSETS8 if neighbours == 8 else OFFSETS4:
+        h, w = shape
+        a = (slice(0, h - dr), slice(max(0, -dc), w - max(0, dc)))
+        b = (slice(dr, h), slice(max(0, dc), w - max(0, -dc)))
+        ra, rb = r[a].ravel(), r[b].ravel()
+        ia, ib = idx[a].ravel(), idx[b].ravel()
+        ok = np.isfinite(ra) & np.isfinite(rb)
+        ra, rb, ia, ib = ra[ok], rb[ok], ia[ok], ib[ok]
+        d = SQRT2 if dr and dc else 1.0
+        if average == "conductance":
+            g = (1.0 / ra + 1.0 / rb) / (2.0 * d)
+        else:
+            g = 1.0 / (d * (ra + rb) / 2.0)
+        nu, nv = node_of_cell[ia], node_of_cell[ib]
+        keep = nu != nv  # edges inside a focal region are short-circuited
+        us.append(nu[keep])
+        vs.append(nv[keep])
+        gs.append(g[keep])
+    return np.concatenate(us), np.concatenate(vs), np.concatenate(gs)
+
+
+def _circuit(resistance, nodes, *, neighbours: int, average: str) -> _Circuit:
+    """Build the resistor network of a raster: check, collapse the focal regions, join neighbours."""
+    r = _checked_resistance(resistance, neighbours, average)
+    masks = _focal_masks(nodes, r.shape)
+    node_of_cell, n, focal = _collapse_focal(np.isfinite(r).ravel(), masks)
+    u, v, g = _conductances(r, node_of_cell, neighbours=neighbours, average=average)
+    return _Circuit(r.shape, node_of_cell, n, u, v, g, focal)
+
+
+def _component_potentials(circ: _Circuit, *, solver: str, tol: float, progress: bool = False):
+    """For every component holding focal nodes: the grounded Green's columns of its focal nodes.
+
+    Returns ``comp`` (component label per node) and ``cols``: for each focal node k with a
+    valid cell, the potential vector (over all nodes, 0 outside its component) when 1 A enters
+    at k and leaves at the component's ground (its first focal node).
+    """
+    from tqdm import tqdm
+
+    lap = circ.laplacian
+    ncomp, comp = csgraph.connected_components(lap, directed=False)
+    cols: dict[int, np.ndarray] = {}
+    focal = circ.focal
+    todo = [k for k in range(len(focal)) if focal[k] >= 0]
+    bar = tqdm(total=len(todo), desc="circuit solves", unit="node", disable=not progress, leave=False)
+    for c in np.unique(comp[focal[focal >= 0]]) if len(todo) else []:
+        ks = [k for k in todo if comp[focal[k]] == c]
+        ground = focal[ks[0]]
+        cols[ks[0]] = np.zeros(circ.n)
+        bar.update(1)
+        if len(ks) == 1:
+            continue
+        members = np.flatnonzero(comp == c)
+        members = members[members != ground]
+        pos = np.full(circ.n, -1, dtype=np.int64)
+        pos[members] = np.arange(len(members))
+        sub = lap[members][:, members]
+        slv = _Solver(sub, method=solver, tol=tol)
+        for k in ks[1:]:
+            b = np.zeros(len(members))
+            b[pos[focal[k]]] = 1.0
+            x = np.zeros(circ.n)
+            x[members] = slv.solve(b)
+            cols[k] = x
+            bar.update(1)
+    bar.close()
+    return comp, cols
+
+
+def _solvable_pairs(circ: _Circuit, comp: np.ndarray, pairs: Iterable[tuple[int, int]], *,
+                    progress: bool = False, desc: str = "pairs") -> Iterator[tuple[int, int]]:
+    """Iterate the pairs of focal nodes that the circuit connects, in the given order: THE pairwise loop.
+
+    A pair is skipped when it is one node twice, when either node has no valid cell, or when the
+    two lie in different connected components (no current can flow between them).
+    """
+    from tqdm import tqdm
+
+    f = circ.focal
+    for a, b in tqdm(list(pairs), desc=desc, unit="pair", disable=not progress, leave=False):
+        if a != b and f[a] >= 0 and f[b] >= 0 and comp[f[a]] == comp[f[b]]:
+            yield a, b
+
+
+def _every_pair(k: int) -> Iterator[tuple[int, int]]:
+    return ((a, b) for a in range(k) for b in range(a + 1, k))
+
+
+def _resistance_matrix(circ: _Circuit, comp: np.ndarray, cols: dict[int, np.ndarray]) -> np.ndarray:
+    """:math:`R_{ab} = G_{aa} + G_{bb} - 2G_{ab}` for every pair; 0 on the diagonal, -1 if unconnected."""
+    f = circ.focal
+    k = len(f)
+    out = np.full((k, k), -1.0)
+    on = np.flatnonzero(f >= 0)
+    out[on, on] = 0.0
+    for a, b in _solvable_pairs(circ, comp, _every_pair(k)):
+        out[a, b] = out[b, a] = cols[a][f[a]] + cols[b][f[b]] - 2.0 * cols[a][f[b]]
+    return out
+
+
+def _node_current(circ: _Circuit, v: np.ndarray, a: int, b: int) -> np.ndarray:
+    """Circuitscape's node current for 1 A from a to b: half the sum of |branch| and |injected| currents."""
+    i = circ.g * (v[circ.u] - v[circ.v])
+    ai = np.abs(i)
+    acc = np.bincount(circ.u, ai, minlength=circ.n) + np.bincount(circ.v, ai, minlength=circ.n)
+    acc[circ.focal[a]] += 1.0
+    acc[circ.focal[b]] += 1.0
+    return 0.5 * acc
+
+
+def _cumulative_current(circ: _Circuit, comp: np.ndarray, cols: dict[int, np.ndarray],
+                        pairs: Iterable[tuple[int, int]], *, progress: bool) -> np.ndarray:
+    """Node currents summed over ``pairs`` (1 A each), on the raster; NaN on dropped cells."""
+    total = np.zeros(circ.n)
+    for a, b in _solvable_pairs(circ, comp, pairs, progress=progress, desc="current"):
+        total += _node_current(circ, cols[a] - cols[b], a, b)
+    return circ.to_raster(total)
+
+
+def _pairwise(resistance, nodes: Sequence, *, pairs: Iterable[tuple[int, int]] | None,
+              resistances: bool, neighbours: int, average: str, solver: str, tol: float,
+              max_memory: int | None, progress: bool) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """One circuit, one solve per focal node, then what the caller wants from the pairs.
+
+    Returns the ``(N, N)`` effective resistance (if ``resistances``) and the cumulative current
+    over ``pairs`` (``(rows, cols)``; ``None`` when ``pairs`` is None).
+    """
+    circ = _circuit(resistance, nodes, neighbours=neighbours, average=average)
+    _check_memory(int(np.asarray(resistance).size), len(nodes), neighbours, max_memory)
+    comp, cols = _component_potentials(circ, solver=solver, tol=tol, progress=progress)
+    reff = _resistance_matrix(circ, comp, cols) if resistances else None
+    current = None if pairs is None else _cumulative_current(circ, comp, cols, pairs, progress=progress)
+    return reff, current
+
+
+def effective_resistance(
+    resistance,
+    nodes: Sequence,
+    *,
+    neighbours: int = 8,
+    average: str = "conductance",
+    solver: str = "auto",
+    tol: float = 1e-10,
+    max_memory: int | None = None,
+) -> np.ndarray:
+    r"""Pairwise effective resistance between focal nodes of a resistance raster (Circuitscape).
+
+    Cells are nodes; neighbours are joined by a conductance. With the default
+    ``average='conductance'``:
+
+    .. math:: g_{ij} = \frac{1/r_i + 1/r_j}{2\,d_{ij}}
+
+    and with ``average='resistance'``: :math:`g_{ij} = 1 / (d_{ij}(r_i + r_j)/2)`, where
+    :math:`d_{ij}` is 1 for orthogonal and :math:`\sqrt{2}` for diagonal neighbours
+    (Circuitscape options ``connect_using_avg_resistances`` and ``connect_four_neighbors_only``).
+    With ``L`` the Laplacian grounded at one node and :math:`G = L^{-1}`,
+    :math:`R_{ab} = G_{aa} + G_{bb} - 2G_{ab}`: one solve per focal node.
+
+    Parameters
+    ----------
+    resistance : (rows, cols) array_like of float
+        Resistance per cell; NaN or inf cells are dropped; values must be > 0.
+    nodes : sequence of N items
+        Each a ``(row, col)`` cell or a ``(rows, cols)`` bool mask (a focal region,
+        short-circuited into one node).
+    neighbours : {8, 4}
+        8 (default) or 4.
+    average : {'conductance', 'resistance'}
+        How two cells' resistances make the conductance between them.
+    solver : {'auto', 'direct', 'amg'}
+        ``'auto'`` (a reused sparse LU factorization while it fits in memory, else
+        AMG-preconditioned CG with one hierarchy reused by every solve), ``'direct'``, ``'amg'``.
+    tol : float, default 1e-10
+        Relative residual for the AMG-CG solves.
+    max_memory : int, optional
+        Bytes allowed; default 80 % of the available memory.
+
+    Returns
+    -------
+    (N, N) numpy.ndarray of float
+        Symmetric, in the resistance's units (ohms for ohms per cell); 0 on the diagonal, -1 for
+        pairs that are not connected (or a node on a dropped cell).
+
+    Raises
+    ------
+    InputError
+        If the raster is not 2-D or has values <= 0, a node lies outside it or overlaps another,
+        an option is not one of its choices, or the solve needs more than ``max_memory``.
+
+    Warns
+    -----
+    EcomapWarning
+        If AMG-CG stops above its tolerance (the values are then approximate).
+
+    References
+    ----------
+    McRae, B. H., Dickson, B. G., Keitt, T. H. & Shah, V. B. (2008). Using circuit theory to
+    model connectivity in ecology, evolution, and conservation. *Ecology* 89:2712-2724.
+    Circuitscape (Anantharaman et al. 2020, *JuliaCon Proceedings* 1:58), pairwise mode.
+    """
+    reff, _ = _pairwise(resistance, nodes, pairs=None, resistances=True, neighbours=neighbours,
+                        average=average, solver=solver, tol=tol, max_memory=max_memory, progress=False)
+    return reff
+
+
+def voltage(
+    resistance,
+    source,
+    ground,
+    *,
+    neighbours: int = 8,
+    average: str = "conductance",
+    solver: str = "auto",
+    tol: float = 1e-10,
+) -> np.ndarray:
+    """Node voltages when 1 A enters at ``source`` and leaves at ``ground`` (held at 0 V).
+
+    The source's voltage is the effective resistance between the two.
+
+    Parameters
+    ----------
+    resistance : (rows, cols) array_like of float
+        As :func:`effective_resistance`.
+    source, ground : (row, col) or (rows, cols) bool mask
+        Where the current enters and leaves.
+    neighbours, average, solver, tol
+        As :func:`effective_resistance`.
+
+    Returns
+    -------
+    (rows, cols) numpy.ndarray of float
+        Volts for 1 A; NaN on dropped cells and cells not connected to the source (all NaN when
+        source and ground are not connected).
+
+    Raises
+    ------
+    InputError
+        As :func:`effective_resistance`.
+
+    References
+    ----------
+    McRae, B. H. et al. (2008). *Ecology* 89:2712-2724; Circuitscape's voltage maps.
+    """
+    circ = _circuit(resistance, [source, ground], neighbours=neighbours, average=average)
+    comp, cols = _component_potentials(circ, solver=solver, tol=tol)
+    f = circ.focal
+    if not list(_solvable_pairs(circ, comp, [(0, 1)])):
+        return np.full(circ.shape, np.nan)
+    v = cols[0] - cols[1]
+    v = v - v[f[1]]
+    ok = circ.node_of_cell >= 0
+    ok[ok] = comp[circ.node_of_cell[ok]] == comp[f[0]]
+    return circ.to_raster(v, ok)
+
+
+def current_density(
+    resistance,
+    nodes: Sequence,
+    *,
+    pairs: Iterable[tuple[int, int]] | None = None,
+    neighbours: int = 8,
+    average: str = "conductance",
+    solver: str = "auto",
+    tol: float = 1e-10,
+    max_memory: int | None = None,
+    progress: bool = False,
+) -> np.ndarray:
+    r"""Cumulative current through each cell, summed over pairwise solves (Circuitscape's cum. map).
+
+    For each pair (a, b), 1 A enters at a and leaves at b; the branch current is
+    :math:`I_{ij} = g_{ij}(v_i - v_j)` and a node carries
+
+    .. math:: c_i = \tfrac12\Big(\sum_j |I_{ij}| + |s_i|\Big)
+
+    (the larger of what flows in and what flows out, ``s_i`` the injected current; Circuitscape
+    ``get_node_currents``). Cells of a focal region carry their region's node current.
+
+    Parameters
+    ----------
+    resistance : (rows, cols) array_like of float
+        As :func:`effective_resistance`.
+    nodes : sequence of N items
+        As :func:`effective_resistance`.
+    pairs : iterable of (int, int), optional
+        Index pairs into ``nodes`` (default: every pair). A node paired with itself, and
+        unconnected pairs, add nothing.
+    neighbours, average, solver, tol, max_memory
+        As :func:`effective_resistance`.
+    progress : bool, default False
+        Show progress bars (solves, pairs) on stderr.
+
+    Returns
+    -------
+    (rows, cols) numpy.ndarray of float
+        Amperes, for 1 A per pair; NaN on dropped cells.
+
+    Raises
+    ------
+    InputError
+        As :func:`effective_resistance`.
+
+    Warns
+    -----
+    EcomapWarning
+        If AMG-CG stops above its tolerance.
+
+    References
+    ----------
+    McRae, B. H. et al. (2008). *Ecology* 89:2712-2724. Circuitscape, ``get_node_currents``
+    (cumulative current map, pairwise mode).
+    """
+    if pairs is None:
+        pairs = list(_every_pair(len(nodes)))
+    _, current = _pairwise(resistance, nodes, pairs=pairs, resistances=False, neighbours=neighbours,
+                           average=average, solver=solver, tol=tol, max_memory=max_memory, progress=progress)
+    return current

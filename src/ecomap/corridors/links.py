@@ -1,0 +1,195 @@
+"""The model's sources and links, each with its least-cost path and normalized corridor.
+
+The source patches on the grid, their cost-distances, which pairs to link (Linkage Mapper's
+rules), and the least-cost path and normalized corridor of each link.
+
+Steps of :func:`ecomap.corridors.model_corridors`; private to the package.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .cost import _trace, cost_distances
+from .grid import Grid
+
+log = logging.getLogger(__name__)
+
+_PATH_COLUMNS = ("id", "from_id", "to_id", "cwd", "planned", "corridor_ids", "via")
+
+
+def _source_labels(sources, grid: Grid, resistance: np.ndarray) -> np.ndarray:
+    """Label raster: index of the source patch per cell, -1 elsewhere (small patches all-touched)."""
+    lab = grid.burn(zip(sources.geometry.values, np.arange(len(sources)), strict=True), fill=-1)
+    lab = lab.astype(np.int64)
+    have = np.bincount(lab[lab >= 0], minlength=len(sources))
+    for i in np.flatnonzero(have == 0):
+        m = grid.mask([sources.geometry.values[i]], all_touched=True) & (lab < 0)
+        lab[m] = i
+    lab[~np.isfinite(resistance)] = -1
+    return lab
+
+
+def _sources(patches, ext, grid: Grid, r: np.ndarray):
+    """Find the patches inside the extent that hold a passable cell, with ``cells`` and ``area_m2``.
+
+    Returns the sources (GeoDataFrame, index id) and their label raster (source index per cell,
+    -1 elsewhere).
+    """
+    inside = patches[patches.intersects(ext)] if len(patches) else patches
+    lab = _source_labels(inside, grid, r) if len(inside) else np.full(grid.shape, -1)
+    ncell = np.bincount(lab[lab >= 0], minlength=len(inside))
+    sources = inside[ncell > 0].copy()
+    keep = np.flatnonzero(ncell > 0)
+    remap = np.full(len(inside) + 1, -1)
+    remap[keep] = np.arange(len(keep))
+    lab = np.where(lab >= 0, remap[lab], -1)
+    sources["cells"] = ncell[keep]
+    sources["area_m2"] = sources.geometry.area
+    return sources, lab
+
+
+def _source_cost_distances(r: np.ndarray, lab: np.ndarray, n: int, *, cellsize: float, neighbours: int,
+                           progress: bool):
+    """Cost-distance from every source, the nearest-source surface, and the least-cost distances.
+
+    Returns ``cwd`` (one surface per source), ``lcd`` (``(n, n)``, symmetric, 0 on the diagonal,
+    ``inf`` where unconnected) and ``nearest`` (the minimum over the sources).
+    """
+    from tqdm import tqdm
+
+    cwd: list[np.ndarray] = []
+    lcd = np.full((n, n), np.inf)
+    nearest = np.full(r.shape, np.inf)
+    # the source cells grouped by source, so each source's minimum is one reduceat (every source
+    # has at least one cell), not a pass over the whole raster
+    flat = np.flatnonzero(lab.ravel() >= 0)
+    in_source = flat[np.argsort(lab.ravel()[flat], kind="stable")]
+    first = np.searchsorted(lab.ravel()[in_source], np.arange(n))
+    each = cost_distances(r, (lab == a for a in range(n)), cellsize=cellsize, neighbours=neighbours)
+    for a, d in enumerate(tqdm(each, total=n, desc="cost-distance", unit="source", disable=not progress,
+                               leave=False)):
+        cwd.append(d)
+        np.minimum(nearest, d, out=nearest)
+        if n:
+            lcd[a] = np.minimum.reduceat(d.ravel()[in_source], first)
+    lcd = np.minimum(lcd, lcd.T)
+    np.fill_diagonal(lcd, 0.0)
+    return cwd, lcd, nearest
+
+
+def _drawn_links(corridors, pos: dict[str, int]) -> dict[tuple[int, int], list[str]]:
+    """List the source pairs the drawn corridors join (``from_id``/``to_id``), with their corridors."""
+    drawn: dict[tuple[int, int], list[str]] = {}
+    for cid, row in corridors.iterrows():
+        a, b = pos.get(str(row["from_id"])), pos.get(str(row["to_id"]))
+        if a is not None and b is not None and a != b:
+            drawn.setdefault((min(a, b), max(a, b)), []).append(str(cid))
+    return drawn
+
+
+def _candidate_links(lcd: np.ndarray, drawn, max_cost: float | None):
+    """Choose the pairs to trace: the drawn links, and the others up to a least-cost threshold.
+
+    The threshold is ``max_cost``, by default the costliest drawn link.
+    Without drawn links (and no ``max_cost``) each source is linked to its nearest by cost.
+    Returns the pairs to trace (sorted) and the threshold used.
+    """
+    n = len(lcd)
+    drawn_costs = [lcd[p] for p in drawn if np.isfinite(lcd[p])]
+    threshold = max_cost if max_cost is not None else (max(drawn_costs) if drawn_costs else None)
+    pairs: list[tuple[int, int]] = list(drawn)
+    if threshold is None and n > 1:  # no drawn links: each source to its nearest by cost
+        off = lcd + np.diag(np.full(n, np.inf))
+        pairs = sorted({(min(a, int(np.argmin(off[a]))), max(a, int(np.argmin(off[a])))) for a in range(n)
+                        if np.isfinite(off[a]).any()})
+        threshold = math.inf
+    candidates = [(a, b) for a in range(n) for b in range(a + 1, n)
+                  if (a, b) not in drawn and np.isfinite(lcd[a, b]) and lcd[a, b] <= threshold]
+    return sorted(set(pairs) | set(candidates)), threshold
+
+
+@dataclass
+class _Traced:
+    """The traced links: their rows, the corridor mosaic and which link holds each cell."""
+
+    rows: list[dict] = field(default_factory=list)
+    links: list[tuple[int, int]] = field(default_factory=list)
+    mosaic: np.ndarray | None = None  # min over links of CWD_a + CWD_b - LCD_ab
+    which: np.ndarray | None = None  # the link of the mosaic's minimum per cell, -1 elsewhere
+
+
+def _path_line(grid: Grid, cells: np.ndarray):
+    import shapely
+
+    xs, ys = grid.xy(cells[:, 0], cells[:, 1])
+    return shapely.linestrings(xs, ys) if len(cells) > 1 else shapely.points(xs[0], ys[0]).buffer(0.01).boundary
+
+
+def _trace_links(pairs, *, r, lab, cwd, lcd, drawn, sources, ids, grid: Grid, neighbours: int,
+                 progress: bool) -> _Traced:
+    """Trace the least-cost path of each pair, kept unless Linkage Mapper's rules drop it.
+
+    A link the plan lacks is dropped when its path runs through a third source, or when its two
+    patches touch (one habitat, not a link). Each kept link adds its normalized corridor
+    ``CWD_a + CWD_b - LCD_ab`` to the mosaic (the minimum over links).
+    """
+    from tqdm import tqdm
+
+    out = _Traced(mosaic=np.full(grid.shape, np.inf), which=np.full(grid.shape, -1, dtype=np.int64))
+    for a, b in tqdm(pairs, desc="least-cost paths", unit="link", disable=not progress, leave=False):
+        if not np.isfinite(lcd[a, b]):
+            continue
+        db = np.where(lab == b, cwd[a], np.inf)
+        end = np.unravel_index(int(np.argmin(db)), grid.shape)
+        cells = np.array(_trace(cwd[a], r, end, cellsize=grid.cellsize, neighbours=neighbours))
+        crossed = sorted({int(x) for x in lab[cells[:, 0], cells[:, 1]]} - {-1, a, b})
+        planned = (a, b) in drawn
+        if crossed and not planned:
+            continue  # Linkage Mapper drops links that run through a third core
+        if not planned and sources.geometry.iloc[a].distance(sources.geometry.iloc[b]) == 0:
+            continue  # patches that touch are one habitat, not a link
+        link = len(out.links)
+        out.links.append((a, b))
+        nl = cwd[a] + cwd[b] - lcd[a, b]
+        better = nl < out.mosaic
+        out.mosaic[better] = nl[better]
+        out.which[better] = link
+        out.rows.append({
+            "id": f"{ids[a]}--{ids[b]}", "from_id": ids[a], "to_id": ids[b], "cwd": float(lcd[a, b]),
+            "planned": planned, "corridor_ids": ",".join(drawn.get((a, b), [])) or None,
+            "via": ",".join(ids[x] for x in crossed) or None, "geometry": _path_line(grid, cells),
+        })
+    return out
+
+
+def _paths_frame(rows: list[dict], sources):
+    """Make the paths a GeoDataFrame (index id) with ``euclid_m``, ``lcp_len_m`` and ``ratio``.
+
+    ``euclid_m`` is the edge-to-edge distance of the two patches and ``ratio`` = cwd / euclid_m
+    (Linkage Mapper's cost-weighted to Euclidean ratio), NaN for patches that touch.
+    """
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    from ..crs import INTERNAL
+
+    paths = gpd.GeoDataFrame(rows, geometry="geometry", crs=INTERNAL) if rows else gpd.GeoDataFrame(
+        {c: [] for c in _PATH_COLUMNS}, geometry=gpd.GeoSeries([], crs=INTERNAL), crs=INTERNAL)
+    paths = paths.set_index("id")
+    if len(paths):
+        ga = sources.geometry.loc[paths["from_id"]].values
+        gb = sources.geometry.loc[paths["to_id"]].values
+        paths["euclid_m"] = shapely.distance(ga, gb)
+        paths["lcp_len_m"] = paths.geometry.length
+        with np.errstate(divide="ignore", invalid="ignore"):
+            paths["ratio"] = np.where(paths["euclid_m"] > 0, paths["cwd"] / paths["euclid_m"], np.nan)
+    else:
+        for c in ("euclid_m", "lcp_len_m", "ratio"):
+            paths[c] = pd.Series(dtype=float)
+    return paths

@@ -1,0 +1,271 @@
+"""The corridor model of a network: surface -> sources -> cost-distance -> links -> circuit -> plan.
+
+:func:`model_corridors` runs the steps in that order and returns a :class:`CorridorModel`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import ndimage
+
+from .._errors import InputError
+from .barriers import _link_improvements
+from .circuit import _pairwise
+from .grid import Grid, _extent_geometry, make_grid
+from .links import (
+    _candidate_links,
+    _drawn_links,
+    _paths_frame,
+    _source_cost_distances,
+    _sources,
+    _trace_links,
+)
+from .plan import _compare_plan
+from .resistance import _burn_barriers, resistance_from_landcover, resistance_surface
+from .tables import ResistanceTable, load_resistance_table
+
+__all__ = ["CorridorModel", "model_corridors"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CorridorModel:
+    """Everything :func:`model_corridors` computes. Cost values are in cost units, not metres.
+
+    Rasters are ``(rows, cols)`` float arrays on ``grid``; tables are indexed by id.
+    """
+
+    grid: Grid
+    resistance: np.ndarray
+    table: ResistanceTable
+    sources: Any  # GeoDataFrame of the source patches (index id), with cells and area
+    cost_distance: np.ndarray  # to the nearest source
+    corridors: np.ndarray  # normalized least-cost corridor, truncated at width (NaN beyond)
+    width: float
+    current: np.ndarray | None
+    barriers: np.ndarray | None
+    paths: Any  # GeoDataFrame of least-cost paths
+    pinch_points: Any  # GeoDataFrame
+    comparison: Any  # DataFrame: one row per drawn corridor
+    lcd: Any  # DataFrame: least-cost distance between every pair of sources
+    effective_resistance: Any  # DataFrame or None
+    landcover: str | None = None
+    notes: dict = field(default_factory=dict)
+    source_labels: np.ndarray | None = field(default=None, repr=False)  # source index per cell, -1 elsewhere
+
+    @property
+    def missing_links(self):
+        """Modelled links that no drawn corridor joins."""
+        return self.paths[~self.paths["planned"]]
+
+
+def _surface(network, ext, table: ResistanceTable, *, resolution: float, extent: str, landcover, reclass):
+    """Build the resistance surface: from the layers, or from land cover with the layers' barriers."""
+    grid = make_grid(ext, resolution)
+    if landcover is not None:
+        r = resistance_from_landcover(landcover, reclass, grid)
+        _burn_barriers(r, network, grid, table)
+        r[~grid.mask([ext])] = np.nan
+        return r, grid
+    return resistance_surface(network, table=table, grid=grid, extent=extent)
+
+
+def _circuit_step(r, lab, n: int, links, cwd, table: ResistanceTable, *, cellsize: float, neighbours: int,
+                  solver: str, max_memory: int | None, progress: bool):
+    """Effective resistance between the sources, cumulative current over the links, Barrier Mapper.
+
+    The sources are focal regions short-circuited into one node each; 1 A per link.
+    """
+    masks = [lab == i for i in range(n)]
+    reff, current = _pairwise(r, masks, pairs=links, resistances=True, neighbours=neighbours,
+                              average="conductance", solver=solver, tol=1e-8, max_memory=max_memory,
+                              progress=progress)
+    rad = [x for x in table.restoration["radii_m"] if x >= cellsize] or [cellsize]
+    barriers = _link_improvements(cwd, links, radii=rad, cellsize=cellsize, restored=table.restoration["resistance"])
+    barriers[~np.isfinite(r)] = np.nan
+    return reff, current, barriers
+
+
+def _pinch_points(current, corridor, lab, which, links, ids, grid: Grid, quantile: float):
+    """Clusters of high current inside the corridors, as points at each cluster's peak."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from ..crs import INTERNAL
+
+    cols = ("link", "current", "cells", "area_m2", "threshold")
+    empty = gpd.GeoDataFrame({c: [] for c in cols}, geometry=gpd.GeoSeries([], crs=INTERNAL), crs=INTERNAL)
+    empty.index.name = "id"
+    if current is None:
+        return empty
+    inside = np.isfinite(corridor) & (lab < 0) & np.isfinite(current)
+    if not inside.any():
+        return empty
+    thr = float(np.quantile(current[inside], quantile))
+    hot = inside & (current >= thr)
+    labels, k = ndimage.label(hot, structure=np.ones((3, 3)))
+    if not k:
+        return empty
+    idx = np.arange(1, k + 1)
+    peak = ndimage.maximum_position(np.where(hot, current, -np.inf), labels, idx)
+    size = ndimage.sum(hot, labels, idx)
+    pr = np.array([p[0] for p in peak])
+    pc = np.array([p[1] for p in peak])
+    xs, ys = grid.xy(pr, pc)
+    link_of = which[pr, pc]
+    gdf = gpd.GeoDataFrame({
+        "link": [f"{ids[links[i][0]]}--{ids[links[i][1]]}" if i >= 0 else None for i in link_of],
+        "current": current[pr, pc],
+        "cells": size.astype(int),
+        "area_m2": size * grid.cellsize ** 2,
+        "threshold": thr,
+    }, geometry=gpd.points_from_xy(xs, ys), crs=INTERNAL)
+    gdf = gdf.sort_values("current", ascending=False)
+    gdf.index = pd.Index([f"P{i + 1:03d}" for i in range(len(gdf))], name="id")
+    return gdf
+
+
+def _check_options(landcover, reclass, width: float) -> None:
+    if (landcover is None) != (reclass is None):
+        raise InputError("a land-cover raster needs its reclass table (--landcover with --reclass)")
+    if not width > 0:
+        raise InputError(f"corridor width {width!r} must be > 0 cost units")
+
+
+def model_corridors(
+    network,
+    *,
+    resolution: float = 30.0,
+    extent: str = "district",
+    table: ResistanceTable | str | os.PathLike | None = None,
+    landcover: str | os.PathLike | None = None,
+    reclass: str | os.PathLike | None = None,
+    width: float = 20000.0,
+    max_cost: float | None = None,
+    neighbours: int = 8,
+    circuit: bool = True,
+    pinch_quantile: float = 0.9,
+    solver: str = "auto",
+    max_memory: int | None = None,
+    progress: bool = False,
+) -> CorridorModel:
+    r"""Least-cost corridors, circuit-theory current and pinch points for a network.
+
+    Sources are the habitat patches inside the extent. Links are the drawn corridors' end
+    patches (``from_id``/``to_id``) plus every other pair whose least-cost distance is at most
+    ``max_cost`` (default: the costliest drawn link) and whose path crosses no third patch
+    (Linkage Mapper's rule). For each link: the least-cost path, its cost-weighted distance
+    (``cwd``, cost units), the edge-to-edge Euclidean distance of the patches and their ratio,
+    and the normalized corridor :math:`\mathrm{CWD}_a + \mathrm{CWD}_b - \mathrm{LCD}_{ab}`;
+    the corridor surface is the minimum over links, truncated at ``width`` cost units.
+    Circuit theory (patches as short-circuited focal regions, 1 A per link) gives the
+    cumulative current; pinch points are the clusters of cells above the ``pinch_quantile``
+    of current inside the corridors and outside the patches. Barrier Mapper scores the cells
+    by the improvement of restoring discs of the table's radii.
+
+    Parameters
+    ----------
+    network : ecomap.network.Network
+        The layers, in EPSG:4547.
+    resolution : float, default 30.0
+        Cell size in metres (10 for detail).
+    extent : {'district', 'city'}
+        The boundary, or the districts layer and the boundary.
+    table : ResistanceTable or path, optional
+        The resistance table; default: the shipped one.
+    landcover, reclass : path, optional
+        A land-cover GeoTIFF and its reclassification table, used instead of the layers for the
+        base surface (barriers and bridge sites from the layers and ``table`` still apply).
+    width : float, default 20000.0
+        Corridor truncation width in cost units (not metres).
+    max_cost : float, optional
+        Cost threshold (cost units) for links the plan lacks.
+    neighbours : {8, 4}
+        Neighbourhood of cost-distance and circuits.
+    circuit : bool, default True
+        Run circuit theory (current, effective resistance, pinch points, Barrier Mapper).
+    pinch_quantile : float, default 0.9
+        Quantile of the current inside the corridors above which cells are pinch points.
+    solver : {'auto', 'direct', 'amg'}
+        As :func:`~ecomap.corridors.effective_resistance`.
+    max_memory : int, optional
+        Bytes the circuit solve may take; default 80 % of the available memory.
+    progress : bool, default False
+        Show progress bars on stderr.
+
+    Returns
+    -------
+    CorridorModel
+        Rasters on its grid, least-cost paths, pinch points, the comparison with the plan, the
+        least-cost distance and effective resistance tables.
+
+    Raises
+    ------
+    InputError
+        If an option is out of range, a table or the land cover is not valid, a corridor has no
+        usable ``width_m``, or the circuit would not fit in memory.
+
+    Warns
+    -----
+    EcomapWarning
+        If the city extent falls back to the boundary, or AMG-CG stops above its tolerance.
+
+    References
+    ----------
+    McRae, B. H. & Kavanagh, D. M. (2011). *Linkage Mapper Connectivity Analysis Software*.
+    The Nature Conservancy. McRae, B. H. et al. (2008). *Ecology* 89:2712-2724 (circuit
+    theory). McRae, B. H. et al. (2012). *PLoS ONE* 7:e52604 (Barrier Mapper).
+    """
+    _check_options(landcover, reclass, width)
+    table = table if isinstance(table, ResistanceTable) else load_resistance_table(table)
+    ext = _extent_geometry(network, extent)
+    r, grid = _surface(network, ext, table, resolution=resolution, extent=extent, landcover=landcover,
+                       reclass=reclass)
+    cs = grid.cellsize
+    sources, lab = _sources(network["patches"], ext, grid, r)
+    ids = [str(i) for i in sources.index]
+    n = len(ids)
+    log.info("%d source patches on a %d x %d grid of %g m", n, grid.height, grid.width, cs)
+    cwd, lcd, nearest = _source_cost_distances(r, lab, n, cellsize=cs, neighbours=neighbours, progress=progress)
+
+    pos = {pid: i for i, pid in enumerate(ids)}
+    drawn = _drawn_links(network["corridors"], pos)
+    pairs, threshold = _candidate_links(lcd, drawn, max_cost)
+    traced = _trace_links(pairs, r=r, lab=lab, cwd=cwd, lcd=lcd, drawn=drawn, sources=sources, ids=ids,
+                          grid=grid, neighbours=neighbours, progress=progress)
+    paths = _paths_frame(traced.rows, sources)
+    corridor = np.where((traced.mosaic <= width) & (lab < 0), traced.mosaic, np.nan)  # sources are not corridor
+
+    reff = current = barriers = None
+    if circuit and n > 1 and traced.links:
+        reff, current, barriers = _circuit_step(r, lab, n, traced.links, cwd, table, cellsize=cs,
+                                                neighbours=neighbours, solver=solver, max_memory=max_memory,
+                                                progress=progress)
+        paths["eff_resistance"] = [reff[a, b] for a, b in traced.links]
+    elif len(paths):
+        paths["eff_resistance"] = np.nan
+
+    pinch = _pinch_points(current, corridor, lab, traced.which, traced.links, ids, grid, pinch_quantile)
+    comparison = _compare_plan(network, corridor, r, grid, lcd, pos, lab, ext)
+    return CorridorModel(
+        grid=grid, resistance=r, table=table, sources=sources, cost_distance=nearest,
+        corridors=corridor, width=float(width), current=current, barriers=barriers, paths=paths,
+        pinch_points=pinch, comparison=comparison, lcd=_by_id(lcd, ids),
+        effective_resistance=None if reff is None else _by_id(reff, ids),
+        landcover=None if landcover is None else str(landcover),
+        notes={"max_cost": threshold, "extent": extent, "neighbours": neighbours},
+        source_labels=lab,
+    )
+
+
+def _by_id(matrix: np.ndarray, ids: list[str]):
+    """Label a square matrix between the sources with their ids (rows and columns)."""
+    import pandas as pd
+
+    return pd.DataFrame(matrix, index=pd.Index(ids, name="id"), columns=ids)

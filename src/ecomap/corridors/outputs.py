@@ -1,0 +1,252 @@
+"""The corridor model's outputs: GeoTIFFs, GeoJSON layers, CSV tables, a summary and PNG overlays."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .grid import Grid
+from .model import CorridorModel
+
+__all__ = ["write_corridor_outputs", "render_overlays"]
+
+_UNITS = {
+    "resistance": "cost units per metre",
+    "cost_distance": "cost units (resistance x metres), not metres",
+    "corridors": "cost units above the least-cost distance (CWD_a + CWD_b - LCD_ab), not metres",
+    "current": "amperes (cumulative current, 1 A per linked pair of sources)",
+    "barriers": "cost units saved per metre restored (Barrier Mapper improvement score)",
+}
+
+
+def _write_tif(path: Path, arr: np.ndarray, grid: Grid, *, name: str, tags: dict) -> Path:
+    import rasterio
+
+    from ..io import atomic_write
+
+    with atomic_write(path) as tmp:
+        with rasterio.open(tmp, "w", driver="GTiff", height=grid.height, width=grid.width, count=1,
+                           dtype="float32", crs=grid.crs, transform=grid.transform, nodata=np.nan,
+                           compress="deflate") as dst:
+            dst.write(np.asarray(arr, dtype="float32"), 1)
+            dst.set_band_description(1, name)
+            dst.update_tags(units=_UNITS[name], **{k: str(v) for k, v in tags.items()})
+    return path
+
+
+def _write_rasters(model: CorridorModel, out: Path) -> list[Path]:
+    """Write the GeoTIFFs, tagged with their units, the resolution and the resistance table."""
+    table_json = json.dumps(model.table.raw, default=str, ensure_ascii=False)
+    common = {"resolution_m": model.grid.cellsize, "crs": model.grid.crs,
+              "resistance_table": model.table.path, "resistance_values": table_json}
+    if model.landcover:
+        common["landcover"] = model.landcover
+    g = model.grid
+    written = [_write_tif(out / "resistance.tif", model.resistance, g, name="resistance", tags=common)]
+    written.append(_write_tif(out / "cost_distance.tif", np.where(np.isfinite(model.cost_distance),
+                              model.cost_distance, np.nan), g, name="cost_distance", tags=common))
+    written.append(_write_tif(out / "corridors.tif", model.corridors, g, name="corridors",
+                              tags={**common, "truncation_width_cost_units": model.width}))
+    if model.current is not None:
+        written.append(_write_tif(out / "current.tif", model.current, g, name="current", tags=common))
+    if model.barriers is not None:
+        written.append(_write_tif(out / "barriers.tif", model.barriers, g, name="barriers", tags=common))
+    return written
+
+
+def _write_tables(model: CorridorModel, out: Path) -> list[Path]:
+    """Write the least-cost paths and pinch points (GeoJSON) and the CSV tables."""
+    from ..io import write_geojson, write_text
+
+    written = []
+    if len(model.paths):
+        written.append(write_geojson(model.paths, out / "least_cost_paths.geojson"))
+    if len(model.pinch_points):
+        written.append(write_geojson(model.pinch_points, out / "pinch_points.geojson"))
+    written.append(write_text(out / "corridor_comparison.csv", model.comparison.to_csv(float_format="%.6g")))
+    written.append(write_text(out / "least_cost_distance.csv", model.lcd.to_csv(float_format="%.6g")))
+    if model.effective_resistance is not None:
+        written.append(write_text(out / "effective_resistance.csv",
+                                  model.effective_resistance.to_csv(float_format="%.8g")))
+    return written
+
+
+def _summary(model: CorridorModel, overlays: list[dict]) -> dict:
+    return {
+        "units": _UNITS,
+        "grid": {"crs": model.grid.crs, "resolution_m": model.grid.cellsize, "width": model.grid.width,
+                 "height": model.grid.height, "bounds": list(model.grid.bounds)},
+        "resistance_table": model.table.path,
+        "landcover": model.landcover,
+        "sources": len(model.sources),
+        "links": int(len(model.paths)),
+        "planned_links": int(model.paths["planned"].sum()) if len(model.paths) else 0,
+        "links_the_plan_lacks": sorted(model.missing_links.index.tolist()) if len(model.paths) else [],
+        "corridor_width_cost_units": model.width,
+        "max_cost_for_new_links": model.notes.get("max_cost"),
+        "pinch_points": int(len(model.pinch_points)),
+        "overlays": [{**o, "png": o["png"].name} for o in overlays],
+    }
+
+
+def write_corridor_outputs(model: CorridorModel, out_dir: str | os.PathLike) -> tuple[list[Path], list[dict]]:
+    """Write the rasters (GeoTIFF), layers (GeoJSON), tables (CSV), summary and PNG overlays.
+
+    Every file is written atomically (a temporary file in the same folder, then a rename).
+
+    Parameters
+    ----------
+    model : CorridorModel
+        From :func:`~ecomap.corridors.model_corridors`.
+    out_dir : str or os.PathLike
+        The folder (created if needed).
+
+    Returns
+    -------
+    written : list of pathlib.Path
+        The files written, ``summary.json`` last.
+    overlays : list of dict
+        The PNG overlays, as :func:`render_overlays` returns them.
+    """
+    from ..io import write_json
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = _write_rasters(model, out) + _write_tables(model, out)
+    overlays = render_overlays(model, out)
+    written += [o["png"] for o in overlays]
+    written.append(write_json(out / "summary.json", _summary(model, overlays)))
+    return written, overlays
+
+
+def _to_mercator(arr: np.ndarray, grid: Grid) -> tuple[np.ndarray, list[list[float]]]:
+    """Warp a raster to Web Mercator (so Leaflet can stretch it) and its WGS-84 bounds."""
+    from pyproj import Transformer
+    from rasterio.warp import Resampling, calculate_default_transform, reproject
+
+    dst_t, w, h = calculate_default_transform(grid.crs, "EPSG:3857", grid.width, grid.height, *grid.bounds)
+    dst = np.full((h, w), np.nan)
+    reproject(np.asarray(arr, dtype="float64"), dst, src_transform=grid.transform, src_crs=grid.crs,
+              dst_transform=dst_t, dst_crs="EPSG:3857", src_nodata=np.nan, dst_nodata=np.nan,
+              resampling=Resampling.nearest)
+    west, north = dst_t.c, dst_t.f
+    east, south = west + w * dst_t.a, north + h * dst_t.e
+    tr = Transformer.from_crs("EPSG:3857", "EPSG:4326", always_xy=True)
+    lon0, lat0 = tr.transform(west, south)
+    lon1, lat1 = tr.transform(east, north)
+    return dst, [[lat0, lon0], [lat1, lon1]]
+
+
+def _hex(rgba) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*(int(round(c * 255)) for c in rgba[:3]))
+
+
+def _render(path: Path, values: np.ndarray, grid: Grid, cmap, norm, alpha: float) -> list[list[float]]:
+    import matplotlib.image as mpimg
+
+    from ..io import atomic_write
+
+    merc, bounds = _to_mercator(values, grid)
+    rgba = cmap(norm(np.ma.masked_invalid(merc)))
+    rgba[..., 3] = np.where(np.isfinite(merc), alpha, 0.0)
+    with atomic_write(path) as tmp:
+        mpimg.imsave(tmp, rgba, format="png")
+    return bounds
+
+
+def _resistance_overlay(model: CorridorModel, out: Path) -> dict | None:
+    from matplotlib import colormaps
+    from matplotlib.colors import LogNorm
+
+    r = model.resistance
+    fin = r[np.isfinite(r)]
+    if not fin.size:
+        return None
+    lo, hi = max(float(fin.min()), 1e-6), max(float(fin.max()), float(fin.min()) * 10)
+    cmap = colormaps["RdYlGn_r"]
+    norm = LogNorm(lo, hi)
+    shown = np.where(np.isposinf(r), hi, r)
+    bounds = _render(out / "resistance.png", shown, model.grid, cmap, norm, 0.75)
+    stops = sorted({lo, *[v for v in (10.0, 100.0, 1000.0) if lo < v < hi], hi})
+    legend = {f"{v:g} per m": _hex(cmap(norm(v))) for v in stops}
+    return {"name": "Resistance (cost units per metre)", "png": out / "resistance.png",
+            "bounds": bounds, "legend": legend}
+
+
+def _corridor_overlay(model: CorridorModel, out: Path) -> dict | None:
+    from matplotlib import colormaps
+    from matplotlib.colors import Normalize
+
+    c = model.corridors
+    if not np.isfinite(c).any():
+        return None
+    cmap = colormaps["viridis_r"]
+    norm = Normalize(0, model.width)
+    bounds = _render(out / "corridors.png", c, model.grid, cmap, norm, 0.7)
+    legend = {f"{v:,.0f} cost units above least cost": _hex(cmap(norm(v)))
+              for v in (0, model.width / 2, model.width)}
+    return {"name": f"Least-cost corridors (width {model.width:,.0f} cost units, not metres)",
+            "png": out / "corridors.png", "bounds": bounds, "legend": legend}
+
+
+def _current_overlay(model: CorridorModel, out: Path) -> dict | None:
+    from matplotlib import colormaps
+    from matplotlib.colors import LogNorm
+
+    cur = model.current
+    if cur is None or not np.isfinite(cur).any() or not np.nanmax(cur) > 0:
+        return None
+    v = cur[np.isfinite(cur) & (cur > 0)]
+    lo, hi = float(np.quantile(v, 0.05)), float(np.quantile(v, 0.999))
+    lo = max(lo, hi * 1e-4)
+    cmap = colormaps["inferno"]
+    norm = LogNorm(lo, max(hi, lo * 10), clip=True)
+    src = model.source_labels if model.source_labels is not None else np.full(cur.shape, -1)
+    shown = np.where(np.isfinite(cur) & (cur >= lo) & (src < 0), cur, np.nan)  # sources: transparent
+    bounds = _render(out / "current.png", shown, model.grid, cmap, norm, 0.8)
+    legend = {f"{x:.3g} A": _hex(cmap(norm(x))) for x in np.geomspace(norm.vmin, norm.vmax, 4)}
+    return {"name": "Current density (circuit theory)", "png": out / "current.png",
+            "bounds": bounds, "legend": legend}
+
+
+def _barrier_overlay(model: CorridorModel, out: Path) -> dict | None:
+    from matplotlib import colormaps
+    from matplotlib.colors import Normalize
+
+    b = model.barriers
+    if b is None or not np.isfinite(b).any() or not np.nanmax(b) > 0:
+        return None
+    hi = float(np.nanmax(b))
+    cmap = colormaps["magma_r"]
+    norm = Normalize(0, hi)
+    bounds = _render(out / "barriers.png", np.where(b >= 0.05 * hi, b, np.nan), model.grid, cmap, norm, 0.8)
+    legend = {f"{x:,.0f} per m restored": _hex(cmap(norm(x))) for x in (hi * 0.05, hi / 2, hi)}
+    return {"name": "Barriers (improvement score)", "png": out / "barriers.png",
+            "bounds": bounds, "legend": legend}
+
+
+def render_overlays(model: CorridorModel, out_dir: str | os.PathLike) -> list[dict]:
+    """Colour-mapped PNG overlays for web maps: resistance, corridors, current, barriers.
+
+    The PNG is warped to Web Mercator so that Leaflet's image overlay places every pixel right;
+    an overlay with nothing to show (no corridor, no current) is left out.
+
+    Parameters
+    ----------
+    model : CorridorModel
+        From :func:`~ecomap.corridors.model_corridors`.
+    out_dir : str or os.PathLike
+        An existing folder for the PNGs.
+
+    Returns
+    -------
+    list of dict
+        One per overlay, in that order: ``{"name", "png": pathlib.Path, "bounds": [[south,
+        west], [north, east]] (WGS-84 degrees), "legend": {label: "#rrggbb"}}``.
+    """
+    out = Path(out_dir)
+    steps = (_resistance_overlay, _corridor_overlay, _current_overlay, _barrier_overlay)
+    return [o for o in (step(model, out) for step in steps) if o is not None]

@@ -377,6 +377,7 @@ def _add_bridges_register(bsub) -> None:
                    help="CSV with lon,lat (or longitude,latitude / x,y / 经度,纬度) columns, or GeoJSON points")
     i.add_argument("--crs", default="wgs84", choices=["wgs84", "gcj02"],
                    help="datum of the file's coordinates: wgs84 (phone GPS) or gcj02 (a Chinese map app)")
+    i.add_argument("--encoding", metavar="ENC", help="text encoding of a CSV: gbk, big5, utf-8, utf-16 (default: detected)")
     _data_arg(i)
     i.add_argument("--dry-run", action="store_true", help="report what would happen; write nothing")
     ls = bsub.add_parser("list", help="register sites, by status and inside a polygon or corridor")
@@ -395,7 +396,7 @@ def _add_bridges_register(bsub) -> None:
 def _run_bridges_import(args) -> int:
     from .bridges import import_sites
 
-    report = import_sites(args.file, data_dir=args.data, crs=args.crs, dry_run=args.dry_run)
+    report = import_sites(args.file, data_dir=args.data, crs=args.crs, dry_run=args.dry_run, encoding=args.encoding)
     for line in report.lines():
         print(line)
     return 2 if report.rejected else 0

@@ -232,27 +232,12 @@ class CsvTable:
     encoding: str = ""
 
 
-def _split_records(text: str) -> list[tuple[int, str]]:
-    """Physical lines joined into records where a quoted field spans lines; with start lines.
-
-    A record whose quotes are still open at the end of the file is cut back to its first
-    line (reported as an unclosed quote) and the lines after it are read again as records.
-    """
-    lines = text.splitlines(keepends=True)
-    out: list[tuple[int, str]] = []
-    i = 0
-    while i < len(lines):
-        start, buf, j = i, lines[i], i + 1
-        while buf.count('"') % 2 and j < len(lines):
-            buf += lines[j]
-            j += 1
-        if buf.count('"') % 2:  # never closed: keep only the first line, re-read the rest
-            out.append((start + 1, lines[i]))
-            i += 1
-            continue
-        out.append((start + 1, buf))
-        i = j
-    return out
+def _parse(body: str, delim: str) -> list[str] | None:
+    """The fields of one record, or None when it is not well-formed CSV."""
+    try:
+        return next(csv.reader(io.StringIO(body, newline=""), delimiter=delim, strict=True))
+    except (csv.Error, StopIteration):
+        return None
 
 
 def read_csv_strict(path: str | Path, *, encoding: str | None = None, text: str | None = None) -> CsvTable:
@@ -290,37 +275,46 @@ def read_csv_strict(path: str | Path, *, encoding: str | None = None, text: str 
         except OSError as exc:
             raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
         text, note = decode_text(raw, encoding=encoding, file=path)
-    records = _split_records(text)
-    while records and not records[0][1].strip():
-        records.pop(0)
-    if not records:
+    lines = text.splitlines(keepends=True)
+    i = 0
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    if i == len(lines):
         raise InputError(f"{path}: empty CSV (no header line)")
-    first = records[0][1]
+    first = lines[i].rstrip("\r\n")
     delim = "\t" if "\t" in first and "," not in first else ";" if ";" in first and "," not in first else ","
-    if '"' in first and first.count('"') % 2:
-        raise InputError(f"{path}: line {records[0][0]}: unclosed quote in the header")
-    header = [h.strip() for h in next(csv.reader([first.rstrip("\r\n")], delimiter=delim))]
+    header_fields = _parse(first, delim)
+    if header_fields is None:
+        raise InputError(f"{path}: line {i + 1}: the header is not well-formed CSV (an unclosed quote?)")
+    header = [h.strip() for h in header_fields]
     table = CsvTable(header=header, encoding=note)
-    for line, rec in records[1:]:
-        body = rec.rstrip("\r\n")
+    i += 1
+    while i < len(lines):
+        start, body, j = i, lines[i], i + 1
+        while body.count('"') % 2 and j < len(lines):  # a quoted field may span lines ...
+            body += lines[j]
+            j += 1
+        body = body.rstrip("\r\n")
+        fields = None if body.count('"') % 2 else _parse(body, delim)
+        if j > i + 1 and (fields is None or len(fields) != len(header)):
+            # ... unless the joined record does not parse: the quote on this line is never closed
+            table.rejected.append((start + 1, "unclosed quote", lines[i].rstrip("\r\n")))
+            i += 1
+            continue
+        i = j
         if not body.strip():
             continue
         if "\x00" in body:
-            table.rejected.append((line, "NUL byte in the row", body.replace("\x00", "\\0")))
-            continue
-        if body.count('"') % 2:
-            table.rejected.append((line, "unclosed quote", body))
-            continue
-        try:
-            fields = next(csv.reader(io.StringIO(body, newline=""), delimiter=delim, strict=True))
-        except csv.Error as exc:
-            table.rejected.append((line, f"malformed CSV ({exc})", body))
-            continue
-        if len(fields) > len(header):
-            table.rejected.append((line, f"{len(fields)} fields, the header has {len(header)}", body))
-            continue
-        table.rows.append(fields + [""] * (len(header) - len(fields)))
-        table.lines.append(line)
+            table.rejected.append((start + 1, "NUL byte in the row", body.replace("\x00", "\\0")))
+        elif body.count('"') % 2:
+            table.rejected.append((start + 1, "unclosed quote", body))
+        elif fields is None:
+            table.rejected.append((start + 1, "not well-formed CSV (a quote inside an unquoted field?)", body))
+        elif len(fields) > len(header):
+            table.rejected.append((start + 1, f"{len(fields)} fields but the header has {len(header)}", body))
+        else:
+            table.rows.append(fields + [""] * (len(header) - len(fields)))
+            table.lines.append(start + 1)
     return table
 
 
@@ -355,7 +349,7 @@ def neutralise_cell(value):
 
 
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return a copy of ``frame`` whose text cells (and column names) are :func:`neutralise_cell`-ed.
+    """Return a copy of ``frame`` whose text cells, column names and index are :func:`neutralise_cell`-ed.
 
     Parameters
     ----------
@@ -372,6 +366,8 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
         if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
             out[c] = out[c].map(neutralise_cell)
     out.columns = [neutralise_cell(c) if isinstance(c, str) else c for c in out.columns]
+    if out.index.dtype == object or pd.api.types.is_string_dtype(out.index):
+        out.index = out.index.map(neutralise_cell).rename(out.index.name)
     return out
 
 

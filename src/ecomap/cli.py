@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import sys
 from pathlib import Path
 
@@ -19,6 +20,17 @@ from ._errors import DataError, EcomapError, InputError
 __all__ = ["main", "parser"]
 
 log = logging.getLogger("ecomap")
+
+
+def _check_out_file(out: Path) -> None:
+    """Refuse an ``--out`` that cannot be a file: empty, a folder, or under a file."""
+    if str(out) in {"", "."} or out.is_dir():
+        raise InputError(f"--out {str(out)!r}: give a file name, not a folder")
+    parent = out.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise InputError(f"--out {out}: {parent} is a file, not a folder")
 
 
 def _data_arg(p: argparse.ArgumentParser) -> None:
@@ -173,7 +185,8 @@ def _run_query(args) -> int:
                    intersects=args.intersects, within=args.within, nearest=args.nearest, to=to,
                    where=where, input_crs=args.input_crs)
     text = format_result(result, args.layer, fmt=args.format)
-    if args.out:
+    if args.out is not None:
+        _check_out_file(args.out)
         write_text(args.out, text)
         print(f"{len(result)} {args.layer} feature(s) -> {args.out}")
     else:
@@ -240,6 +253,8 @@ def _run_corridors(args) -> int:
         raise InputError("--landcover needs --reclass TABLE.toml (land-cover code = resistance)")
     if args.reclass is not None and args.landcover is None:
         raise InputError("--reclass needs --landcover FILE.tif")
+    if not (math.isfinite(args.resolution) and 1.0 <= args.resolution <= 10_000.0):
+        raise InputError(f"--resolution {args.resolution:g}: give a cell size of 1 to 10000 metres")
     model = model_corridors(
         load_network(args.data), resolution=args.resolution, extent=args.extent, table=args.resistance,
         landcover=args.landcover, reclass=args.reclass, width=args.width, max_cost=args.max_cost,

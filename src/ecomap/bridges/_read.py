@@ -70,18 +70,21 @@ def _read_geojson(path: Path) -> _Survey:
         doc = json.loads(path.read_text(encoding="utf-8-sig"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not readable as GeoJSON: {exc}") from None
+    except RecursionError:
+        raise InputError(f"{path}: not readable as GeoJSON: nested too deeply") from None
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         raise InputError(f"{path}: not a GeoJSON FeatureCollection")
     feats = [f for f in doc.get("features", []) if isinstance(f, dict)]
     records = []
     for f in feats:
-        props = dict(f.get("properties") or {})
+        raw_props = f.get("properties") or {}
+        props = dict(raw_props) if isinstance(raw_props, dict) else {"_row_problem": "properties is not an object"}
         geom = f.get("geometry") or {}
         coords = geom.get("coordinates") if isinstance(geom, dict) else None
         ok = isinstance(geom, dict) and geom.get("type") == "Point" and isinstance(coords, list) and len(coords) >= 2
         props["lon"] = coords[0] if ok else ""
         props["lat"] = coords[1] if ok else ""
-        if not ok:
+        if not ok and "_row_problem" not in props:
             props["_row_problem"] = f"geometry is {geom.get('type') if isinstance(geom, dict) else None}, not a Point"
         if "id" not in props and f.get("id") is not None:
             props["id"] = f.get("id")
@@ -90,6 +93,8 @@ def _read_geojson(path: Path) -> _Survey:
     table = table.astype(object).where(table.notna(), "")
     table = table.map(lambda v: "" if v is None else str(v))
     stated = doc.get("ecomap:coordinates")
+    if stated is not None and not isinstance(stated, str):
+        raise InputError(f"{path}: \"ecomap:coordinates\" must be text (WGS-84 or GCJ-02), not {type(stated).__name__}")
     return _Survey(table, list(range(1, len(feats) + 1)), stated, {"kind": "geojson", "doc": doc, "features": feats})
 
 

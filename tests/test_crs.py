@@ -106,3 +106,20 @@ def test_transform_point_metres_and_gcj_input():
     assert (x, y) == pytest.approx((535964.463, 2510249.978), abs=0.01)
     gx, gy = crs.transform_point(114.354921179, 22.687293477, source="gcj02")
     assert np.hypot(gx - x, gy - y) < 0.01
+
+
+# --- BD-09 (Baidu Maps) -------------------------------------------------------------------
+def test_bd09_published_vector_and_round_trip():
+    from ecomap.crs import bd09_to_gcj02, bd09_to_wgs84, gcj02_to_bd09, parse_crs, wgs84_to_bd09
+
+    # Beijing railway station: GCJ-02 (116.42703, 39.90245) is BD-09 (116.43351, 39.90851), as published
+    # with the standard formula (R package "cst", bd2gcj/gcj2bd examples; wandergis coordTransform_py)
+    assert gcj02_to_bd09(116.42703, 39.90245) == pytest.approx((116.43351, 39.90851), abs=1e-5)
+    assert bd09_to_gcj02(116.43351, 39.90851) == pytest.approx((116.42703, 39.90245), abs=1e-5)
+    # the point of tests/data/baidu-bd09-points: copied from Baidu Maps for WGS-84 114.35, 22.69
+    assert bd09_to_wgs84(114.361363, 22.693626) == pytest.approx((114.35, 22.69), abs=1e-6)
+    rng = np.random.default_rng(0)
+    lon, lat = rng.uniform(113.7, 114.7, 2000), rng.uniform(22.4, 22.9, 2000)
+    back = bd09_to_wgs84(*wgs84_to_bd09(lon, lat))
+    assert np.abs(back[0] - lon).max() < 1e-10 and np.abs(back[1] - lat).max() < 1e-10
+    assert parse_crs("BD-09") == parse_crs("baidu") == "bd09"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import sys
 from pathlib import Path
 
@@ -19,6 +20,17 @@ from ._errors import DataError, EcomapError, InputError
 __all__ = ["main", "parser"]
 
 log = logging.getLogger("ecomap")
+
+
+def _check_out_file(out: Path) -> None:
+    """Refuse an ``--out`` that cannot be a file: empty, a folder, or under a file."""
+    if str(out) in {"", "."} or out.is_dir():
+        raise InputError(f"--out {str(out)!r}: give a file name, not a folder")
+    parent = out.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise InputError(f"--out {out}: {parent} is a file, not a folder")
 
 
 def _data_arg(p: argparse.ArgumentParser) -> None:
@@ -97,9 +109,14 @@ def _add_import(sub) -> None:
     f = isub.add_parser("file", help="any GIS file (Shapefile, GeoPackage, GeoJSON, ...) -> one layer")
     f.add_argument("layer", metavar="LAYER", help="the ecomap layer, e.g. corridors, patches, bridges")
     f.add_argument("file", type=Path, metavar="FILE", help="the GIS file")
-    f.add_argument("--crs", metavar="CRS", help="EPSG:nnnn, wgs84 or gcj02 (default: the file's own CRS)")
+    f.add_argument("--crs", metavar="CRS", help="EPSG:nnnn, wgs84, gcj02 (AMap) or bd09 (Baidu) (default: the file's own)")
+    f.add_argument("--encoding", metavar="ENC", help="text encoding of a Shapefile's DBF: gbk, big5, utf-8 (default: .cpg or detected)")
+    f.add_argument("--make-valid", action="store_true", help="repair invalid geometries instead of refusing them")
+    f.add_argument("--clip", action="store_true", help="cut features to the boundary of DIR (a city-wide file into a district)")
+    f.add_argument("--set", metavar="COL=VALUE,...", help="constant columns, e.g. adcode=440310,kind=hiking")
     f.add_argument("--map", metavar="OLD=NEW,...", help="rename columns of the file to the layer's columns")
-    f.add_argument("--source-layer", metavar="NAME", help="layer inside a multi-layer file (GeoPackage)")
+    f.add_argument("--source-layer", metavar="NAME",
+                   help="one layer of a multi-layer file (default: every layer with the layer's geometry)")
     f.add_argument("--source", metavar="TEXT", help="value of `source` where the file has no such column")
     f.add_argument("--confidence", default="digitized", metavar="C",
                    help="value of `confidence` where the file has no such column (default: digitized)")
@@ -117,7 +134,10 @@ def _run_import(args) -> int:
     else:
         result = import_file(args.layer, args.file, args.out, crs=args.crs, mapping=args.map,
                              source_layer=args.source_layer, source=args.source,
-                             confidence=args.confidence, overwrite=args.overwrite)
+                             confidence=args.confidence, overwrite=args.overwrite, encoding=args.encoding,
+                             make_valid=args.make_valid, clip=args.clip, set_values=args.set)
+    for note in result.notes:
+        print(f"{args.file}: {note}")
     for name, n in result.counts.items():
         print(f"{name:<12} {n:>7} features" + ("" if n else " (no file written)"))
     note = " (OpenStreetMap layers: ODbL, see README.md)" if args.import_source == "osm" else ""
@@ -165,7 +185,8 @@ def _run_query(args) -> int:
                    intersects=args.intersects, within=args.within, nearest=args.nearest, to=to,
                    where=where, input_crs=args.input_crs)
     text = format_result(result, args.layer, fmt=args.format)
-    if args.out:
+    if args.out is not None:
+        _check_out_file(args.out)
         write_text(args.out, text)
         print(f"{len(result)} {args.layer} feature(s) -> {args.out}")
     else:
@@ -232,6 +253,8 @@ def _run_corridors(args) -> int:
         raise InputError("--landcover needs --reclass TABLE.toml (land-cover code = resistance)")
     if args.reclass is not None and args.landcover is None:
         raise InputError("--reclass needs --landcover FILE.tif")
+    if not (math.isfinite(args.resolution) and 1.0 <= args.resolution <= 10_000.0):
+        raise InputError(f"--resolution {args.resolution:g}: give a cell size of 1 to 10000 metres")
     model = model_corridors(
         load_network(args.data), resolution=args.resolution, extent=args.extent, table=args.resistance,
         landcover=args.landcover, reclass=args.reclass, width=args.width, max_cost=args.max_cost,
@@ -369,6 +392,7 @@ def _add_bridges_register(bsub) -> None:
                    help="CSV with lon,lat (or longitude,latitude / x,y / 经度,纬度) columns, or GeoJSON points")
     i.add_argument("--crs", default="wgs84", choices=["wgs84", "gcj02"],
                    help="datum of the file's coordinates: wgs84 (phone GPS) or gcj02 (a Chinese map app)")
+    i.add_argument("--encoding", metavar="ENC", help="text encoding of a CSV: gbk, big5, utf-8, utf-16 (default: detected)")
     _data_arg(i)
     i.add_argument("--dry-run", action="store_true", help="report what would happen; write nothing")
     ls = bsub.add_parser("list", help="register sites, by status and inside a polygon or corridor")
@@ -387,7 +411,7 @@ def _add_bridges_register(bsub) -> None:
 def _run_bridges_import(args) -> int:
     from .bridges import import_sites
 
-    report = import_sites(args.file, data_dir=args.data, crs=args.crs, dry_run=args.dry_run)
+    report = import_sites(args.file, data_dir=args.data, crs=args.crs, dry_run=args.dry_run, encoding=args.encoding)
     for line in report.lines():
         print(line)
     return 2 if report.rejected else 0

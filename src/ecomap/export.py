@@ -36,6 +36,7 @@ from . import crs as _crs
 from ._errors import InputError
 from .io import atomic_write
 from .layers import CATALOGUE, coerce_columns
+from .spreadsheet import neutralise_frame
 
 __all__ = [
     "FORMATS",
@@ -517,7 +518,7 @@ def _write_csv(frame: gpd.GeoDataFrame, path: Path, name: str) -> list[Path]:
     if label not in {"WGS-84"}:
         table.insert(pos + 2, "coordinates", label)
     with atomic_write(path) as tmp:
-        table.to_csv(tmp, index=False, encoding="utf-8-sig")
+        neutralise_frame(table).to_csv(tmp, index=False, encoding="utf-8-sig")
     return [path]
 
 
@@ -545,7 +546,7 @@ def _write_shp(frame: gpd.GeoDataFrame, path: Path, name: str) -> list[Path]:
     tmpdir = Path(tempfile.mkdtemp(prefix=f".{path.stem}.", dir=path.parent))
     try:
         pyogrio.write_dataframe(out, tmpdir / path.name, driver="ESRI Shapefile", encoding="UTF-8")
-        rename.to_csv(tmpdir / table_path.name, index=False)
+        neutralise_frame(rename).to_csv(tmpdir / table_path.name, index=False)
         written = []
         for part in sorted(tmpdir.iterdir()):
             dest = path.parent / part.name

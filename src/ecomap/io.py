@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import tempfile
 import warnings
@@ -18,6 +19,7 @@ import pyogrio
 import pyogrio.raw
 import pyproj
 import shapely
+import shapely.geometry
 
 from . import crs as _crs
 from ._errors import DataError, Problem
@@ -34,6 +36,8 @@ __all__ = [
     "to_wgs84_frame",
     "file_digest",
 ]
+
+log = logging.getLogger(__name__)
 
 _REPO_DATA = Path(__file__).resolve().parents[2] / "data" / "geo"
 #: Where a wheel carries the bundled layers (copied there by setup.py's build hook).
@@ -274,7 +278,7 @@ def read_layer_file(path: str | os.PathLike, name: str) -> tuple[gpd.GeoDataFram
     crs = info.get("crs")
     if crs is None:
         return None, [Problem(file, None, "missing CRS: layers must be WGS-84 (EPSG:4326) GeoJSON")]
-    if pyproj.CRS.from_user_input(crs) != pyproj.CRS.from_user_input(_crs.WGS84):
+    if not _is_wgs84(crs):
         return None, [Problem(file, None, f"wrong CRS {crs}: layers must be WGS-84 (EPSG:4326) GeoJSON")]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -292,32 +296,80 @@ def read_layer_file(path: str | os.PathLike, name: str) -> tuple[gpd.GeoDataFram
         for i, v in enumerate(frame["id"].tolist() if "id" in frame.columns else [None] * n)
     ]
     geoms, gproblems = _geometry_from_wkb(np.asarray(wkb, dtype=object), label, file)
-    gproblems += _empty_read_as_null(path, wkb, label, file)
+    gproblems += _empty_read_as_null(path, wkb, label, file, geoms)
     problems += gproblems
+    if bool(shapely.has_z(geoms).any()):  # RFC 7946 allows [lon, lat, alt]: heights are not used
+        log.info("%s: 3-D coordinates; heights dropped", file)
+        geoms = shapely.force_2d(geoms)
     gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=_crs.WGS84), crs=_crs.WGS84)
     gdf.attrs["broken_geometry"] = {p.feature for p in gproblems}
     return gdf, problems
 
 
-def _empty_read_as_null(path: Path, wkb, label: list[str], file: str) -> list[Problem]:
+def _is_wgs84(crs) -> bool:
+    """WGS-84 longitude/latitude, 2-D (EPSG:4326) or with heights (EPSG:4979, RFC 7946)."""
+    c = pyproj.CRS.from_user_input(crs)
+    if len(c.axis_info) == 3 and c.is_geographic:
+        c = c.to_2d()
+    return c == pyproj.CRS.from_user_input(_crs.WGS84)
+
+
+def _positions_2d(coords):
+    """GeoJSON coordinates with every position cut to ``[lon, lat]`` (heights, null, time dropped).
+
+    Parameters
+    ----------
+    coords : list
+        The ``coordinates`` member of a GeoJSON geometry, any depth.
+
+    Returns
+    -------
+    list
+        The same nesting, each position its first two numbers.
+    """
+    if isinstance(coords, list) and coords and not isinstance(coords[0], list):
+        return coords[:2]
+    return [_positions_2d(c) for c in coords] if isinstance(coords, list) else coords
+
+
+def _geometry_2d(geom: dict | None):
+    """A GeoJSON geometry as a 2-D shapely geometry (``None`` when it cannot be built)."""
+    if not isinstance(geom, dict):
+        return None
+    try:
+        if geom.get("type") == "GeometryCollection":
+            return shapely.GeometryCollection([g for g in map(_geometry_2d, geom.get("geometries", [])) if g])
+        return shapely.geometry.shape({"type": geom.get("type"), "coordinates": _positions_2d(geom.get("coordinates"))})
+    except (TypeError, ValueError, KeyError, AttributeError, shapely.errors.GEOSException):
+        return None
+
+
+def _empty_read_as_null(path: Path, wkb, label: list[str], file: str, geoms: np.ndarray | None = None) -> list[Problem]:
     """GDAL reads a geometry with no coordinates (``"coordinates": []``) as null; tell them apart.
 
-    Only when some geometry came back null is the file parsed again as plain JSON.
+    Only when some geometry came back null is the file parsed again as plain JSON. A
+    position GDAL cannot read (``[lon, lat, null]`` from a phone) is built again from its
+    first two numbers into ``geoms``.
     """
     nulls = [i for i, g in enumerate(wkb) if g is None]
     if not nulls:
         return []
     try:
         features = json.loads(path.read_text(encoding="utf-8")).get("features", [])
-    except (ValueError, OSError, AttributeError):
+    except (ValueError, OSError, AttributeError, RecursionError):
         return []
     if len(features) != len(wkb):
         return []
-    return [
-        Problem(file, label[i], "empty geometry")
-        for i in nulls
-        if isinstance(features[i], dict) and features[i].get("geometry") is not None
-    ]
+    problems = []
+    for i in nulls:
+        if not isinstance(features[i], dict) or features[i].get("geometry") is None:
+            continue
+        g = _geometry_2d(features[i]["geometry"])
+        if g is not None and not g.is_empty and geoms is not None:
+            geoms[i] = g
+        else:
+            problems.append(Problem(file, label[i], "empty geometry"))
+    return problems
 
 
 def _first_line(exc: BaseException) -> str:

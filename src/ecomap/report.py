@@ -13,6 +13,7 @@ import pandas as pd
 from .connectivity import ConnectivityResult, Scenario
 from .io import atomic_write, write_geojson, write_json, write_text
 from .network import Network
+from .spreadsheet import neutralise_frame
 
 __all__ = [
     "connectivity_text",
@@ -417,8 +418,8 @@ def write_report(result: ConnectivityResult, out_dir: str | os.PathLike, *,
     out = Path(out_dir)
     written = [write_json(out / "connectivity.json", result.to_dict())]
     written.append(write_geojson(result.gaps, out / "gaps.geojson"))
-    written.append(write_text(out / "corridors.csv", corridor_table(result).to_csv()))
-    written.append(write_text(out / "patches.csv", patch_table(result).to_csv()))
+    written.append(write_text(out / "corridors.csv", neutralise_frame(corridor_table(result)).to_csv()))
+    written.append(write_text(out / "patches.csv", neutralise_frame(patch_table(result)).to_csv()))
     charts = {}
     for key, fn in (("corridor_importance", chart_corridor_importance), ("dpc_fractions", chart_dpc_fractions)):
         p = fn(result, out / f"{key}.png")

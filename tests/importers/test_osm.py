@@ -77,7 +77,7 @@ WAYS = {
     126: ([48, 49], {"highway": "residential"}),
     127: ([82, 996], {"highway": "primary"}),  # one node left: no line
     128: ([83, 84], {"highway": "primary"}),  # zero length: left out
-    129: ([80, 999, 81], {"highway": "primary"}),  # node 999 missing: a line through 80 and 81
+    129: ([80, 999, 81], {"highway": "primary"}),  # node 999 missing: no line (80 and 81 were never neighbours)
     190: ([90, 91], {"highway": "motorway"}),  # read only with a wider --margin
     131: ([50, 51], {"highway": "path"}),
     132: ([51, 52], {"highway": "path", "surface": "dirt"}),
@@ -169,7 +169,7 @@ def test_osm_folder_passes_validation_and_counts(imported):
     net = ecomap.load_network(imported)
     counts = {name: len(net[name]) for name in ("boundary", "river", "reservoirs", "barriers",
                                                  "trails", "patches", "ridge")}
-    assert counts == {"boundary": 1, "river": 2, "reservoirs": 2, "barriers": 7, "trails": 3,
+    assert counts == {"boundary": 1, "river": 2, "reservoirs": 2, "barriers": 6, "trails": 3,
                       "patches": 2, "ridge": 1}
     for name in ("river", "reservoirs", "barriers", "trails", "patches", "ridge"):
         assert set(net[name]["confidence"]) == {"digitized"}
@@ -224,16 +224,14 @@ def test_osm_reservoir_multipolygon_keeps_its_hole(imported):
 
 def test_osm_barriers_mark_tunnels_and_bridges(imported):
     bar = _layer(imported, "barriers")
-    assert set(bar.index) == {"w121", "w122", "w123", "w124", "w125", "w129", "w151"}
+    assert set(bar.index) == {"w121", "w122", "w123", "w124", "w125", "w151"}  # w129: no chord over node 999
     assert bar.loc["w122", "structure"] == "tunnel"
     assert bar.loc["w122", "permeability"] == 1.0
     assert bar.loc["w121", "structure"] == "surface"
     assert bar.loc["w123", "structure"] == "surface"
     assert bar.loc["w124", "structure"] == "bridge"
     assert dict(bar["kind"]) == {"w121": "expressway", "w122": "expressway", "w123": "expressway",
-                                 "w124": "railway", "w125": "arterial", "w129": "arterial", "w151": "dam"}
-    np.testing.assert_allclose(shapely.get_coordinates(bar.loc["w129"].geometry), [NODES[80], NODES[81]],
-                               atol=1e-7)
+                                 "w124": "railway", "w125": "arterial", "w151": "dam"}
     assert bar.loc["w121", "permeability"] < bar.loc["w125", "permeability"] < 1
     assert (bar.loc["w122", "name_zh"], bar.loc["w122", "name_en"]) == ("深汕高速", "Shenshan Expressway")
     assert bar.loc["w122", "source"] == "osm:way/122"
@@ -316,7 +314,7 @@ def test_osm_margin_reaches_long_segments(extract, tmp_path, capsys):
     out = tmp_path / "out"
     assert run_cli("import", "osm", extract["pbf"], "--bbox", BBOX, "--margin", "0.15", "--out", out) == 0
     bar = _layer(out, "barriers")
-    assert "w190" in bar.index and len(bar) == 8
+    assert "w190" in bar.index and len(bar) == 7  # the 6 of the default margin (no w129 chord) + w190
     np.testing.assert_allclose(shapely.bounds(bar.loc["w190"].geometry), (114.30, 22.655, 114.42, 22.655), atol=1e-7)
     assert "Far River" not in set(_layer(out, "river")["name_en"].dropna())
     assert run_cli("import", "osm", extract["pbf"], "--bbox", BBOX, "--margin", "-1", "--out", tmp_path / "x") == 2

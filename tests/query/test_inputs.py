@@ -102,7 +102,7 @@ def test_user_coordinates_go_through_crs_lonlat_to_internal(input_crs):
     # one message for a CRS that is neither, from points and geometries alike
     for call in (lambda: user_point((LON, LAT), input_crs="EPSG:3857"),
                  lambda: user_geometry(shapely.Point(LON, LAT), input_crs="EPSG:3857")):
-        with pytest.raises(InputError, match="coordinates must be wgs84 or gcj02, not 'EPSG:3857'"):
+        with pytest.raises(InputError, match="coordinates must be wgs84, gcj02 or bd09, not 'EPSG:3857'"):
             call()
 
 

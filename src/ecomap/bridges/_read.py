@@ -8,14 +8,17 @@ are kept so that the rows not added can be written back exactly as they were ent
 from __future__ import annotations
 
 import csv
-import io
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from .._errors import InputError
+from ..spreadsheet import read_csv_strict
+
+log = logging.getLogger(__package__)
 
 #: Header names (lower case) read as longitude and latitude, in order of preference.
 LON_HEADERS = ("lon", "lng", "long", "longitude", "x", "经度")
@@ -36,34 +39,29 @@ class _Survey:
     raw: dict
 
 
-def _read_survey_csv(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
-    raw = path.read_bytes()
-    for enc in ("utf-8-sig", "gb18030"):  # Excel in China often saves GB18030
+def _read_survey_csv(path: Path, encoding: str | None = None) -> tuple[list[str], list[list[str]], list[int], list[str]]:
+    """Header, rows, their lines and each row's problem, read strictly (:func:`read_csv_strict`).
+
+    A malformed row (unclosed quote, NUL byte, too many fields) is kept as a row whose only
+    cell is its text and whose problem is the rule, so it is rejected with its line number.
+    """
+    table = read_csv_strict(path, encoding=encoding)
+    if table.encoding:
+        log.info("%s: %s", path, table.encoding)
+    merged = [(line, row, "") for line, row in zip(table.lines, table.rows, strict=True)]
+    merged += [(line, _cells(text, rule), rule) for line, rule, text in table.rejected]
+    merged.sort(key=lambda t: t[0])
+    return table.header, [r for _, r, _ in merged], [n for n, _, _ in merged], [p for _, _, p in merged]
+
+
+def _cells(text: str, rule: str) -> list[str]:
+    """A rejected row's cells for the rejects file: its fields when it parses, else its text."""
+    if "fields but" in rule:
         try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise InputError(f"{path}: not UTF-8 or GB18030 text")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise InputError(f"{path}: empty file") from None
-    except csv.Error as exc:
-        raise InputError(f"{path} line 1: not CSV: {exc}") from None
-    rows, lines = [], []
-    try:
-        start = reader.line_num + 1
-        for row in reader:
-            if any(c.strip() for c in row):
-                rows.append(row)
-                lines.append(start)
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise InputError(f"{path} line {reader.line_num}: not CSV: {exc}") from None
-    return [h.strip() for h in header], rows, lines
+            return next(csv.reader([text]))
+        except (csv.Error, StopIteration):
+            pass
+    return [text]
 
 
 def _read_geojson(path: Path) -> _Survey:
@@ -72,18 +70,21 @@ def _read_geojson(path: Path) -> _Survey:
         doc = json.loads(path.read_text(encoding="utf-8-sig"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not readable as GeoJSON: {exc}") from None
+    except RecursionError:
+        raise InputError(f"{path}: not readable as GeoJSON: nested too deeply") from None
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         raise InputError(f"{path}: not a GeoJSON FeatureCollection")
     feats = [f for f in doc.get("features", []) if isinstance(f, dict)]
     records = []
     for f in feats:
-        props = dict(f.get("properties") or {})
+        raw_props = f.get("properties") or {}
+        props = dict(raw_props) if isinstance(raw_props, dict) else {"_row_problem": "properties is not an object"}
         geom = f.get("geometry") or {}
         coords = geom.get("coordinates") if isinstance(geom, dict) else None
         ok = isinstance(geom, dict) and geom.get("type") == "Point" and isinstance(coords, list) and len(coords) >= 2
         props["lon"] = coords[0] if ok else ""
         props["lat"] = coords[1] if ok else ""
-        if not ok:
+        if not ok and "_row_problem" not in props:
             props["_row_problem"] = f"geometry is {geom.get('type') if isinstance(geom, dict) else None}, not a Point"
         if "id" not in props and f.get("id") is not None:
             props["id"] = f.get("id")
@@ -92,12 +93,14 @@ def _read_geojson(path: Path) -> _Survey:
     table = table.astype(object).where(table.notna(), "")
     table = table.map(lambda v: "" if v is None else str(v))
     stated = doc.get("ecomap:coordinates")
+    if stated is not None and not isinstance(stated, str):
+        raise InputError(f"{path}: \"ecomap:coordinates\" must be text (WGS-84 or GCJ-02), not {type(stated).__name__}")
     return _Survey(table, list(range(1, len(feats) + 1)), stated, {"kind": "geojson", "doc": doc, "features": feats})
 
 
-def _read_csv(path: Path) -> _Survey:
+def _read_csv(path: Path, encoding: str | None = None) -> _Survey:
     """Read a CSV with longitude/latitude columns (:data:`LON_HEADERS`, :data:`LAT_HEADERS`)."""
-    header, rows, lines = _read_survey_csv(path)
+    header, rows, lines, malformed = _read_survey_csv(path, encoding)
     lowered = [h.lower() for h in header]
     lon_col = next((h for h in LON_HEADERS if h in lowered), None)
     lat_col = next((h for h in LAT_HEADERS if h in lowered), None)
@@ -105,7 +108,8 @@ def _read_csv(path: Path) -> _Survey:
         raise InputError(f"{path} line 1: no longitude/latitude columns; name them lon,lat "
                          "(or longitude,latitude / x,y / 经度,纬度)")
     width = len(header)
-    too_long = [f"{len(row)} fields but the header has {width}" if len(row) > width else "" for row in rows]
+    too_long = [bad or (f"{len(row)} fields but the header has {width}" if len(row) > width else "")
+                for row, bad in zip(rows, malformed, strict=True)]
     padded = [(row + [""] * (width - len(row)))[:width] for row in rows]
     table = pd.DataFrame(padded, columns=lowered, dtype=object) if rows else pd.DataFrame(columns=lowered)
     table = table.rename(columns={lon_col: "lon", lat_col: "lat"})
@@ -118,7 +122,7 @@ def _read_csv(path: Path) -> _Survey:
     return _Survey(table, lines, stated, {"kind": "csv", "header": header, "rows": rows})
 
 
-def _read_survey(path: Path) -> _Survey:
+def _read_survey(path: Path, encoding: str | None = None) -> _Survey:
     """Read a survey file (CSV or GeoJSON, by its suffix) as a text table with its lines."""
     suffix = path.suffix.lower()
     if not path.is_file():
@@ -126,5 +130,5 @@ def _read_survey(path: Path) -> _Survey:
     if suffix in {".geojson", ".json"}:
         return _read_geojson(path)
     if suffix in {".csv", ".txt"}:
-        return _read_csv(path)
+        return _read_csv(path, encoding)
     raise InputError(f"{path}: survey files are .csv or .geojson, not {suffix or 'no suffix'}")

@@ -8,8 +8,6 @@ appended, one feature per line; both files are written through :func:`ecomap.io.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import re
@@ -23,6 +21,7 @@ import shapely
 from .. import crs as _crs
 from .._errors import InputError
 from ..layers import check_layer, coerce_columns, spec
+from ..spreadsheet import write_csv_text
 
 
 def _register_path(data_dir: str | os.PathLike | None) -> Path:
@@ -110,10 +109,5 @@ def _write_rejects(dest: Path, raw: dict, lines: list[int], not_added: dict[int,
                 feats.append(g)
         write_text(dest, json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False, indent=1) + "\n")
         return
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["line", "reason", *raw["header"]])
-    for line, row in zip(lines, raw["rows"], strict=True):
-        if line in not_added:
-            w.writerow([line, not_added[line], *row])
-    write_text(dest, "\ufeff" + buf.getvalue())
+    rows = [[line, not_added[line], *row] for line, row in zip(lines, raw["rows"], strict=True) if line in not_added]
+    write_text(dest, "\ufeff" + write_csv_text(["line", "reason", *raw["header"]], rows))

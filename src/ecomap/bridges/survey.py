@@ -191,6 +191,7 @@ def import_sites(
     crs: str = "wgs84",
     dry_run: bool = False,
     network: Network | None = None,
+    encoding: str | None = None,
 ) -> ImportReport:
     """Add the sites of a field-survey file (CSV or GeoJSON) to the register, all or nothing.
 
@@ -225,6 +226,10 @@ def import_sites(
         Write nothing; report what would be added.
     network : ecomap.network.Network, optional
         An already loaded network of ``data_dir`` (else it is loaded).
+    encoding : str, optional
+        The CSV's text encoding (``gbk``, ``big5``, ``utf-16`` ...); default detected
+        (:func:`ecomap.spreadsheet.decode_text`). Rows with an unclosed quote, a NUL byte or
+        too many fields are rejected with their line numbers.
 
     Returns
     -------
@@ -245,7 +250,7 @@ def import_sites(
     path = Path(path)
     code = _survey_datum(crs)
     register = _register_path(data_dir if data_dir is not None else getattr(network, "data_dir", None))
-    survey = _read_survey(path)
+    survey = _read_survey(path, encoding)
     _check_stated_datum(path, survey.stated, code)
     net = network if network is not None else load_network(register.parent)
     checked = _check_rows(path, survey, net, code, register.parent)

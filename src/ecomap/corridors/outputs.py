@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..spreadsheet import neutralise_frame
 from .grid import Grid
 from .model import CorridorModel
 
@@ -66,11 +67,11 @@ def _write_tables(model: CorridorModel, out: Path) -> list[Path]:
         written.append(write_geojson(model.paths, out / "least_cost_paths.geojson"))
     if len(model.pinch_points):
         written.append(write_geojson(model.pinch_points, out / "pinch_points.geojson"))
-    written.append(write_text(out / "corridor_comparison.csv", model.comparison.to_csv(float_format="%.6g")))
-    written.append(write_text(out / "least_cost_distance.csv", model.lcd.to_csv(float_format="%.6g")))
+    written.append(write_text(out / "corridor_comparison.csv", neutralise_frame(model.comparison).to_csv(float_format="%.6g")))
+    written.append(write_text(out / "least_cost_distance.csv", neutralise_frame(model.lcd).to_csv(float_format="%.6g")))
     if model.effective_resistance is not None:
         written.append(write_text(out / "effective_resistance.csv",
-                                  model.effective_resistance.to_csv(float_format="%.8g")))
+                                  neutralise_frame(model.effective_resistance).to_csv(float_format="%.8g")))
     return written
 
 

@@ -43,11 +43,15 @@ class ImportResult:
         is counted but not written.
     files : tuple of pathlib.Path
         Every file written: the layers' GeoJSON, ``sources.json`` and the README.
+    notes : tuple of str
+        What the import decided and the user should know, one line each (the encoding
+        used, the layers read, heights dropped, features repaired, ways split).
     """
 
     out_dir: Path
     counts: dict[str, int]
     files: tuple[Path, ...]
+    notes: tuple[str, ...] = ()
 
 
 def _check_new_folder(out_dir: Path, *, overwrite: bool) -> None:

@@ -25,25 +25,48 @@ log = logging.getLogger(__package__)
 _CONFLUENCE_M = 20.0
 
 
-def _lines(read: _OsmRead, refs_list: list[np.ndarray]) -> np.ndarray:
-    """LineStrings (WGS-84) for node-id arrays; None where fewer than two nodes are known."""
+def _lines(read: _OsmRead, refs_list: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """LineStrings (WGS-84) for node-id arrays, never bridging a node missing from the extract.
+
+    A way whose nodes are all known is one LineString. A way cut by the extract (some node
+    locations missing) is split into the runs of consecutive known nodes: a LineString for
+    one run of two or more nodes, a MultiLineString for several; no segment joins two nodes
+    that were not neighbours in the way. None where no run has two nodes.
+
+    Returns
+    -------
+    lines : numpy.ndarray of object
+        One geometry (or None) per way.
+    cut : numpy.ndarray of bool
+        True for the ways with a missing node.
+    """
     out = np.full(len(refs_list), None, dtype=object)
+    cut = np.zeros(len(refs_list), dtype=bool)
     if not refs_list:
-        return out
+        return out, cut
     lengths = np.array([len(r) for r in refs_list])
     flat = np.concatenate(refs_list) if lengths.sum() else np.empty(0, np.int64)
     owner = np.repeat(np.arange(len(refs_list)), lengths)
     found = _in_sorted(flat, read.node_ids)
-    pos = np.searchsorted(read.node_ids, flat[found])
-    xy = read.node_xy[pos]
-    owner = owner[found]
-    counts = np.bincount(owner, minlength=len(refs_list))
-    keep = counts >= 2
-    sel = keep[owner]
+    xy = np.full((len(flat), 2), np.nan)
+    xy[found] = read.node_xy[np.searchsorted(read.node_ids, flat[found])]
+    cut[np.unique(owner[~found])] = True
+    whole = ~cut[owner]
+    counts = np.bincount(owner[whole], minlength=len(refs_list))
+    sel = whole & (counts >= 2)[owner]
     if sel.any():
         have, dense = np.unique(owner[sel], return_inverse=True)  # indices without gaps
         out[have] = shapely.linestrings(xy[sel], indices=dense)
-    return out
+    starts = np.r_[0, np.cumsum(lengths)[:-1]]
+    for i in np.flatnonzero(cut):  # few: the ways crossing the edge of the extract
+        ok = found[starts[i]: starts[i] + lengths[i]]
+        pts = xy[starts[i]: starts[i] + lengths[i]]
+        edges = np.flatnonzero(np.diff(np.r_[0, ok.astype(np.int8), 0]))
+        runs = [pts[a:b] for a, b in zip(edges[::2], edges[1::2], strict=True) if b - a >= 2]
+        if runs:
+            out[i] = shapely.linestrings(runs[0]) if len(runs) == 1 else shapely.multilinestrings(
+                [shapely.linestrings(r) for r in runs])
+    return out, cut
 
 
 def _polygon_from_rings(outer: Iterable, inner: Iterable) -> shapely.Geometry | None:
@@ -143,7 +166,13 @@ def _river_parents(gdf: gpd.GeoDataFrame) -> list[str | None]:
 
 
 def _build_layers(read: _OsmRead) -> dict[str, list[dict]]:
-    """Rows of each of :data:`OSM_LAYERS` from the ways and relations read (WGS-84)."""
+    """Rows of each of :data:`OSM_LAYERS` from the ways and relations read (WGS-84).
+
+    ``read.stats`` gains ``ways_split`` (ways cut by the extract, kept as the pieces whose
+    nodes are present) and ``areas_dropped`` (areas with a ring missing a node or a way).
+    """
+    read.stats["ways_split"] = 0
+    read.stats["areas_dropped"] = 0
     rows: dict[str, list[dict]] = {name: [] for name in OSM_LAYERS}
     _way_rows(read, rows)
     _relation_rows(read, rows)
@@ -155,20 +184,29 @@ def _way_rows(read: _OsmRead, rows: dict[str, list[dict]]) -> None:
     """Add the tagged ways: as lines, and closed ways also as areas."""
     way_items = list(read.ways.items())
     closed = np.array([len(w.refs) >= 4 and w.refs[0] == w.refs[-1] for _, w in way_items], dtype=bool)
-    lines = _lines(read, [w.refs for _, w in way_items])
+    lines, cut = _lines(read, [w.refs for _, w in way_items])
     # ways that belong to a hiking route are drawn as the route, not again on their own
     route_ways = {w for r in read.relations.values() if r.kind == "route" for w, _ in r.members}
-    for (wid, way), line, is_closed in zip(way_items, lines, closed, strict=True):
+    for (wid, way), line, is_closed, is_cut in zip(way_items, lines, closed, cut, strict=True):
+        area_rules = _area_rules(way.tags) if is_closed and way.tags.get("area") != "no" else []
+        if is_cut and area_rules:
+            read.stats["areas_dropped"] += 1
+            log.info("way %d: an area ring with nodes missing from the extract; dropped", wid)
+        line_rules = _line_rules(way.tags)
+        if is_cut and line_rules and line is not None:
+            read.stats["ways_split"] += 1
         if line is None:
             continue
         source = f"osm:way/{wid}"
         base = {"id": f"w{wid}", "_tags": way.tags, **_common_columns(way.tags, source)}
-        for layer, attrs in _line_rules(way.tags):
+        pieces = shapely.get_parts(line) if is_cut else [line]
+        for layer, attrs in line_rules:
             if layer == "trails" and wid in route_ways:
                 continue
-            rows[layer].append({**base, **attrs, "geometry": line})
-        if is_closed and way.tags.get("area") != "no":
-            area_rules = _area_rules(way.tags)
+            for k, piece in enumerate(pieces):
+                rows[layer].append({**base, "id": base["id"] + (f"-{k + 1}" if k else ""), **attrs,
+                                    "geometry": piece})
+        if area_rules and not is_cut:
             ring = shapely.get_coordinates(line)
             if area_rules and len(ring) >= 4 and (ring[0] == ring[-1]).all():
                 poly = shapely.make_valid(shapely.polygons(ring))
@@ -179,11 +217,18 @@ def _way_rows(read: _OsmRead, rows: dict[str, list[dict]]) -> None:
 def _relation_rows(read: _OsmRead, rows: dict[str, list[dict]]) -> None:
     """Add the relations: hiking routes as trails, multipolygons as areas."""
     member_ids = list(read.members)
-    member_lines = dict(zip(member_ids, _lines(read, [read.members[w] for w in member_ids]), strict=True))
+    lines, cut = _lines(read, [read.members[w] for w in member_ids])
+    member_lines = dict(zip(member_ids, lines, strict=True))
+    member_cut = {w for w, c in zip(member_ids, cut, strict=True) if c}
     for rid, rel in read.relations.items():
         source = f"osm:relation/{rid}"
         base = {"id": f"r{rid}", "_tags": rel.tags, **_common_columns(rel.tags, source)}
         got = [(member_lines.get(w), role) for w, role in rel.members]
+        if rel.kind != "route" and _area_rules(rel.tags) and (
+                any(g is None for g, _ in got) or any(w in member_cut for w, _ in rel.members)):
+            read.stats["areas_dropped"] += 1
+            log.info("relation %d: a ring misses ways or nodes outside the extract; dropped", rid)
+            continue
         if len([g for g, _ in got if g is not None]) < len(rel.members):
             log.info("relation %d: %d of %d member ways are missing from the extract", rid,
                      sum(g is None for g, _ in got), len(rel.members))

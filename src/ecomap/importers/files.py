@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -25,7 +26,9 @@ from ..io import layer_path, write_geojson
 from ..layers import CONFIDENCE, LayerSpec, check_extent, check_layer, coerce_columns, spec
 from ..network import EXTENT_MARGIN_DEG
 from ._common import _as_text, _first_line, _missing, _now
+from ._csv import _read_csv_points
 from ._folder import ImportResult, _write_sources
+from ._geometry import _keep_dimension
 from ._ogr import _assign_crs, _read_ogr
 
 __all__ = ["parse_mapping", "read_gis_file", "import_file"]
@@ -33,7 +36,7 @@ __all__ = ["parse_mapping", "read_gis_file", "import_file"]
 log = logging.getLogger(__package__)
 
 
-def parse_mapping(text: str | Mapping[str, str] | None) -> dict[str, str]:
+def parse_mapping(text: str | Mapping[str, str] | None, *, option: str = "--map") -> dict[str, str]:
     """Column renames ``"old=new,old2=new2"`` as a dict.
 
     Parameters
@@ -41,6 +44,8 @@ def parse_mapping(text: str | Mapping[str, str] | None) -> dict[str, str]:
     text : str or mapping of str to str or None
         The ``--map`` text; a mapping is returned as a plain dict of str, ``None`` as ``{}``.
         Blank items between commas are skipped.
+    option : str, default ``"--map"``
+        The option named in errors (``--set`` parses the same way).
 
     Returns
     -------
@@ -65,9 +70,9 @@ def parse_mapping(text: str | Mapping[str, str] | None) -> dict[str, str]:
         old, sep, new = item.partition("=")
         old, new = old.strip(), new.strip()
         if not sep or not old or not new or "=" in new:
-            raise InputError(f"--map {item!r}: expected old=new")
+            raise InputError(f"{option} {item!r}: expected old=new")
         if old in out:
-            raise InputError(f"--map: column {old!r} is mapped twice")
+            raise InputError(f"{option}: column {old!r} is given twice")
         out[old] = new
     return out
 
@@ -81,6 +86,10 @@ def read_gis_file(
     source_layer: str | None = None,
     source: str | None = None,
     confidence: str = "digitized",
+    encoding: str | None = None,
+    make_valid: bool = False,
+    clip: shapely.Geometry | None = None,
+    set_values: Mapping[str, str] | str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read an OGR-readable file as one ecomap layer, checked against the catalogue.
 
@@ -98,20 +107,35 @@ def read_gis_file(
         of the file, every ``new`` a column of the layer or ``id``. Columns that are not in
         the layer after renaming are dropped.
     source_layer : str, optional
-        The layer inside a multi-layer file (GeoPackage); default the first.
+        The layer inside a multi-layer file to read. Default: every layer holding the
+        layer's geometry (KML folders, GPX waypoints or routes and tracks, GeoPackage and
+        FileGDB layers); ``attrs["notes"]`` says which and how many features each gave.
     source : str, optional
         Filled in where the file has no ``source`` column; default ``file:<name>``.
     confidence : str, default ``"digitized"``
         Filled in where the file has no ``confidence`` column; one of
         :data:`ecomap.layers.CONFIDENCE`.
+    encoding : str, optional
+        The text encoding of a Shapefile's DBF (``gbk``, ``big5``, ``utf-8`` ...). Default:
+        its ``.cpg``, else detected from the text (:func:`ecomap.spreadsheet.detect_encoding`).
+    make_valid : bool, default False
+        Repair invalid geometries (``shapely.make_valid``, parts of the layer's dimension
+        kept) instead of refusing them; the repaired ids are in ``attrs["notes"]``.
+    clip : shapely.Geometry, optional
+        A WGS-84 polygon (the study area): features are cut to it, those outside dropped.
+    set_values : mapping of str to str or str, optional
+        Constant columns ``{column: value}`` (or ``"adcode=440310,kind=hiking"``), set on
+        every feature after the renames.
 
     Returns
     -------
     geopandas.GeoDataFrame
         In EPSG:4547 (metres), indexed by ``id``, with every column of the layer (numeric
         ones ``float64``, as :func:`ecomap.layers.coerce_columns` makes them). Without an
-        ``id`` column, ids are ``<layer>-<row>``; a column the layer requires but allows
-        empty (``from_id``) is added empty.
+        ``id`` column, ids are the KML/GPX names, else ``<layer>-<row>``; a column the layer
+        requires but allows empty (``from_id``) is added empty. ``attrs["notes"]`` lists
+        what the reader decided: the encoding, the layers read, heights dropped, the
+        features repaired or clipped.
 
     Raises
     ------
@@ -130,24 +154,85 @@ def read_gis_file(
     mapping = parse_mapping(mapping)
     if confidence not in CONFIDENCE:
         raise InputError(f"--confidence {confidence!r} is not one of {', '.join(CONFIDENCE)}")
-    gdf = _read_features(path, source_layer)
+    constants = parse_mapping(set_values, option="--set")
+    gdf = _read_features(path, source_layer, encoding, _DIMENSION[s.kind])
+    notes = list(gdf.attrs.get("notes", []))
     gdf = _map_columns(gdf, mapping, s, path)
+    gdf = _set_constants(gdf, constants, s)
     gdf = _fill_defaults(gdf, s, source=source or f"file:{path.name}", confidence=confidence)
     gdf = _to_wgs84_2d(gdf, crs, path)
+    if make_valid:
+        gdf = _repair(gdf, s, notes)
+    if clip is not None:
+        gdf = _clip(gdf, clip, s, path, notes)
     gdf = _tidy_values(gdf, s)
     problems = check_layer(gdf, layer, file=str(path))
     if problems:
         raise DataError(problems)
     out = coerce_columns(gdf, layer)
     out["id"] = out["id"].astype(str)
-    return out.set_index("id").to_crs(_crs.INTERNAL)
+    out = out.set_index("id").to_crs(_crs.INTERNAL)
+    out.attrs["notes"] = notes
+    return out
 
 
-def _read_features(path: Path, source_layer: str | None) -> gpd.GeoDataFrame:
+_DIMENSION = {"point": 0, "line": 1, "polygon": 2}
+
+
+def _read_features(path: Path, source_layer: str | None, encoding: str | None, dimension: int) -> gpd.GeoDataFrame:
     """Read step: the file's features as stored; a file without features is refused."""
-    gdf = _read_ogr(path, source_layer)
+    if path.suffix.lower() in {".csv", ".txt"}:
+        gdf = _read_csv_points(path, encoding)
+    else:
+        gdf = _read_ogr(path, source_layer, encoding=encoding, dimension=dimension)
     if gdf.empty:
         raise InputError(f"{path}: holds no features")
+    return gdf
+
+
+def _set_constants(gdf: gpd.GeoDataFrame, constants: dict[str, str], s: LayerSpec) -> gpd.GeoDataFrame:
+    """``--set column=value``: a constant column of the layer on every feature."""
+    bad = [c for c in constants if c not in {"id", *s.column_names}]
+    if bad:
+        raise InputError(f"--set: {', '.join(map(repr, bad))} is not a column of layer {s.name!r}; "
+                         f"its columns are: {', '.join(s.column_names)}")
+    for c, v in constants.items():
+        gdf[c] = v
+    return gdf
+
+
+def _repair(gdf: gpd.GeoDataFrame, s: LayerSpec, notes: list[str]) -> gpd.GeoDataFrame:
+    """``--make-valid``: invalid geometries made valid, parts of the layer's dimension kept."""
+    geoms = gdf.geometry.values
+    bad = np.flatnonzero(~shapely.is_missing(geoms) & ~shapely.is_valid(geoms))
+    if len(bad) == 0 or s.kind == "point":
+        return gdf
+    fixed = _keep_dimension(shapely.make_valid(np.asarray(geoms[bad], dtype=object)), _DIMENSION[s.kind])
+    gdf = gdf.copy()
+    col = gdf.geometry.name
+    vals = np.asarray(gdf[col].values, dtype=object)
+    vals[bad] = fixed
+    gdf[col] = gpd.GeoSeries(vals, index=gdf.index, crs=gdf.crs)
+    ids = [str(v) for v in gdf["id"].to_numpy()[bad]]
+    notes.append(f"repaired {len(bad)} invalid geometr{'y' if len(bad) == 1 else 'ies'}: "
+                 + ", ".join(ids[:20]) + (" ..." if len(ids) > 20 else ""))
+    return gdf
+
+
+def _clip(gdf: gpd.GeoDataFrame, area: shapely.Geometry, s: LayerSpec, path: Path,
+          notes: list[str]) -> gpd.GeoDataFrame:
+    """``--clip``: features cut to the study area (WGS-84); those outside it dropped."""
+    geoms = shapely.intersection(gdf.geometry.values, area)
+    geoms = _keep_dimension(np.asarray(geoms, dtype=object), _DIMENSION[s.kind]) if s.kind != "point" \
+        else np.where(shapely.is_empty(geoms), None, geoms)
+    keep = ~shapely.is_missing(geoms)
+    n = len(gdf)
+    gdf = gdf.copy()
+    gdf[gdf.geometry.name] = gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs)
+    gdf = gdf[keep]
+    if gdf.empty:
+        raise InputError(f"{path}: no feature lies inside the study area (--clip)")
+    notes.append(f"clipped to the study area: {len(gdf)} of {n} features kept")
     return gdf
 
 
@@ -226,6 +311,10 @@ def import_file(
     source: str | None = None,
     confidence: str = "digitized",
     overwrite: bool = False,
+    encoding: str | None = None,
+    make_valid: bool = False,
+    clip: bool = False,
+    set_values: Mapping[str, str] | str | None = None,
 ) -> ImportResult:
     """Import a GIS file as one layer of a data folder (created if needed).
 
@@ -237,18 +326,22 @@ def import_file(
 
     Parameters
     ----------
-    layer, path, crs, mapping, source_layer, source, confidence
+    layer, path, crs, mapping, source_layer, source, confidence, encoding, make_valid, set_values
         As for :func:`read_gis_file`.
     out_dir : str or os.PathLike
         The data folder; created when missing.
     overwrite : bool, default False
         Replace the layer when the folder already has it.
+    clip : bool, default False
+        Cut the features to the folder's boundary (a city-wide file into a district
+        folder); the folder must have a boundary.
 
     Returns
     -------
     ImportResult
-        The folder, ``{layer: features}`` and the files written (the layer,
-        ``sources.json`` and the README).
+        The folder, ``{layer: features}``, the files written (the layer,
+        ``sources.json`` and the README) and the reader's notes (encoding, layers read,
+        heights dropped, features repaired or clipped).
 
     Raises
     ------
@@ -260,9 +353,15 @@ def import_file(
     """
     path = Path(path)
     out_dir = Path(out_dir)
-    gdf = read_gis_file(layer, path, crs=crs, mapping=mapping, source_layer=source_layer,
-                        source=source, confidence=confidence)
+    try:
+        spec(layer)
+    except KeyError as exc:
+        raise InputError(str(exc.args[0])) from None
     target = _layer_target(out_dir, layer, overwrite=overwrite)
+    area = _study_area(out_dir) if clip else None
+    gdf = read_gis_file(layer, path, crs=crs, mapping=mapping, source_layer=source_layer,
+                        source=source, confidence=confidence, encoding=encoding,
+                        make_valid=make_valid, clip=area, set_values=set_values)
     _check_within_boundary(gdf, out_dir, layer, path)
     out_dir.mkdir(parents=True, exist_ok=True)
     files = [write_geojson(gdf, target)]
@@ -271,7 +370,20 @@ def import_file(
         "licence": "", "features": len(gdf), "confidence": ", ".join(sorted(set(gdf["confidence"]))),
         "imported": _now(),
     }})
-    return ImportResult(out_dir, {layer: len(gdf)}, tuple(files))
+    return ImportResult(out_dir, {layer: len(gdf)}, tuple(files), tuple(gdf.attrs.get("notes", ())))
+
+
+def _study_area(out_dir: Path) -> shapely.Geometry:
+    """The folder's boundary (WGS-84) for ``--clip``; refused when the folder has none."""
+    bpath = layer_path(out_dir, "boundary")
+    if not bpath.exists():
+        raise InputError(f"--clip: {out_dir} has no boundary layer to clip to; import one first "
+                         "(ecomap import file boundary FILE --out DIR)")
+    try:
+        b = gpd.read_file(bpath).to_crs(_crs.WGS84)
+    except Exception as exc:  # pyogrio errors: the boundary file is the user's
+        raise InputError(f"{bpath}: not readable ({_first_line(exc)}); needed for --clip") from None
+    return shapely.union_all(shapely.make_valid(b.geometry.values))
 
 
 def _layer_target(out_dir: Path, layer: str, *, overwrite: bool) -> Path:

@@ -91,6 +91,12 @@ def read_osm(
     OpenStreetMap contributors, OpenStreetMap data (ODbL 1.0), https://www.openstreetmap.org;
     read with pyosmium / libosmium (https://osmcode.org/pyosmium/).
     """
+    return _read_osm(path, boundary, margin_deg=margin_deg, progress=progress)[0]
+
+
+def _read_osm(path, boundary: shapely.Geometry, *, margin_deg: float,
+              progress: bool) -> tuple[dict[str, gpd.GeoDataFrame], list[str]]:
+    """:func:`read_osm`, and the notes on ways split and areas dropped at the extract's edge."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such OSM file")
@@ -109,7 +115,12 @@ def read_osm(
             "overlap the extract"
         )
     rows = _build_layers(read)
-    return {name: _clip_layer(_frame(rows[name], name), name, boundary) for name in OSM_LAYERS}
+    notes = []
+    if read.stats.get("ways_split"):
+        notes.append(f"{read.stats['ways_split']} way(s) cut by the extract split where nodes are missing")
+    if read.stats.get("areas_dropped"):
+        notes.append(f"{read.stats['areas_dropped']} area(s) dropped: a ring misses nodes or ways outside the extract")
+    return {name: _clip_layer(_frame(rows[name], name), name, boundary) for name in OSM_LAYERS}, notes
 
 
 def _clip_layer(gdf: gpd.GeoDataFrame, name: str, boundary: shapely.Geometry) -> gpd.GeoDataFrame:
@@ -195,7 +206,7 @@ def import_osm(
     out_dir = Path(out_dir)
     _check_new_folder(out_dir, overwrite=overwrite)  # before the long read
     bnd = read_boundary(path=boundary, bbox=bbox, crs=boundary_crs, adcode=adcode)
-    layers = read_osm(path, bnd.geometry.iloc[0], margin_deg=margin_deg, progress=progress)
+    layers, notes = _read_osm(path, bnd.geometry.iloc[0], margin_deg=margin_deg, progress=progress)
     digest = file_digest(path)
     with _new_folder(out_dir, overwrite=overwrite) as tmp:
         files = _write_osm_folder(tmp, f"OpenStreetMap extract {path.name} (sha256 {digest[:12]})", bnd, layers)
@@ -203,7 +214,7 @@ def import_osm(
         if problems:
             raise DataError([Problem(str(out_dir / Path(p.file).name), p.feature, p.rule) for p in problems])
     counts = {"boundary": 1, **{name: len(gdf) for name, gdf in layers.items()}}
-    return ImportResult(out_dir, counts, tuple(out_dir / f.name for f in files))
+    return ImportResult(out_dir, counts, tuple(out_dir / f.name for f in files), tuple(notes))
 
 
 def _write_osm_folder(tmp: Path, source: str, bnd: gpd.GeoDataFrame,

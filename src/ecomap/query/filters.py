@@ -21,6 +21,7 @@ function :func:`ecomap.query.where` does not share its dotted name with a module
 
 from __future__ import annotations
 
+import datetime as _dt
 import operator
 import re
 from collections.abc import Iterator, Mapping
@@ -302,6 +303,11 @@ class _Parser:
         text = str(tok.value)
         if ct.kind == "date" and not _DATE.match(text):
             raise InputError(f"where: {col} is a date; compare it with 'YYYY-MM-DD', not {text!r}")
+        if ct.kind == "date":
+            try:
+                _dt.date.fromisoformat(text[:10])
+            except ValueError as exc:
+                raise InputError(f"where: {col} {text!r} is not a calendar date ({exc})") from None
         if ct.allowed is not None and op in {"==", "=", "!="} and text not in ct.allowed:
             raise InputError(f"where: {col} {text!r} is not one of {', '.join(ct.allowed)}")
         return text

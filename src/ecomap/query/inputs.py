@@ -114,6 +114,8 @@ def _read_geojson_file(text: str) -> shapely.Geometry:
         obj = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, ValueError) as exc:
         raise InputError(f"{path}: not readable as GeoJSON: {exc}") from None
+    except RecursionError:
+        raise InputError(f"{path}: not readable as GeoJSON: nested too deeply") from None
     geoms = _geojson_geometries(obj, path)
     if not geoms:
         raise InputError(f"{path}: holds no geometry")

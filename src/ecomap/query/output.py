@@ -10,6 +10,7 @@ import shapely
 
 from .._errors import InputError
 from ..layers import CATALOGUE
+from ..spreadsheet import neutralise_frame
 
 __all__ = ["format_result"]
 
@@ -68,7 +69,7 @@ def format_result(result: gpd.GeoDataFrame, layer: str, *, fmt: str = "table") -
         return _prepared(result, layer).to_json(na="null", drop_id=True, ensure_ascii=False) + "\n"
     table = _records(result, layer)
     if fmt == "csv":
-        return table.to_csv(index=False)
+        return neutralise_frame(table).to_csv(index=False)
     if fmt == "json":
         rows = json.loads(table.to_json(orient="records", force_ascii=False))
         return json.dumps({"layer": layer, "count": len(table), "features": rows}, ensure_ascii=False, indent=1) + "\n"

@@ -1,0 +1,179 @@
+"""Real-world files in (issue 12): encodings, KML folders, heights, BD-09, multi-layer files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from conftest import PINGSHAN_SQUARE, boundary_feature, run_cli, write_layer
+
+from ecomap._errors import InputError
+from ecomap.crs import WGS84
+from ecomap.importers import read_gis_file
+from ecomap.io import read_layer_file
+from ecomap.spreadsheet import decode_text, detect_encoding
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+GBK_MAP = "NAME=name_zh,WIDTH=width_m,TYPE=kind,STATE=status"
+NAMES = ["马峦山—田头山廊道", "坪山河滨水廊道"]
+
+
+def _shapefile(tmp_path: Path, cpg: str | None = None) -> Path:
+    folder = tmp_path / "shp"
+    shutil.copytree(DATA / "gbk-shapefile-no-cpg", folder)
+    if cpg is not None:
+        (folder / "corridors_gbk.cpg").write_text(cpg)
+    return folder / "corridors_gbk.shp"
+
+
+def test_gbk_shapefile_without_cpg_is_detected(tmp_path):
+    gdf = read_gis_file("corridors", _shapefile(tmp_path), mapping=GBK_MAP)
+    assert gdf["name_zh"].tolist() == NAMES
+    assert gdf.attrs["notes"][0] == "encoding gb18030 (detected; no .cpg)"
+
+
+@pytest.mark.parametrize("cpg", ["GBK", "936"])
+def test_cpg_is_honoured(tmp_path, cpg):
+    gdf = read_gis_file("corridors", _shapefile(tmp_path, cpg), mapping=GBK_MAP)
+    assert gdf["name_zh"].tolist() == NAMES
+    assert "from corridors_gbk.cpg" in gdf.attrs["notes"][0]
+
+
+def test_encoding_option_forces_and_is_reported(tmp_path, capsys):
+    shp = _shapefile(tmp_path)
+    out = tmp_path / "data"
+    assert run_cli("import", "file", "corridors", shp, "--map", GBK_MAP, "--encoding", "gbk", "--out", out) == 0
+    assert "encoding gb18030 (given)" in capsys.readouterr().out
+    features = json.loads((out / "corridors.geojson").read_text(encoding="utf-8"))["features"]
+    assert [f["properties"]["name_zh"] for f in features] == NAMES
+    assert run_cli("import", "file", "corridors", shp, "--encoding", "klingon", "--out", out, "--overwrite") == 2
+    assert "--encoding 'klingon': unknown encoding" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("enc", ["gbk", "gb18030", "big5", "utf-8", "utf-8-sig", "utf-16"])
+def test_text_encodings_detected_on_the_decoded_text(enc):
+    text = "lon,lat,note\n114.35,22.69,馬巒山田頭山廊道 坪山河濱水\n" if enc == "big5" else \
+        "lon,lat,note\n114.35,22.69,马峦山—田头山廊道 坪山河滨水廊道\n"
+    decoded, note = decode_text(text.encode(enc))
+    assert decoded == text
+    assert enc.split("-sig")[0].replace("gbk", "gb18030") in note
+
+
+def test_short_gbk_that_is_valid_utf8_is_still_gbk():
+    assert detect_encoding("坪山".encode("gbk"))[0] == "gb18030"  # b"\xc6\xba\xc9\xbd" is UTF-8 "ƺɽ"
+    assert detect_encoding("café".encode("cp1252"))[0] == "cp1252"
+
+
+def test_undecodable_bytes_are_refused_naming_the_option():
+    with pytest.raises(InputError, match=r"x.csv: cannot tell its text encoding; give it with --encoding"):
+        detect_encoding(bytes(range(128, 256)) * 3, file="x.csv")
+
+
+def test_kml_two_folders_all_placemarks_with_extended_data(capsys, tmp_path):
+    gdf = read_gis_file("bridges", DATA / "kml-two-folders" / "survey_google_earth.kml")
+    assert gdf.index.tolist() == ["B-site 1", "B-site 2", "B-site 3", "B-site 4"]
+    assert gdf["host"].tolist() == ["ditch", "well", "pool", "culvert"]
+    assert gdf["status"].tolist() == ["built", "built", "damaged", "planned"]
+    assert gdf["installed"].tolist()[:3] == ["2024-05-03", "2024-05-04", "2024-05-10"]
+    assert not shapely.has_z(gdf.geometry.values).any()
+    assert gdf.attrs["notes"] == ["layers read: 第一周 week 1 (2), 第二周 week 2 (2)", "3-D coordinates: heights dropped"]
+    lonlat = gdf.to_crs(WGS84).geometry
+    np.testing.assert_allclose(lonlat.x.to_numpy(), [114.3501, 114.3552, 114.3605, 114.3655], atol=1e-9)
+
+
+def test_kml_schemadata_and_one_source_layer(tmp_path):
+    gdf = read_gis_file("bridges", DATA / "kml-two-folders" / "survey_schemadata.kml")
+    assert gdf.index.tolist() == ["S1", "S2"] and gdf["material"].tolist() == ["stone", "net"]
+    one = read_gis_file("bridges", DATA / "kml-two-folders" / "survey_google_earth.kml", source_layer="第二周 week 2")
+    assert one.index.tolist() == ["B-site 3", "B-site 4"]
+    with pytest.raises(InputError, match=r"--source-layer 'week 3' is not a layer of the file; its layers are: "):
+        read_gis_file("bridges", DATA / "kml-two-folders" / "survey_google_earth.kml", source_layer="week 3")
+
+
+def test_gpx_waypoints_and_tracks(tmp_path):
+    gpx = tmp_path / "walk.gpx"
+    gpx.write_text("""<?xml version="1.0" encoding="UTF-8"?>
+<gpx version="1.1" creator="2bulu" xmlns="http://www.topografix.com/GPX/1/1">
+ <wpt lat="22.66" lon="114.3501"><ele>45</ele><name>W1</name></wpt>
+ <wpt lat="22.658" lon="114.3552"><ele>61</ele><name>W2</name></wpt>
+ <trk><name>T1</name><trkseg><trkpt lat="22.681" lon="114.341"><ele>50</ele></trkpt>
+ <trkpt lat="22.689" lon="114.352"><ele>80</ele></trkpt></trkseg></trk>
+</gpx>""", encoding="utf-8")
+    pts = read_gis_file("bridges", gpx, set_values="host=ditch,material=stone,status=built,installed=2024-05-03")
+    assert pts.index.tolist() == ["W1", "W2"]
+    assert pts.attrs["notes"][0].startswith("layers read: waypoints (2)")
+    lines = read_gis_file("trails", gpx, set_values="kind=hiking")
+    assert lines.index.tolist() == ["T1"] and lines["kind"].tolist() == ["hiking"]
+    assert lines.attrs["notes"][0] == "layers read: tracks (1)"
+
+
+def test_multilayer_geopackage_reads_the_layers_of_the_geometry(tmp_path):
+    gpkg = tmp_path / "survey.gpkg"
+    props = {"host": "ditch", "material": "stone", "status": "built", "installed": "2024-05-03"}
+    for name, pts in {"week1": [(114.35, 22.69)], "week2": [(114.351, 22.691), (114.352, 22.692)]}.items():
+        gpd.GeoDataFrame([props] * len(pts), geometry=[shapely.Point(p) for p in pts], crs=4326).to_file(
+            gpkg, layer=name, driver="GPKG")
+    gpd.GeoDataFrame({"x": [1]}, geometry=[shapely.box(114.3, 22.6, 114.4, 22.7)], crs=4326).to_file(
+        gpkg, layer="areas", driver="GPKG")
+    gdf = read_gis_file("bridges", gpkg)
+    assert len(gdf) == 3 and gdf.attrs["notes"] == ["layers read: week1 (1), week2 (2)"]
+    with pytest.raises(InputError, match="no layer holds lines; its layers are: week1, week2, areas"):
+        read_gis_file("trails", gpkg)
+
+
+def test_geojson_with_altitude_accepted_by_import_and_by_the_data_folder(tmp_path):
+    src = DATA / "geojson-with-altitude"
+    gdf = read_gis_file("bridges", src / "phone_survey_z.geojson")
+    assert len(gdf) == 3  # [lon, lat, null] and [lon, lat, alt, time] included
+    assert gdf.attrs["notes"] == ["3-D coordinates: heights dropped"]
+    assert not shapely.has_z(gdf.geometry.values).any()
+    folder = tmp_path / "data"
+    write_layer(folder, "boundary", [boundary_feature()])
+    shutil.copy(src / "trails_with_z.geojson", folder / "trails.geojson")
+    trails, problems = read_layer_file(folder / "trails.geojson", "trails")
+    assert problems == [] and len(trails) == 5 and not shapely.has_z(trails.geometry.values).any()
+    assert run_cli("validate", "--data", folder) == 0
+
+
+def test_bd09_points_from_baidu(tmp_path):
+    csv = DATA / "baidu-bd09-points" / "sites_from_baidu.csv"
+    gdf = read_gis_file("bridges", csv, crs="bd09").to_crs(WGS84)
+    np.testing.assert_allclose([gdf.geometry.x.iloc[0], gdf.geometry.y.iloc[0]], [114.35, 22.69], atol=2e-6)
+    gcj = read_gis_file("bridges", csv, crs="gcj02").to_crs(4547)
+    assert gcj.geometry.distance(gdf.to_crs(4547).geometry).iloc[0] > 900  # the 963 m the case reports
+
+
+def test_zone_glued_to_easting_names_the_epsg_code(tmp_path):
+    shp = tmp_path / "zone.shp"
+    x, y = 38_500_000 + 40_000.0, 2_510_000.0
+    gpd.GeoDataFrame({"host": ["ditch"]}, geometry=[shapely.Point(x, y)], crs=4547).to_file(shp)
+    with pytest.raises(InputError, match=r"zone number 38 .*EPSG:4526.*give --crs EPSG:4526"):
+        read_gis_file("bridges", shp)
+
+
+def test_make_valid_clip_and_set(tmp_path, capsys):
+    folder = tmp_path / "data"
+    write_layer(folder, "boundary", [boundary_feature()])
+    bow = [[114.345, 22.685], [114.355, 22.695], [114.355, 22.685], [114.345, 22.695], [114.345, 22.685]]
+    big = [[114.30, 22.69], [114.40, 22.69], [114.40, 22.695], [114.30, 22.695], [114.30, 22.69]]
+    src = write_layer(tmp_path / "in", "patches", [
+        {"type": "Feature", "properties": {"id": "P1"}, "geometry": {"type": "Polygon", "coordinates": [bow]}},
+        {"type": "Feature", "properties": {"id": "P2"}, "geometry": {"type": "Polygon", "coordinates": [big]}},
+        {"type": "Feature", "properties": {"id": "P3"}, "geometry": {"type": "Polygon", "coordinates": [[
+            [114.5, 22.5], [114.51, 22.5], [114.51, 22.51], [114.5, 22.5]]]}},
+    ])
+    base = ["import", "file", "patches", src, "--out", folder, "--set", "kind=forest,name_zh=林地"]
+    assert run_cli(*base) == 2
+    assert "P1: invalid geometry" in capsys.readouterr().err
+    assert run_cli(*base, "--make-valid", "--clip") == 0
+    out = capsys.readouterr().out
+    assert "repaired 1 invalid geometry: P1" in out and "clipped to the study area: 2 of 3 features kept" in out
+    got = gpd.read_file(folder / "patches.geojson").set_index("id")
+    assert got.index.tolist() == ["P1", "P2"] and set(got["kind"]) == {"forest"}
+    xmin, _, xmax, _ = got.loc["P2"].geometry.bounds
+    assert (xmin, xmax) == pytest.approx((PINGSHAN_SQUARE[0][0], PINGSHAN_SQUARE[1][0]))

@@ -372,7 +372,7 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_csv_text(header: Sequence[str], rows: Iterable[Sequence]) -> str:
-    """Return CSV text (``\\n`` line ends) with every cell :func:`neutralise_cell`-ed.
+    """Return CSV text (newline line ends) with every cell :func:`neutralise_cell`-ed.
 
     Parameters
     ----------

@@ -33,7 +33,7 @@ from pathlib import Path
 from ._errors import InputError
 
 __all__ = ["WriteError", "atomic_write", "atomic_folder", "write_bytes", "locked", "clean_stale",
-           "verify_written"]
+           "verify_written", "output_folder"]
 
 #: Errors of the file system a user can act on (disk full, read-only, no permission, quota).
 _FS_ERRNOS = (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT, errno.EIO, errno.EFBIG)
@@ -491,3 +491,29 @@ def atomic_folder(path: str | os.PathLike, *, replace: bool = True, keep_existin
             shutil.rmtree(tmp, ignore_errors=True)
     finally:
         os.close(lock_fd)
+
+
+def output_folder(path: str | os.PathLike):
+    """:func:`atomic_folder` for an output folder (keeping its other files), or the folder itself.
+
+    A folder that holds the working directory cannot be swapped (the shell would be
+    left in the removed old one): it is written in place, file by file, each file still
+    all or nothing.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The output folder.
+
+    Returns
+    -------
+    contextlib.AbstractContextManager
+        Yielding the folder to write into.
+    """
+    out = Path(path)
+    here = Path.cwd().resolve()
+    target = out.resolve()
+    if target == here or target in here.parents:
+        out.mkdir(parents=True, exist_ok=True)
+        return contextlib.nullcontext(out)
+    return atomic_folder(out, keep_existing=True)

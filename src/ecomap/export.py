@@ -32,7 +32,7 @@ import shapely
 
 from . import crs as _crs
 from ._errors import InputError
-from .io import atomic_folder, atomic_write, verify_written
+from .io import atomic_write, output_folder, verify_written
 from .layers import CATALOGUE, coerce_columns
 
 __all__ = [
@@ -677,22 +677,10 @@ def export_layers(
         name, frame = next(iter(prepared.items()))
         return _WRITERS[fmt](frame, out, name)
     written: list[Path] = []
-    with _export_folder(out) as folder:  # the folder swapped in whole: old or new after a kill
+    with output_folder(out) as folder:  # the folder swapped in whole: old or new after a kill
         for name, frame in prepared.items():
             written += [out / p.name for p in _WRITERS[fmt](frame, folder / _file_name(name, f, label), name)]
     return written
-
-
-def _export_folder(out: Path):
-    """A temporary copy of ``out`` swapped in whole, or ``out`` itself when it holds the working folder."""
-    import contextlib
-
-    here = Path.cwd().resolve()
-    target = out.resolve()
-    if target == here or target in here.parents:
-        out.mkdir(parents=True, exist_ok=True)
-        return contextlib.nullcontext(out)
-    return atomic_folder(out, keep_existing=True)
 
 
 def analysis_frames(network, **options) -> dict[str, gpd.GeoDataFrame]:

@@ -17,7 +17,15 @@ import pyproj
 import shapely
 
 from . import crs as _crs
-from ._atomic import WriteError, atomic_folder, atomic_write, locked, verify_written, write_bytes
+from ._atomic import (
+    WriteError,
+    atomic_folder,
+    atomic_write,
+    locked,
+    output_folder,
+    verify_written,
+    write_bytes,
+)
 from ._errors import DataError, Problem
 from .layers import CATALOGUE, spec
 
@@ -28,6 +36,7 @@ __all__ = [
     "locked",
     "write_bytes",
     "verify_written",
+    "output_folder",
     "WriteError",
     "write_text",
     "write_json",

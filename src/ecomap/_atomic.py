@@ -218,9 +218,9 @@ def _check_written(tmp: Path, verify) -> None:
         return
     try:
         check(tmp)
-    except OSError:
-        raise
     except Exception as exc:  # a truncated file: GDAL, XML or JSON cannot read it back
+        if isinstance(exc, OSError) and exc.errno in _FS_ERRNOS:
+            raise
         raise OSError(errno.EIO, f"written file is incomplete, disk full? ({_first(exc)})", str(tmp)) from exc
 
 
@@ -481,7 +481,10 @@ def atomic_folder(path: str | os.PathLike, *, replace: bool = True, keep_existin
         except OSError as exc:
             raise _write_error(path, exc) from exc
         try:
-            yield tmp
+            try:
+                yield tmp
+            except WriteError as exc:  # name the file where it was going, not the temporary folder
+                raise WriteError(str(exc).replace(str(tmp), str(path))) from exc
             try:
                 _fsync_tree(tmp)
                 _swap_in(tmp, path, replace=replace)

@@ -49,8 +49,20 @@ class WriteError(InputError):
 
 
 def _write_error(path: Path | str, exc: BaseException) -> WriteError:
-    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).strip().splitlines()[0]
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else _first(exc)
+    if os.strerror(errno.ENOSPC) not in reason and _disk_full(Path(path).parent):
+        reason += "; the disk is full"
     return WriteError(f"{path}: not written ({reason}); the previous version, if any, is unchanged")
+
+
+def _disk_full(folder: Path) -> bool:
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < 256 * 1024
 
 
 def _is_fs_error(exc: BaseException) -> bool:
@@ -296,8 +308,10 @@ def atomic_write(path: str | os.PathLike, *, suffix: str | None = None, verify=N
     try:
         try:
             yield tmp
-        except Exception as exc:
-            if _is_fs_error(exc) and not isinstance(exc, InputError):
+        except Exception as exc:  # the writer's own error: an OSError (rasterio's too) or GDAL's text
+            # (GDAL's "Cannot write feature" on a full disk names no cause: the disk is asked)
+            if not isinstance(exc, InputError) and (isinstance(exc, OSError) or _is_fs_error(exc)
+                                                    or _disk_full(dest.parent)):
                 raise _write_error(path, exc) from exc
             raise
         try:

@@ -255,7 +255,7 @@ def test_a_failed_export_leaves_the_old_file(layers, tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr("ecomap.io.os.replace", crash)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(InputError, match="bridges.geojson: not written .disk full"):
         export_layers({"bridges": layers["bridges"]}, tmp_path, fmt="geojson")
     assert path.read_text() == "the previous export"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bridges.geojson"]

@@ -41,7 +41,9 @@ def test_failure_in_geojson_writer_leaves_old_file(tmp_path, monkeypatch):
         raise OSError("simulated crash while renaming")
 
     monkeypatch.setattr(io_mod.os, "replace", boom)
-    with pytest.raises(OSError, match="simulated"):
+    from ecomap.io import WriteError
+
+    with pytest.raises(WriteError, match="layer.geojson: not written .simulated"):
         write_geojson(gdf, p)
     assert p.read_text() == "precious"
     assert [f.name for f in tmp_path.iterdir()] == ["layer.geojson"]

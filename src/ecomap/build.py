@@ -10,7 +10,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
-from .io import file_digest, to_wgs84_frame, write_json, write_text
+from ._errors import InputError
+from .io import (
+    default_data_dir,
+    file_digest,
+    layer_path,
+    locked,
+    output_folder,
+    to_wgs84_frame,
+    write_json,
+    write_text,
+)
+from .layers import LAYER_NAMES
 from .network import Network, layer_summary, load_network
 
 __all__ = ["BuildContext", "STEPS", "build"]
@@ -38,6 +49,9 @@ class BuildContext:
         the steps run.
     written : list of pathlib.Path, optional
         Every file written so far, in order.
+    digests : dict of str to str, optional
+        SHA-256 of each input file as it was read (``provenance.json``); files hashed
+        again when missing.
     """
 
     network: Network
@@ -45,6 +59,7 @@ class BuildContext:
     options: dict = field(default_factory=dict)
     results: dict = field(default_factory=dict)
     written: list[Path] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict)
 
     def wrote(self, path: Path) -> Path:
         """Record a file as written.
@@ -82,7 +97,7 @@ def _step_provenance(ctx: BuildContext) -> None:
         gdf = ctx.network.layers[name]
         inputs[name] = {
             "file": str(path),
-            "sha256": file_digest(path),
+            "sha256": ctx.digests.get(name) or file_digest(path),
             "features": len(gdf),
             "sources": sorted({str(s) for s in to_wgs84_frame(gdf, precision=None)["source"].dropna()}),
             "confidence": gdf["confidence"].value_counts().to_dict(),
@@ -204,12 +219,55 @@ def build(
     DataError
         If the data folder breaks a rule of the catalogue (:func:`ecomap.load_network`),
         before anything is written.
+    WriteError
+        If an output cannot be written (disk full ...): ``out_dir`` is then unchanged.
+
+    Notes
+    -----
+    The inputs are read once, under a shared lock on the data folder (``bridges
+    import`` waits), and ``provenance.json`` records the SHA-256 of the bytes read, so
+    it always matches the data used. The outputs are written into a temporary folder
+    beside ``out_dir`` and swapped in whole at the end: after a kill at any point,
+    ``out_dir`` is the previous build or the new one (other files in it are kept).
     """
-    network = load_network(data_dir)
-    ctx = BuildContext(network, Path(out_dir), dict(options or {}))
-    ctx.out.mkdir(parents=True, exist_ok=True)
-    for name, step in STEPS:
-        t0 = time.perf_counter()
-        step(ctx)
-        log.info("step %s done in %.2f s", name, time.perf_counter() - t0)
+    network, digests = _load_consistent(Path(data_dir) if data_dir is not None else default_data_dir())
+    out = Path(out_dir)
+    with output_folder(out) as folder:  # built beside, swapped in whole: old or new after a kill
+        ctx = BuildContext(network, Path(folder), dict(options or {}), digests=digests)
+        for name, step in STEPS:
+            t0 = time.perf_counter()
+            step(ctx)
+            log.info("step %s done in %.2f s", name, time.perf_counter() - t0)
+    ctx.written = [out / p.relative_to(ctx.out) if p.is_relative_to(ctx.out) else p for p in ctx.written]
+    ctx.out = out
     return ctx
+
+
+def _digests(paths) -> dict[str, str | None]:
+    out = {}
+    for name, path in paths.items():
+        try:
+            out[name] = file_digest(path)
+        except FileNotFoundError:
+            out[name] = None
+    return out
+
+
+def _load_consistent(data_dir: Path, tries: int = 5) -> tuple[Network, dict[str, str]]:
+    """Load the folder under a shared lock, with the SHA-256 of exactly the bytes read.
+
+    ``bridges import`` holds the exclusive lock while it rewrites the register, so it
+    waits; any other writer (which replaces files by rename) is caught by hashing each
+    file before and after the load, and the load is repeated until they agree.
+    """
+    candidates = {n: layer_path(data_dir, n) for n in LAYER_NAMES}
+    for _ in range(tries):
+        with locked(data_dir, exclusive=False, name=".bridges.lock"):
+            before = _digests(candidates)
+            network = load_network(data_dir)
+            after = _digests(candidates)
+        if before == after:
+            return network, {n: d for n, d in after.items() if d is not None}
+        log.info("the data folder changed while it was read; reading it again")
+    raise InputError(f"{data_dir}: the data folder kept changing while it was read ({tries} tries); "
+                     "build again when the imports are done")

@@ -18,8 +18,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
-import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -34,7 +32,7 @@ import shapely
 
 from . import crs as _crs
 from ._errors import InputError
-from .io import atomic_write
+from .io import atomic_write, output_folder, verify_written
 from .layers import CATALOGUE, coerce_columns
 from .spreadsheet import neutralise_frame
 
@@ -540,21 +538,19 @@ def _write_shp(frame: gpd.GeoDataFrame, path: Path, name: str) -> list[Path]:
     out = frame.rename(columns=fields)
     rename = pd.DataFrame({"column": list(fields), "shapefile_field": list(fields.values()),
                            "values_cut_to_254_bytes": [cut[c] for c in fields]})
-    stem = path.with_suffix("")
-    table_path = Path(f"{stem}.fields.csv")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmpdir = Path(tempfile.mkdtemp(prefix=f".{path.stem}.", dir=path.parent))
-    try:
-        pyogrio.write_dataframe(out, tmpdir / path.name, driver="ESRI Shapefile", encoding="UTF-8")
-        neutralise_frame(rename).to_csv(tmpdir / table_path.name, index=False)
+    table_path = Path(f"{path.with_suffix('')}.fields.csv")
+    with atomic_write(path, verify=False) as tmp:  # every part in one private folder, read back, then moved
+        pyogrio.write_dataframe(out, tmp, driver="ESRI Shapefile", encoding="UTF-8")
+        neutralise_frame(rename).to_csv(tmp.parent / table_path.name, index=False)
+        verify_written(tmp)
         written = []
-        for part in sorted(tmpdir.iterdir()):
+        # the .shp last: inside an export folder (swapped in whole) the order does not matter
+        for part in sorted(tmp.parent.iterdir(), key=lambda q: (q == tmp, q.name)):
             dest = path.parent / part.name
-            os.replace(part, dest)
+            if part != tmp:
+                os.replace(part, dest)
             written.append(dest)
-        return written
-    finally:
-        shutil.rmtree(tmpdir, ignore_errors=True)
+    return written
 
 
 def _write_gpkg(frames: Mapping[str, gpd.GeoDataFrame], path: Path) -> list[Path]:
@@ -678,10 +674,13 @@ def export_layers(
         return _write_gpkg(prepared, path)
     if as_file and len(prepared) > 1:
         raise InputError(f"{out}: {len(prepared)} layers make {len(prepared)} {fmt} files; give a folder as --out")
+    if as_file:
+        name, frame = next(iter(prepared.items()))
+        return _WRITERS[fmt](frame, out, name)
     written: list[Path] = []
-    for name, frame in prepared.items():
-        path = out if as_file else out / _file_name(name, f, label)
-        written += _WRITERS[fmt](frame, path, name)
+    with output_folder(out) as folder:  # the folder swapped in whole: old or new after a kill
+        for name, frame in prepared.items():
+            written += [out / p.name for p in _WRITERS[fmt](frame, folder / _file_name(name, f, label), name)]
     return written
 
 

@@ -1,15 +1,12 @@
-"""Reading and writing layers: GeoJSON in and out, atomic writes, provenance."""
+"""Reading and writing layers: GeoJSON in and out, atomic writes (:mod:`ecomap._atomic`), provenance."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
 import os
-import tempfile
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -22,12 +19,27 @@ import shapely
 import shapely.geometry
 
 from . import crs as _crs
+from ._atomic import (
+    WriteError,
+    atomic_folder,
+    atomic_write,
+    locked,
+    output_folder,
+    verify_written,
+    write_bytes,
+)
 from ._errors import DataError, Problem
 from .layers import CATALOGUE, spec
 
 __all__ = [
     "default_data_dir",
     "atomic_write",
+    "atomic_folder",
+    "locked",
+    "write_bytes",
+    "verify_written",
+    "output_folder",
+    "WriteError",
     "write_text",
     "write_json",
     "finite_json",
@@ -65,47 +77,7 @@ def default_data_dir() -> Path:
     return Path("data/geo")
 
 
-@contextlib.contextmanager
-def atomic_write(path: str | os.PathLike, *, suffix: str | None = None) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success rename it over ``path``.
-
-    If the block raises, the temporary file is removed and whatever was at ``path``
-    before is left untouched. The temporary file keeps ``path``'s suffix so that GDAL
-    drivers recognise it.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The destination; its folder is created if missing.
-    suffix : str, optional
-        The temporary file's suffix, if not ``path``'s own.
-
-    Yields
-    ------
-    pathlib.Path
-        A path in ``path``'s folder that does not exist yet; write the file there.
-        It replaces ``path`` with :func:`os.replace` (atomic on one file system) when
-        the block ends without an error.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=suffix if suffix is not None else path.suffix,
-        dir=path.parent,
-    )
-    os.close(fd)
-    tmp_path = Path(tmp)
-    tmp_path.unlink()  # let the writer create it (some GDAL drivers refuse existing files)
-    try:
-        yield tmp_path
-        os.replace(tmp_path, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp_path.unlink()
-        raise
-
-
-def write_text(path: str | os.PathLike, text: str) -> Path:
+def write_text(path: str | os.PathLike, text: str, *, follow_symlinks: bool = False) -> Path:
     """Write ``text`` (UTF-8) to ``path`` atomically.
 
     Parameters
@@ -114,6 +86,8 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
         The destination; its folder is created if missing.
     text : str
         The whole content.
+    follow_symlinks : bool, default False
+        When ``path`` is a symlink, replace the file it points to (the link is kept).
 
     Returns
     -------
@@ -123,10 +97,14 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
     See Also
     --------
     atomic_write : How the file is replaced.
+
+    Raises
+    ------
+    WriteError
+        If the file cannot be written in full (disk full, read-only, permission);
+        ``path`` is then unchanged.
     """
-    with atomic_write(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-    return Path(path)
+    return write_bytes(path, text.encode("utf-8"), follow_symlinks=follow_symlinks)
 
 
 def write_json(path: str | os.PathLike, obj) -> Path:

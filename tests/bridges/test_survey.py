@@ -96,10 +96,11 @@ def test_crash_mid_write_leaves_the_register_byte_for_byte(data, tmp_path, monke
         raise OSError("power cut during rename")
 
     monkeypatch.setattr("ecomap.io.os.replace", crash)
-    with pytest.raises(OSError, match="power cut"):
+    with pytest.raises(InputError, match="rejects.csv: not written .power cut"):
         import_sites(_survey(tmp_path), data_dir=data)
     assert register.read_bytes() == before
-    assert sorted(p.name for p in data.iterdir()) == ["boundary.geojson", "bridges.geojson", "corridors.geojson"]
+    assert sorted(p.name for p in data.iterdir()) == [".bridges.lock", "boundary.geojson", "bridges.geojson",
+                                                      "corridors.geojson"]
 
 
 def test_importing_the_same_file_twice_adds_nothing_the_second_time(data, tmp_path):

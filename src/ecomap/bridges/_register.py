@@ -3,7 +3,8 @@
 The last steps of :func:`ecomap.bridges.import_sites`. The register
 (``<data>/bridges.geojson``) keeps its features as they were and gets the new ones
 appended, one feature per line; both files are written through :func:`ecomap.io.write_text`
-(a temporary file and a rename), so a failure leaves them unchanged.
+(a temporary file and a rename), so a failure leaves them unchanged. A symlinked register is
+written beside the link's target, and keeps its mode.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ def _append_to_register(register: Path, sites: gpd.GeoDataFrame) -> None:
         props = {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in rec.items()}
         doc["features"].append({"type": "Feature", "properties": props,
                                 "geometry": {"type": "Point", "coordinates": [float(lo), float(la)]}})
-    write_text(register, _dump_register(doc))
+    write_text(register, _dump_register(doc), follow_symlinks=True)
 
 
 def _rejects_path(path: Path, kind: str) -> Path:

@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import crs as _crs
 from .._errors import InputError
+from ..io import locked
 from ..layers import spec
 from ..network import Network, load_network
 from ._check import (
@@ -39,6 +40,9 @@ from ._register import (
     _rejects_path,
     _write_rejects,
 )
+
+#: The lock file in the data folder that serialises imports into one register.
+_LOCK_NAME = ".bridges.lock"
 
 __all__ = ["DUPLICATE_DISTANCE_M", "REGISTER_MARGIN_M", "ImportReport", "RowIssue", "import_sites"]
 
@@ -206,9 +210,14 @@ def import_sites(
 
     The register (``<data>/bridges.geojson``) is rewritten through a temporary file and a
     rename, with its existing features kept as they were: either every valid row is added
-    or, on any failure, the file is unchanged. Rows not added are written, with their line
-    and reason, to ``<input>.rejects.csv`` (or ``.rejects.geojson``) beside the input.
-    ``dry_run`` writes nothing and reports what would happen.
+    or, on any failure, the file is unchanged. Imports into one data folder run one at a
+    time: an exclusive ``flock`` on ``<data>/.bridges.lock`` is held from reading the
+    register to renaming the new one, so concurrent imports all land and none twice.
+    Rows not added are written, with their line and reason, to ``<input>.rejects.csv``
+    (or ``.rejects.geojson``) beside the input, BEFORE the register: if that fails the
+    register is unchanged. The register keeps its mode, and a symlinked register is
+    written beside its target (the link kept). ``dry_run`` writes nothing and reports
+    what would happen.
 
     Parameters
     ----------
@@ -225,7 +234,8 @@ def import_sites(
     dry_run : bool, default False
         Write nothing; report what would be added.
     network : ecomap.network.Network, optional
-        An already loaded network of ``data_dir`` (else it is loaded).
+        An already loaded network of ``data_dir``, used by a dry run; a real import
+        reads the register again under the lock.
     encoding : str, optional
         The CSV's text encoding (``gbk``, ``big5``, ``utf-16`` ...); default detected
         (:func:`ecomap.spreadsheet.decode_text`). Rows with an unclosed quote, a NUL byte or
@@ -243,16 +253,32 @@ def import_sites(
         states another datum, a CSV has no longitude/latitude or no ``host``, ``material``
         or ``status`` column, or the data folder has no district boundary. Rows that fail
         a check are reported, not raised.
-    OSError
-        If the register or the rejects file cannot be written (the register is then
-        unchanged).
+    WriteError
+        If the register or the rejects file cannot be written (an InputError; the
+        register is then unchanged).
     """
     path = Path(path)
     code = _survey_datum(crs)
     register = _register_path(data_dir if data_dir is not None else getattr(network, "data_dir", None))
     survey = _read_survey(path, encoding)
     _check_stated_datum(path, survey.stated, code)
-    net = network if network is not None else load_network(register.parent)
+    if dry_run:
+        net = network if network is not None else load_network(register.parent)
+        return _plan(path, register, survey, net, code, dry_run=True)[0]
+    # one writer at a time, from reading the register to renaming the new one
+    with locked(register.parent, exclusive=True, name=_LOCK_NAME):
+        report, raw_lines, added = _plan(path, register, survey, load_network(register.parent), code, dry_run=False)
+        if report.rejects_file is not None:  # first, so a failure leaves the register as it was
+            not_added = {i.line: i.reason for i in [*report.rejected, *report.duplicates]}
+            _write_rejects(report.rejects_file, survey.raw, raw_lines, not_added)
+        if len(added):
+            _append_to_register(register, added)
+    return report
+
+
+def _plan(path: Path, register: Path, survey: _Survey, net: Network, code: str, *,
+          dry_run: bool) -> tuple[ImportReport, list[int], gpd.GeoDataFrame]:
+    """Check the rows against ``net`` (the register as committed): the report and the sites to add."""
     checked = _check_rows(path, survey, net, code, register.parent)
     valid = checked.rows.valid()
     existing = net.bridges
@@ -260,12 +286,4 @@ def import_sites(
     add = np.flatnonzero(valid & np.array([d is None for d in dup], dtype=bool))
     added = _new_sites(add, checked.given_id, checked.values, set(map(str, existing.index)),
                        checked.coords.lon, checked.coords.lat, path)
-    report = _report(path, register, survey, checked, dup, added, dry_run)
-    if dry_run:
-        return report
-    if len(add):
-        _append_to_register(register, added)
-    if report.rejects_file is not None:
-        not_added = {i.line: i.reason for i in [*report.rejected, *report.duplicates]}
-        _write_rejects(report.rejects_file, survey.raw, survey.lines, not_added)
-    return report
+    return _report(path, register, survey, checked, dup, added, dry_run), survey.lines, added

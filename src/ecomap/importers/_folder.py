@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from .._errors import InputError
-from ..io import write_text
+from ..io import atomic_folder, write_text
 
 #: Licence of every layer derived from OpenStreetMap.
 OSM_LICENCE = "ODbL-1.0"
@@ -62,30 +59,18 @@ def _check_new_folder(out_dir: Path, *, overwrite: bool) -> None:
         raise InputError(f"{out_dir}: folder exists and is not empty; use --overwrite to replace it")
 
 
-@contextlib.contextmanager
 def _new_folder(out_dir: Path, *, overwrite: bool):
     """Yield a temporary folder beside ``out_dir``; on success it becomes ``out_dir``.
 
-    An existing non-empty ``out_dir`` is replaced only with ``overwrite``, and only at the
-    very end (old folder renamed aside, new one renamed in, old one removed).
+    :func:`ecomap.io.atomic_folder`: with ``overwrite`` an existing folder is swapped with
+    the new one in one atomic rename (old or new after a kill at any point), then
+    removed; without it, only a missing or empty folder is replaced, and a folder that
+    holds files by the end (another import wrote there meanwhile) is left as it is and
+    the import refused.
     """
     out_dir = Path(out_dir)
     _check_new_folder(out_dir, overwrite=overwrite)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
-    try:
-        yield tmp
-        if out_dir.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".old", dir=out_dir.parent))
-            old.rmdir()
-            os.replace(out_dir, old)
-            os.replace(tmp, out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    return atomic_folder(out_dir, replace=overwrite, keep_existing=False)
 
 
 def _write_sources(folder: Path, entries: Mapping[str, dict]) -> list[Path]:

@@ -241,6 +241,9 @@ def _add_corridors(sub) -> None:
     p.add_argument("--neighbours", type=int, choices=(4, 8), default=8,
                    help="cells joined to 8 neighbours (default) or 4, for cost-distance and circuits")
     p.add_argument("--no-circuit", action="store_true", help="skip circuit theory (current, pinch points, barriers)")
+    p.add_argument("--regions", choices=("pair", "all"), default="pair",
+                   help="short-circuit a source only in its own pairs' solves (default, Circuitscape) "
+                        "or every source in every solve (a different model)")
     p.add_argument("--out", type=Path, default=Path("outputs/corridors"), metavar="DIR",
                    help="output folder (default: outputs/corridors)")
 
@@ -259,6 +262,7 @@ def _run_corridors(args) -> int:
         load_network(args.data), resolution=args.resolution, extent=args.extent, table=args.resistance,
         landcover=args.landcover, reclass=args.reclass, width=args.width, max_cost=args.max_cost,
         neighbours=args.neighbours, circuit=not args.no_circuit, progress=sys.stderr.isatty(),
+        regions=args.regions,
     )
     written, _ = write_corridor_outputs(model, args.out)
     g = model.grid

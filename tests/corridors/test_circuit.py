@@ -111,13 +111,14 @@ def test_symmetry_triangle_inequality_and_amg_agrees():
                 assert direct[a, c] <= direct[a, b] + direct[b, c] + 1e-12
 
 
-def test_disconnected_pairs_and_dropped_nodes_are_minus_one():
+def test_disconnected_pairs_and_dropped_nodes_are_minus_one_with_zero_on_the_diagonal():
     res = np.ones((4, 5))
     res[:, 2] = np.nan
     r = effective_resistance(res, [(0, 0), (3, 1), (0, 4), (1, 2)])
     assert r[0, 2] == -1 and r[1, 2] == -1
     assert r[0, 1] > 0
-    assert (r[3] == -1).all() and (r[:, 3] == -1).all()
+    # Circuitscape (src/core.jl) sets the whole diagonal to 0, a node on NoData included
+    assert (r[3, :3] == -1).all() and (r[:3, 3] == -1).all() and r[3, 3] == 0
     with pytest.raises(ValueError, match="> 0"):
         effective_resistance(np.array([[1.0, 0.0]]), [(0, 0), (0, 1)])
 
@@ -266,7 +267,7 @@ def test_pairs_the_circuit_cannot_connect_add_nothing():
     (lambda: effective_resistance(np.ones((3, 3)), [(0, 0), (2, 2)], neighbours=6), "neighbours must be 4 or 8"),
     (lambda: effective_resistance(np.ones(3), [(0,), (2,)]), "2-D"),
     (lambda: effective_resistance(np.ones((3, 3)), [(0, 0), (3, 3)]), "outside the 3 x 3 grid"),
-    (lambda: effective_resistance(np.ones((3, 3)), [(0, 0), (0, 0)]), "overlaps another focal node"),
+    (lambda: effective_resistance(np.ones((3, 3)), [(0, 0), (2, 2)], regions="some"), "regions must be"),
     (lambda: effective_resistance(np.ones((3, 3)), [(0, 0), (0, 1, 2)]), "give \\(row, col\\)"),
     (lambda: current_density(np.zeros((3, 3)), [(0, 0), (2, 2)]), "> 0"),
     (lambda: voltage(np.ones((3, 3)), (0, 0), (2, 2), average="x"), "average must be"),

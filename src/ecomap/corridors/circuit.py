@@ -19,6 +19,7 @@ from scipy.sparse import csgraph
 
 from .._errors import InputError
 from ._common import OFFSETS4, OFFSETS8, SQRT2, check_neighbours
+from ._regions import RegionCircuit, _on_raster, _region_pairwise, check_regions
 from ._solver import DIRECT_MAX_BYTES, _check_memory, _Solver, estimate_memory
 
 __all__ = ["effective_resistance", "current_density", "voltage", "estimate_memory", "DIRECT_MAX_BYTES"]
@@ -84,31 +85,31 @@ def _checked_resistance(resistance, neighbours: int, average: str) -> np.ndarray
 
 
 def _collapse_focal(flat_valid: np.ndarray, masks: list[np.ndarray]):
-    """Node per cell with each focal region one node (Circuitscape's focal regions).
+    """Node per cell with each region one node; regions that share a cell become one node.
 
     Returns ``node_of_cell`` (flat, -1 on dropped cells), the node count and the node of each
-    focal region (-1 where it has no valid cell).
+    region (-1 where it has no valid cell). Two focal ids on one cell are one node, 0 ohm apart
+    (Circuitscape's ``smash_repeats``).
     """
     ncell = flat_valid.size
+    nvalid = int(flat_valid.sum())
     cell_id = np.full(ncell, -1, dtype=np.int64)
-    cell_id[flat_valid] = np.arange(int(flat_valid.sum()))
-    rep = np.arange(int(flat_valid.sum()), dtype=np.int64)
-    taken = np.zeros(ncell, dtype=bool)
-    focal_rep = np.full(len(masks), -1, dtype=np.int64)
+    cell_id[flat_valid] = np.arange(nvalid)
+    heads, tails, first = [], [], np.full(len(masks), -1, dtype=np.int64)
     for k, m in enumerate(masks):
-        cells = np.flatnonzero(m.ravel() & flat_valid)
-        if taken[cells].any():
-            raise InputError(f"focal node {k} overlaps another focal node")
-        taken[cells] = True
-        if len(cells):
-            ids = cell_id[cells]
-            rep[ids] = ids[0]
-            focal_rep[k] = ids[0]
-    uniq, compact = np.unique(rep, return_inverse=True)
+        ids = cell_id[np.flatnonzero(m.ravel() & flat_valid)]
+        if len(ids):
+            first[k] = ids[0]
+            heads.append(np.full(len(ids), ids[0]))
+            tails.append(ids)
+    h = np.concatenate(heads) if heads else np.zeros(0, dtype=np.int64)
+    t = np.concatenate(tails) if tails else np.zeros(0, dtype=np.int64)
+    join = sp.coo_matrix((np.ones(len(h)), (h, t)), shape=(nvalid, nvalid))
+    n, label = csgraph.connected_components(join, directed=False)
     node_of_cell = np.full(ncell, -1, dtype=np.int64)
-    node_of_cell[flat_valid] = compact
-    focal = np.where(focal_rep >= 0, compact[np.maximum(focal_rep, 0)], -1)
-    return node_of_cell, len(uniq), focal
+    node_of_cell[flat_valid] = label
+    focal = np.where(first >= 0, label[np.maximum(first, 0)], -1)
+    return node_of_cell, n, focal
 
 
 def _conductances(r: np.ndarray, node_of_cell: np.ndarray, *, neighbours: int, average: str):
@@ -164,9 +165,12 @@ def _component_potentials(circ: _Circuit, *, solver: str, tol: float, progress: 
     for c in np.unique(comp[focal[focal >= 0]]) if len(todo) else []:
         ks = [k for k in todo if comp[focal[k]] == c]
         ground = focal[ks[0]]
-        cols[ks[0]] = np.zeros(circ.n)
-        bar.update(1)
-        if len(ks) == 1:
+        for k in ks:
+            if focal[k] == ground:
+                cols[k] = np.zeros(circ.n)
+                bar.update(1)
+        ks = [k for k in ks if focal[k] != ground]
+        if not ks:
             continue
         members = np.flatnonzero(comp == c)
         members = members[members != ground]
@@ -174,12 +178,17 @@ def _component_potentials(circ: _Circuit, *, solver: str, tol: float, progress: 
         pos[members] = np.arange(len(members))
         sub = lap[members][:, members]
         slv = _Solver(sub, method=solver, tol=tol)
-        for k in ks[1:]:
+        done: dict[int, np.ndarray] = {}
+        for k in ks:
+            if focal[k] in done:
+                cols[k] = done[focal[k]]
+                bar.update(1)
+                continue
             b = np.zeros(len(members))
             b[pos[focal[k]]] = 1.0
             x = np.zeros(circ.n)
             x[members] = slv.solve(b)
-            cols[k] = x
+            cols[k] = done[focal[k]] = x
             bar.update(1)
     bar.close()
     return comp, cols
@@ -189,14 +198,14 @@ def _solvable_pairs(circ: _Circuit, comp: np.ndarray, pairs: Iterable[tuple[int,
                     progress: bool = False, desc: str = "pairs") -> Iterator[tuple[int, int]]:
     """Iterate the pairs of focal nodes that the circuit connects, in the given order: THE pairwise loop.
 
-    A pair is skipped when it is one node twice, when either node has no valid cell, or when the
-    two lie in different connected components (no current can flow between them).
+    A pair is skipped when both ids are one node (0 ohm, no current), when either node has no
+    valid cell, or when the two lie in different connected components (no current can flow).
     """
     from tqdm import tqdm
 
     f = circ.focal
     for a, b in tqdm(list(pairs), desc=desc, unit="pair", disable=not progress, leave=False):
-        if a != b and f[a] >= 0 and f[b] >= 0 and comp[f[a]] == comp[f[b]]:
+        if f[a] != f[b] and f[a] >= 0 and f[b] >= 0 and comp[f[a]] == comp[f[b]]:
             yield a, b
 
 
@@ -205,12 +214,13 @@ def _every_pair(k: int) -> Iterator[tuple[int, int]]:
 
 
 def _resistance_matrix(circ: _Circuit, comp: np.ndarray, cols: dict[int, np.ndarray]) -> np.ndarray:
-    """:math:`R_{ab} = G_{aa} + G_{bb} - 2G_{ab}` for every pair; 0 on the diagonal, -1 if unconnected."""
+    """:math:`R_{ab} = G_{aa} + G_{bb} - 2G_{ab}`; 0 on the diagonal and between ids of one node, else -1."""
     f = circ.focal
     k = len(f)
     out = np.full((k, k), -1.0)
-    on = np.flatnonzero(f >= 0)
-    out[on, on] = 0.0
+    same = (f[:, None] == f[None, :]) & (f[:, None] >= 0)
+    out[same] = 0.0
+    np.fill_diagonal(out, 0.0)  # Circuitscape: 0 on the diagonal, even for a node on NoData
     for a, b in _solvable_pairs(circ, comp, _every_pair(k)):
         out[a, b] = out[b, a] = cols[a][f[a]] + cols[b][f[b]] - 2.0 * cols[a][f[b]]
     return out
@@ -228,27 +238,46 @@ def _node_current(circ: _Circuit, v: np.ndarray, a: int, b: int) -> np.ndarray:
 
 def _cumulative_current(circ: _Circuit, comp: np.ndarray, cols: dict[int, np.ndarray],
                         pairs: Iterable[tuple[int, int]], *, progress: bool) -> np.ndarray:
-    """Node currents summed over ``pairs`` (1 A each), on the raster; NaN on dropped cells."""
+    """Node currents summed over ``pairs`` (1 A each), per node."""
     total = np.zeros(circ.n)
     for a, b in _solvable_pairs(circ, comp, pairs, progress=progress, desc="current"):
         total += _node_current(circ, cols[a] - cols[b], a, b)
-    return circ.to_raster(total)
+    return total
 
 
 def _pairwise(resistance, nodes: Sequence, *, pairs: Iterable[tuple[int, int]] | None,
               resistances: bool, neighbours: int, average: str, solver: str, tol: float,
-              max_memory: int | None, progress: bool) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """One circuit, one solve per focal node, then what the caller wants from the pairs.
+              max_memory: int | None, progress: bool, regions: str = "pair",
+              short_circuit: Sequence = ()) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The pairwise loop: the ``(N, N)`` effective resistance (if ``resistances``) and the current.
 
-    Returns the ``(N, N)`` effective resistance (if ``resistances``) and the cumulative current
-    over ``pairs`` (``(rows, cols)``; ``None`` when ``pairs`` is None).
+    The cumulative current is over ``pairs`` (``(rows, cols)``; ``None`` when ``pairs`` is None).
+    ``regions='pair'`` shorts only a pair's two focal regions (Circuitscape, :mod:`._regions`);
+    ``'all'`` shorts every region in every solve (one solve per focal node). Point nodes give
+    the same answer either way and take the one-solve-per-node path.
     """
-    circ = _circuit(resistance, nodes, neighbours=neighbours, average=average)
-    _check_memory(int(np.asarray(resistance).size), len(nodes), neighbours, max_memory)
-    comp, cols = _component_potentials(circ, solver=solver, tol=tol, progress=progress)
-    reff = _resistance_matrix(circ, comp, cols) if resistances else None
-    current = None if pairs is None else _cumulative_current(circ, comp, cols, pairs, progress=progress)
-    return reff, current
+    check_regions(regions)
+    r = _checked_resistance(resistance, neighbours, average)
+    masks = _focal_masks(nodes, r.shape)
+    shorts = _focal_masks(short_circuit, r.shape)
+    _check_memory(int(r.size), len(nodes), neighbours, max_memory)
+    valid = np.isfinite(r).ravel()
+    node_of_cell, n, short_node = _collapse_focal(valid, shorts)
+    sets = [np.unique(node_of_cell[m.ravel() & valid]) for m in masks]
+    if regions == "all" or max((len(x) for x in sets), default=0) <= 1:
+        circ = _circuit(r, masks + shorts, neighbours=neighbours, average=average)
+        circ.focal, every = circ.focal[:len(masks)], circ.focal
+        comp, cols = _component_potentials(circ, solver=solver, tol=tol, progress=progress)
+        reff = _resistance_matrix(circ, comp, cols) if resistances else None
+        if pairs is None:
+            return reff, None
+        total = _cumulative_current(circ, comp, cols, pairs, progress=progress)
+        extra = np.array([total[f] if f >= 0 else np.nan for f in every])
+        return reff, _on_raster(r.shape, circ.node_of_cell, total, masks + shorts, extra)
+    u, v, g = _conductances(r, node_of_cell, neighbours=neighbours, average=average)
+    rc = RegionCircuit(n, u, v, g, sets, max_memory=max_memory)
+    return _region_pairwise(rc, r.shape, node_of_cell, masks, shorts, short_node, pairs=pairs,
+                            resistances=resistances, progress=progress)
 
 
 def effective_resistance(
@@ -260,6 +289,8 @@ def effective_resistance(
     solver: str = "auto",
     tol: float = 1e-10,
     max_memory: int | None = None,
+    regions: str = "pair",
+    short_circuit: Sequence = (),
 ) -> np.ndarray:
     r"""Pairwise effective resistance between focal nodes of a resistance raster (Circuitscape).
 
@@ -292,18 +323,27 @@ def effective_resistance(
         Relative residual for the AMG-CG solves.
     max_memory : int, optional
         Bytes allowed; default 80 % of the available memory.
+    regions : {'pair', 'all'}
+        ``'pair'`` (default, Circuitscape's rule): a pair's solve short-circuits only its two
+        focal regions; every other region is ordinary cells. ``'all'``: every focal region is
+        short-circuited in every solve, a different model (a third region is a free short cut
+        between the pair), kept for comparison. Point nodes give the same values either way.
+        Multi-cell regions under ``'pair'`` use the sparse LU factor whatever ``solver`` says.
+    short_circuit : sequence of (rows, cols) bool masks, optional
+        Short-circuit regions (Circuitscape's polygons): each one node in every solve. A focal
+        node inside one takes its node.
 
     Returns
     -------
     (N, N) numpy.ndarray of float
-        Symmetric, in the resistance's units (ohms for ohms per cell); 0 on the diagonal, -1 for
-        pairs that are not connected (or a node on a dropped cell).
+        Symmetric, in the resistance's units (ohms for ohms per cell); 0 on the diagonal (a node
+        on a dropped cell included) and between ids that share a cell, -1 for pairs that are not
+        connected (or a node on a dropped cell), as Circuitscape.
 
     Raises
     ------
     InputError
-        If the raster is not 2-D or has values <= 0, a node lies outside it or overlaps another,
-        an option is not one of its choices, or the solve needs more than ``max_memory``.
+        If the raster is not 2-D or has values <= 0, a node lies outside it, an option is not one of its choices, or the solve needs more than ``max_memory``.
 
     Warns
     -----
@@ -317,7 +357,8 @@ def effective_resistance(
     Circuitscape (Anantharaman et al. 2020, *JuliaCon Proceedings* 1:58), pairwise mode.
     """
     reff, _ = _pairwise(resistance, nodes, pairs=None, resistances=True, neighbours=neighbours,
-                        average=average, solver=solver, tol=tol, max_memory=max_memory, progress=False)
+                        average=average, solver=solver, tol=tol, max_memory=max_memory, progress=False,
+                        regions=regions, short_circuit=short_circuit)
     return reff
 
 
@@ -381,6 +422,8 @@ def current_density(
     solver: str = "auto",
     tol: float = 1e-10,
     max_memory: int | None = None,
+    regions: str = "pair",
+    short_circuit: Sequence = (),
     progress: bool = False,
 ) -> np.ndarray:
     r"""Cumulative current through each cell, summed over pairwise solves (Circuitscape's cum. map).
@@ -402,7 +445,7 @@ def current_density(
     pairs : iterable of (int, int), optional
         Index pairs into ``nodes`` (default: every pair). A node paired with itself, and
         unconnected pairs, add nothing.
-    neighbours, average, solver, tol, max_memory
+    neighbours, average, solver, tol, max_memory, regions, short_circuit
         As :func:`effective_resistance`.
     progress : bool, default False
         Show progress bars (solves, pairs) on stderr.
@@ -410,7 +453,8 @@ def current_density(
     Returns
     -------
     (rows, cols) numpy.ndarray of float
-        Amperes, for 1 A per pair; NaN on dropped cells.
+        Amperes, for 1 A per pair; NaN on dropped cells, except that a dropped cell inside a
+        region carries the region's current (Circuitscape), 0 if it is in no pair.
 
     Raises
     ------
@@ -430,5 +474,6 @@ def current_density(
     if pairs is None:
         pairs = list(_every_pair(len(nodes)))
     _, current = _pairwise(resistance, nodes, pairs=pairs, resistances=False, neighbours=neighbours,
-                           average=average, solver=solver, tol=tol, max_memory=max_memory, progress=progress)
+                           average=average, solver=solver, tol=tol, max_memory=max_memory, progress=progress,
+                           regions=regions, short_circuit=short_circuit)
     return current

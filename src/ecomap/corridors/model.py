@@ -14,6 +14,7 @@ import numpy as np
 from scipy import ndimage
 
 from .._errors import InputError
+from ._regions import check_regions
 from .barriers import _link_improvements
 from .circuit import _pairwise
 from .grid import Grid, _extent_geometry, make_grid
@@ -77,15 +78,16 @@ def _surface(network, ext, table: ResistanceTable, *, resolution: float, extent:
 
 
 def _circuit_step(r, lab, n: int, links, cwd, table: ResistanceTable, *, cellsize: float, neighbours: int,
-                  solver: str, max_memory: int | None, progress: bool):
+                  solver: str, max_memory: int | None, progress: bool, regions: str = "pair"):
     """Effective resistance between the sources, cumulative current over the links, Barrier Mapper.
 
-    The sources are focal regions short-circuited into one node each; 1 A per link.
+    The sources are focal regions, each short-circuited in the solves of its own pairs
+    (``regions='pair'``, Circuitscape) or in every solve (``'all'``); 1 A per link.
     """
     masks = [lab == i for i in range(n)]
     reff, current = _pairwise(r, masks, pairs=links, resistances=True, neighbours=neighbours,
                               average="conductance", solver=solver, tol=1e-8, max_memory=max_memory,
-                              progress=progress)
+                              progress=progress, regions=regions)
     rad = [x for x in table.restoration["radii_m"] if x >= cellsize] or [cellsize]
     barriers = _link_improvements(cwd, links, radii=rad, cellsize=cellsize, restored=table.restoration["resistance"])
     barriers[~np.isfinite(r)] = np.nan
@@ -154,6 +156,7 @@ def model_corridors(
     solver: str = "auto",
     max_memory: int | None = None,
     progress: bool = False,
+    regions: str = "pair",
 ) -> CorridorModel:
     r"""Least-cost corridors, circuit-theory current and pinch points for a network.
 
@@ -164,7 +167,8 @@ def model_corridors(
     (``cwd``, cost units), the edge-to-edge Euclidean distance of the patches and their ratio,
     and the normalized corridor :math:`\mathrm{CWD}_a + \mathrm{CWD}_b - \mathrm{LCD}_{ab}`;
     the corridor surface is the minimum over links, truncated at ``width`` cost units.
-    Circuit theory (patches as short-circuited focal regions, 1 A per link) gives the
+    Circuit theory (patches as focal regions, each short-circuited in its own pairs' solves as
+    Circuitscape; 1 A per link) gives the
     cumulative current; pinch points are the clusters of cells above the ``pinch_quantile``
     of current inside the corridors and outside the patches. Barrier Mapper scores the cells
     by the improvement of restoring discs of the table's radii.
@@ -198,6 +202,10 @@ def model_corridors(
         Bytes the circuit solve may take; default 80 % of the available memory.
     progress : bool, default False
         Show progress bars on stderr.
+    regions : {'pair', 'all'}
+        Circuitscape's rule (default: a source is short-circuited only in its own pairs' solves)
+        or every source in every solve (a different model); see
+        :func:`~ecomap.corridors.effective_resistance`.
 
     Returns
     -------
@@ -223,6 +231,7 @@ def model_corridors(
     theory). McRae, B. H. et al. (2012). *PLoS ONE* 7:e52604 (Barrier Mapper).
     """
     _check_options(landcover, reclass, width)
+    check_regions(regions)
     table = table if isinstance(table, ResistanceTable) else load_resistance_table(table)
     ext = _extent_geometry(network, extent)
     r, grid = _surface(network, ext, table, resolution=resolution, extent=extent, landcover=landcover,
@@ -246,7 +255,7 @@ def model_corridors(
     if circuit and n > 1 and traced.links:
         reff, current, barriers = _circuit_step(r, lab, n, traced.links, cwd, table, cellsize=cs,
                                                 neighbours=neighbours, solver=solver, max_memory=max_memory,
-                                                progress=progress)
+                                                progress=progress, regions=regions)
         paths["eff_resistance"] = [reff[a, b] for a, b in traced.links]
     elif len(paths):
         paths["eff_resistance"] = np.nan
@@ -259,7 +268,7 @@ def model_corridors(
         pinch_points=pinch, comparison=comparison, lcd=_by_id(lcd, ids),
         effective_resistance=None if reff is None else _by_id(reff, ids),
         landcover=None if landcover is None else str(landcover),
-        notes={"max_cost": threshold, "extent": extent, "neighbours": neighbours},
+        notes={"max_cost": threshold, "extent": extent, "neighbours": neighbours, "regions": regions},
         source_labels=lab,
     )
 

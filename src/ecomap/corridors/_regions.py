@@ -1,0 +1,266 @@
+"""Circuitscape's focal-region rule, exactly, with one factorization per connected component.
+
+In a pairwise solve Circuitscape short-circuits only the pair's two focal regions (its
+``docs/src/options.md``, "Focal Nodes"); every other region is ordinary cells. Solving each pair
+from scratch needs one factorization per pair. Here the cell Laplacian (no focal region shorted)
+is factored once per component, with the **ring** cells last: the cells of a region that touch a
+cell outside it. Only ring cells matter when a region is shorted (its inner cells are then at the
+ring's potential). The trailing block of that factorization is the Schur complement on the ring
+cells, whose inverse ``G`` is the grounded Green's function on them. A pair (A, B) is then a small
+dense system on the rings of A and B (the currents ``i`` the shorted node sends into its ring
+cells, the two region potentials and one potential offset per component)::
+
+    G i + P theta - 1_A V_A = 0      (ring potentials; V_B = 0)
+    P^T i = 0                         (no net current into any component)
+    1_A^T i = 1                       (1 A enters A)
+
+and ``R_AB = V_A``. The pair's potentials on every cell, for its current map, are one more solve
+with the same factor.
+
+Private to :mod:`ecomap.corridors.circuit`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.sparse as sp
+from scipy.sparse import csgraph
+from scipy.sparse.linalg import splu
+
+from .._errors import InputError
+from ._solver import _available_memory
+
+
+@dataclass
+class _Block:
+    """One component: the factor of its grounded Laplacian (rings last) and ``G`` on its rings."""
+
+    nodes: np.ndarray  # node ids in factor order (ground left out; rings last)
+    ground: int
+    lu: object | None  # SuperLU of the grounded Laplacian in ``nodes`` order (None: rings only)
+    dense: np.ndarray | None  # the grounded Laplacian itself when it is rings only
+    rings: np.ndarray  # ring node ids, in the order of ``G``
+    g: np.ndarray  # grounded Green's function on ``rings``
+
+    def solve(self, b: np.ndarray) -> np.ndarray:
+        if self.lu is None:
+            return sla.solve(self.dense, b, assume_a="pos")
+        return self.lu.solve(b)
+
+
+def _factor_block(lap: sp.csr_matrix, members: np.ndarray, is_ring: np.ndarray) -> _Block:
+    """Factor one component's grounded Laplacian with its ring nodes last; ``G`` on the rings."""
+    inner = members[~is_ring[members]]
+    ground = int(inner[0]) if len(inner) else int(members[0])
+    inner = inner[inner != ground]
+    rings = members[is_ring[members] & (members != ground)]
+    if len(inner):
+        # a fill-reducing order for the inner nodes (SuperLU's minimum degree), rings after them
+        lu0 = splu(lap[inner][:, inner].tocsc(), permc_spec="MMD_AT_PLUS_A", options={"SymmetricMode": True})
+        inner = inner[np.argsort(lu0.perm_c)]
+        del lu0
+    nodes = np.concatenate([inner, rings])
+    a = lap[nodes][:, nodes].tocsc()
+    m, ni = len(rings), len(inner)
+    if not ni:
+        dense = a.toarray()
+        return _Block(nodes, ground, None, dense, rings, np.linalg.inv(dense) if m else np.zeros((0, 0)))
+    lu = splu(a, permc_spec="NATURAL", options={"SymmetricMode": True, "DiagPivotThresh": 0.0})
+    if not (np.array_equal(lu.perm_r, np.arange(len(nodes))) and np.array_equal(lu.perm_c, np.arange(len(nodes)))):
+        raise RuntimeError("SuperLU pivoted off the diagonal of a Laplacian")  # pragma: no cover
+    schur = _trailing(lu.L, ni, m, lower=True) @ _trailing(lu.U, ni, m, lower=False)
+    g = np.linalg.inv(schur) if m else np.zeros((0, 0))
+    return _Block(nodes, ground, lu, None, rings, 0.5 * (g + g.T))
+
+
+def _trailing(f: sp.csc_matrix, start: int, m: int, *, lower: bool) -> np.ndarray:
+    """The dense trailing ``m x m`` block of a CSC triangular factor (its last ``m`` columns)."""
+    f = f.tocsc()
+    lo, hi = f.indptr[start], f.indptr[-1]
+    rows, data = f.indices[lo:hi], f.data[lo:hi]
+    cols = np.repeat(np.arange(m), np.diff(f.indptr[start:]))
+    keep = rows >= start
+    out = np.zeros((m, m))
+    out[rows[keep] - start, cols[keep]] = data[keep]
+    return out
+
+
+class RegionCircuit:
+    """Cells as nodes, with focal regions shorted only pair by pair (Circuitscape's rule).
+
+    Parameters
+    ----------
+    n : int
+        Nodes of the base circuit (short-circuit regions, if any, already one node each).
+    u, v, g : numpy.ndarray
+        Its edges and their conductances.
+    regions : list of numpy.ndarray
+        The nodes of each focal region (empty where it has no valid cell).
+    max_memory : int, optional
+        Bytes the dense ring matrices may take (default 80 % of the available memory).
+    """
+
+    def __init__(self, n: int, u: np.ndarray, v: np.ndarray, g: np.ndarray, regions: list[np.ndarray], *,
+                 max_memory: int | None = None):
+        self.n, self.u, self.v, self.g, self.regions = n, u, v, g, regions
+        rows = np.concatenate([u, v, u, v])
+        cols = np.concatenate([v, u, u, v])
+        lap = sp.coo_matrix((np.concatenate([-g, -g, g, g]), (rows, cols)), shape=(n, n)).tocsr()
+        _, self.comp = csgraph.connected_components(lap, directed=False)
+        self.rings = [self._ring(nodes) for nodes in regions]
+        is_ring = np.zeros(n, dtype=bool)
+        for ring in self.rings:
+            is_ring[ring] = True
+        _check_ring_memory(int(is_ring.sum()), max_memory)
+        self.blocks: dict[int, _Block] = {}
+        self.where = np.full(n, -1, dtype=np.int64)  # position of a ring node in its block's G
+        for c in np.unique(self.comp[is_ring]):
+            blk = _factor_block(lap, np.flatnonzero(self.comp == c), is_ring)
+            self.blocks[int(c)] = blk
+            self.where[blk.rings] = np.arange(len(blk.rings))
+
+    def _ring(self, nodes: np.ndarray) -> np.ndarray:
+        """The region's nodes joined by an edge to a node outside it."""
+        if not len(nodes):
+            return nodes
+        inside = np.zeros(self.n, dtype=bool)
+        inside[nodes] = True
+        cross = inside[self.u] != inside[self.v]
+        ends = np.concatenate([self.u[cross], self.v[cross]])
+        return np.unique(ends[inside[ends]])
+
+    def overlap(self, a: int, b: int) -> bool:
+        """Whether two regions share a node (Circuitscape: 0 ohm between them)."""
+        return bool(len(np.intersect1d(self.regions[a], self.regions[b])))
+
+    def connected(self, a: int, b: int) -> bool:
+        """Whether current can flow from region a to region b with only those two shorted."""
+        ca, cb = self.comp[self.rings[a]], self.comp[self.rings[b]]
+        return bool(len(np.intersect1d(ca, cb)))
+
+    def solve_pair(self, a: int, b: int) -> tuple[float, np.ndarray, np.ndarray]:
+        """Effective resistance and the ring currents ``(nodes, i)`` for 1 A from a to b (connected)."""
+        shared = np.intersect1d(self.comp[self.rings[a]], self.comp[self.rings[b]])
+        ta = self.rings[a][np.isin(self.comp[self.rings[a]], shared)]
+        tb = self.rings[b][np.isin(self.comp[self.rings[b]], shared)]
+        t = np.concatenate([ta, tb])
+        ct = self.comp[t]
+        m, k = len(t), len(shared)
+        big = np.zeros((m + k + 1, m + k + 1))
+        for c in shared:
+            sel = np.flatnonzero(ct == c)
+            pos = self.where[t[sel]]
+            sub = self.blocks[int(c)].g[np.ix_(np.maximum(pos, 0), np.maximum(pos, 0))]
+            sub[pos < 0, :] = 0.0  # the ground node: potential 0 whatever the currents
+            sub[:, pos < 0] = 0.0
+            big[np.ix_(sel, sel)] = sub
+        p = (ct[:, None] == shared[None, :]).astype(float)
+        big[:m, m:m + k] = p
+        big[m:m + k, :m] = p.T
+        big[:len(ta), -1] = -1.0
+        big[-1, :len(ta)] = 1.0
+        rhs = np.zeros(m + k + 1)
+        rhs[-1] = 1.0
+        x = sla.solve(big, rhs)
+        return float(x[-1]), t, x[:m]
+
+    def potentials(self, t: np.ndarray, i: np.ndarray) -> np.ndarray:
+        """Node potentials (each component up to its own constant, 0 outside) for currents ``i`` at ``t``."""
+        v = np.zeros(self.n)
+        ct = self.comp[t]
+        for c in np.unique(ct):
+            blk = self.blocks[int(c)]
+            pos = np.full(self.n, -1, dtype=np.int64)
+            pos[blk.nodes] = np.arange(len(blk.nodes))
+            b = np.zeros(len(blk.nodes))
+            sel = (ct == c) & (t != blk.ground)
+            np.add.at(b, pos[t[sel]], i[sel])
+            v[blk.nodes] = blk.solve(b)
+        return v
+
+    def node_current(self, a: int, b: int, v: np.ndarray) -> np.ndarray:
+        """Circuitscape's node current for the pair: each shorted region is one node carrying 1 A."""
+        cur = np.abs(self.g * (v[self.u] - v[self.v]))
+        acc = np.bincount(self.u, cur, minlength=self.n) + np.bincount(self.v, cur, minlength=self.n)
+        out = 0.5 * acc
+        for k in (a, b):
+            nodes = self.regions[k]
+            out[nodes] = 0.5 * (acc[nodes].sum() + 1.0)
+        return out
+
+
+def _on_raster(shape, node_of_cell: np.ndarray, total: np.ndarray, masks: list[np.ndarray],
+               extra: np.ndarray) -> np.ndarray:
+    """Node totals on the raster; a dropped cell inside region k gets ``extra[k]`` (NaN elsewhere).
+
+    Circuitscape gives every cell of a region, NoData cells included, the region's node current.
+    """
+    out = np.full(node_of_cell.size, np.nan)
+    ok = node_of_cell >= 0
+    out[ok] = total[node_of_cell[ok]]
+    for m, x in zip(masks, extra, strict=True):
+        hole = m.ravel() & ~ok
+        if hole.any() and np.isfinite(x):
+            out[hole] = np.where(np.isnan(out[hole]), 0.0, out[hole]) + x
+    return out.reshape(shape)
+
+
+def _region_pairwise(rc: RegionCircuit, shape, node_of_cell, masks, shorts, short_node, *, pairs,
+                     resistances: bool, progress: bool):
+    """The pairwise loop under Circuitscape's region rule (see ``circuit._pairwise``)."""
+    from tqdm import tqdm
+
+    k = len(masks)
+    solved: dict[tuple[int, int], tuple[float, np.ndarray, np.ndarray] | None] = {}
+
+    def pair(a: int, b: int):
+        key = (min(a, b), max(a, b))
+        if key not in solved:
+            ok = a != b and len(rc.regions[a]) and len(rc.regions[b]) and not rc.overlap(a, b)
+            solved[key] = rc.solve_pair(*key) if ok and rc.connected(a, b) else None
+        return solved[key]
+
+    reff = None
+    if resistances:
+        reff = np.full((k, k), -1.0)
+        every = [(i, j) for i in range(k) for j in range(i + 1, k)]
+        for a, b in tqdm(every, desc="pairs", unit="pair", disable=not progress, leave=False):
+            if len(rc.regions[a]) and len(rc.regions[b]) and rc.overlap(a, b):
+                reff[a, b] = reff[b, a] = 0.0
+            elif (res := pair(a, b)) is not None:
+                reff[a, b] = reff[b, a] = res[0]
+        np.fill_diagonal(reff, 0.0)
+    if pairs is None:
+        return reff, None
+    total = np.zeros(rc.n)
+    extra = np.zeros(k + len(shorts))
+    for a, b in tqdm(list(pairs), desc="current", unit="pair", disable=not progress, leave=False):
+        if (res := pair(a, b)) is None:
+            continue
+        sign = 1.0 if a < b else -1.0
+        cur = rc.node_current(a, b, rc.potentials(res[1], sign * res[2]))
+        total += cur
+        extra[a] += cur[rc.regions[a][0]]
+        extra[b] += cur[rc.regions[b][0]]
+    for j, f in enumerate(short_node):
+        extra[k + j] = total[f] if f >= 0 else np.nan
+    return reff, _on_raster(shape, node_of_cell, total, masks + shorts, extra)
+
+
+def _check_ring_memory(m: int, max_memory: int | None) -> None:
+    need = 3 * 8 * m * m
+    have = max_memory if max_memory is not None else int(_available_memory() * 0.8)
+    if need > have:
+        raise InputError(
+            f"Circuitscape's region rule on {m:,} region boundary cells needs about {need / 2**30:.1f} GiB "
+            f"for its dense ring matrices but {have / 2**30:.1f} GiB is available; use a coarser "
+            "resolution, fewer or smaller sources, or regions='all' (every region shorted, a different model)")
+
+
+def check_regions(regions: str) -> None:
+    """Refuse a region rule other than 'pair' or 'all'."""
+    if regions not in ("pair", "all"):
+        raise InputError(f"regions must be 'pair' (Circuitscape) or 'all', not {regions!r}")

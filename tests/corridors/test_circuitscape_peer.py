@@ -1,0 +1,88 @@
+"""Circuitscape.jl's own pairwise raster tests (``sgVerify*``) against its verified outputs.
+
+Inputs and outputs are copied in ``tests/data/circuitscape/`` (MIT, see its LICENSE.md and
+COMMIT). Focal ids of several cells are focal regions (shorted only in their pairs' solves);
+polygons are short-circuit regions (shorted in every solve).
+"""
+
+import configparser
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ecomap.corridors import current_density, effective_resistance
+
+DATA = Path(__file__).parents[1] / "data" / "circuitscape"
+CASES = sorted(p.name for p in (DATA / "input").iterdir())
+#: not yet equal (under investigation, see docs/corridors.md)
+OPEN = {"resistances": {"sgVerify11"}, "current": {"sgVerify11", "sgVerify12"}}
+
+
+def _mark(names, what):
+    return [pytest.param(n, marks=pytest.mark.xfail(reason="open: not yet equal", strict=True)) if n in OPEN[what]
+            else n for n in names]
+
+
+def _asc(path: Path):
+    lines = path.read_text().splitlines()
+    head = {}
+    for line in lines[:6]:
+        key, val = line.split()[:2]
+        head[key.lower()] = float(val)
+    arr = np.loadtxt(lines[6:], ndmin=2)
+    nodata = head.get("nodata_value")
+    return np.where(arr == nodata, np.nan, arr), head
+
+
+def _points(path: Path, head: dict, shape) -> dict[int, np.ndarray]:
+    if path.suffix == ".asc":
+        ids, _ = _asc(path)
+    else:
+        ids = np.full(shape, np.nan)
+        for i, x, y in np.loadtxt(path, ndmin=2):
+            col = int((x - head["xllcorner"]) // head["cellsize"])
+            row = shape[0] - 1 - int((y - head["yllcorner"]) // head["cellsize"])
+            ids[row, col] = i
+    return {int(i): ids == i for i in np.unique(ids[np.isfinite(ids) & (ids > 0)])}
+
+
+def _case(name: str):
+    cfg = configparser.ConfigParser()
+    cfg.read(DATA / "input" / name / f"{name}.ini")
+    opt = {k: v for s in cfg.sections() for k, v in cfg[s].items()}
+    folder = DATA / "input" / name
+    hab, head = _asc(folder / Path(opt["habitat_file"]).name)
+    res = hab if opt["habitat_map_is_resistances"] == "True" else 1.0 / hab
+    res = np.where(res > 0, res, np.nan)
+    pts = _points(folder / Path(opt["point_file"]).name, head, hab.shape)
+    shorts = []
+    if opt["use_polygons"] == "True":
+        poly, _ = _asc(folder / Path(opt["polygon_file"]).name)
+        shorts = [poly == p for p in np.unique(poly[np.isfinite(poly) & (poly > 0)])]
+    kw = {"neighbours": 4 if opt["connect_four_neighbors_only"] == "True" else 8,
+          "average": "resistance" if opt["connect_using_avg_resistances"] == "True" else "conductance",
+          "short_circuit": shorts}
+    return res, pts, kw
+
+
+@pytest.mark.parametrize("name", _mark(CASES, "resistances"))
+def test_resistances_match_circuitscape(name):
+    res, pts, kw = _case(name)
+    want = np.loadtxt(DATA / "output_verify" / f"{name}_resistances.out", ndmin=2)
+    ids = want[0, 1:].astype(int)
+    assert list(ids) == sorted(pts)
+    got = effective_resistance(res, [pts[i] for i in ids], **kw)
+    np.testing.assert_allclose(got, want[1:, 1:], rtol=1e-6, atol=1e-9)
+
+
+CURRENT = [c for c in CASES if (DATA / "output_verify" / f"{c}_cum_curmap.asc").exists()]
+
+
+@pytest.mark.parametrize("name", _mark(CURRENT, "current"))
+def test_cumulative_current_matches_circuitscape(name):
+    res, pts, kw = _case(name)
+    want, _ = _asc(DATA / "output_verify" / f"{name}_cum_curmap.asc")
+    got = current_density(res, [pts[i] for i in sorted(pts)], **kw)
+    ok = np.isfinite(res)
+    np.testing.assert_allclose(got[ok], want[ok], rtol=1e-5, atol=1e-6)

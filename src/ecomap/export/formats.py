@@ -1,0 +1,96 @@
+"""The export formats: GDAL driver, suffix, what each can hold; the coordinates label."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyproj
+
+from .. import crs as _crs
+from ..layers import CATALOGUE
+
+
+@dataclass(frozen=True)
+class Format:
+    """One export format: its GDAL driver (if any), file suffix, and what it can hold.
+
+    Parameters
+    ----------
+    name : str
+        The format's key in :data:`FORMATS` and on the command line (``--format``).
+    suffix : str
+        The file suffix, with its dot (``.geojson``).
+    driver : str or None
+        The GDAL (OGR) driver that writes it, or None when written without GDAL
+        (GeoParquet through pyarrow, CSV through pandas).
+    multi_layer : bool, default False
+        Whether one file holds every layer (GeoPackage).
+    geographic_only : bool, default False
+        Whether coordinates must be longitude/latitude (KML).
+    points_only : bool, default False
+        Whether only point layers fit (CSV with lon/lat columns).
+    description : str, default ""
+        One line for people.
+    """
+
+    name: str
+    suffix: str
+    driver: str | None
+    multi_layer: bool = False
+    geographic_only: bool = False
+    points_only: bool = False
+    description: str = ""
+
+
+FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in (
+        Format("geojson", ".geojson", "GeoJSON", description="RFC 7946 GeoJSON, one file per layer"),
+        Format("gpkg", ".gpkg", "GPKG", multi_layer=True, description="one GeoPackage with every layer and its style"),
+        Format("fgb", ".fgb", "FlatGeobuf", description="FlatGeobuf with a spatial index, one file per layer"),
+        Format("parquet", ".parquet", None, description="GeoParquet (WKB, bbox covering column), one file per layer"),
+        Format("shp", ".shp", "ESRI Shapefile", description="Shapefile plus <layer>.fields.csv rename table"),
+        Format("kml", ".kml", "LIBKML", geographic_only=True, description="KML for Google Earth and field phones"),
+        Format("csv", ".csv", None, points_only=True, description="CSV with lon/lat columns, point layers only"),
+    )
+}
+
+
+# --- preparing a frame ---------------------------------------------------------------------
+def coordinates_label(crs: str) -> str:
+    """How a file describes its coordinates: ``WGS-84``, ``GCJ-02`` or ``EPSG:nnnn``.
+
+    Parameters
+    ----------
+    crs : str
+        Any CRS option :func:`ecomap.crs.parse_crs` accepts (``wgs84``, ``gcj02``,
+        ``EPSG:4547`` ...).
+
+    Returns
+    -------
+    str
+        ``WGS-84``, ``GCJ-02``, or what :func:`~ecomap.crs.parse_crs` gives for any
+        other CRS (``EPSG:nnnn``, or WKT for a CRS without an EPSG code).
+
+    Raises
+    ------
+    InputError
+        If pyproj does not know ``crs``.
+    """
+    code = _crs.parse_crs(crs)
+    if code == _crs.GCJ02:
+        return "GCJ-02"
+    if code == _crs.WGS84:
+        return "WGS-84"
+    return code
+
+
+def _geographic(code: str) -> bool:
+    return code == _crs.GCJ02 or pyproj.CRS(code).is_geographic
+
+def _description(name: str, label: str) -> str:
+    spec = CATALOGUE.get(name)
+    title = f"{spec.title_en} / {spec.title_zh}" if spec else name
+    if label == "GCJ-02":
+        return f"{title}. Coordinates: GCJ-02 (offset lon/lat of Chinese map apps, NOT WGS-84)."
+    return f"{title}. Coordinates: {label}."

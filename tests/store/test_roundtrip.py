@@ -99,8 +99,9 @@ def test_dump_refuses_a_folder_with_layers_unless_overwrite(pg_url, tmp_path, mi
 
 
 def test_store_functions_are_documented():
-    import ecomap.store
     from test_docstrings import faults, public_functions
+
+    import ecomap.store
 
     problems = [f for name, func in public_functions(ecomap.store) for f in faults(name, func)]
     assert not problems, "\n".join(problems)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from conftest import run_cli
 
@@ -105,3 +107,22 @@ def test_store_functions_are_documented():
 
     problems = [f for name, func in public_functions(ecomap.store) for f in faults(name, func)]
     assert not problems, "\n".join(problems)
+
+
+def test_a_team_role_that_owns_only_its_schema_can_init_load_and_import(cluster, tmp_path, capsys):
+    import psycopg
+
+    name = f"team_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(cluster.url().split("?")[0], host=str(cluster.root), port=5433, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {name} LOGIN")
+        conn.execute(f"CREATE SCHEMA {name} AUTHORIZATION {name}")
+    url = cluster.url(schema=name).replace("ecomap@", f"{name}@")
+    assert run_cli("db", "init", "--data", url) == 0
+    assert run_cli("db", "load", BUNDLED, "--data", url) == 0
+    survey = tmp_path / "week12.csv"
+    survey.write_text("lon,lat,host,material,status,installed\n114.3460,22.6860,ditch,wood,built,2025-03-01\n")
+    assert run_cli("bridges", "import", survey, "--data", url) == 0
+    assert "added 1 (B00401)" in capsys.readouterr().out
+    other = cluster.url(schema=f"{name}_x").replace("ecomap@", f"{name}@")
+    assert run_cli("db", "init", "--data", other) == 2  # no right to create a schema: one line, exit 2
+    assert "permission denied" in capsys.readouterr().err

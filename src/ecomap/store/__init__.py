@@ -10,16 +10,15 @@ every command that takes ``--data`` works on either source.
 
 from __future__ import annotations
 
+from ._conn import database, transaction
 from ._url import DEFAULT_SCHEMA, Database, is_database_url, parse_database_url
 from .schema import REGISTER_SEQUENCE, init_schema, layer_table, metadata
 from .tables import (
-    database,
     dump_folder,
     insert_rows,
     read_layers,
     read_table,
     sync_register_sequence,
-    transaction,
     write_layers,
 )
 

@@ -20,7 +20,8 @@ from __future__ import annotations
 import os
 
 from ..layers import CATALOGUE, LAYER_NAMES, Column, LayerSpec
-from ._url import Database, engine, parse_database_url
+from ._conn import database, transaction
+from ._url import Database
 
 __all__ = ["layer_table", "metadata", "init_schema", "REGISTER_SEQUENCE"]
 
@@ -139,11 +140,13 @@ def init_schema(source: str | os.PathLike | Database) -> list[str]:
     """
     from sqlalchemy import inspect, text
 
-    db = source if isinstance(source, Database) else parse_database_url(source)
+    db = database(source)
     md = metadata(db.schema)
-    with engine(db.url).begin() as conn:
-        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-        conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{db.schema}"'))
+    with transaction(db) as conn:  # IF NOT EXISTS alone would still ask for the right to create
+        if not conn.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'postgis'")).first():
+            conn.execute(text("CREATE EXTENSION postgis"))
+        if not conn.execute(text("SELECT 1 FROM pg_namespace WHERE nspname = :s"), {"s": db.schema}).first():
+            conn.execute(text(f'CREATE SCHEMA "{db.schema}"'))
         have = set(inspect(conn).get_table_names(schema=db.schema))
         md.create_all(conn, checkfirst=True)
         conn.execute(text(f'CREATE SEQUENCE IF NOT EXISTS "{db.schema}".{REGISTER_SEQUENCE}'))

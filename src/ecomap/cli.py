@@ -63,6 +63,10 @@ def _run_validate(args) -> int:
 
     data = args.data or default_data_dir()
     problems = validate_data(data)
+    if isinstance(data, str):  # a database: its URL without the password
+        from .store import database
+
+        data = database(data).label
     for p in problems:
         print(p)
     if problems:

@@ -16,11 +16,16 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 # System packages the tests drive: Debian's Chromium for the browser tests and screenshots,
-# a CJK font so Chinese labels render in screenshots, GRASS GIS for the r.cost comparison.
+# a CJK font so Chinese labels render in screenshots, GRASS GIS for the r.cost comparison,
+# PostgreSQL with PostGIS for the database store (tests start a throw-away cluster).
+APT := $(SUDO) apt-get -o DPkg::Lock::Timeout=600
 sysdeps:
 	@command -v chromium >/dev/null && command -v grass >/dev/null && \
 	  fc-list 2>/dev/null | grep -qi wenquanyi || \
-	  ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium grass-core fonts-wqy-microhei)
+	  ($(APT) update -q && $(APT) install -y -q chromium grass-core fonts-wqy-microhei)
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && \
+	  ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || \
+	  ($(APT) update -q && $(APT) install -y -q postgresql postgis postgresql-postgis)
 
 run: $(STAMP)
 	$(BIN)/ecomap build --out outputs

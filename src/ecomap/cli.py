@@ -31,11 +31,17 @@ def _check_out_file(out: Path) -> None:
         parent = parent.parent
     if not parent.is_dir():
         raise InputError(f"--out {out}: {parent} is a file, not a folder")
+def _data_source(text: str) -> str | Path:
+    """A ``--data`` value: a ``postgresql://`` URL stays text, anything else is a folder."""
+    from .store import is_database_url
+
+    return text if is_database_url(text) else Path(text)
 
 
 def _data_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", type=Path, default=None, metavar="DIR",
-                   help="data folder of <layer>.geojson files (default: the bundled Pingshan data)")
+    p.add_argument("--data", type=_data_source, default=None, metavar="DIR|URL",
+                   help="data folder of <layer>.geojson files (default: the bundled Pingshan data), "
+                        "or a PostGIS database: postgresql://user@host/db?schema=NAME")
 
 
 # --- build -------------------------------------------------------------------------------
@@ -67,6 +73,10 @@ def _run_validate(args) -> int:
 
     data = args.data or default_data_dir()
     problems = validate_data(data)
+    if isinstance(data, str):  # a database: its URL without the password
+        from .store import database
+
+        data = database(data).label
     for p in problems:
         print(p)
     if problems:
@@ -443,7 +453,7 @@ def _run_bridges_stats(args) -> int:
         print(json.dumps({by: json.loads(t.to_json(orient="index")) for by, t in tables.items()},
                          ensure_ascii=False, indent=1))
         return 0
-    print(f"{len(network.bridges)} sites in {network.data_dir}")
+    print(f"{len(network.bridges)} sites in {network.source}")
     for by, t in tables.items():
         shown = t.copy()
         shown["share"] = shown["share"].map(lambda v: f"{v:.1%}")
@@ -452,6 +462,43 @@ def _run_bridges_stats(args) -> int:
         note = sub_note if by == "subdistrict" else \
             " (inside the footprint; a site may count in two)" if by == "corridor" else ""
         print(f"\nby {by}{note}\n{shown.to_string()}")
+    return 0
+
+
+# --- db ----------------------------------------------------------------------------------
+def _add_db(sub) -> None:
+    p = sub.add_parser("db", help="PostGIS as the data store: create the tables, load a folder, dump one")
+    dsub = p.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    i = dsub.add_parser("init", help="create the schema: one table per layer, constraints, GiST indexes")
+    i.add_argument("--data", required=True, metavar="URL", help="postgresql://user@host/db?schema=NAME")
+    lo = dsub.add_parser("load", help="replace the database's layers with a data folder's, in one transaction")
+    lo.add_argument("folder", type=Path, metavar="FOLDER", help="data folder of <layer>.geojson files")
+    lo.add_argument("--data", required=True, metavar="URL", help="postgresql://user@host/db?schema=NAME")
+    d = dsub.add_parser("dump", help="write the database's layers as a data folder")
+    d.add_argument("--data", required=True, metavar="URL", help="postgresql://user@host/db?schema=NAME")
+    d.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write <layer>.geojson into")
+    d.add_argument("--overwrite", action="store_true", help="replace layer files DIR already has")
+
+
+def _run_db(args) -> int:
+    from . import store
+
+    db = store.database(args.data)
+    if args.db_command == "init":
+        made = store.init_schema(db)
+        print(f"{db.label}: created {len(made)} table(s)" + (f": {', '.join(made)}" if made else " (all existed)"))
+    elif args.db_command == "load":
+        from .network import read_layers
+
+        counts = store.write_layers(db, read_layers(args.folder))
+        for name, n in counts.items():
+            print(f"{name:<12} {n:>7} features")
+        print(f"loaded {args.folder} into {db.label} (schema {db.schema})")
+    else:
+        written = store.dump_folder(db, args.out, overwrite=args.overwrite)
+        for path in written:
+            print(path)
+        print(f"wrote {len(written)} layer file(s) to {args.out}")
     return 0
 
 
@@ -471,6 +518,7 @@ COMMANDS = {
     "connectivity": (_add_connectivity, _run_connectivity),
     "map": (_add_map, _run_map),
     "bridges": (_add_bridges, _run_bridges),
+    "db": (_add_db, _run_db),
 }
 
 

@@ -26,11 +26,13 @@ from .layers import (
     coerce_columns,
     empty_layer,
 )
+from .store._url import is_database_url
 
 __all__ = [
     "Network",
     "load_network",
     "validate_data",
+    "read_layers",
     "layer_summary",
     "corridor_footprints",
     "corridor_widths_m",
@@ -60,7 +62,10 @@ class Network:
     data_dir : pathlib.Path, optional
         The data folder the layers were read from.
     sources : mapping of str to pathlib.Path, optional
-        Layer name -> the file it was read from (for provenance).
+        Layer name -> the file it was read from (for provenance); empty for a database.
+    source : str, optional
+        Where the layers were read from, for messages: the data folder, or the database
+        URL (password hidden) of a PostGIS source (whose ``data_dir`` is None).
 
     Raises
     ------
@@ -76,8 +81,11 @@ class Network:
     layers: Mapping[str, gpd.GeoDataFrame]
     data_dir: Path | None = None
     sources: Mapping[str, Path] = field(default_factory=dict)
+    source: str | None = None
 
     def __post_init__(self) -> None:
+        if self.source is None and self.data_dir is not None:
+            object.__setattr__(self, "source", str(self.data_dir))
         full = {name: self.layers.get(name, empty_layer(name)) for name in LAYER_NAMES}
         object.__setattr__(self, "layers", MappingProxyType(full))
 
@@ -116,7 +124,7 @@ class Network:
         """
         merged = dict(self.layers)
         merged.update(layers)
-        return Network(merged, self.data_dir, self.sources)
+        return Network(merged, self.data_dir, self.sources, self.source)
 
 
 def _study_extent(frames: Mapping[str, gpd.GeoDataFrame]) -> tuple[float, float, float, float] | None:
@@ -133,7 +141,7 @@ def _study_extent(frames: Mapping[str, gpd.GeoDataFrame]) -> tuple[float, float,
             float(np.nanmax(b[:, 2]) + m), float(np.nanmax(b[:, 3]) + m))
 
 
-def _read_all(data_dir: Path) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, Path], list[Problem]]:
+def _read_folder(data_dir: Path) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, Path], list[Problem]]:
     if not data_dir.is_dir():
         raise DataError(Problem(str(data_dir), None, "data folder does not exist"))
     frames: dict[str, gpd.GeoDataFrame] = {}
@@ -159,6 +167,28 @@ def _read_all(data_dir: Path) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, Pa
     known = {p.name for p in data_dir.glob("*.geojson")}
     for extra in sorted(known - {CATALOGUE[n].filename for n in LAYER_NAMES}):
         log.warning("%s: not a layer of the catalogue; ignored", data_dir / extra)
+    return frames, paths, problems
+
+
+def _read_database(url: str) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, str], list[Problem]]:
+    from .store import database, read_layers
+
+    db = database(url)
+    frames = read_layers(db)
+    where = {name: db.table(name) for name in frames}
+    problems = [] if "boundary" in frames else [
+        Problem(db.table("boundary"), None, "missing: every data source needs a boundary layer")]
+    for name, gdf in frames.items():
+        problems += check_layer(gdf, name, file=where[name])
+    return frames, where, problems
+
+
+def _read_all(source: str | os.PathLike) -> tuple[dict[str, gpd.GeoDataFrame], dict, list[Problem]]:
+    """Every layer of a folder or a database (WGS-84, ``id`` a column), where each came from, problems."""
+    if is_database_url(source):
+        frames, paths, problems = _read_database(str(source))
+    else:
+        frames, paths, problems = _read_folder(Path(source))
     extent = _study_extent(frames)
     if extent is not None:
         for name, gdf in frames.items():
@@ -167,6 +197,40 @@ def _read_all(data_dir: Path) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, Pa
         patch_ids = frames["patches"]["id"].astype(str) if "patches" in frames and "id" in frames["patches"] else []
         problems += check_references(frames["corridors"], patch_ids, file=str(paths["corridors"]))
     return frames, paths, problems
+
+
+def read_layers(data: str | os.PathLike | None = None) -> dict[str, gpd.GeoDataFrame]:
+    """Every layer of a data folder or database as stored (WGS-84, ``id`` a column), checked.
+
+    The same reading and checks as :func:`load_network`, without reprojecting: what
+    ``ecomap db load`` copies into a database, coordinates bit for bit.
+
+    Parameters
+    ----------
+    data : str or os.PathLike, optional
+        A data folder or a ``postgresql://`` URL (see :func:`load_network`).
+
+    Returns
+    -------
+    dict of str to geopandas.GeoDataFrame
+        Layer name -> its features in EPSG:4326, ``id`` a column, values as stored; only
+        the layers the source has.
+
+    Raises
+    ------
+    DataError
+        Listing every problem, as :func:`load_network`.
+    """
+    frames, _, problems = _read_all(_source(data))
+    if problems:
+        raise DataError(problems)
+    return frames
+
+
+def _source(data: str | os.PathLike | None) -> str | Path:
+    if data is None:
+        return default_data_dir()
+    return str(data) if is_database_url(data) else Path(data)
 
 
 def validate_data(data_dir: str | os.PathLike | None = None) -> list[Problem]:
@@ -182,7 +246,8 @@ def validate_data(data_dir: str | os.PathLike | None = None) -> list[Problem]:
     Parameters
     ----------
     data_dir : str or os.PathLike, optional
-        A folder of ``<layer>.geojson`` files (WGS-84). Defaults to the bundled data
+        A folder of ``<layer>.geojson`` files (WGS-84), or a ``postgresql://`` URL
+        (see :func:`load_network`). Defaults to the bundled data
         (:func:`ecomap.io.default_data_dir`).
 
     Returns
@@ -196,7 +261,7 @@ def validate_data(data_dir: str | os.PathLike | None = None) -> list[Problem]:
     --------
     load_network : The same checks, raising :class:`~ecomap.DataError` when any fails.
     """
-    _, _, problems = _read_all(Path(data_dir) if data_dir is not None else default_data_dir())
+    _, _, problems = _read_all(_source(data_dir))
     return problems
 
 
@@ -213,8 +278,10 @@ def load_network(data_dir: str | os.PathLike | None = None) -> Network:
     Parameters
     ----------
     data_dir : str or os.PathLike, optional
-        A folder of ``<layer>.geojson`` files (WGS-84). Defaults to the bundled data.
-        Any layer except ``boundary`` may be left out.
+        A folder of ``<layer>.geojson`` files (WGS-84), or a PostGIS database as
+        ``postgresql://user@host/db?schema=NAME`` (its tables made by ``ecomap db
+        init``; see :mod:`ecomap.store`). Defaults to the bundled data. Any layer except
+        ``boundary`` may be left out (a database table may be empty).
 
     Returns
     -------
@@ -228,13 +295,17 @@ def load_network(data_dir: str | os.PathLike | None = None) -> Network:
         Listing every problem found, one per line (``FILE: feature ID: rule``); the
         problems are those :func:`validate_data` returns.
     """
-    path = Path(data_dir) if data_dir is not None else default_data_dir()
-    frames, paths, problems = _read_all(path)
+    source = _source(data_dir)
+    frames, paths, problems = _read_all(source)
     if problems:
         raise DataError(problems)
     layers = {name: _internal(gdf, name) for name, gdf in frames.items()}
-    log.info("loaded %d layers from %s", len(layers), path)
-    return Network(layers, path, paths)
+    log.info("loaded %d layers from %s", len(layers), source)
+    if isinstance(source, Path):
+        return Network(layers, source, paths)
+    from .store import database
+
+    return Network(layers, None, {}, source=database(source).label)
 
 
 def layer_summary(network: Network) -> pd.DataFrame:

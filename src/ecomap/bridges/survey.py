@@ -20,6 +20,7 @@ from .._errors import InputError
 from ..io import locked
 from ..layers import spec
 from ..network import Network, load_network
+from ..store import is_database_url
 from ._check import (
     REGISTER_MARGIN_M,
     _check_choices,
@@ -32,6 +33,7 @@ from ._check import (
     _text_values,
 )
 from ._duplicates import DUPLICATE_DISTANCE_M, _find_duplicates
+from ._postgis import import_into_database
 from ._read import _read_survey, _Survey
 from ._register import (
     _append_to_register,
@@ -226,7 +228,8 @@ def import_sites(
         ``x,y``, ``经度,纬度``; any case) or a GeoJSON FeatureCollection of Points.
     data_dir : str or os.PathLike, optional
         The data folder holding the register and the district boundary (default: that of
-        ``network``, else the bundled data folder).
+        ``network``, else the bundled data folder), or a ``postgresql://`` URL: then the
+        import is one transaction under a lock that serialises imports (``_postgis``).
     crs : {"wgs84", "gcj02"}, default "wgs84"
         ``wgs84`` (phone GPS) or ``gcj02`` (copied from a Chinese map app); never guessed.
         A file that states its datum (a ``coordinates`` column, an ``ecomap:coordinates``
@@ -259,9 +262,15 @@ def import_sites(
     """
     path = Path(path)
     code = _survey_datum(crs)
-    register = _register_path(data_dir if data_dir is not None else getattr(network, "data_dir", None))
+    url = data_dir if is_database_url(data_dir) else None  # the register on PostGIS: _postgis
+    register = _register_path(data_dir if data_dir is not None else getattr(network, "data_dir", None)) \
+        if url is None else Path(url)
     survey = _read_survey(path, encoding)
     _check_stated_datum(path, survey.stated, code)
+    if url is not None:
+        net = network if network is not None else load_network(url)
+        checked = _check_rows(path, survey, net, code, register.parent)
+        return import_into_database(url, path, survey, checked, _report, dry_run)
     if dry_run:
         net = network if network is not None else load_network(register.parent)
         return _plan(path, register, survey, net, code, dry_run=True)[0]

@@ -190,12 +190,32 @@ def scenario_text(sc: Scenario) -> str:
 
 # --------------------------------------------------------------------------------------------
 # charts
+def _plain_text(func):
+    """Run a chart function with mathtext off: ids and names from data are drawn as typed.
+
+    An id such as ``C01 $x^{$`` is valid data, but matplotlib would parse ``$...$`` as
+    mathtext and fail or render it as a formula.
+    """
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        import matplotlib
+
+        matplotlib.use("Agg")
+        with matplotlib.rc_context({"text.parse_math": False}):
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
 def _save(fig, path: Path) -> Path:
     with atomic_write(path) as tmp:
         fig.savefig(tmp, dpi=120, bbox_inches="tight")
     return path
 
 
+@_plain_text
 def chart_corridor_importance(result: ConnectivityResult, path: str | os.PathLike) -> Path | None:
     """Horizontal bars of dPC and dIIC per corridor, most important on top.
 
@@ -248,6 +268,7 @@ def chart_corridor_importance(result: ConnectivityResult, path: str | os.PathLik
         plt.close(fig)
 
 
+@_plain_text
 def chart_dpc_fractions(result: ConnectivityResult, path: str | os.PathLike, *, top: int = 30
                         ) -> Path | None:
     """Stacked bars per patch: dPC split into intra, flux and connector (Saura & Rubio 2010).

@@ -116,3 +116,34 @@ def test_cli_add_file_with_a_bad_width(chain_folder, tmp_path, capsys):
     assert run_cli("connectivity", "--data", chain_folder, "--add", p) == 2
     err = capsys.readouterr().err.strip()
     assert "plan.geojson: corridors NEW1: width_m must be a positive number" in err and len(err.splitlines()) == 1
+
+
+def test_charts_draw_ids_with_dollar_signs_as_plain_text(tmp_path):
+    """An id like ``C01 $x^{$`` is valid data; the report's charts must not parse it as mathtext."""
+    import json
+    import shutil
+
+    from ecomap.connectivity import analyse
+    from ecomap.io import default_data_dir
+    from ecomap.network import load_network
+    from ecomap.report import chart_corridor_importance, chart_dpc_fractions
+
+    data = tmp_path / "data"
+    shutil.copytree(default_data_dir(), data)
+    for name, key in (("corridors", "id"), ("patches", "id")):
+        p = data / f"{name}.geojson"
+        doc = json.loads(p.read_text(encoding="utf-8"))
+        old = doc["features"][0]["properties"][key]
+        new = f"{old} $x^{{$"
+        doc["features"][0]["properties"][key] = new
+        if name == "patches":  # keep the corridors' references whole
+            c = json.loads((data / "corridors.geojson").read_text(encoding="utf-8"))
+            for f in c["features"]:
+                for end in ("from_id", "to_id"):
+                    if f["properties"].get(end) == old:
+                        f["properties"][end] = new
+            (data / "corridors.geojson").write_text(json.dumps(c, ensure_ascii=False), encoding="utf-8")
+        p.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    result = analyse(load_network(data))
+    assert chart_corridor_importance(result, tmp_path / "c.png").stat().st_size > 1000
+    assert chart_dpc_fractions(result, tmp_path / "p.png").stat().st_size > 1000

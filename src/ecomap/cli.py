@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import sys
+import warnings
 from pathlib import Path
 
 from . import __version__
@@ -541,6 +542,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     level = logging.WARNING if args.verbose == 0 else logging.INFO if args.verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        return _run(args)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Print a warning as one line: ``ecomap: warning: ...`` (an EcomapWarning changes a result)."""
+    print(f"ecomap: warning: {message}", file=sys.stderr if file is None else file)
+
+
+def _run(args) -> int:
+    """Run the chosen command; errors become one line and an exit code."""
     try:
         return COMMANDS[args.command][1](args)
     except DataError as exc:

@@ -168,3 +168,22 @@ def test_scenario_coerces_added_frames(tmp_path):
     sc = cn.scenario(net, add=(new_c, new_p), landscape_area_km2=10)
     assert sc.table.loc["iic", "after"] == pytest.approx(0.24)
     assert sc.after.corridors.loc["NEW1", "length_m"] == pytest.approx(2586)
+
+
+def test_cli_prints_a_warning_as_one_line(tmp_path, capsys):
+    """``ecomap connectivity --add`` with a corridor lacking width_m: one ``ecomap: warning:`` line."""
+    from conftest import run_cli
+
+    from ecomap.network import load_network
+
+    net = load_network()
+    a, b = net.patches.index[:2]
+    line = shapely.LineString([net.patches.geometry[a].centroid, net.patches.geometry[b].centroid])
+    gdf = gpd.GeoDataFrame({"id": ["NEW1"], "from_id": [a], "to_id": [b]}, geometry=[line], crs="EPSG:4547")
+    path = tmp_path / "plan.geojson"
+    gdf.to_crs("EPSG:4326").to_file(path, driver="GeoJSON")
+    assert run_cli("connectivity", "--add", path) == 0
+    err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
+    warned = [ln for ln in err if "no width_m" in ln]
+    assert len(warned) == 1 and warned[0].startswith("ecomap: warning: ")
+    assert not any(ln.lstrip().startswith(("new_c", "File ", "warnings.warn")) for ln in err)

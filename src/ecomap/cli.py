@@ -284,6 +284,32 @@ def _run_corridors(args) -> int:
     return 0
 
 
+# --- omniscape ---------------------------------------------------------------------------
+def _add_omniscape(sub) -> None:
+    p = sub.add_parser("omniscape", help="moving-window current (Omniscape.jl's algorithm) on a resistance raster")
+    p.add_argument("resistance", type=Path, metavar="RESISTANCE.tif", help="resistance raster (GeoTIFF or .asc)")
+    p.add_argument("--radius", type=int, required=True, metavar="CELLS", help="window radius in CELLS, not metres")
+    p.add_argument("--block-size", type=int, default=1, metavar="CELLS", help="target block side (odd; default 1)")
+    p.add_argument("--buffer", type=int, default=0, metavar="CELLS", help="cells added to the circuit's radius")
+    p.add_argument("--source", type=Path, default=None, metavar="FILE.tif", help="source strength (default: 1/resistance)")
+    p.add_argument("--source-threshold", type=float, default=0.0, help="strengths below this are 0 (with --source)")
+    p.add_argument("--r-cutoff", type=float, default=math.inf, help="no source where resistance exceeds this")
+    p.add_argument("--neighbours", type=int, choices=(4, 8), default=8, help="circuit neighbourhood (default 8)")
+    p.add_argument("--no-correction", action="store_true", help="skip the block-artifact correction")
+    p.add_argument("--out", type=Path, default=Path("outputs/omniscape"), metavar="DIR", help="output folder")
+
+
+def _run_omniscape(args) -> int:
+    from .corridors import run_omniscape_files
+
+    written = run_omniscape_files(
+        args.resistance, args.out, source=args.source, radius=args.radius, block_size=args.block_size,
+        buffer=args.buffer, source_threshold=args.source_threshold, r_cutoff=args.r_cutoff,
+        neighbours=args.neighbours, correct_artifacts=not args.no_correction)
+    print("\n".join(f"wrote {p}" for p in written))
+    return 0
+
+
 # --- connectivity ------------------------------------------------------------------------
 def _add_connectivity(sub) -> None:
     p = sub.add_parser("connectivity", help="graph indices (IIC, PC, alpha/beta/gamma), corridor importance, gaps")
@@ -468,6 +494,7 @@ COMMANDS = {
     "query": (_add_query, _run_query),
     "export": (_add_export, _run_export),
     "corridors": (_add_corridors, _run_corridors),
+    "omniscape": (_add_omniscape, _run_omniscape),
     "connectivity": (_add_connectivity, _run_connectivity),
     "map": (_add_map, _run_map),
     "bridges": (_add_bridges, _run_bridges),

@@ -198,3 +198,16 @@ def test_even_block_size_is_raised_and_inputs_checked():
         omniscape(res, radius=2, source_strength=np.ones((3, 3)))
     with pytest.raises(InputError, match="radius"):
         omniscape(res, radius=0)
+
+
+def test_cli_writes_the_three_geotiffs(tmp_path, capsys):
+    from ecomap.cli import main
+
+    inp = DATA / "input"
+    rc = main(["omniscape", str(inp / "resistance.asc"), "--radius", "5", "--block-size", "3", "--buffer", "2",
+               "--source", str(inp / "source.asc"), "--source-threshold", "0.2", "--out", str(tmp_path)])
+    assert rc == 0
+    for name in ("cum_currmap", "flow_potential", "normalized_cum_currmap"):
+        _compare(_read(tmp_path / f"{name}.tif"), _verified("test1", name), 5e-5, 5e-6)
+    assert "cum_currmap.tif" in capsys.readouterr().out
+    assert main(["omniscape", str(tmp_path / "missing.tif"), "--radius", "3", "--out", str(tmp_path)]) == 2

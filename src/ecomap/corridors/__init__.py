@@ -45,6 +45,7 @@ from .omniscape import (
     OmniscapeResult,
     omniscape,
     omniscape_targets,
+    run_omniscape_files,
     source_from_resistance,
 )
 from .outputs import render_overlays, write_corridor_outputs
@@ -74,6 +75,7 @@ __all__ = [
     "DIRECT_MAX_BYTES",
     "omniscape",
     "omniscape_targets",
+    "run_omniscape_files",
     "source_from_resistance",
     "OmniscapeResult",
     "Condition",

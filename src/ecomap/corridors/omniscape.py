@@ -27,7 +27,8 @@ from .._errors import InputError
 from ._common import check_neighbours
 from ._window import _circle, _correction, _cut, _Setup, _window_sources, window_current
 
-__all__ = ["Condition", "OmniscapeResult", "omniscape", "omniscape_targets", "source_from_resistance", "window_current"]
+__all__ = ["Condition", "OmniscapeResult", "omniscape", "omniscape_targets", "run_omniscape_files",
+           "source_from_resistance", "window_current"]
 
 @dataclass(frozen=True)
 class OmniscapeResult:
@@ -299,3 +300,80 @@ def _finish(cum, fp, valid, mask_nodata: bool, n: int, bs: int) -> OmniscapeResu
             if a is not None:
                 a[~valid] = np.nan
     return OmniscapeResult(cum, fp, norm, n, bs)
+
+
+#: Output file -> (result attribute, band description, units).
+_OUTPUTS = {
+    "cum_currmap.tif": ("cumulative", "cumulative current", "amperes, summed over moving windows"),
+    "flow_potential.tif": ("flow_potential", "flow potential", "amperes on uniform resistance"),
+    "normalized_cum_currmap.tif": ("normalized", "normalized current", "cumulative / flow potential (unitless)"),
+}
+
+
+def _read_raster(path) -> tuple[np.ndarray, dict]:
+    import rasterio
+
+    try:
+        with rasterio.open(path) as d:
+            a = d.read(1).astype(float)
+            nodata, profile = d.nodata, d.profile
+    except rasterio.errors.RasterioIOError as exc:
+        raise InputError(f"{path}: not a readable raster ({exc})") from exc
+    if nodata is not None:
+        a[a == nodata] = np.nan
+    return a, profile
+
+
+def run_omniscape_files(resistance, out_dir, *, source=None, **options) -> list:
+    """Read a resistance raster (and a source raster), run :func:`omniscape`, write the GeoTIFFs.
+
+    Parameters
+    ----------
+    resistance : str or os.PathLike
+        A single-band raster GDAL reads (GeoTIFF, ASCII grid) of resistance (cost units); its
+        NoData value marks NoData cells.
+    out_dir : str or os.PathLike
+        Folder for ``cum_currmap.tif``, ``flow_potential.tif`` and ``normalized_cum_currmap.tif``
+        (float32, NoData NaN, the resistance's CRS and transform), each written atomically.
+    source : str or os.PathLike, optional
+        A raster of source strength on the same grid (relative, unitless). Default: from the
+        resistance.
+    **options
+        Passed to :func:`omniscape` (``radius`` in cells is required).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+
+    Raises
+    ------
+    InputError
+        An unreadable raster, or any refusal of :func:`omniscape`.
+    """
+    from pathlib import Path
+
+    import rasterio
+
+    from ..io import atomic_write
+
+    r, profile = _read_raster(resistance)
+    s = _read_raster(source)[0] if source is not None else None
+    res = omniscape(r, source_strength=s, **options)
+    out = []
+    for name, (attr, desc, units) in _OUTPUTS.items():
+        arr = getattr(res, attr)
+        if arr is None:
+            continue
+        path = Path(out_dir) / name
+        with atomic_write(path) as tmp:
+            with rasterio.open(tmp, "w", driver="GTiff", height=arr.shape[0], width=arr.shape[1], count=1,
+                               dtype="float32", crs=profile.get("crs"), transform=profile["transform"],
+                               nodata=np.nan, compress="deflate") as dst:
+                dst.write(arr.astype("float32"), 1)
+                dst.set_band_description(1, desc)
+                tags = {k: str(v) for k, v in options.items() if isinstance(v, (int, float, str))}
+                tags.update(units=units, n_targets=str(res.n_targets), block_size=str(res.block_size))
+                dst.update_tags(**tags)
+        out.append(path)
+    return out

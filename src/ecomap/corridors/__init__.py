@@ -17,6 +17,8 @@ studies, as Linkage Mapper and Circuitscape do it, one file per step:
 4. a comparison of the modelled links with the drawn corridors (:mod:`.plan`), all run by
    :func:`model_corridors` (:mod:`.model`) and written by :func:`write_corridor_outputs`
    (:mod:`.outputs`);
+0. **ecological sources** from MSPA cores ranked by dPC (:func:`mspa`, :func:`select_sources`;
+   :mod:`.mspa`), the first step of the ecological-security-pattern chain;
 5. wall-to-wall **moving-window current** (Omniscape.jl's algorithm: :func:`omniscape`,
    :mod:`.omniscape`), which needs no sources drawn, only a resistance raster.
 
@@ -40,6 +42,14 @@ from .circuit import (
 from .cost import cost_distance, cost_distances
 from .grid import Grid, make_grid
 from .model import CorridorModel, model_corridors
+from .mspa import (
+    MSPA_CLASSES,
+    habitat_from_landcover,
+    mspa,
+    mspa_class_table,
+    mspa_cores,
+    select_sources,
+)
 from .omniscape import (
     Condition,
     OmniscapeResult,
@@ -79,4 +89,10 @@ __all__ = [
     "source_from_resistance",
     "OmniscapeResult",
     "Condition",
+    "MSPA_CLASSES",
+    "habitat_from_landcover",
+    "mspa",
+    "mspa_class_table",
+    "mspa_cores",
+    "select_sources",
 ]

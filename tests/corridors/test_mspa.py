@@ -152,3 +152,39 @@ def test_every_pair_of_options_runs():
     h = _square(16, 16, 2, 2, 11)
     for conn, intext in itertools.product((4, 8), (True, False)):
         assert (mspa(h, connectivity=conn, intext=intext) == CORE).sum() == 81
+
+
+def _landcover(path, network, cell=60.0):
+    """A synthetic WorldCover-coded GeoTIFF over the district: tree blobs (10) in built-up (50)."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    x0, y0, x1, y1 = network.district.bounds
+    w, h = int((x1 - x0) // cell) + 1, int((y1 - y0) // cell) + 1
+    yy, xx = np.mgrid[:h, :w]
+    rng = np.random.default_rng(3)
+    lc = np.full((h, w), 50, dtype=np.uint8)
+    for _ in range(12):
+        cy, cx, r = rng.integers(0, h), rng.integers(0, w), rng.integers(4, 14)
+        lc[(yy - cy) ** 2 + (xx - cx) ** 2 <= r * r] = 10
+    with rasterio.open(path, "w", driver="GTiff", height=h, width=w, count=1, dtype="uint8",
+                       crs="EPSG:4547", transform=from_origin(x0, y1, cell, cell)) as d:
+        d.write(lc, 1)
+    return path
+
+
+def test_cli_sources_feed_the_connectivity_command(tmp_path, capsys):
+    from ecomap.cli import main
+    from ecomap.network import load_network
+
+    lc = _landcover(tmp_path / "lc.tif", load_network())
+    out = tmp_path / "src"
+    assert main(["sources", "--landcover", str(lc), "--resolution", "60", "--min-core-ha", "5",
+                 "--top", "6", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "core" in text and "mspa:core/" in text
+    for f in ("mspa.tif", "mspa_classes.csv", "mspa_classes.png", "data/patches.geojson", "data/boundary.geojson"):
+        assert (out / f).exists(), f
+    net = load_network(out / "data")
+    assert 1 <= len(net.patches) <= 6 and net.patches["source"].str.startswith("mspa:core/").all()
+    assert main(["connectivity", "--data", str(out / "data")]) == 0

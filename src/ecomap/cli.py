@@ -295,6 +295,67 @@ def _run_corridors(args) -> int:
     return 0
 
 
+# --- sources -----------------------------------------------------------------------------
+def _add_sources(sub) -> None:
+    p = sub.add_parser("sources", help="ecological sources: MSPA on land cover, cores ranked by dPC -> a patches layer")
+    _data_arg(p)
+    p.add_argument("--landcover", type=Path, required=True, metavar="FILE.tif", help="land-cover GeoTIFF (any CRS)")
+    p.add_argument("--foreground", default="10,20,30,90,95", metavar="CODES",
+                   help="habitat land-cover codes (default: WorldCover tree, shrub, grass, wetland, mangrove)")
+    p.add_argument("--resolution", type=float, default=30.0, metavar="M", help="cell size in metres (default 30)")
+    p.add_argument("--connectivity", type=int, choices=(8, 4), default=8, help="MSPA foreground connectivity")
+    p.add_argument("--edge-width", type=int, default=1, metavar="CELLS", help="MSPA edge width in cells (default 1)")
+    p.add_argument("--no-transition", action="store_true", help="MSPA transition off")
+    p.add_argument("--no-intext", action="store_true", help="MSPA internal/external distinction off")
+    p.add_argument("--min-core-ha", type=float, default=0.0, metavar="HA", help="smallest core kept as a source")
+    p.add_argument("--top", type=int, default=None, metavar="N", help="keep the N cores of highest dPC")
+    p.add_argument("--dispersal", type=float, default=2000.0, metavar="M", help="dPC median dispersal (metres)")
+    p.add_argument("--out", type=Path, default=Path("outputs/sources"), metavar="DIR", help="output folder")
+
+
+def _run_sources(args) -> int:
+    from .corridors.sources import sources_from_landcover
+    from .network import load_network
+
+    fg = [int(c) for c in args.foreground.split(",") if c.strip()]
+    run = sources_from_landcover(
+        load_network(args.data), args.landcover, args.out, resolution=args.resolution, foreground=fg,
+        connectivity=args.connectivity, edge_width=args.edge_width, transition=not args.no_transition,
+        intext=not args.no_intext, min_core_area_ha=args.min_core_ha, n_sources=args.top,
+        median_dispersal=args.dispersal)
+    print(run.classes.to_string(float_format=lambda v: f"{v:,.2f}"))
+    print(run.sources[["source", "area_ha", "dpc", "rank"]].head(20).to_string(float_format=lambda v: f"{v:,.2f}"))
+    print(f"{len(run.sources)} sources; wrote {len(run.written)} files to {args.out} "
+          f"(run the chain on them: ecomap corridors --data {args.out / 'data'})")
+    return 0
+
+
+# --- omniscape ---------------------------------------------------------------------------
+def _add_omniscape(sub) -> None:
+    p = sub.add_parser("omniscape", help="moving-window current (Omniscape.jl's algorithm) on a resistance raster")
+    p.add_argument("resistance", type=Path, metavar="RESISTANCE.tif", help="resistance raster (GeoTIFF or .asc)")
+    p.add_argument("--radius", type=int, required=True, metavar="CELLS", help="window radius in CELLS, not metres")
+    p.add_argument("--block-size", type=int, default=1, metavar="CELLS", help="target block side (odd; default 1)")
+    p.add_argument("--buffer", type=int, default=0, metavar="CELLS", help="cells added to the circuit's radius")
+    p.add_argument("--source", type=Path, default=None, metavar="FILE.tif", help="source strength (default: 1/resistance)")
+    p.add_argument("--source-threshold", type=float, default=0.0, help="strengths below this are 0 (with --source)")
+    p.add_argument("--r-cutoff", type=float, default=math.inf, help="no source where resistance exceeds this")
+    p.add_argument("--neighbours", type=int, choices=(4, 8), default=8, help="circuit neighbourhood (default 8)")
+    p.add_argument("--no-correction", action="store_true", help="skip the block-artifact correction")
+    p.add_argument("--out", type=Path, default=Path("outputs/omniscape"), metavar="DIR", help="output folder")
+
+
+def _run_omniscape(args) -> int:
+    from .corridors import run_omniscape_files
+
+    written = run_omniscape_files(
+        args.resistance, args.out, source=args.source, radius=args.radius, block_size=args.block_size,
+        buffer=args.buffer, source_threshold=args.source_threshold, r_cutoff=args.r_cutoff,
+        neighbours=args.neighbours, correct_artifacts=not args.no_correction)
+    print("\n".join(f"wrote {p}" for p in written))
+    return 0
+
+
 # --- connectivity ------------------------------------------------------------------------
 def _add_connectivity(sub) -> None:
     p = sub.add_parser("connectivity", help="graph indices (IIC, PC, alpha/beta/gamma), corridor importance, gaps")
@@ -516,6 +577,8 @@ COMMANDS = {
     "query": (_add_query, _run_query),
     "export": (_add_export, _run_export),
     "corridors": (_add_corridors, _run_corridors),
+    "omniscape": (_add_omniscape, _run_omniscape),
+    "sources": (_add_sources, _run_sources),
     "connectivity": (_add_connectivity, _run_connectivity),
     "map": (_add_map, _run_map),
     "bridges": (_add_bridges, _run_bridges),

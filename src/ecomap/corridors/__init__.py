@@ -16,7 +16,11 @@ studies, as Linkage Mapper and Circuitscape do it, one file per step:
    (:func:`barrier_improvement`; :mod:`.barriers`);
 4. a comparison of the modelled links with the drawn corridors (:mod:`.plan`), all run by
    :func:`model_corridors` (:mod:`.model`) and written by :func:`write_corridor_outputs`
-   (:mod:`.outputs`).
+   (:mod:`.outputs`);
+0. **ecological sources** from MSPA cores ranked by dPC (:func:`mspa`, :func:`select_sources`;
+   :mod:`.mspa`), the first step of the ecological-security-pattern chain;
+5. wall-to-wall **moving-window current** (Omniscape.jl's algorithm: :func:`omniscape`,
+   :mod:`.omniscape`), which needs no sources drawn, only a resistance raster.
 
 The raster core (:mod:`.cost`, :mod:`.circuit`, :mod:`.barriers`) works on plain numpy arrays;
 :func:`model_corridors` wires it to a :class:`~ecomap.network.Network`. Cost values are in
@@ -38,6 +42,22 @@ from .circuit import (
 from .cost import cost_distance, cost_distances
 from .grid import Grid, make_grid
 from .model import CorridorModel, model_corridors
+from .mspa import (
+    MSPA_CLASSES,
+    habitat_from_landcover,
+    mspa,
+    mspa_class_table,
+    mspa_cores,
+    select_sources,
+)
+from .omniscape import (
+    Condition,
+    OmniscapeResult,
+    omniscape,
+    omniscape_targets,
+    run_omniscape_files,
+    source_from_resistance,
+)
 from .outputs import render_overlays, write_corridor_outputs
 from .resistance import resistance_from_landcover, resistance_surface
 from .tables import ResistanceTable, default_table_path, load_reclass_table, load_resistance_table
@@ -63,4 +83,16 @@ __all__ = [
     "write_corridor_outputs",
     "render_overlays",
     "DIRECT_MAX_BYTES",
+    "omniscape",
+    "omniscape_targets",
+    "run_omniscape_files",
+    "source_from_resistance",
+    "OmniscapeResult",
+    "Condition",
+    "MSPA_CLASSES",
+    "habitat_from_landcover",
+    "mspa",
+    "mspa_class_table",
+    "mspa_cores",
+    "select_sources",
 ]

@@ -1,0 +1,180 @@
+"""Analysis commands: corridors, sources (MSPA), omniscape, connectivity."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import sys
+from pathlib import Path
+
+from .._errors import InputError
+from .options import _data_arg
+
+log = logging.getLogger("ecomap")
+
+
+# --- corridors ---------------------------------------------------------------------------
+def _add_corridors(sub) -> None:
+    p = sub.add_parser("corridors", help="least-cost corridors and circuit-theory pinch points on a resistance surface")
+    _data_arg(p)
+    p.add_argument("--resolution", type=float, default=30.0, metavar="M", help="cell size in metres (default 30)")
+    p.add_argument("--extent", choices=("district", "city"), default="district",
+                   help="raster over the district boundary (default) or the city's districts")
+    p.add_argument("--resistance", type=Path, default=None, metavar="TABLE.toml",
+                   help="resistance table (default: the shipped one; see docs/corridors.md)")
+    p.add_argument("--landcover", type=Path, default=None, metavar="FILE.tif",
+                   help="land-cover GeoTIFF for the base surface (any CRS; needs --reclass)")
+    p.add_argument("--reclass", type=Path, default=None, metavar="TABLE.toml",
+                   help="land-cover code -> resistance table for --landcover")
+    p.add_argument("--width", type=float, default=20000.0, metavar="COST",
+                   help="corridor truncation width in COST UNITS, not metres (default 20000)")
+    p.add_argument("--max-cost", type=float, default=None, metavar="COST",
+                   help="least-cost distance up to which links the plan lacks are listed (default: the costliest drawn link)")
+    p.add_argument("--neighbours", type=int, choices=(4, 8), default=8,
+                   help="cells joined to 8 neighbours (default) or 4, for cost-distance and circuits")
+    p.add_argument("--no-circuit", action="store_true", help="skip circuit theory (current, pinch points, barriers)")
+    p.add_argument("--regions", choices=("pair", "all"), default="pair",
+                   help="short-circuit a source only in its own pairs' solves (default, Circuitscape) "
+                        "or every source in every solve (a different model)")
+    p.add_argument("--out", type=Path, default=Path("outputs/corridors"), metavar="DIR",
+                   help="output folder (default: outputs/corridors)")
+
+
+def _run_corridors(args) -> int:
+    from ..corridors import model_corridors, write_corridor_outputs
+    from ..network import load_network
+
+    if args.landcover is not None and args.reclass is None:
+        raise InputError("--landcover needs --reclass TABLE.toml (land-cover code = resistance)")
+    if args.reclass is not None and args.landcover is None:
+        raise InputError("--reclass needs --landcover FILE.tif")
+    if not (math.isfinite(args.resolution) and 1.0 <= args.resolution <= 10_000.0):
+        raise InputError(f"--resolution {args.resolution:g}: give a cell size of 1 to 10000 metres")
+    model = model_corridors(
+        load_network(args.data), resolution=args.resolution, extent=args.extent, table=args.resistance,
+        landcover=args.landcover, reclass=args.reclass, width=args.width, max_cost=args.max_cost,
+        neighbours=args.neighbours, circuit=not args.no_circuit, progress=sys.stderr.isatty(),
+        regions=args.regions,
+    )
+    written, _ = write_corridor_outputs(model, args.out)
+    g = model.grid
+    print(f"grid {g.width} x {g.height} cells of {g.cellsize:g} m (EPSG:4547); {len(model.sources)} source patches")
+    if len(model.paths):
+        cols = ["from_id", "to_id", "cwd", "euclid_m", "ratio", "planned"]
+        if "eff_resistance" in model.paths:
+            cols.append("eff_resistance")
+        print("least-cost paths (cwd in cost units, not metres):")
+        print(model.paths[cols].to_string(float_format=lambda v: f"{v:,.1f}"))
+    if len(model.comparison):
+        print("drawn corridors against the model (overlap = share of the footprint inside the modelled corridor):")
+        print(model.comparison[["from_id", "to_id", "overlap", "modelled_cwd", "cost_ratio"]]
+              .to_string(float_format=lambda v: f"{v:,.2f}"))
+    lacking = model.missing_links
+    print(f"links the plan lacks: {', '.join(lacking.index) if len(lacking) else 'none'}")
+    print(f"pinch points: {len(model.pinch_points)}")
+    print(f"wrote {len(written)} files to {args.out}")
+    return 0
+
+
+# --- sources -----------------------------------------------------------------------------
+def _add_sources(sub) -> None:
+    p = sub.add_parser("sources", help="ecological sources: MSPA on land cover, cores ranked by dPC -> a patches layer")
+    _data_arg(p)
+    p.add_argument("--landcover", type=Path, required=True, metavar="FILE.tif", help="land-cover GeoTIFF (any CRS)")
+    p.add_argument("--foreground", default="10,20,30,90,95", metavar="CODES",
+                   help="habitat land-cover codes (default: WorldCover tree, shrub, grass, wetland, mangrove)")
+    p.add_argument("--resolution", type=float, default=30.0, metavar="M", help="cell size in metres (default 30)")
+    p.add_argument("--connectivity", type=int, choices=(8, 4), default=8, help="MSPA foreground connectivity")
+    p.add_argument("--edge-width", type=int, default=1, metavar="CELLS", help="MSPA edge width in cells (default 1)")
+    p.add_argument("--no-transition", action="store_true", help="MSPA transition off")
+    p.add_argument("--no-intext", action="store_true", help="MSPA internal/external distinction off")
+    p.add_argument("--min-core-ha", type=float, default=0.0, metavar="HA", help="smallest core kept as a source")
+    p.add_argument("--top", type=int, default=None, metavar="N", help="keep the N cores of highest dPC")
+    p.add_argument("--dispersal", type=float, default=2000.0, metavar="M", help="dPC median dispersal (metres)")
+    p.add_argument("--out", type=Path, default=Path("outputs/sources"), metavar="DIR", help="output folder")
+
+
+def _run_sources(args) -> int:
+    from ..corridors.sources import sources_from_landcover
+    from ..network import load_network
+
+    fg = [int(c) for c in args.foreground.split(",") if c.strip()]
+    run = sources_from_landcover(
+        load_network(args.data), args.landcover, args.out, resolution=args.resolution, foreground=fg,
+        connectivity=args.connectivity, edge_width=args.edge_width, transition=not args.no_transition,
+        intext=not args.no_intext, min_core_area_ha=args.min_core_ha, n_sources=args.top,
+        median_dispersal=args.dispersal)
+    print(run.classes.to_string(float_format=lambda v: f"{v:,.2f}"))
+    print(run.sources[["source", "area_ha", "dpc", "rank"]].head(20).to_string(float_format=lambda v: f"{v:,.2f}"))
+    print(f"{len(run.sources)} sources; wrote {len(run.written)} files to {args.out} "
+          f"(run the chain on them: ecomap corridors --data {args.out / 'data'})")
+    return 0
+
+
+# --- omniscape ---------------------------------------------------------------------------
+def _add_omniscape(sub) -> None:
+    p = sub.add_parser("omniscape", help="moving-window current (Omniscape.jl's algorithm) on a resistance raster")
+    p.add_argument("resistance", type=Path, metavar="RESISTANCE.tif", help="resistance raster (GeoTIFF or .asc)")
+    p.add_argument("--radius", type=int, required=True, metavar="CELLS", help="window radius in CELLS, not metres")
+    p.add_argument("--block-size", type=int, default=1, metavar="CELLS", help="target block side (odd; default 1)")
+    p.add_argument("--buffer", type=int, default=0, metavar="CELLS", help="cells added to the circuit's radius")
+    p.add_argument("--source", type=Path, default=None, metavar="FILE.tif", help="source strength (default: 1/resistance)")
+    p.add_argument("--source-threshold", type=float, default=0.0, help="strengths below this are 0 (with --source)")
+    p.add_argument("--r-cutoff", type=float, default=math.inf, help="no source where resistance exceeds this")
+    p.add_argument("--neighbours", type=int, choices=(4, 8), default=8, help="circuit neighbourhood (default 8)")
+    p.add_argument("--no-correction", action="store_true", help="skip the block-artifact correction")
+    p.add_argument("--out", type=Path, default=Path("outputs/omniscape"), metavar="DIR", help="output folder")
+
+
+def _run_omniscape(args) -> int:
+    from ..corridors import run_omniscape_files
+
+    written = run_omniscape_files(
+        args.resistance, args.out, source=args.source, radius=args.radius, block_size=args.block_size,
+        buffer=args.buffer, source_threshold=args.source_threshold, r_cutoff=args.r_cutoff,
+        neighbours=args.neighbours, correct_artifacts=not args.no_correction)
+    print("\n".join(f"wrote {p}" for p in written))
+    return 0
+
+
+# --- connectivity ------------------------------------------------------------------------
+def _add_connectivity(sub) -> None:
+    p = sub.add_parser("connectivity", help="graph indices (IIC, PC, alpha/beta/gamma), corridor importance, gaps")
+    _data_arg(p)
+    p.add_argument("--median-dispersal", type=float, default=None, metavar="M",
+                   help="distance (m) at which a link's dispersal probability is 0.5 (default 2000)")
+    p.add_argument("--links", choices=("corridors", "distance"), default="corridors",
+                   help="links = the corridors (default), or every patch pair within --threshold")
+    p.add_argument("--threshold", type=float, default=None, metavar="M",
+                   help="edge-to-edge link distance in metres for --links distance")
+    p.add_argument("--landscape-area", type=float, default=None, metavar="KM2",
+                   help="landscape area A_L in km2 (default: the area of boundary, districts and patches together)")
+    p.add_argument("--cover-distance", type=float, default=100.0, metavar="M",
+                   help="a bridge site or tunnel this near a barrier crossing covers it (default 100)")
+    p.add_argument("--remove", default=None, metavar="IDS",
+                   help="scenario: comma-separated corridor or patch ids to take out, e.g. C07,C12")
+    p.add_argument("--add", type=Path, default=None, metavar="FILE",
+                   help="scenario: GeoJSON of planned corridors (LineString) or patches (Polygon)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+
+
+def _run_connectivity(args) -> int:
+    from ..connectivity import DEFAULT_MEDIAN_DISPERSAL_M, analyse, scenario
+    from ..network import load_network
+    from ..report import connectivity_text, scenario_text
+
+    opts = {
+        "median_dispersal": DEFAULT_MEDIAN_DISPERSAL_M if args.median_dispersal is None else args.median_dispersal,
+        "links": args.links, "threshold": args.threshold, "landscape_area_km2": args.landscape_area,
+        "cover_distance_m": args.cover_distance,
+    }
+    network = load_network(args.data)
+    if args.remove is not None or args.add is not None:
+        remove = args.remove.split(",") if args.remove else []
+        sc = scenario(network, remove=remove, add=args.add, **opts)
+        print(json.dumps(sc.to_dict(), ensure_ascii=False, indent=2) if args.json else scenario_text(sc))
+        return 0
+    result = analyse(network, **opts)
+    print(result.to_json() if args.json else connectivity_text(result))
+    return 0

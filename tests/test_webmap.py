@@ -309,7 +309,7 @@ def test_missing_layers_are_left_out(minimal_data):
 
 # --- bad input -----------------------------------------------------------------------------
 def test_unknown_layer_and_basemap_list_the_valid_ones(network):
-    with pytest.raises(InputError, match=r"unknown layer\(s\) 'roads'; layers are: districts, belt"):
+    with pytest.raises(InputError, match=r"unknown layer\(s\) 'roads'; layers are: districts, subdistricts, belt"):
         webmap.atlas(network, layers=["corridors", "roads"])
     with pytest.raises(InputError, match="unknown basemap 'bing'; basemaps are: osm, light, imagery, gaode, tianditu, none"):
         webmap.atlas(network, basemap="bing")

@@ -24,7 +24,7 @@ TIANDITU_KEY_ENV = "ECOMAP_TIANDITU_KEY"
 #: Coordinates in the page: 6 decimals of a degree, about 0.1 m.
 PRECISION = 6
 
-_ORDER = ("districts", "belt", "ridge", "patches", "reservoirs", "boundary",
+_ORDER = ("districts", "subdistricts", "belt", "ridge", "patches", "reservoirs", "boundary",
           "corridors", "river", "barriers", "trails", "bridges")
 
 #: Catalogue layers in drawing order: fills under lines under points (a layer the catalogue
@@ -214,7 +214,7 @@ LABELS: dict[str, str] = {
     "boundary": "坪山区界 Boundary", "districts": "深圳各区 Districts", "ridge": "生态山脊 Ridge",
     "belt": "滨海蓝带 Blue belt", "corridors": "生态廊道 Corridors", "river": "河流 River",
     "trails": "步道 Trails", "bridges": "逃生设施 Bridge sites", "patches": "生境斑块 Patches",
-    "barriers": "阻隔 Barriers", "reservoirs": "水库 Reservoirs",
+    "barriers": "阻隔 Barriers", "reservoirs": "水库 Reservoirs", "subdistricts": "街道 Subdistricts",
 }
 LABELS.update({n: f"{s.title_zh} {s.title_en}" for n, s in CATALOGUE.items() if n not in LABELS})
 

@@ -88,9 +88,14 @@ def coordinates_label(crs: str) -> str:
 def _geographic(code: str) -> bool:
     return code == _crs.GCJ02 or pyproj.CRS(code).is_geographic
 
+#: Titles of the analysis results exported beside the layers.
+RESULT_TITLES = {"gaps": "Gaps: barrier crossings of corridors with no passage / 缺口",
+                 "corridor_ranking": "Corridors ranked by dPC, the loss of connectivity if removed / 廊道重要性排序"}
+
+
 def _description(name: str, label: str) -> str:
     spec = CATALOGUE.get(name)
-    title = f"{spec.title_en} / {spec.title_zh}" if spec else name
+    title = f"{spec.title_en} / {spec.title_zh}" if spec else RESULT_TITLES.get(name, name)
     if label == "GCJ-02":
         return f"{title}. Coordinates: GCJ-02 (offset lon/lat of Chinese map apps, NOT WGS-84)."
     return f"{title}. Coordinates: {label}."

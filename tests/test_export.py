@@ -351,3 +351,41 @@ def test_geopackage_credits_openstreetmap_for_osm_derived_layers(layers, tmp_pat
     assert all("OpenStreetMap" not in d for n, d in desc.items() if n != "bridges")
     assert "© OpenStreetMap contributors" in meta and "bridges" in meta
     assert "OpenStreetMap" in pyogrio.read_info(path, layer="bridges")["dataset_metadata"]["ATTRIBUTION"]
+
+
+@pytest.mark.parametrize("fmt", ["kml", "kmz"])
+def test_kml_styles_by_status_and_ids_read_back(layers, tmp_path, fmt):
+    import zipfile
+
+    from ecomap.export.styles import BRIDGE_COLOURS, KIND_COLOURS
+
+    written = export_layers(layers, tmp_path, fmt=fmt)
+    assert {p.name for p in written} == {f"{n}.{fmt}" for n in layers}
+    for name, frame in layers.items():
+        path = tmp_path / f"{name}.{fmt}"
+        back = pyogrio.read_dataframe(path)  # GDAL's LIBKML driver: ids and typed attributes
+        assert back["id"].tolist() == frame.index.astype(str).tolist()
+        for c in CATALOGUE[name].column_names:
+            if c in frame.columns and frame[c].notna().any():
+                assert c in back.columns, (name, c)
+        text = zipfile.ZipFile(path).read("doc.kml") if fmt == "kmz" else path.read_bytes()
+        root = ET.fromstring(text)
+        ns = {"k": "http://www.opengis.net/kml/2.2"}
+        styles = {s.get("id"): s for s in root.iter(f"{{{ns['k']}}}Style")}
+        marks = list(root.iter(f"{{{ns['k']}}}Placemark"))
+        used = [m.find("k:styleUrl", ns).text.lstrip("#") for m in marks]
+        assert set(used) <= set(styles)
+        if name == "bridges":  # one style per status, in the atlas's colours (KML: aabbggrr)
+            by_status = dict(zip(frame["status"], used, strict=True))
+            assert len(set(used)) == frame["status"].nunique() == len(by_status)
+            for status, sid in by_status.items():
+                colour = styles[sid].find("k:IconStyle/k:color", ns).text
+                h = BRIDGE_COLOURS[status].lstrip("#")
+                assert colour[2:] == (h[4:6] + h[2:4] + h[0:2])
+            names = dict(zip(back["id"], [m.find("k:name", ns).text for m in marks], strict=True))
+            assert names["B001"] == "马峦山 1号" and names["B000"] == "B000"  # Chinese, else English, else id
+        if name == "corridors":
+            assert len(set(used)) == frame[["kind", "status"]].drop_duplicates().shape[0]
+            lines = {styles[s].find("k:LineStyle/k:color", ns).text[2:] for s in used}
+            assert lines <= {h.lstrip("#")[4:6] + h.lstrip("#")[2:4] + h.lstrip("#")[0:2]
+                             for h in [*KIND_COLOURS.values(), "#e53935"]}

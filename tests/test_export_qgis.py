@@ -164,3 +164,22 @@ def test_atlas_colours_are_the_webmaps():
     assert styles.TRAIL_COLOURS == _style._TRAIL_COLOURS
     assert styles.RIDGE_FILLS == _style._RIDGE_FILLS
     assert all(_style.ZH[k] == v for k, v in styles.ZH.items())
+
+
+KML_SCRIPT = r"""
+from qgis.core import QgsVectorLayer
+lyr = QgsVectorLayer(sys.argv[1], "kml", "ogr")
+feats = list(lyr.getFeatures())
+print(json.dumps({"valid": lyr.isValid(), "fields": lyr.fields().names(), "ids": [f["id"] for f in feats],
+                  "status": [f["status"] for f in feats]}, ensure_ascii=False))
+"""
+
+
+@pytest.mark.parametrize("fmt", ["kml", "kmz"])
+def test_qgis_reads_kml_ids_and_attributes(tmp_path, fmt):
+    net = load_network()
+    (path,) = export_network(net, tmp_path, fmt=fmt, layers=["bridges"])
+    got = run_qgis(KML_SCRIPT, path)
+    assert got["valid"] and {"id", "status", "installed", "name_zh"} <= set(got["fields"])
+    assert got["ids"] == net["bridges"].index.astype(str).tolist()
+    assert got["status"] == net["bridges"]["status"].tolist()

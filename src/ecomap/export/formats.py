@@ -50,7 +50,9 @@ FORMATS: dict[str, Format] = {
         Format("fgb", ".fgb", "FlatGeobuf", description="FlatGeobuf with a spatial index, one file per layer"),
         Format("parquet", ".parquet", None, description="GeoParquet (WKB, bbox covering column), one file per layer"),
         Format("shp", ".shp", "ESRI Shapefile", description="Shapefile plus <layer>.fields.csv rename table"),
-        Format("kml", ".kml", "LIBKML", geographic_only=True, description="KML for Google Earth and field phones"),
+        Format("kml", ".kml", "LIBKML", geographic_only=True,
+               description="KML for Google Earth and field phones: the atlas's styles, a folder per layer"),
+        Format("kmz", ".kmz", "LIBKML", geographic_only=True, description="the KML zipped (doc.kml), for phones"),
         Format("csv", ".csv", None, points_only=True, description="CSV with lon/lat columns, point layers only"),
     )
 }

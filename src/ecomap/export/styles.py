@@ -245,3 +245,68 @@ def layer_style_sld(name: str) -> str | None:
         el(el(mark, "Fill"), "CssParameter", colour, name="fill")
         el(graphic, "Size", "7")
     return ET.tostring(root, encoding="unicode")
+
+
+def _class_values(name: str, frame):
+    """The value each row is classified by: the column, or the Python twin of the QGIS expression."""
+    import pandas as pd
+
+    def col(c):
+        return frame[c].astype(object) if c in frame.columns else pd.Series(None, index=frame.index, dtype=object)
+
+    if name == "corridors":
+        status, kind = col("status"), col("kind")
+        return pd.Series([("broken" if s == "broken" else f"{k} {s}") for k, s in zip(kind, status, strict=True)],
+                         index=frame.index, dtype=object)
+    if name == "barriers":
+        s = col("structure")
+        return s.where(s.notna(), "surface")
+    if name == "patches":
+        return pd.to_numeric(col("quality"), errors="coerce").fillna(0.5)
+    if name == "corridor_ranking":
+        return pd.to_numeric(col("dPC"), errors="coerce")
+    return None
+
+
+def feature_classes(name: str, frame, style: Style | None = None):
+    """The class of each row under the layer's style: an index into ``style.symbols``, -1 for none.
+
+    The Python twin of what QGIS computes from the QML (the same categories, ranges and
+    expressions), for formats that store one style per feature (KML).
+
+    Parameters
+    ----------
+    name : str
+        A catalogue layer, ``gaps`` or ``corridor_ranking``.
+    frame : pandas.DataFrame
+        The rows, with the layer's columns.
+    style : Style, optional
+        The style; default :func:`layer_style` of ``name`` and ``frame``.
+
+    Returns
+    -------
+    numpy.ndarray
+        One int per row: 0 for every row of a single-symbol style, the matching category
+        (or the "all other values" one) or range otherwise, -1 where none matches.
+    """
+    import numpy as np
+    import pandas as pd
+
+    style = style or layer_style(name, frame)
+    n = len(frame)
+    if style is None:
+        return np.full(n, -1)
+    if style.renderer == "single":
+        return np.zeros(n, dtype=int)
+    values = _class_values(name, frame)
+    if values is None:
+        values = frame[style.attribute] if style.attribute in frame.columns else pd.Series([None] * n)
+    if style.renderer == "categorized":
+        index = {str(v): i for i, v in enumerate(style.values)}
+        other = index.get("", -1)
+        return np.array([index.get(str(v), other) if v is not None and v == v else other for v in values])
+    x = pd.to_numeric(pd.Series(np.asarray(values)), errors="coerce").to_numpy(dtype=float)
+    out = np.full(n, -1)
+    for i, (lo, hi) in reversed(list(enumerate(style.values))):  # the first range that holds a value wins
+        out[(x >= lo) & (x <= hi)] = i
+    return out

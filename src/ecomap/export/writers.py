@@ -19,6 +19,7 @@ from ..io import atomic_write, verify_written
 from ..layers import CATALOGUE
 from ..spreadsheet import neutralise_frame
 from .formats import Format, _description
+from .kml import write_kml
 
 log = logging.getLogger("ecomap.export")
 
@@ -125,21 +126,6 @@ def _write_parquet(frame: gpd.GeoDataFrame, path: Path, name: str) -> list[Path]
     return [path]
 
 
-def _write_kml(frame: gpd.GeoDataFrame, path: Path, name: str) -> list[Path]:
-    label = frame.attrs["coordinates"]
-    out = frame.copy()
-    # <name> is what Google Earth and phone apps show: the feature's names, else its id
-    zh = out["name_zh"].fillna("").astype(str) if "name_zh" in out else pd.Series("", index=out.index)
-    en = out["name_en"].fillna("").astype(str) if "name_en" in out else pd.Series("", index=out.index)
-    label_text = (zh + " " + en).str.strip()
-    ids = out["id"].astype(str) if "id" in out else pd.Series("", index=out.index)
-    out.insert(0, "name", label_text.where(label_text != "", ids))
-    opts = {"NAME": name, "DESCRIPTION": _description(name, label)}
-    with atomic_write(path) as tmp:
-        pyogrio.write_dataframe(out, tmp, driver="LIBKML", layer=name, layer_options=opts)
-    return [path]
-
-
 def _write_csv(frame: gpd.GeoDataFrame, path: Path, name: str) -> list[Path]:
     label = frame.attrs["coordinates"]
     types = set(frame.geom_type.dropna())
@@ -193,4 +179,6 @@ def _write_shp(frame: gpd.GeoDataFrame, path: Path, name: str) -> list[Path]:
 
 
 _WRITERS = {"geojson": _write_geojson, "fgb": _write_fgb, "parquet": _write_parquet,
-            "shp": _write_shp, "kml": _write_kml, "csv": _write_csv}
+            "shp": _write_shp, "csv": _write_csv,
+            "kml": lambda frame, path, name: write_kml(frame, path, name),
+            "kmz": lambda frame, path, name: write_kml(frame, path, name, kmz=True)}

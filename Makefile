@@ -17,7 +17,8 @@ $(STAMP): pyproject.toml
 
 # System packages the tests drive: Debian's Chromium for the browser tests and screenshots,
 # a CJK font so Chinese labels render in screenshots, GRASS GIS for the r.cost comparison,
-# PostgreSQL with PostGIS for the database store (tests start a throw-away cluster).
+# PostgreSQL with PostGIS for the database store (tests start a throw-away cluster), and
+# QGIS with its Python bindings, run headless to open the GeoPackage and GeoTIFF styles.
 APT := $(SUDO) apt-get -o DPkg::Lock::Timeout=600
 sysdeps:
 	@command -v chromium >/dev/null && command -v grass >/dev/null && \
@@ -26,6 +27,8 @@ sysdeps:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && \
 	  ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || \
 	  ($(APT) update -q && $(APT) install -y -q postgresql postgis postgresql-postgis)
+	@QT_QPA_PLATFORM=offscreen /usr/bin/python3 -c "import qgis.core" 2>/dev/null || \
+	  ($(APT) update -q && $(APT) install -y -q qgis python3-qgis)
 
 run: $(STAMP)
 	$(BIN)/ecomap build --out outputs

@@ -152,6 +152,13 @@ def test_geopackage_holds_every_layer_with_its_style(layers, tmp_path):
     assert names == set(layers) | {"layer_styles"}
     con = sqlite3.connect(path)
     rows = con.execute("select f_table_name, f_geometry_column, styleQML, styleSLD, useAsDefault from layer_styles").fetchall()
+    # QGIS picks the newest default style by update_time; GeoPackage 1.2, dates typed DATE
+    times = [r[0] for r in con.execute("select update_time from layer_styles")]
+    assert all(re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", t) for t in times), times
+    assert con.execute("pragma user_version").fetchone()[0] == 10200
+    if "bridges" in layers:
+        sql = con.execute("select sql from sqlite_master where name = 'bridges'").fetchone()[0]
+        assert '"installed" DATE' in sql
     desc = dict(con.execute("select table_name, description from gpkg_contents").fetchall())
     geom_cols = dict(con.execute("select table_name, column_name from gpkg_geometry_columns").fetchall())
     con.close()
@@ -165,10 +172,8 @@ def test_geopackage_holds_every_layer_with_its_style(layers, tmp_path):
         if style.get("fill") not in (None, "none"):
             assert params["fill"] == style["fill"]
         assert ET.fromstring(sld).find("sld:NamedLayer/sld:Name", ns).text == table
-        q = ET.fromstring(qml.split("\n", 1)[1])
-        colour = style["color"].lstrip("#")
-        rgb = ",".join(str(int(colour[i:i + 2], 16)) for i in (0, 2, 4))
-        assert any(o.get("value", "").startswith(rgb) for o in q.iter("Option"))
+        q = ET.fromstring(qml.split("\n", 1)[1])  # the atlas's style; tests/test_export_qgis.py opens it in QGIS
+        assert q.find("renderer-v2") is not None and qml == layer_style_qml(table, layers[table])
     assert "水库" in desc["reservoirs"] and "WGS-84" in desc["reservoirs"]
     assert layer_style_qml("not-a-layer") is None and layer_style_sld("not-a-layer") is None
 
@@ -330,3 +335,57 @@ def test_analysis_results_export_with_the_layers(tmp_path):
     dist = shapely.distance(gaps.set_index("crossing").to_crs(crs.INTERNAL).geometry.loc[result.gaps.index].values,
                             result.gaps.geometry.values)
     assert dist.max() < 0.02  # 7 decimals of a degree
+
+
+def test_geopackage_credits_openstreetmap_for_osm_derived_layers(layers, tmp_path):
+    frames = dict(layers)
+    osm = frames["bridges"].copy()
+    osm["source"] = "osm:node/123"
+    frames["bridges"] = osm
+    (path,) = export_layers(frames, tmp_path / "osm.gpkg", fmt="gpkg")
+    con = sqlite3.connect(path)
+    desc = dict(con.execute("select table_name, description from gpkg_contents").fetchall())
+    meta = " ".join(r[0] for r in con.execute("select metadata from gpkg_metadata"))
+    con.close()
+    assert "© OpenStreetMap contributors" in desc["bridges"] and "ODbL" in desc["bridges"]
+    assert all("OpenStreetMap" not in d for n, d in desc.items() if n != "bridges")
+    assert "© OpenStreetMap contributors" in meta and "bridges" in meta
+    assert "OpenStreetMap" in pyogrio.read_info(path, layer="bridges")["dataset_metadata"]["ATTRIBUTION"]
+
+
+@pytest.mark.parametrize("fmt", ["kml", "kmz"])
+def test_kml_styles_by_status_and_ids_read_back(layers, tmp_path, fmt):
+    import zipfile
+
+    from ecomap.export.styles import BRIDGE_COLOURS, KIND_COLOURS
+
+    written = export_layers(layers, tmp_path, fmt=fmt)
+    assert {p.name for p in written} == {f"{n}.{fmt}" for n in layers}
+    for name, frame in layers.items():
+        path = tmp_path / f"{name}.{fmt}"
+        back = pyogrio.read_dataframe(path)  # GDAL's LIBKML driver: ids and typed attributes
+        assert back["id"].tolist() == frame.index.astype(str).tolist()
+        for c in CATALOGUE[name].column_names:
+            if c in frame.columns and frame[c].notna().any():
+                assert c in back.columns, (name, c)
+        text = zipfile.ZipFile(path).read("doc.kml") if fmt == "kmz" else path.read_bytes()
+        root = ET.fromstring(text)
+        ns = {"k": "http://www.opengis.net/kml/2.2"}
+        styles = {s.get("id"): s for s in root.iter(f"{{{ns['k']}}}Style")}
+        marks = list(root.iter(f"{{{ns['k']}}}Placemark"))
+        used = [m.find("k:styleUrl", ns).text.lstrip("#") for m in marks]
+        assert set(used) <= set(styles)
+        if name == "bridges":  # one style per status, in the atlas's colours (KML: aabbggrr)
+            by_status = dict(zip(frame["status"], used, strict=True))
+            assert len(set(used)) == frame["status"].nunique() == len(by_status)
+            for status, sid in by_status.items():
+                colour = styles[sid].find("k:IconStyle/k:color", ns).text
+                h = BRIDGE_COLOURS[status].lstrip("#")
+                assert colour[2:] == (h[4:6] + h[2:4] + h[0:2])
+            names = dict(zip(back["id"], [m.find("k:name", ns).text for m in marks], strict=True))
+            assert names["B001"] == "马峦山 1号" and names["B000"] == "B000"  # Chinese, else English, else id
+        if name == "corridors":
+            assert len(set(used)) == frame[["kind", "status"]].drop_duplicates().shape[0]
+            lines = {styles[s].find("k:LineStyle/k:color", ns).text[2:] for s in used}
+            assert lines <= {h.lstrip("#")[4:6] + h.lstrip("#")[2:4] + h.lstrip("#")[0:2]
+                             for h in [*KIND_COLOURS.values(), "#e53935"]}

@@ -22,6 +22,8 @@ __all__ = [
     "patch_table",
     "chart_corridor_importance",
     "chart_dpc_fractions",
+    "chart_network_map",
+    "gap_table",
     "write_report",
 ]
 
@@ -322,6 +324,94 @@ def chart_dpc_fractions(result: ConnectivityResult, path: str | os.PathLike, *, 
         plt.close(fig)
 
 
+def _class_colours(values: np.ndarray, palette) -> list:
+    """Quintile classes of ``values`` coloured by ``palette`` (grey where not a number)."""
+    finite = values[np.isfinite(values)]
+    if not len(finite):
+        return ["#9e9e9e"] * len(values)
+    edges = np.unique(np.quantile(finite, np.linspace(0, 1, len(palette) + 1)))
+    cls = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, max(len(edges) - 2, 0))
+    n = max(len(edges) - 1, 1)
+    pal = [palette[int(round(i * (len(palette) - 1) / max(n - 1, 1)))] for i in range(n)]
+    return [pal[c] if np.isfinite(v) else "#9e9e9e" for c, v in zip(cls, values, strict=True)]
+
+
+@_plain_text
+def chart_network_map(result: ConnectivityResult, network: Network, path: str | os.PathLike) -> Path | None:
+    """A static overview map: patches by importance (dPC), corridors by dPC, gaps, the district outline.
+
+    Quintile classes as the atlas's importance map (ColorBrewer YlOrRd for corridors,
+    Greens for patches), no basemap tiles; the five most important patches named in
+    Chinese (English when there is no Chinese name). EPSG:4547 metres.
+
+    Parameters
+    ----------
+    result : ConnectivityResult
+        The result of :func:`ecomap.connectivity.analyse`.
+    network : Network
+        The network analysed (its geometries).
+    path : str or os.PathLike
+        The PNG to write.
+
+    Returns
+    -------
+    pathlib.Path or None
+        ``path``, or None when the network has no patches.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib import font_manager
+
+    from .export.styles import DPC_COLOURS
+
+    patches, cor = network.patches, network.corridors
+    if not len(patches):
+        return None
+    cjk = [f.name for f in font_manager.fontManager.ttflist if "WenQuanYi" in f.name or "Noto Sans CJK" in f.name]
+    with plt.rc_context({"font.sans-serif": [*cjk[:1], "DejaVu Sans"], "font.family": "sans-serif"}):
+        fig, ax = plt.subplots(figsize=(10, 8))
+        try:
+            pd_ = pd.to_numeric(result.patches["dPC"].reindex(patches.index.astype(str)), errors="coerce")
+            greens = ("#e5f5e0", "#c7e9c0", "#a1d99b", "#74c476", "#31a354")
+            patches.plot(ax=ax, color=_class_colours(pd_.to_numpy(dtype=float), greens), edgecolor="#1b5e20",
+                         linewidth=0.4)
+            if len(cor):
+                cd = pd.to_numeric(result.corridors["dPC"].reindex(cor.index.astype(str)), errors="coerce")
+                cor.plot(ax=ax, color=_class_colours(cd.to_numpy(dtype=float), DPC_COLOURS), linewidth=2.5)
+            if len(network.boundary):
+                network.boundary.boundary.plot(ax=ax, color="#263238", linewidth=1.2)
+            if len(result.gaps):
+                result.gaps.to_crs(patches.crs).plot(ax=ax, color="#d50000", marker="x", markersize=60,
+                                                     linewidth=2, zorder=5)
+            for pid in pd_.sort_values(ascending=False).index[:5]:
+                row = patches.loc[pid] if pid in patches.index else None
+                if row is not None:
+                    label = _name(row.get("name_zh"), row.get("name_en")) or str(pid)
+                    pt = row.geometry.representative_point()
+                    ax.annotate(label, (pt.x, pt.y), fontsize=8, ha="center",
+                                bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.7, "lw": 0})
+            ax.set_title("连通性总览 Connectivity overview: 廊道按 dPC 着色 corridors by dPC, "
+                         "斑块按重要性 patches by importance, × 缺口 gaps", fontsize=10)
+            ax.set_axis_off()
+            ax.set_aspect("equal")
+            return _save(fig, Path(path))
+        finally:
+            plt.close(fig)
+
+
+def _name(zh, en) -> str:
+    """``马峦山 Maluanshan``: the names present, Chinese first."""
+    parts = [str(v).strip() for v in (zh, en) if v is not None and v == v and str(v).strip()]
+    return " ".join(parts)
+
+
+def _names(frame: pd.DataFrame) -> pd.Series:
+    """Id -> ``name_zh name_en`` of a layer (blank where it has none)."""
+    zh = frame["name_zh"] if "name_zh" in frame else pd.Series(None, index=frame.index, dtype=object)
+    en = frame["name_en"] if "name_en" in frame else pd.Series(None, index=frame.index, dtype=object)
+    out = pd.Series([_name(a, b) for a, b in zip(zh, en, strict=True)], index=frame.index.astype(str), dtype=object)
+    return out
+
+
 # --------------------------------------------------------------------------------------------
 # the report
 def _html_table(df: pd.DataFrame, *, index_name: str) -> str:
@@ -340,14 +430,49 @@ text-align:right;white-space:nowrap}thead th{background:#eef5ee}tbody th{text-al
 .scroll{overflow-x:auto}dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}dt{font-weight:600}.note{color:#555}"""
 
 
+def gap_table(result: ConnectivityResult, names: pd.Series | None = None) -> pd.DataFrame:
+    """The gaps with their corridor's name and coordinates in WGS-84 and GCJ-02, to 6 decimals.
+
+    Parameters
+    ----------
+    result : ConnectivityResult
+        The result of :func:`ecomap.connectivity.analyse`.
+    names : pandas.Series, optional
+        Corridor id -> name, shown beside the corridor's id.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by crossing: ``corridor``, ``name`` (when ``names``), ``barrier``, ``kind``,
+        ``permeability``, ``lon``, ``lat`` (WGS-84) and ``lon_gcj02``, ``lat_gcj02``
+        (degrees to 6 decimals, about 0.1 m).
+    """
+    from . import crs as _crs
+
+    g = result.gaps.to_crs(_crs.WGS84)
+    gcj = _crs.to_gcj02(g) if len(g) else g
+    table = pd.DataFrame({"corridor": g["corridor_id"].to_numpy()}, index=g.index)
+    if names is not None:
+        table["name"] = names.reindex(g["corridor_id"].astype(str)).fillna("").to_numpy()
+    for col in ("barrier_id", "kind", "permeability"):
+        table[col.removesuffix("_id")] = g[col].to_numpy()
+    table["lon"], table["lat"] = g.geometry.x.round(6).to_numpy(), g.geometry.y.round(6).to_numpy()
+    table["lon_gcj02"], table["lat_gcj02"] = gcj.geometry.x.round(6).to_numpy(), gcj.geometry.y.round(6).to_numpy()
+    return table
+
+
 def report_html(result: ConnectivityResult, *, charts: dict[str, str], names: pd.Series | None = None,
-                title: str = "Pingshan ecological network: connectivity") -> str:
-    """The human report as one HTML page (every value from data escaped)."""
+                patch_names: pd.Series | None = None,
+                title: str = "坪山生态网络连通性 Pingshan ecological network: connectivity") -> str:
+    """The human report as one HTML page, headings in Chinese and English (every value from data escaped)."""
     s = result.summary
     e = html.escape
     corr = corridor_table(result)
     if names is not None and len(corr):
-        corr.insert(0, "name", names.reindex(corr.index).fillna("").astype(str))
+        corr.insert(0, "名称 name", names.reindex(corr.index).fillna("").astype(str))
+    pt = patch_table(result)
+    if patch_names is not None and len(pt):
+        pt.insert(0, "名称 name", patch_names.reindex(pt.index.astype(str)).fillna("").astype(str).to_numpy())
     terms = [
         ("IIC", f"{s['iic']:.6g}", "Integral Index of Connectivity (Pascual-Hortal & Saura 2006)"),
         ("PC", f"{s['pc']:.6g}", "Probability of Connectivity (Saura & Pascual-Hortal 2007)"),
@@ -362,10 +487,13 @@ def report_html(result: ConnectivityResult, *, charts: dict[str, str], names: pd
     ]
     dl = "".join(f"<dt>{e(k)}</dt><dd>{e(v)} <span class=note>{e(n)}</span></dd>" for k, v, n in terms)
     parts = [
-        "<!doctype html><html lang=en><head><meta charset=utf-8>",
+        "<!doctype html><html lang=zh-Hans><head><meta charset=utf-8>",
         f"<title>{e(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{e(title)}</h1>", f"<dl>{dl}</dl>",
     ]
+    if "network_map" in charts:
+        parts.append("<h2>总览图 Overview map</h2>"
+                     f"<img src='{e(charts['network_map'])}' alt='connectivity overview map'>")
     if s["habitat_km2"] > s["landscape_area_km2"]:
         parts.append("<p>Note: the habitat patches cover more than the landscape area A_L (they reach "
                      "beyond the boundary), so IIC and PC may exceed their usual range; compare runs "
@@ -373,7 +501,7 @@ def report_html(result: ConnectivityResult, *, charts: dict[str, str], names: pd
     if s.get("unattached_corridors"):
         parts.append("<p>Corridors touching no patch (left out of the graph): "
                      f"{e(', '.join(s['unattached_corridors']))}</p>")
-    parts.append("<h2>Corridors ranked by importance</h2><p class=note>dPC and dIIC: percent of the "
+    parts.append("<h2>廊道重要性排序 Corridors ranked by importance</h2><p class=note>dPC and dIIC: percent of the "
                  "index lost if the corridor were removed (rank 1 = largest loss). gravity: G = N_a N_b / "
                  f"D² with areas in {e(s['gravity_area_unit'])}. bridges: bridge sites serving the corridor; "
                  "gaps: uncovered barrier crossings; trail_m: metres of trail inside the footprint; "
@@ -381,23 +509,22 @@ def report_html(result: ConnectivityResult, *, charts: dict[str, str], names: pd
     if "corridor_importance" in charts:
         parts.append(f"<img src='{e(charts['corridor_importance'])}' alt='corridor importance'>")
     parts.append(_html_table(corr, index_name="corridor") if len(corr) else "<p>No corridors.</p>")
-    parts.append("<h2>Patches</h2><p class=note>dPC split into intra (the patch's own habitat), flux "
+    parts.append("<h2>生境斑块 Patches</h2><p class=note>dPC split into intra (the patch's own habitat), flux "
                  "(dispersal to and from it) and connector (paths between other patches that run "
                  "through it), Saura &amp; Rubio 2010.</p>")
     if "dpc_fractions" in charts:
         parts.append(f"<img src='{e(charts['dpc_fractions'])}' alt='dPC fractions per patch'>")
-    pt = patch_table(result)
     parts.append(_html_table(pt, index_name="patch") if len(pt) else "<p>No patches.</p>")
-    parts.append("<h2>Gaps</h2>")
+    parts.append("<h2>缺口 Gaps</h2><p class=note>Barrier crossings with no passage. lon/lat: WGS-84 "
+                 "(GPS, Google Earth); GCJ-02: for AMap/Gaode and other Chinese map apps. 6 decimals, "
+                 "about 0.1 m.</p>")
     if len(result.gaps):
-        g = result.gaps.to_crs("EPSG:4326")
-        gt = pd.DataFrame({"corridor": g["corridor_id"].to_numpy(), "barrier": g["barrier_id"].to_numpy(),
-                           "kind": g["kind"].to_numpy(), "permeability": g["permeability"].to_numpy(),
-                           "lon": g.geometry.x.round(6).to_numpy(), "lat": g.geometry.y.round(6).to_numpy()},
-                          index=g.index)
+        gt = gap_table(result, names)
+        for c in ("lon", "lat", "lon_gcj02", "lat_gcj02"):  # as text: _fmt would keep 2 decimals (~1 km)
+            gt[c] = [f"{v:.6f}" for v in gt[c]]
         parts.append(_html_table(gt, index_name="crossing"))
     else:
-        parts.append("<p>No uncovered barrier crossing.</p>")
+        parts.append("<p>没有缺口 No uncovered barrier crossing.</p>")
     parts.append("<p class=note>Data: connectivity.json (the same figures), gaps.geojson.</p></body></html>")
     return "\n".join(parts)
 
@@ -417,7 +544,8 @@ def write_report(result: ConnectivityResult, out_dir: str | os.PathLike, *,
     out_dir : str or os.PathLike
         The report folder (``outputs/report`` in a build); created if missing.
     network : Network, optional
-        When given, the corridors' English names (``name_en``) head the HTML table.
+        When given, corridor and patch names (Chinese and English) stand beside their ids,
+        and ``network_map.png`` (:func:`chart_network_map`) heads the page.
 
     Returns
     -------
@@ -442,14 +570,16 @@ def write_report(result: ConnectivityResult, out_dir: str | os.PathLike, *,
     written.append(write_text(out / "corridors.csv", neutralise_frame(corridor_table(result)).to_csv()))
     written.append(write_text(out / "patches.csv", neutralise_frame(patch_table(result)).to_csv()))
     charts = {}
-    for key, fn in (("corridor_importance", chart_corridor_importance), ("dpc_fractions", chart_dpc_fractions)):
+    steps = [("corridor_importance", chart_corridor_importance), ("dpc_fractions", chart_dpc_fractions)]
+    if network is not None:
+        steps.insert(0, ("network_map", lambda r, p: chart_network_map(r, network, p)))
+    for key, fn in steps:
         p = fn(result, out / f"{key}.png")
         if p is not None:
             charts[key] = p.name
             written.append(p)
-    names = None
-    if network is not None and "name_en" in network.corridors:
-        names = network.corridors["name_en"].astype(object)
-        names.index = names.index.astype(str)
-    written.append(write_text(out / "index.html", report_html(result, charts=charts, names=names)))
+    names = _names(network.corridors) if network is not None else None
+    patch_names = _names(network.patches) if network is not None else None
+    written.append(write_text(out / "index.html", report_html(result, charts=charts, names=names,
+                                                              patch_names=patch_names)))
     return written

@@ -1,4 +1,4 @@
-"""The corridor model's outputs: GeoTIFFs, GeoJSON layers, CSV tables, a summary and PNG overlays."""
+"""The corridor model's outputs: GeoTIFFs (each with a QGIS ``.qml``), GeoJSON layers, CSV tables, a summary, PNG overlays."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from ..spreadsheet import neutralise_frame
 from .grid import Grid
 from .model import CorridorModel
 
-__all__ = ["write_corridor_outputs", "render_overlays"]
+__all__ = ["write_corridor_outputs", "render_overlays", "raster_style_qml"]
 
 _UNITS = {
     "resistance": "cost units per metre",
@@ -21,6 +21,89 @@ _UNITS = {
     "current": "amperes (cumulative current, 1 A per linked pair of sources)",
     "barriers": "cost units saved per metre restored (Barrier Mapper improvement score)",
 }
+
+
+#: How each GeoTIFF's ``.qml`` labels its colour stops (the unit of ``_UNITS``, short).
+_STOP_LABELS = {
+    "resistance": "{:.3g} per m",
+    "cost_distance": "{:,.0f} cost units",
+    "corridors": "{:,.0f} cost units above least cost",
+    "current": "{:.3g} A",
+    "barriers": "{:,.0f} per m restored",
+}
+
+
+def _ramp(name: str, arr: np.ndarray, model: CorridorModel) -> tuple | None:
+    """(colour map, norm, clip below) of a raster: the one ramp its PNG overlay and ``.qml`` share.
+
+    ``clip below`` is the value under which the overlay leaves cells transparent (None: none).
+    """
+    from matplotlib import colormaps
+    from matplotlib.colors import LogNorm, Normalize
+
+    fin = arr[np.isfinite(arr)]
+    if name == "resistance":
+        if not fin.size:
+            return None
+        lo, hi = max(float(fin.min()), 1e-6), max(float(fin.max()), float(fin.min()) * 10)
+        return colormaps["RdYlGn_r"], LogNorm(lo, hi), None
+    if name == "cost_distance":
+        return (colormaps["YlGnBu"], Normalize(0.0, float(fin.max()) or 1.0), None) if fin.size else None
+    if name == "corridors":
+        return (colormaps["viridis_r"], Normalize(0, model.width), None) if fin.size else None
+    if name == "current":
+        v = fin[fin > 0]
+        if not v.size:
+            return None
+        lo, hi = float(np.quantile(v, 0.05)), float(np.quantile(v, 0.999))
+        lo = max(lo, hi * 1e-4)
+        return colormaps["inferno"], LogNorm(lo, max(hi, lo * 10), clip=True), lo
+    if name == "barriers":
+        if not fin.size or not fin.max() > 0:
+            return None
+        hi = float(fin.max())
+        return colormaps["magma_r"], Normalize(0, hi), 0.05 * hi
+    return None
+
+
+def raster_style_qml(name: str, arr: np.ndarray, model: CorridorModel) -> str | None:
+    """The QGIS style (``.qml``) of one of the model's GeoTIFFs: its overlay's colour ramp and unit.
+
+    Singleband pseudocolour through the colour map of the atlas's PNG overlay (the same
+    norm: logarithmic for resistance and current, linear otherwise), nine stops labelled
+    in the raster's unit; cells the overlay leaves out (current under its 5 % quantile,
+    barrier scores under 5 % of the highest) are not drawn, nor are no-data cells.
+
+    Parameters
+    ----------
+    name : str
+        ``resistance``, ``cost_distance``, ``corridors``, ``current`` or ``barriers``.
+    arr : numpy.ndarray
+        The raster's values as written (NaN for no data).
+    model : CorridorModel
+        The model (the corridor width sets the corridors' ramp).
+
+    Returns
+    -------
+    str or None
+        The QML document, or None for a raster with nothing to draw.
+    """
+    from matplotlib.colors import LogNorm
+
+    from ..export.qml import raster_qml
+
+    ramp = _ramp(name, np.asarray(arr, dtype=float), model)
+    if ramp is None:
+        return None
+    cmap, norm, below = ramp
+    lo = below if below is not None else float(norm.vmin)
+    hi = float(norm.vmax)
+    values = np.geomspace(lo, hi, 9) if isinstance(norm, LogNorm) else np.linspace(lo, hi, 9)
+    stops = [(float(v), _hex(cmap(norm(v))), _STOP_LABELS[name].format(v)) for v in values]
+    top = float(np.nanmax(arr)) if np.isfinite(arr).any() else hi
+    if below is not None and top > hi:  # clipped at the bottom only: the hottest cells keep the top colour
+        stops.append((top, stops[-1][1], _STOP_LABELS[name].format(top)))
+    return raster_qml(stops, clip=below is not None)
 
 
 def _write_tif(path: Path, arr: np.ndarray, grid: Grid, *, name: str, tags: dict) -> Path:
@@ -55,6 +138,22 @@ def _write_rasters(model: CorridorModel, out: Path) -> list[Path]:
         written.append(_write_tif(out / "current.tif", model.current, g, name="current", tags=common))
     if model.barriers is not None:
         written.append(_write_tif(out / "barriers.tif", model.barriers, g, name="barriers", tags=common))
+    return written
+
+
+def _write_sidecars(model: CorridorModel, tifs: list[Path]) -> list[Path]:
+    """A ``.qml`` beside each GeoTIFF, which QGIS loads as the raster's default style."""
+    import rasterio
+
+    from ..io import write_text
+
+    written = []
+    for tif in tifs:
+        with rasterio.open(tif) as src:
+            arr = src.read(1)
+        qml = raster_style_qml(tif.stem, arr, model)
+        if qml is not None:
+            written.append(write_text(tif.with_suffix(".qml"), qml))
     return written
 
 
@@ -94,7 +193,7 @@ def _summary(model: CorridorModel, overlays: list[dict]) -> dict:
 
 
 def write_corridor_outputs(model: CorridorModel, out_dir: str | os.PathLike) -> tuple[list[Path], list[dict]]:
-    """Write the rasters (GeoTIFF), layers (GeoJSON), tables (CSV), summary and PNG overlays.
+    """Write the rasters (GeoTIFF, each with its QGIS style beside it as ``<name>.qml``), layers (GeoJSON), tables (CSV), summary and PNG overlays.
 
     Every file is written atomically (a temporary file in the same folder, then a rename).
 
@@ -116,7 +215,8 @@ def write_corridor_outputs(model: CorridorModel, out_dir: str | os.PathLike) -> 
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    written = _write_rasters(model, out) + _write_tables(model, out)
+    tifs = _write_rasters(model, out)
+    written = tifs + _write_sidecars(model, tifs) + _write_tables(model, out)
     overlays = render_overlays(model, out)
     written += [o["png"] for o in overlays]
     written.append(write_json(out / "summary.json", _summary(model, overlays)))
@@ -159,16 +259,12 @@ def _render(path: Path, values: np.ndarray, grid: Grid, cmap, norm, alpha: float
 
 
 def _resistance_overlay(model: CorridorModel, out: Path) -> dict | None:
-    from matplotlib import colormaps
-    from matplotlib.colors import LogNorm
-
     r = model.resistance
-    fin = r[np.isfinite(r)]
-    if not fin.size:
+    ramp = _ramp("resistance", r, model)
+    if ramp is None:
         return None
-    lo, hi = max(float(fin.min()), 1e-6), max(float(fin.max()), float(fin.min()) * 10)
-    cmap = colormaps["RdYlGn_r"]
-    norm = LogNorm(lo, hi)
+    cmap, norm, _ = ramp
+    lo, hi = float(norm.vmin), float(norm.vmax)
     shown = np.where(np.isposinf(r), hi, r)
     bounds = _render(out / "resistance.png", shown, model.grid, cmap, norm, 0.75)
     stops = sorted({lo, *[v for v in (10.0, 100.0, 1000.0) if lo < v < hi], hi})
@@ -178,14 +274,11 @@ def _resistance_overlay(model: CorridorModel, out: Path) -> dict | None:
 
 
 def _corridor_overlay(model: CorridorModel, out: Path) -> dict | None:
-    from matplotlib import colormaps
-    from matplotlib.colors import Normalize
-
     c = model.corridors
-    if not np.isfinite(c).any():
+    ramp = _ramp("corridors", c, model)
+    if ramp is None:
         return None
-    cmap = colormaps["viridis_r"]
-    norm = Normalize(0, model.width)
+    cmap, norm, _ = ramp
     bounds = _render(out / "corridors.png", c, model.grid, cmap, norm, 0.7)
     legend = {f"{v:,.0f} cost units above least cost": _hex(cmap(norm(v)))
               for v in (0, model.width / 2, model.width)}
@@ -194,17 +287,10 @@ def _corridor_overlay(model: CorridorModel, out: Path) -> dict | None:
 
 
 def _current_overlay(model: CorridorModel, out: Path) -> dict | None:
-    from matplotlib import colormaps
-    from matplotlib.colors import LogNorm
-
     cur = model.current
     if cur is None or not np.isfinite(cur).any() or not np.nanmax(cur) > 0:
         return None
-    v = cur[np.isfinite(cur) & (cur > 0)]
-    lo, hi = float(np.quantile(v, 0.05)), float(np.quantile(v, 0.999))
-    lo = max(lo, hi * 1e-4)
-    cmap = colormaps["inferno"]
-    norm = LogNorm(lo, max(hi, lo * 10), clip=True)
+    cmap, norm, lo = _ramp("current", cur, model)
     src = model.source_labels if model.source_labels is not None else np.full(cur.shape, -1)
     shown = np.where(np.isfinite(cur) & (cur >= lo) & (src < 0), cur, np.nan)  # sources: transparent
     bounds = _render(out / "current.png", shown, model.grid, cmap, norm, 0.8)
@@ -214,15 +300,11 @@ def _current_overlay(model: CorridorModel, out: Path) -> dict | None:
 
 
 def _barrier_overlay(model: CorridorModel, out: Path) -> dict | None:
-    from matplotlib import colormaps
-    from matplotlib.colors import Normalize
-
     b = model.barriers
     if b is None or not np.isfinite(b).any() or not np.nanmax(b) > 0:
         return None
-    hi = float(np.nanmax(b))
-    cmap = colormaps["magma_r"]
-    norm = Normalize(0, hi)
+    cmap, norm, _ = _ramp("barriers", b, model)
+    hi = float(norm.vmax)
     bounds = _render(out / "barriers.png", np.where(b >= 0.05 * hi, b, np.nan), model.grid, cmap, norm, 0.8)
     legend = {f"{x:,.0f} per m restored": _hex(cmap(norm(x))) for x in (hi * 0.05, hi / 2, hi)}
     return {"name": "Barriers (improvement score)", "png": out / "barriers.png",

@@ -14,8 +14,9 @@ from .._errors import InputError
 from ..io import output_folder
 from ..layers import CATALOGUE
 from .formats import FORMATS, _geographic, coordinates_label
+from .gpkg import write_gpkg
 from .prepare import prepare
-from .writers import _WRITERS, _file_name, _write_gpkg
+from .writers import _WRITERS, _file_name
 
 log = logging.getLogger("ecomap.export")
 
@@ -111,7 +112,7 @@ def export_layers(
     as_file = out.suffix.lower() == f.suffix
     if f.multi_layer:
         path = out if as_file else out / (f"ecomap_gcj02{f.suffix}" if label == "GCJ-02" else f"ecomap{f.suffix}")
-        return _write_gpkg(prepared, path)
+        return write_gpkg(prepared, path)
     if as_file and len(prepared) > 1:
         raise InputError(f"{out}: {len(prepared)} layers make {len(prepared)} {fmt} files; give a folder as --out")
     if as_file:

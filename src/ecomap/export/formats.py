@@ -50,7 +50,9 @@ FORMATS: dict[str, Format] = {
         Format("fgb", ".fgb", "FlatGeobuf", description="FlatGeobuf with a spatial index, one file per layer"),
         Format("parquet", ".parquet", None, description="GeoParquet (WKB, bbox covering column), one file per layer"),
         Format("shp", ".shp", "ESRI Shapefile", description="Shapefile plus <layer>.fields.csv rename table"),
-        Format("kml", ".kml", "LIBKML", geographic_only=True, description="KML for Google Earth and field phones"),
+        Format("kml", ".kml", "LIBKML", geographic_only=True,
+               description="KML for Google Earth and field phones: the atlas's styles, a folder per layer"),
+        Format("kmz", ".kmz", "LIBKML", geographic_only=True, description="the KML zipped (doc.kml), for phones"),
         Format("csv", ".csv", None, points_only=True, description="CSV with lon/lat columns, point layers only"),
     )
 }
@@ -88,9 +90,14 @@ def coordinates_label(crs: str) -> str:
 def _geographic(code: str) -> bool:
     return code == _crs.GCJ02 or pyproj.CRS(code).is_geographic
 
+#: Titles of the analysis results exported beside the layers.
+RESULT_TITLES = {"gaps": "Gaps: barrier crossings of corridors with no passage / 缺口",
+                 "corridor_ranking": "Corridors ranked by dPC, the loss of connectivity if removed / 廊道重要性排序"}
+
+
 def _description(name: str, label: str) -> str:
     spec = CATALOGUE.get(name)
-    title = f"{spec.title_en} / {spec.title_zh}" if spec else name
+    title = f"{spec.title_en} / {spec.title_zh}" if spec else RESULT_TITLES.get(name, name)
     if label == "GCJ-02":
         return f"{title}. Coordinates: GCJ-02 (offset lon/lat of Chinese map apps, NOT WGS-84)."
     return f"{title}. Coordinates: {label}."

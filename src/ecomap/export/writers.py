@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 
 import geopandas as gpd
@@ -19,7 +19,7 @@ from ..io import atomic_write, verify_written
 from ..layers import CATALOGUE
 from ..spreadsheet import neutralise_frame
 from .formats import Format, _description
-from .styles import layer_style_qml, layer_style_sld
+from .kml import write_kml
 
 log = logging.getLogger("ecomap.export")
 
@@ -126,21 +126,6 @@ def _write_parquet(frame: gpd.GeoDataFrame, path: Path, name: str) -> list[Path]
     return [path]
 
 
-def _write_kml(frame: gpd.GeoDataFrame, path: Path, name: str) -> list[Path]:
-    label = frame.attrs["coordinates"]
-    out = frame.copy()
-    # <name> is what Google Earth and phone apps show: the feature's names, else its id
-    zh = out["name_zh"].fillna("").astype(str) if "name_zh" in out else pd.Series("", index=out.index)
-    en = out["name_en"].fillna("").astype(str) if "name_en" in out else pd.Series("", index=out.index)
-    label_text = (zh + " " + en).str.strip()
-    ids = out["id"].astype(str) if "id" in out else pd.Series("", index=out.index)
-    out.insert(0, "name", label_text.where(label_text != "", ids))
-    opts = {"NAME": name, "DESCRIPTION": _description(name, label)}
-    with atomic_write(path) as tmp:
-        pyogrio.write_dataframe(out, tmp, driver="LIBKML", layer=name, layer_options=opts)
-    return [path]
-
-
 def _write_csv(frame: gpd.GeoDataFrame, path: Path, name: str) -> list[Path]:
     label = frame.attrs["coordinates"]
     types = set(frame.geom_type.dropna())
@@ -193,28 +178,7 @@ def _write_shp(frame: gpd.GeoDataFrame, path: Path, name: str) -> list[Path]:
     return written
 
 
-def _write_gpkg(frames: Mapping[str, gpd.GeoDataFrame], path: Path) -> list[Path]:
-    styles = []
-    with atomic_write(path) as tmp:
-        for name, frame in frames.items():
-            spec = CATALOGUE.get(name)
-            opts = {"GEOMETRY_NAME": "geom", "IDENTIFIER": spec.title_en if spec else name,
-                    "DESCRIPTION": _description(name, frame.attrs["coordinates"])}
-            pyogrio.write_dataframe(frame, tmp, driver="GPKG", layer=name, layer_options=opts)
-            qml, sld = layer_style_qml(name), layer_style_sld(name)
-            if qml:
-                styles.append({
-                    "f_table_catalog": "", "f_table_schema": "", "f_table_name": name,
-                    "f_geometry_column": "geom", "styleName": name, "styleQML": qml, "styleSLD": sld,
-                    "useAsDefault": True, "description": f"ecomap catalogue style for {name}",
-                    "owner": "", "ui": None,
-                })
-        if styles:
-            # the table QGIS reads a layer's default style from
-            pyogrio.write_dataframe(pd.DataFrame(styles), tmp, driver="GPKG", layer="layer_styles",
-                                    layer_options={"FID": "id"})
-    return [path]
-
-
 _WRITERS = {"geojson": _write_geojson, "fgb": _write_fgb, "parquet": _write_parquet,
-            "shp": _write_shp, "kml": _write_kml, "csv": _write_csv}
+            "shp": _write_shp, "csv": _write_csv,
+            "kml": lambda frame, path, name: write_kml(frame, path, name),
+            "kmz": lambda frame, path, name: write_kml(frame, path, name, kmz=True)}

@@ -21,7 +21,9 @@ def test_wheel_carries_the_bundled_layers_and_finds_them(tmp_path):
     bundled = sorted(p.name for p in (ROOT / "data" / "geo").glob("*.geojson"))
     with zipfile.ZipFile(wheel) as z:
         names = z.namelist()
-        z.extractall(tmp_path / "site")
+    # installed as pip installs it, outside the repository (no editable path, no data/geo beside it)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index",
+                    "--target", str(tmp_path / "site"), str(wheel)], check=True, capture_output=True)
     packaged = sorted(Path(n).name for n in names if n.startswith("ecomap/data/geo/") and n.endswith(".geojson"))
     assert packaged == bundled
     env = {k: v for k, v in os.environ.items() if k != "ECOMAP_DATA"}
@@ -37,3 +39,10 @@ def test_wheel_carries_the_bundled_layers_and_finds_them(tmp_path):
     from ecomap.network import load_network
 
     assert int(out[2]) == len(load_network(ROOT / "data" / "geo").corridors)
+    # and the whole build runs there, on the data the wheel carries
+    build = subprocess.run([sys.executable, "-c", "import sys; from ecomap.cli import main; sys.exit(main())",
+                            "build", "--out", str(tmp_path / "out")], cwd=tmp_path, env=env,
+                           capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr[-2000:]
+    assert (tmp_path / "out" / "atlas.html").is_file()
+    assert (tmp_path / "out" / "provenance.json").is_file()

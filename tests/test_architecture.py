@@ -188,3 +188,28 @@ def test_code_lines_leave_out_the_docstring():
 def test_task_packages_are_packages(package):
     assert (SRC / package / "__init__.py").is_file()
     assert not (SRC / f"{package}.py").exists()
+
+
+def test_every_relative_import_resolves():
+    """``from . import x`` and ``from .m import x`` name what exists, function-level ones included."""
+    import importlib
+    import importlib.util
+
+    mods = _modules()
+    broken = []
+    for name, path in mods.items():
+        is_package = path.name == "__init__.py"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ImportFrom) or node.level == 0:
+                continue
+            base = _resolve(name, is_package, node)
+            if base not in mods:
+                broken.append(f"{name}: from {'.' * node.level}{node.module or ''} ({base} does not exist)")
+                continue
+            base_mod = importlib.import_module(base)
+            for alias in node.names:
+                if alias.name == "*" or hasattr(base_mod, alias.name):
+                    continue
+                if importlib.util.find_spec(f"{base}.{alias.name}") is None:
+                    broken.append(f"{name}: {alias.name} is not in {base}")
+    assert not broken, "imports that do not resolve: " + "; ".join(broken)

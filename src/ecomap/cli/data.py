@@ -165,7 +165,7 @@ def _add_db(sub) -> None:
 
 
 def _run_db(args) -> int:
-    from . import store
+    from .. import store
 
     db = store.database(args.data)
     if args.db_command == "init":

@@ -11,7 +11,7 @@ from scipy.sparse import csr_matrix
 
 from .graph import Graph
 
-__all__ = ["arc_arrays", "brandes", "on_path", "path_counts", "reverse_arc"]
+__all__ = ["arc_arrays", "brandes", "count_into", "on_path", "path_counts", "reverse_arc"]
 
 
 def arc_arrays(graph: Graph, weighted: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -72,6 +72,28 @@ def on_path(d: np.ndarray, src: np.ndarray, dst: np.ndarray, w: np.ndarray, *,
         diff -= d[:, dst]
         np.abs(diff, out=diff)
         return diff <= tol
+
+
+def count_into(mask: np.ndarray, key: np.ndarray, n: int) -> np.ndarray:
+    """Count the true cells of each row of ``mask`` per key: ``out[r, x] = #{a : mask[r, a], key[a] = x}``.
+
+    Parameters
+    ----------
+    mask : (r, k) bool array
+        Rows of arc flags.
+    key : (k,) int array
+        The node each arc counts for (its head, or its tail).
+    n : int
+        The number of nodes.
+
+    Returns
+    -------
+    (r, n) float32 array
+        The counts (exact: below 2^24).
+    """
+    inc = csr_matrix((np.ones(len(key), dtype=np.float32), (np.arange(len(key)), key)),
+                     shape=(len(key), n))
+    return np.asarray(mask.astype(np.float32) @ inc)
 
 
 def reverse_arc(arc: np.ndarray, m: int) -> np.ndarray:

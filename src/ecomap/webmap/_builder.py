@@ -438,12 +438,22 @@ def _date_text(v) -> str | None:
     return v.strftime("%Y-%m-%d") if hasattr(v, "strftime") else str(v)
 
 
+def _b64(values: np.ndarray, dtype) -> str:
+    """A typed column as base64 of its little-endian bytes (decoded by ``ecomap.column`` in the page)."""
+    return base64.b64encode(np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<")).tobytes()).decode()
+
+
 def _points_payload(frame: gpd.GeoDataFrame) -> dict:
-    """Bridge sites as compact columns: coordinates, coded categories, ids, optional names and notes."""
+    """Bridge sites as typed columns: coordinates and coded categories as base64, ids as one text.
+
+    Coordinates are integers of 10^-PRECISION degrees (int32), categories and the install
+    date are codes into a vocabulary (uint8, int32; -1 = no date), ids one newline-joined
+    string; names and notes, rare, stay JSON. At a million sites this is about 26 MB,
+    against 79 MB as JSON lists.
+    """
     spec = CATALOGUE["bridges"]
     geoms = frame.geometry.values
-    lon = np.round(shapely.get_x(geoms), PRECISION)
-    lat = np.round(shapely.get_y(geoms), PRECISION)
+    scale = 10 ** PRECISION
     vocab = {}
     codes = {}
     for col, short in (("status", "st"), ("host", "h"), ("material", "m")):
@@ -452,10 +462,15 @@ def _points_payload(frame: gpd.GeoDataFrame) -> dict:
         c = np.asarray(cat.codes, dtype=int)
         vocab[col] = [_both(a) for a in allowed] + ["—"]
         c[c < 0] = len(allowed)
-        codes[short] = c.tolist()
+        codes[short] = _b64(c, np.uint8)
+    dates = pd.Series([_date_text(v) for v in frame["installed"].tolist()], dtype=object)
+    inst_codes, inst_vocab = pd.factorize(dates, use_na_sentinel=True)
     out = {
-        "lat": lat.tolist(), "lon": lon.tolist(), "id": frame["id"].astype(str).tolist(), **codes,
-        "inst": [_date_text(v) for v in frame["installed"].tolist()],
+        "scale": scale,
+        "lat": _b64(np.round(shapely.get_y(geoms) * scale), np.int32),
+        "lon": _b64(np.round(shapely.get_x(geoms) * scale), np.int32),
+        "id": "\n".join(frame["id"].astype(str).str.replace("\n", " ").tolist()), **codes,
+        "inst": {"vocab": [str(v) for v in inst_vocab], "code": _b64(inst_codes, np.int32)},
         "vocab": vocab,
         "styles": [_bridge_style(s) for s in spec.column("status").allowed] + [_bridge_style("?")],
     }

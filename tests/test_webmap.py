@@ -138,8 +138,9 @@ def _points(page: str) -> list:
         d["lon"] = [v / d["scale"] for v in col(d["lon"], np.int32)]
         for c in ("st", "h", "m"):
             d[c] = col(d[c], np.uint8)
-        d["id"] = d["id"].split("\n")
-        d["inst"] = [None if k < 0 else d["inst"]["vocab"][k] for k in col(d["inst"]["code"], np.int32)]
+        d["id"] = [d["idPrefix"] + x for x in d["id"].split("\n")]
+        wide = np.int16 if len(d["inst"]["vocab"]) < 2**15 else np.int32
+        d["inst"] = [None if k < 0 else d["inst"]["vocab"][k] for k in col(d["inst"]["code"], wide)]
         out.append((key, d))
     return out
 

@@ -117,8 +117,9 @@ ecomap.decodePoints = function (d) {
   d.lat = new Float64Array(n); d.lon = new Float64Array(n);
   for (var i = 0; i < n; i++) { d.lat[i] = lat[i] / d.scale; d.lon[i] = lon[i] / d.scale; }
   ['st', 'h', 'm'].forEach(function (c) { d[c] = ecomap.column(d[c], Uint8Array); });
-  d.id = d.id.split('\n');
-  d.instCode = ecomap.column(d.inst.code, Int32Array); d.inst = d.inst.vocab;
+  var ids = d.id.split('\n'), pre = d.idPrefix || '';
+  d.id = pre ? ids.map(function (x) { return pre + x; }) : ids;
+  d.instCode = ecomap.column(d.inst.code, d.inst.vocab.length < 32768 ? Int16Array : Int32Array); d.inst = d.inst.vocab;
   d.decoded = true;
   return d;
 };

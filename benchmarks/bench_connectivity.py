@@ -145,18 +145,24 @@ def _exponent(ns, ts) -> float:
     return float(np.polyfit(np.log(ns), np.log(ts), 1)[0])
 
 
-def scaling(sizes: list[int], networkx_up_to: int) -> None:
+def scaling(sizes: list[int], networkx_up_to: int, timeout: float = 1800.0) -> None:
     """Run every size in a subprocess; print times, peak RSS, ratios and fitted exponents."""
     rows = []
     for n in sizes:
-        res = subprocess.run([sys.executable, __file__, "--one", str(n), "--nx", str(int(n <= networkx_up_to))],
-                             capture_output=True, text=True, check=True)
+        try:
+            res = subprocess.run([sys.executable, __file__, "--one", str(n), "--nx", str(int(n <= networkx_up_to))],
+                                 capture_output=True, text=True, check=True, timeout=timeout)
+        except (subprocess.TimeoutExpired, subprocess.CalledProcessError) as exc:
+            print(f"  {n:>6} patches: stopped ({type(exc).__name__}); exponents from the sizes before it")
+            break
         rows.append(json.loads(res.stdout.strip().splitlines()[-1]))
         r = rows[-1]
         nx_part = f", networkx {r['nx_cpu']:.2f} s CPU ({r['nx_cpu'] / r['bc_cpu']:.0f}x slower)" if "nx_cpu" in r else ""
         print(f"  {n:>6} patches, {r['links']:>6} links: analyse {r['wall']:.2f} s wall / {r['cpu']:.2f} s CPU, "
               f"peak RSS {r['peak_mb']:.0f} MB; betweenness {r['bc_cpu']:.2f} s CPU{nx_part}", flush=True)
     ns = [r["n"] for r in rows]
+    if len(ns) < 2:
+        return
     for key, what in (("cpu", "analyse CPU"), ("bc_cpu", "betweenness CPU"), ("peak_mb", "analyse peak RSS")):
         vals = [r[key] for r in rows]
         steps = ", ".join(f"{a}->{b}: {vb / va:.1f}x (n^{math.log(vb / va) / math.log(b / a):.2f})"
@@ -168,6 +174,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scale", help="comma-separated patch counts, e.g. 100,1000,5000")
     ap.add_argument("--networkx-up-to", type=int, default=1000, help="largest size also timed with networkx")
+    ap.add_argument("--size-timeout", type=float, default=1800.0, help="seconds one size may take (scaling)")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--nx", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--patches", type=int, default=500)
@@ -179,7 +186,7 @@ def main() -> None:
         print(json.dumps(_one_size(args.one, bool(args.nx))))
         return
     if args.scale:
-        scaling([int(x) for x in args.scale.split(",")], args.networkx_up_to)
+        scaling([int(x) for x in args.scale.split(",")], args.networkx_up_to, args.size_timeout)
         return
 
     net = generated_network(args.patches, args.links)

@@ -13,13 +13,23 @@ Timed:
   ``--sample`` patches and ``--sample`` links drawn at random and scaled to all of them; its
   values on that sample are checked against the fast ones.
 
+Scaling (``--scale 100,1000,5000``): the full ``analyse`` and the betweenness alone at each size
+(links = 3 × patches), each size in its own subprocess so that its peak RSS is its own; printed
+with the time ratio between sizes and the fitted exponent (time ∝ n^k, least squares over the
+sizes and between each two), and betweenness against networkx's Brandes where that finishes.
+
 Run: ``.venv/bin/python benchmarks/bench_connectivity.py [--patches 500] [--links 1500] [--sample 40]``
+or ``.venv/bin/python benchmarks/bench_connectivity.py --scale 100,1000,5000``
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
+import resource
+import subprocess
+import sys
 import time
 
 import geopandas as gpd
@@ -107,13 +117,77 @@ def timed(fn, *args, repeat: int = 3, **kw):
     return best, best_cpu, out
 
 
+def _one_size(n: int, networkx_too: bool) -> dict:
+    """Time ``analyse`` and betweenness on a generated network of n patches and 3n links (in a child)."""
+    import networkx as nx
+
+    net = generated_network(n, 3 * n)
+    graph = cn.build_graph(net)
+    out = {"n": n, "links": len(graph.edges)}
+    t, c, _ = timed(cn.betweenness, graph, repeat=1)
+    out["bc_wall"], out["bc_cpu"] = t, c
+    if networkx_too:
+        g = nx.Graph()
+        g.add_nodes_from(range(graph.n))
+        g.add_weighted_edges_from(graph.edges[["u", "v", "distance"]].itertuples(index=False, name=None))
+        t0, c0 = time.perf_counter(), time.process_time()
+        nx.betweenness_centrality(g, weight="weight")
+        nx.edge_betweenness_centrality(g, weight="weight")
+        out["nx_wall"], out["nx_cpu"] = time.perf_counter() - t0, time.process_time() - c0
+    t, c, _ = timed(cn.analyse, net, repeat=1)
+    out["wall"], out["cpu"] = t, c
+    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def _exponent(ns, ts) -> float:
+    """k of t ∝ n^k, least squares in log-log."""
+    return float(np.polyfit(np.log(ns), np.log(ts), 1)[0])
+
+
+def scaling(sizes: list[int], networkx_up_to: int, timeout: float = 1800.0) -> None:
+    """Run every size in a subprocess; print times, peak RSS, ratios and fitted exponents."""
+    rows = []
+    for n in sizes:
+        try:
+            res = subprocess.run([sys.executable, __file__, "--one", str(n), "--nx", str(int(n <= networkx_up_to))],
+                                 capture_output=True, text=True, check=True, timeout=timeout)
+        except (subprocess.TimeoutExpired, subprocess.CalledProcessError) as exc:
+            print(f"  {n:>6} patches: stopped ({type(exc).__name__}); exponents from the sizes before it")
+            break
+        rows.append(json.loads(res.stdout.strip().splitlines()[-1]))
+        r = rows[-1]
+        nx_part = f", networkx {r['nx_cpu']:.2f} s CPU ({r['nx_cpu'] / r['bc_cpu']:.0f}x slower)" if "nx_cpu" in r else ""
+        print(f"  {n:>6} patches, {r['links']:>6} links: analyse {r['wall']:.2f} s wall / {r['cpu']:.2f} s CPU, "
+              f"peak RSS {r['peak_mb']:.0f} MB; betweenness {r['bc_cpu']:.2f} s CPU{nx_part}", flush=True)
+    ns = [r["n"] for r in rows]
+    if len(ns) < 2:
+        return
+    for key, what in (("cpu", "analyse CPU"), ("bc_cpu", "betweenness CPU"), ("peak_mb", "analyse peak RSS")):
+        vals = [r[key] for r in rows]
+        steps = ", ".join(f"{a}->{b}: {vb / va:.1f}x (n^{math.log(vb / va) / math.log(b / a):.2f})"
+                          for a, b, va, vb in zip(ns, ns[1:], vals, vals[1:], strict=False))
+        print(f"{what}: fitted exponent {_exponent(ns, vals):.2f}; {steps}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scale", help="comma-separated patch counts, e.g. 100,1000,5000")
+    ap.add_argument("--networkx-up-to", type=int, default=1000, help="largest size also timed with networkx")
+    ap.add_argument("--size-timeout", type=float, default=1800.0, help="seconds one size may take (scaling)")
+    ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--nx", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--patches", type=int, default=500)
     ap.add_argument("--links", type=int, default=1500)
     ap.add_argument("--sample", type=int, default=40, help="removals per kind timed for the naive baseline")
     ap.add_argument("--median", type=float, default=cn.DEFAULT_MEDIAN_DISPERSAL_M)
     args = ap.parse_args()
+    if args.one:
+        print(json.dumps(_one_size(args.one, bool(args.nx))))
+        return
+    if args.scale:
+        scaling([int(x) for x in args.scale.split(",")], args.networkx_up_to, args.size_timeout)
+        return
 
     net = generated_network(args.patches, args.links)
     graph = cn.build_graph(net)

@@ -124,6 +124,27 @@ def network(atlas_data):
     return load_network(atlas_data)
 
 
+def _points(page: str) -> list:
+    """The ``ecomap.points`` payloads of a page, their typed columns decoded to plain lists."""
+    import base64
+
+    def col(b64: str, dtype) -> list:
+        return np.frombuffer(base64.b64decode(b64), dtype=np.dtype(dtype).newbyteorder("<")).tolist()
+
+    out = []
+    for key, d in _scripts_payload(page, "points"):
+        d = dict(d)
+        d["lat"] = [v / d["scale"] for v in col(d["lat"], np.int32)]
+        d["lon"] = [v / d["scale"] for v in col(d["lon"], np.int32)]
+        for c in ("st", "h", "m"):
+            d[c] = col(d[c], np.uint8)
+        d["id"] = [d["idPrefix"] + x for x in d["id"].split("\n")]
+        wide = np.int16 if len(d["inst"]["vocab"]) < 2**15 else np.int32
+        d["inst"] = [None if k < 0 else d["inst"]["vocab"][k] for k in col(d["inst"]["code"], wide)]
+        out.append((key, d))
+    return out
+
+
 def _scripts_payload(page: str, func: str) -> list:
     """The JSON arguments of every ``ecomap.<func>(key, data, ...)`` call in a page."""
     found = []
@@ -178,8 +199,8 @@ def test_index_page_escapes_titles():
 def test_gaode_variant_moves_every_overlay_to_gcj02(network):
     osm = webmap.render_html(webmap.atlas(network, basemap="osm"))
     gaode = webmap.render_html(webmap.atlas(network, basemap="gaode"))
-    (_, p_osm), = _scripts_payload(osm, "points")
-    (_, p_gcj), = _scripts_payload(gaode, "points")
+    (_, p_osm), = _points(osm)
+    (_, p_gcj), = _points(gaode)
     i = p_osm["id"].index("B000")
     assert (p_osm["lon"][i], p_osm["lat"][i]) == KNOWN_WGS
     assert p_gcj["lon"][i] == pytest.approx(KNOWN_GCJ[0], abs=1.1e-6)
@@ -207,7 +228,7 @@ def test_coordinates_are_rounded_to_six_decimals(tmp_path):
 def test_installation_dates_show_as_iso_days(network):
     # GDAL reads ISO dates in GeoJSON as timestamps; the popup must show the day as written
     page = webmap.render_html(webmap.atlas(network, basemap="none", layers=["bridges"]))
-    payload = dict(_scripts_payload(page, "points"))["bridges"]
+    payload = dict(_points(page))["bridges"]
     dates = dict(zip(payload["id"], payload["inst"], strict=True))
     assert dates["B000"] == "2024-03-01"
     assert dates["B001"] is None
@@ -337,7 +358,7 @@ def test_screenshots_without_chromium_say_how_to_get_it(tmp_path, monkeypatch):
 def test_ten_thousand_sites_stay_small(tmp_path):
     folder = make_atlas_data(tmp_path / "d", n_bridges=10_000)
     page = webmap.render_html(webmap.atlas(load_network(folder), basemap="osm"))
-    (_, pts), = _scripts_payload(page, "points")
+    (_, pts), = _points(page)
     assert len(pts["lat"]) == 10_003
     assert "S009999" in pts["id"]
     assert len(page.encode()) < 3_000_000

@@ -60,7 +60,36 @@ def test_betweenness_of_a_chain():
     st.just(n), st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1), st.floats(1, 100)),
                          min_size=1, max_size=50))))
 def test_betweenness_matches_brandes(case):
-    """The tree-counting betweenness against networkx's Brandes algorithm (ties fall back to it)."""
+    _check_against_networkx(case)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(3, 30).flatmap(lambda n: st.tuples(
+    st.just(n), st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1),
+                                   st.integers(1, 3).map(float)), min_size=1, max_size=80))))
+def test_betweenness_with_many_ties_matches_brandes(case):
+    """Small integer lengths: most pairs have several shortest paths, each counted by share."""
+    _check_against_networkx(case)
+
+
+def test_betweenness_of_a_grid_in_small_batches():
+    """A 6 x 6 lattice (ties everywhere), one source per batch and all at once: the same values."""
+    from ecomap.connectivity._paths import arc_arrays, brandes
+
+    grid = nx.grid_2d_graph(6, 6)
+    idx = {p: i for i, p in enumerate(grid.nodes)}
+    links = [(f"L{k}", idx[a], idx[b], 1.0) for k, (a, b) in enumerate(grid.edges)]
+    g = cn.Graph.from_links(np.ones(36), links)
+    one = brandes(36, *arc_arrays(g, True), batch_cells=1)
+    every = brandes(36, *arc_arrays(g, True))
+    assert np.allclose(one[0], every[0]) and np.allclose(one[1], every[1])
+    nodes, _ = cn.betweenness(g)
+    ref = nx.betweenness_centrality(nx.relabel_nodes(grid, idx), normalized=True)
+    assert np.allclose(nodes.to_numpy(), [ref[i] for i in range(36)])
+
+
+def _check_against_networkx(case):
+    """The batched, compiled Brandes against networkx's Brandes algorithm."""
     n, raw = case
     links = [(f"L{k}", u, v, d) for k, (u, v, d) in enumerate(raw) if u != v]
     if not links:

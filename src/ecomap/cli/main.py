@@ -13,7 +13,6 @@ import logging
 import sys
 import warnings
 
-from .. import __version__
 from .._errors import DataError, EcomapError, InputError
 from .analysis import (
     _add_connectivity,
@@ -64,13 +63,23 @@ COMMANDS = {
 }
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: read the version only when asked (importlib.metadata is slow to import)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from .. import __version__
+
+        print(f"ecomap {__version__}")
+        parser.exit()
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser of ``ecomap``."""
     p = argparse.ArgumentParser(
         prog="ecomap",
         description="The ecological network of Pingshan District, Shenzhen: layers, connectivity, queries, maps.",
     )
-    p.add_argument("--version", action="version", version=f"ecomap {__version__}")
+    p.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and exit")
     p.add_argument("-v", "--verbose", action="count", default=0, help="log progress (-vv for debug)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for add, _ in COMMANDS.values():

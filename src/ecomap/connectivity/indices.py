@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import math
 
-import networkx as nx
 import numpy as np
 import pandas as pd
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
 from .._errors import InputError
-from ._paths import arc_arrays, on_path
+from ._paths import arc_arrays, brandes
 from .graph import Graph
 
 __all__ = [
@@ -245,10 +242,11 @@ def betweenness(graph: Graph) -> tuple[pd.Series, pd.Series]:
 
     .. math:: BC(k) = \frac{1}{(V-1)(V-2)/2} \sum_{i<j;\, i,j \ne k} \frac{\sigma_{ij}(k)}{\sigma_{ij}}
 
-    over distance-weighted shortest paths. A link's value is that of its graph edge; of
-    parallel links only the shortest carries it. Where every shortest path is unique the
-    paths are counted as trees at once; with ties networkx's Brandes algorithm is used
-    (the same values, only slower).
+    over distance-weighted shortest paths, ties counted as networkx counts them (a pair
+    with two shortest paths gives each half). A link's value is that of its graph edge;
+    of parallel links only the shortest carries it. Brandes' algorithm runs in compiled
+    code on batches of sources (:func:`~ecomap.connectivity._paths.brandes`): time grows
+    as V × L, memory with one batch.
 
     Parameters
     ----------
@@ -268,12 +266,12 @@ def betweenness(graph: Graph) -> tuple[pd.Series, pd.Series]:
     Sociometry 40:35-41. Brandes, U. (2001). A faster algorithm for betweenness
     centrality. Journal of Mathematical Sociology 25(2):163-177.
     """
-    fast = _betweenness_unique(graph)
-    if fast is not None:
-        nodes_v, edge_v = fast
-        nodes = pd.Series(nodes_v, index=graph.nodes.index, dtype=float, name="betweenness")
-        return nodes, _carried_by_links(graph, edge_v)
-    return _betweenness_brandes(graph)
+    n, m = graph.n, len(graph.edges)
+    node_raw, arc_raw = brandes(n, *arc_arrays(graph, True))
+    node_bc = node_raw / ((n - 1) * (n - 2)) if n > 2 else np.zeros(n)
+    edge_bc = (arc_raw[:m] + arc_raw[m:]) / (n * (n - 1)) if n > 1 else np.zeros(m)
+    nodes = pd.Series(node_bc, index=graph.nodes.index, dtype=float, name="betweenness")
+    return nodes, _carried_by_links(graph, edge_bc)
 
 
 def _carried_by_links(graph: Graph, edge_v: np.ndarray) -> pd.Series:
@@ -290,63 +288,3 @@ def _carried_by_links(graph: Graph, edge_v: np.ndarray) -> pd.Series:
         vals[carrier] = edge_v[e[carrier]]
     return pd.Series(vals, index=lk.index, name="betweenness")
 
-
-def _betweenness_brandes(graph: Graph) -> tuple[pd.Series, pd.Series]:
-    """Node and link betweenness by networkx's Brandes algorithm (for graphs with tied paths)."""
-    g = nx.Graph()
-    g.add_nodes_from(range(graph.n))
-    g.add_weighted_edges_from(graph.edges[["u", "v", "distance"]].itertuples(index=False, name=None))
-    nb = nx.betweenness_centrality(g, weight="weight", normalized=True)
-    eb = nx.edge_betweenness_centrality(g, weight="weight", normalized=True)
-    nodes = pd.Series([nb[i] for i in range(graph.n)], index=graph.nodes.index, dtype=float)
-    lk = graph.links
-    vals = np.zeros(len(lk))
-    if len(lk):
-        shortest = lk.groupby(["u", "v"])["distance"].transform("min").to_numpy()
-        first = ~lk.assign(s=lk["distance"] == shortest).duplicated(["u", "v", "s"]).to_numpy()
-        for i, (u, v, dist) in enumerate(lk[["u", "v", "distance"]].itertuples(index=False)):
-            if dist == shortest[i] and first[i]:
-                vals[i] = eb.get((u, v), eb.get((v, u), 0.0))
-    return nodes.rename("betweenness"), pd.Series(vals, index=lk.index, name="betweenness")
-
-
-def _betweenness_unique(graph: Graph) -> tuple[np.ndarray, np.ndarray] | None:
-    """Count normalized node and edge betweenness when every shortest path is unique, else None.
-
-    With unique paths the shortest paths from a source form a tree; a node lies inside
-    the paths to the targets below it, an edge (parent(x), x) on the paths to x and the
-    targets below x. Subtree sizes of all trees are counted at once by walking every
-    target up its predecessor chain (one vectorized step per tree level).
-    """
-    n = graph.n
-    if n < 2:
-        return np.zeros(n), np.zeros(len(graph.edges))
-    src, dst, w = arc_arrays(graph, True)
-    mat = csr_matrix((w, (src, dst)), shape=(n, n))
-    d, pred = dijkstra(mat, directed=True, return_predecessors=True)
-    on = on_path(d, src, dst, w)
-    inc = csr_matrix((np.ones(len(dst)), (np.arange(len(dst)), dst)), shape=(len(dst), n))
-    if len(dst) and (np.asarray(on.astype(np.float64) @ inc) > 1).any():
-        return None  # tied shortest paths: leave it to Brandes' algorithm
-    # cnt[i, x]: targets of i whose path runs through x (x included) = the size of x's
-    # subtree in i's tree; children lie farther than their parent (lengths > 0), so taking
-    # the nodes of every tree farthest first adds each subtree to its parent complete
-    reach = pred >= 0
-    cnt = reach.astype(np.float64)
-    far_first = np.argsort(np.where(reach, d, -1.0), axis=1, kind="stable")[:, ::-1]
-    rows = np.arange(n)
-    for x in far_first.T:
-        p = pred[rows, x]
-        ok = p >= 0
-        cnt[rows[ok], p[ok]] += cnt[rows[ok], x[ok]]
-    node_raw = np.where(reach, cnt - 1, 0).sum(axis=0) / 2.0
-    node_bc = node_raw / ((n - 1) * (n - 2) / 2.0) if n > 2 else np.zeros(n)
-    eid = np.full(n * n, -1)
-    u = graph.edges["u"].to_numpy(dtype=int)
-    v = graph.edges["v"].to_numpy(dtype=int)
-    eid[u * n + v] = eid[v * n + u] = np.arange(len(u))
-    i, x = np.nonzero(reach)
-    e = eid[pred[i, x] * n + x]
-    edge_raw = np.bincount(e, weights=cnt[i, x], minlength=len(u)) / 2.0
-    edge_bc = edge_raw / (n * (n - 1) / 2.0)
-    return node_bc, edge_bc

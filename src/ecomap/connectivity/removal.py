@@ -19,7 +19,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 
 from ._blocks import Blocks
 from ._common import DEFAULT_MEDIAN_DISPERSAL_M, pair_values
-from ._paths import on_path, path_counts, reverse_arc
+from ._paths import count_into, on_path, path_counts, reverse_arc
 from .graph import Graph
 
 __all__ = ["removal_importance"]
@@ -231,16 +231,23 @@ def _shortest_path_dags(eu: np.ndarray, ev: np.ndarray, ew: np.ndarray, d: np.nd
     m = len(eu)
     # arc e: u->v, arc e + m: v->u
     src, dst, w = np.r_[eu, ev], np.r_[ev, eu], np.r_[ew, ew]
-    arcs = np.arange(2 * m)
     on = on_path(d, src, dst, w, tol=tol)
-    # indeg[i, x]: number of DAG parents of x in the shortest-path DAG from i
-    inc = csr_matrix((np.ones(2 * m), (arcs, dst)), shape=(2 * m, n))
-    indeg = np.asarray(on.astype(np.float64) @ inc)
-    only_parent = on & (indeg[:, dst] == 1)   # [i, arc]: src is the only DAG parent of dst
+    # indeg[i, x]: number of DAG parents of x in the shortest-path DAG from i; only_parent
+    # [i, arc]: src is the only DAG parent of dst (row by row: no V x arcs float matrix)
+    only_parent = np.empty_like(on)
+    for rows in _row_chunks(n, 2 * m):
+        indeg = count_into(on[rows], dst, n)
+        only_parent[rows] = on[rows] & (indeg[:, dst] == 1)
     # hop metric (many ties): sigma[i, j] = number of shortest paths, so that a pair whose
     # paths do not all run through the removed element is not counted as losing
     sigma = path_counts(d, src, dst) if not weighted else None
     return _Dag(n, m, src, dst, w, on, only_parent, sigma, weighted)
+
+
+def _row_chunks(n: int, width: int, cells: int = 4_000_000):
+    """Slices of ``n`` rows, each about ``cells`` cells of ``width`` columns."""
+    step = max(1, cells // max(width, 1))
+    return [slice(i, min(n, i + step)) for i in range(0, n, step)]
 
 
 def _all_through(rows_via: np.ndarray, via_cols: np.ndarray, direct: np.ndarray) -> np.ndarray:
@@ -285,11 +292,15 @@ def _connector_losses(a: np.ndarray, dag: _Dag, d: np.ndarray, pvals: np.ndarray
     connector = np.zeros(n)
     # nodes, all at once: needs[i, k] = k is an interior node of i's shortest-path DAG
     # (weighted: ties are rare, any DAG child; hop metric: a child with k its only parent)
-    out_inc = csr_matrix((np.ones(2 * m), (arcs, src)), shape=(2 * m, n))
-    needs = np.asarray((dag.only_parent if not dag.weighted else on).astype(np.float64) @ out_inc) > 0
+    child = dag.only_parent if not dag.weighted else on
+    needs = np.empty((n, n), dtype=bool)
+    for rows in _row_chunks(n, 2 * m):
+        needs[rows] = count_into(child[rows], src, n) > 0
     # for each k, the neighbour (arc into k) with the most sources behind it that need k;
     # of equal counts the first arc
-    behind = (on & needs[:, dst]).sum(axis=0)
+    behind = np.zeros(2 * m, dtype=np.int64)
+    for rows in _row_chunks(n, 2 * m):
+        behind += (on[rows] & needs[rows][:, dst]).sum(axis=0)
     first = np.lexsort((arcs, -behind, dst))
     head = np.r_[True, dst[first][1:] != dst[first][:-1]]
     best_arc = np.full(n, -1)

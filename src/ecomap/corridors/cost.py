@@ -112,8 +112,11 @@ class _CostGraph:
 
     Node i is raster cell i (impassable cells are nodes without edges, so a search's result is
     the raster without a copy), and every step is stored in both directions, so a search needs
-    no transposed graph. The rows are filled straight from the raster (no COO sort): one column
-    per neighbour offset, in increasing node order, so the CSR indices come out sorted.
+    no transposed graph. The rows are filled straight from the raster into the final CSR
+    arrays (no COO sort, no cells × offsets temporaries, no second copy): one neighbour offset
+    at a time, in increasing node order, so the CSR indices come out sorted. Indices are
+    int32 below 2^31 steps. About 100 bytes a cell stay (8 steps × (8-byte length + 4-byte
+    index) + the row pointer): scipy's Dijkstra takes float64 lengths only.
     """
 
     def __init__(self, cost, *, cellsize: float, neighbours: int):
@@ -122,30 +125,37 @@ class _CostGraph:
         h, w = c.shape
         n = h * w
         index = np.int32 if 8 * n < np.iinfo(np.int32).max else np.int64
-        node = np.full((h + 2, w + 2), -1, dtype=index)  # node of each passable cell, -1 elsewhere
+        # node of each passable cell, -1 elsewhere (a one-cell frame of -1 around the grid)
+        node = np.full((h + 2, w + 2), -1, dtype=index)
         node[1:-1, 1:-1] = np.where(self.passable, np.arange(n, dtype=index).reshape(h, w), -1)
-        padded = np.full((h + 2, w + 2), np.nan)
-        padded[1:-1, 1:-1][self.passable] = c[self.passable]
-        rows, cols = np.nonzero(self.passable)
-        rows += 1
-        cols += 1
-        mine = c[self.passable]
         half = OFFSETS8 if neighbours == 8 else OFFSETS4
         offsets = sorted([(-dr, -dc) for dr, dc in half] + list(half))  # increasing node order
-        nb = np.empty((len(mine), len(offsets)), dtype=index)
-        weight = np.empty((len(mine), len(offsets)))
-        for j, (dr, dc) in enumerate(offsets):
-            step = float(cellsize) * (SQRT2 if dr and dc else 1.0)
-            nb[:, j] = node[rows + dr, cols + dc]
-            weight[:, j] = step * (mine + padded[rows + dr, cols + dc]) / 2.0
-        ok = nb >= 0
-        count = np.zeros(n, dtype=index)
-        count[self.passable.ravel()] = ok.sum(axis=1)
+        # steps per cell, counted offset by offset (no cells x offsets temporaries)
+        count = np.zeros((h, w), dtype=index)
+        for dr, dc in offsets:
+            count += (node[1 + dr:h + 1 + dr, 1 + dc:w + 1 + dc] >= 0) & self.passable
         indptr = np.zeros(n + 1, dtype=index)
-        np.cumsum(count, out=indptr[1:])
+        np.cumsum(count.ravel(), out=indptr[1:])
+        del count
+        indices = np.empty(int(indptr[-1]), dtype=index)
+        data = np.empty(int(indptr[-1]))
+        fill = indptr[:-1].reshape(h, w).copy()   # the next free slot of every row
+        padded = np.zeros((h + 2, w + 2))
+        padded[1:-1, 1:-1][self.passable] = c[self.passable]
+        mine = padded[1:-1, 1:-1]
+        for dr, dc in offsets:  # in increasing node order: each row's indices come out sorted
+            nbr = node[1 + dr:h + 1 + dr, 1 + dc:w + 1 + dc]
+            ok = (nbr >= 0) & self.passable
+            slot = fill[ok]
+            indices[slot] = nbr[ok]
+            step = float(cellsize) * (SQRT2 if dr and dc else 1.0)
+            # the arithmetic of r.cost's rule, step * (r_i + r_j) / 2, as before
+            data[slot] = step * (mine[ok] + padded[1 + dr:h + 1 + dr, 1 + dc:w + 1 + dc][ok]) / 2.0
+            fill[ok] += 1
+        del fill, padded, node
         # a zero step (between two zero-cost cells) stays an explicit zero entry, which csgraph
         # takes for an edge of weight 0 (scipy.sparse.csgraph, "zero-weight edges")
-        self.graph = sp.csr_matrix((weight[ok], nb[ok], indptr), shape=(n, n))
+        self.graph = sp.csr_matrix((data, indices, indptr), shape=(n, n), copy=False)
         self.graph.has_sorted_indices = True
 
     def distance(self, sources) -> np.ndarray:

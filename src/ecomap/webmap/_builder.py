@@ -438,12 +438,22 @@ def _date_text(v) -> str | None:
     return v.strftime("%Y-%m-%d") if hasattr(v, "strftime") else str(v)
 
 
+def _b64(values: np.ndarray, dtype) -> str:
+    """A typed column as base64 of its little-endian bytes (decoded by ``ecomap.column`` in the page)."""
+    return base64.b64encode(np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<")).tobytes()).decode()
+
+
 def _points_payload(frame: gpd.GeoDataFrame) -> dict:
-    """Bridge sites as compact columns: coordinates, coded categories, ids, optional names and notes."""
+    """Bridge sites as typed columns: coordinates and coded categories as base64, ids as one text.
+
+    Coordinates are integers of 10^-PRECISION degrees (int32), categories and the install
+    date are codes into a vocabulary (uint8; int16 or int32 with -1 for no date), ids one
+    newline-joined string less their common prefix; names and notes, rare, stay JSON. At a
+    million sites this is about 27 MB, against 79 MB as JSON lists.
+    """
     spec = CATALOGUE["bridges"]
     geoms = frame.geometry.values
-    lon = np.round(shapely.get_x(geoms), PRECISION)
-    lat = np.round(shapely.get_y(geoms), PRECISION)
+    scale = 10 ** PRECISION
     vocab = {}
     codes = {}
     for col, short in (("status", "st"), ("host", "h"), ("material", "m")):
@@ -452,10 +462,20 @@ def _points_payload(frame: gpd.GeoDataFrame) -> dict:
         c = np.asarray(cat.codes, dtype=int)
         vocab[col] = [_both(a) for a in allowed] + ["—"]
         c[c < 0] = len(allowed)
-        codes[short] = c.tolist()
+        codes[short] = _b64(c, np.uint8)
+    raw_codes, raw_dates = pd.factorize(frame["installed"], use_na_sentinel=True)
+    day = pd.Series([_date_text(v) for v in raw_dates], dtype=object)   # each distinct value once
+    day_codes, inst_vocab = pd.factorize(day, use_na_sentinel=True)
+    inst_codes = np.where(raw_codes >= 0, np.r_[day_codes, -1][raw_codes], -1)
+    ids = frame["id"].astype(str).str.replace("\n", " ")
+    prefix = os.path.commonprefix([ids.min(), ids.max()]) if len(ids) else ""
     out = {
-        "lat": lat.tolist(), "lon": lon.tolist(), "id": frame["id"].astype(str).tolist(), **codes,
-        "inst": [_date_text(v) for v in frame["installed"].tolist()],
+        "scale": scale,
+        "lat": _b64(np.round(shapely.get_y(geoms) * scale), np.int32),
+        "lon": _b64(np.round(shapely.get_x(geoms) * scale), np.int32),
+        "idPrefix": prefix, "id": "\n".join(ids.str.slice(len(prefix)).tolist()), **codes,
+        "inst": {"vocab": [str(v) for v in inst_vocab], "code": _b64(inst_codes, np.int16 if len(inst_vocab) < 2**15
+                                                                     else np.int32)},
         "vocab": vocab,
         "styles": [_bridge_style(s) for s in spec.column("status").allowed] + [_bridge_style("?")],
     }

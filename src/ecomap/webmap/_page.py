@@ -15,6 +15,7 @@ import folium.plugins
 
 from .._errors import EcomapError
 from ..io import atomic_write, write_text
+from ._points import RUNTIME_POINTS
 
 # --- the page runtime ----------------------------------------------------------------------
 _CSS = """
@@ -105,36 +106,7 @@ ecomap.vector = function (key, data, styles) {
   ecomap.layers[key] = layer; ecomap.order.push(key);
   return layer;
 };
-ecomap.points = function (key, d, cluster) {
-  var n = d.lat.length, markers = new Array(n), esc = ecomap.esc;
-  for (var i = 0; i < n; i++) {
-    markers[i] = L.circleMarker([d.lat[i], d.lon[i]], L.extend({renderer: ecomap.renderer, i: i}, d.styles[d.st[i]]));
-  }
-  var group = cluster ? L.markerClusterGroup({chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50})
-                      : L.featureGroup();
-  if (cluster) group.addLayers(markers); else for (var j = 0; j < n; j++) group.addLayer(markers[j]);
-  function name(i) {
-    var zh = d.zh ? d.zh[i] : null, en = d.en ? d.en[i] : null;
-    return [zh, en].filter(function (x) { return x; });
-  }
-  group.bindTooltip(function (l) {
-    var i = l.options.i, nm = name(i);
-    return esc(d.id[i]) + (nm.length ? ' ' + nm.map(esc).join(' · ') : '') +
-      ' <span class="eco-dim">' + esc(d.vocab.status[d.st[i]]) + '</span>';
-  }, {direction: 'top', offset: [0, -4]});
-  group.bindPopup(function (l) {
-    var i = l.options.i, nm = name(i);
-    var rows = [['宿主 host', d.vocab.host[d.h[i]]], ['材料 material', d.vocab.material[d.m[i]]],
-                ['状态 status', d.vocab.status[d.st[i]]], ['安装 installed', d.inst[i]]];
-    if (d.note && d.note[i] !== undefined) rows.push(['备注 note', d.note[i]]);
-    return '<div class="eco-pop"><div class="eco-h">' + esc(d.id[i]) + (nm[0] ? ' ' + esc(nm[0]) : '') + '</div>' +
-      (nm[1] ? '<div class="eco-en">' + esc(nm[1]) + '</div>' : '') + '<table>' +
-      rows.map(function (r) { return '<tr><th>' + esc(r[0]) + '</th><td>' + esc(r[1]) + '</td></tr>'; }).join('') +
-      '</table></div>';
-  }, {maxWidth: 320});
-  ecomap.layers[key] = group; ecomap.order.push(key);
-  return group;
-};
+""" + RUNTIME_POINTS + r"""
 ecomap.image = function (key, url, bounds, opacity) {
   var layer = L.imageOverlay(url, bounds, {opacity: opacity, pane: 'ecoRaster', interactive: false});
   ecomap.layers[key] = layer;

@@ -338,3 +338,19 @@ def test_build_screenshots(tmp_path, minimal_data):
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
         width, height = struct.unpack(">II", png[16:24])
         assert (width, height) == (1200, 800)
+
+
+def test_long_notes_show_300_characters_and_the_rest_behind_more(page, pages):
+    """A long note or source: the start in the popup, nothing lost, the rest in a closed <details>."""
+    pg = page.open(pages["none"])
+    text = "<b>x</b>" + "长" * 400 + "END"
+    html = pg.evaluate("t => ecomap.longText(t)", text)
+    probe = pg.evaluate("""h => { const d = document.createElement('div'); d.innerHTML = h;
+        const det = d.querySelector('details.eco-more');
+        return {all: d.textContent, open: det ? det.open : null, bold: d.querySelectorAll('b').length,
+                shown: det ? d.textContent.length - det.textContent.length : d.textContent.length}; }""", html)
+    assert probe["bold"] == 0 and probe["open"] is False
+    assert probe["all"].startswith("<b>x</b>") and probe["all"].endswith("END")
+    assert probe["shown"] == 300
+    assert pg.evaluate("ecomap.longText('short <i>')") == "short &lt;i&gt;"
+    assert page.errors == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -423,3 +424,15 @@ def test_osm_derived_data_is_credited_in_the_page(network):
     # a folder with no OSM-derived feature carries no data credit
     if not _derived_from_osm(network):
         assert DATA_OSM_ATTR.split("<a")[0] not in webmap.render_html(webmap.atlas(network, basemap="none"))
+
+
+def test_long_source_text_in_popups_keeps_all_of_it_behind_more():
+    from ecomap.webmap._style import LONG_TEXT_CHARS, _long_text
+
+    text = "<img src=x>" + "a" * 500
+    out = _long_text(text)
+    head, _, rest = out.partition('<details class="eco-more"><summary>更多 more</summary>')
+    assert html.unescape(head) == text[:LONG_TEXT_CHARS]
+    assert html.unescape(rest.removesuffix("</details>")) == text[LONG_TEXT_CHARS:]
+    assert "<img" not in out
+    assert _long_text("short") == "short"

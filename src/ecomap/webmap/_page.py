@@ -22,7 +22,7 @@ _CSS = """
 .leaflet-container{background:#f2efe9;font:13px/1.35 system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","Microsoft YaHei",sans-serif}
 .eco-pop{font-size:13px;line-height:1.35}.eco-pop .eco-h{font-weight:600;font-size:14.5px}.eco-pop .eco-en{color:#455a64;margin-bottom:4px}
 .eco-pop table{border-collapse:collapse}.eco-pop th{text-align:left;font-weight:500;color:#546e7a;padding:1px 8px 1px 0;white-space:nowrap}
-.eco-pop td{padding:1px 0;max-width:230px;overflow-wrap:anywhere}.eco-dim{color:#607d8b}
+.eco-pop td{padding:1px 0;max-width:230px;overflow-wrap:anywhere}.eco-more summary{cursor:pointer;color:#1565c0}.eco-dim{color:#607d8b}
 .eco-legend{font-size:12px;background:rgba(255,255,255,.93);padding:6px 9px;border-radius:5px;box-shadow:0 1px 5px rgba(0,0,0,.35);max-height:46vh;overflow:auto;max-width:300px}
 .eco-legend summary{font-weight:600;cursor:pointer}.eco-legend .eco-sec{margin:4px 0 1px;font-weight:600;color:#37474f}
 .eco-legend div.eco-row{display:flex;align-items:center;gap:5px;margin:0}.eco-legend svg{flex:none}

@@ -27,6 +27,13 @@ ecomap.decodePoints = function (d) {
   d.decoded = true;
   return d;
 };
+// A long text (a survey note) shows its first 300 characters; the rest opens behind "more".
+ecomap.longText = function (v) {
+  var esc = ecomap.esc, s = (v === null || v === undefined) ? '' : String(v), n = 300;
+  if (s.length <= n) return esc(s);
+  return esc(s.slice(0, n)) + '<details class="eco-more"><summary>更多 more</summary>' +
+    esc(s.slice(n)) + '</details>';
+};
 ecomap.pointText = function (d) {
   // tooltip and popup of site i, built from the columns only when shown
   var esc = ecomap.esc;
@@ -47,7 +54,7 @@ ecomap.pointText = function (d) {
       if (d.note && d.note[i] !== undefined) rows.push(['备注 note', d.note[i]]);
       return '<div class="eco-pop"><div class="eco-h">' + esc(d.id[i]) + (nm[0] ? ' ' + esc(nm[0]) : '') + '</div>' +
         (nm[1] ? '<div class="eco-en">' + esc(nm[1]) + '</div>' : '') + '<table>' +
-        rows.map(function (r) { return '<tr><th>' + esc(r[0]) + '</th><td>' + esc(r[1]) + '</td></tr>'; }).join('') +
+        rows.map(function (r) { return '<tr><th>' + esc(r[0]) + '</th><td>' + ecomap.longText(r[1]) + '</td></tr>'; }).join('') +
         '</table></div>';
     }
   };

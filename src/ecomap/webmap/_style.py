@@ -347,13 +347,23 @@ def _tip(row: Mapping, extra: str = "") -> str:
     return text + (f" <span class='eco-dim'>{extra}</span>" if extra else "")
 
 
-def _clip(v, n: int = 120):
-    """A long text cut to ``n`` characters (popups stay small); other values unchanged."""
-    return v[: n - 1].rstrip() + "…" if isinstance(v, str) and len(v) > n else v
+#: Characters of a long text shown in a popup; the rest opens behind "more".
+LONG_TEXT_CHARS = 300
+
+
+def _long_text(v, n: int = LONG_TEXT_CHARS) -> str:
+    """Escaped HTML of a value: a text over ``n`` characters shows ``n``, the rest behind "more".
+
+    Nothing is cut away: the rest sits in a closed ``<details>`` element, escaped like the start.
+    """
+    if not isinstance(v, str) or len(v) <= n:
+        return _esc(v)
+    return (f"{_esc(v[:n])}<details class=\"eco-more\"><summary>更多 more</summary>"
+            f"{_esc(v[n:])}</details>")
 
 
 def _common_rows(row: Mapping) -> list[tuple[str, str]]:
-    return [("来源 source", _esc(_clip(row.get("source")))), ("可信度 confidence", _esc(row.get("confidence")))]
+    return [("来源 source", _long_text(row.get("source"))), ("可信度 confidence", _esc(row.get("confidence")))]
 
 
 def _layer_popups(layer: str, frame: pd.DataFrame, extra: Mapping[str, pd.Series]) -> tuple[list[str], list[str]]:

@@ -275,7 +275,10 @@ def _pairwise(resistance, nodes: Sequence, *, pairs: Iterable[tuple[int, int]] |
         extra = np.array([total[f] if f >= 0 else np.nan for f in every])
         return reff, _on_raster(r.shape, circ.node_of_cell, total, masks + shorts, extra)
     u, v, g = _conductances(r, node_of_cell, neighbours=neighbours, average=average)
-    rc = RegionCircuit(n, u, v, g, sets, max_memory=max_memory)
+    cells = np.flatnonzero(valid)
+    first = np.full(n, cells.max(initial=0) + 1)
+    np.minimum.at(first, node_of_cell[cells], cells)  # a node's position: its first cell
+    rc = RegionCircuit(n, u, v, g, sets, max_memory=max_memory, coords=np.divmod(first, r.shape[1]))
     return _region_pairwise(rc, r.shape, node_of_cell, masks, shorts, short_node, pairs=pairs,
                             resistances=resistances, progress=progress)
 

@@ -260,16 +260,25 @@ def _overlaps(n: int, regions: list[np.ndarray]) -> set[tuple[int, int]]:
 
 
 def _on_raster(shape, node_of_cell: np.ndarray, total: np.ndarray, masks: list[np.ndarray],
-               extra: np.ndarray) -> np.ndarray:
+               extra: np.ndarray, n_focal: int | None = None) -> np.ndarray:
     """Node totals on the raster; a dropped cell inside region k gets ``extra[k]`` (NaN elsewhere).
 
     Circuitscape gives every cell of a region, NoData cells included, the region's node current.
+    ``masks[n_focal:]`` are short-circuit regions: a dropped cell in one is that node (its total
+    only, whatever focal regions also cover it), as in Circuitscape's node map.
     """
     out = np.full(node_of_cell.size, np.nan)
     ok = node_of_cell >= 0
     out[ok] = total[node_of_cell[ok]]
-    for m, x in zip(masks, extra, strict=True):
-        hole = m.ravel() & ~ok
+    n_focal = len(masks) if n_focal is None else n_focal
+    claimed = np.zeros(node_of_cell.size, dtype=bool)
+    for m, x in zip(masks[n_focal:], extra[n_focal:], strict=True):
+        hole = m.ravel() & ~ok & ~claimed
+        if hole.any() and np.isfinite(x):
+            out[hole] = x
+            claimed |= hole
+    for m, x in zip(masks[:n_focal], extra[:n_focal], strict=True):
+        hole = m.ravel() & ~ok & ~claimed
         if hole.any() and np.isfinite(x):
             out[hole] = np.where(np.isnan(out[hole]), 0.0, out[hole]) + x
     return out.reshape(shape)
@@ -314,7 +323,7 @@ def _region_pairwise(rc: RegionCircuit, shape, node_of_cell, masks, shorts, shor
         extra[b] += cur[rc.regions[b][0]]
     for j, f in enumerate(short_node):
         extra[k + j] = total[f] if f >= 0 else np.nan
-    return reff, _on_raster(shape, node_of_cell, total, masks + shorts, extra)
+    return reff, _on_raster(shape, node_of_cell, total, masks + shorts, extra, k)
 
 
 def _check_ring_memory(m: int, max_memory: int | None) -> None:

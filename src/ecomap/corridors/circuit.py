@@ -245,6 +245,21 @@ def _cumulative_current(circ: _Circuit, comp: np.ndarray, cols: dict[int, np.nda
     return total
 
 
+def _through_shorts(masks: list[np.ndarray], shorts: list[np.ndarray], valid: np.ndarray) -> list[np.ndarray]:
+    """Focal masks grown by each short-circuit region they touch on a dropped cell.
+
+    Circuitscape's node map gives a NoData cell inside a polygon the polygon's node, so a focal
+    cell there is the polygon (on a valid cell it is the polygon's node anyway).
+    """
+    out = []
+    for m in masks:
+        for s in shorts:
+            if (m & s & ~valid).any():
+                m = m | s
+        out.append(m)
+    return out
+
+
 def _pairwise(resistance, nodes: Sequence, *, pairs: Iterable[tuple[int, int]] | None,
               resistances: bool, neighbours: int, average: str, solver: str, tol: float,
               max_memory: int | None, progress: bool, regions: str = "pair",
@@ -261,6 +276,7 @@ def _pairwise(resistance, nodes: Sequence, *, pairs: Iterable[tuple[int, int]] |
     masks = _focal_masks(nodes, r.shape)
     shorts = _focal_masks(short_circuit, r.shape)
     _check_memory(int(r.size), len(nodes), neighbours, max_memory)
+    masks = _through_shorts(masks, shorts, np.isfinite(r))
     valid = np.isfinite(r).ravel()
     node_of_cell, n, short_node = _collapse_focal(valid, shorts)
     sets = [np.unique(node_of_cell[m.ravel() & valid]) for m in masks]
@@ -273,7 +289,7 @@ def _pairwise(resistance, nodes: Sequence, *, pairs: Iterable[tuple[int, int]] |
             return reff, None
         total = _cumulative_current(circ, comp, cols, pairs, progress=progress)
         extra = np.array([total[f] if f >= 0 else np.nan for f in every])
-        return reff, _on_raster(r.shape, circ.node_of_cell, total, masks + shorts, extra)
+        return reff, _on_raster(r.shape, circ.node_of_cell, total, masks + shorts, extra, len(masks))
     u, v, g = _conductances(r, node_of_cell, neighbours=neighbours, average=average)
     cells = np.flatnonzero(valid)
     first = np.full(n, cells.max(initial=0) + 1)

@@ -14,7 +14,7 @@ import pytest
 from ecomap.corridors import current_density, effective_resistance
 
 DATA = Path(__file__).parents[1] / "data" / "circuitscape"
-CASES = sorted(p.name for p in (DATA / "input").iterdir())
+CASES = sorted(p.name for p in (DATA / "input").iterdir() if p.name.startswith("sgVerify"))
 #: not yet equal (under investigation, see docs/corridors.md)
 OPEN: dict[str, set[str]] = {"resistances": set(), "current": set()}
 

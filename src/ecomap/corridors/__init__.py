@@ -38,6 +38,7 @@ from .circuit import (
 from .cost import cost_distance, cost_distances
 from .grid import Grid, make_grid
 from .model import CorridorModel, model_corridors
+from .modes import all_to_one, one_to_all
 from .outputs import render_overlays, write_corridor_outputs
 from .resistance import resistance_from_landcover, resistance_surface
 from .tables import ResistanceTable, default_table_path, load_reclass_table, load_resistance_table
@@ -48,6 +49,8 @@ __all__ = [
     "effective_resistance",
     "current_density",
     "voltage",
+    "one_to_all",
+    "all_to_one",
     "barrier_improvement",
     "estimate_memory",
     "ResistanceTable",

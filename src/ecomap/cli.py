@@ -244,6 +244,9 @@ def _add_corridors(sub) -> None:
     p.add_argument("--regions", choices=("pair", "all"), default="pair",
                    help="short-circuit a source only in its own pairs' solves (default, Circuitscape) "
                         "or every source in every solve (a different model)")
+    p.add_argument("--mode", choices=("pairwise", "one-to-all", "all-to-one"), default="pairwise",
+                   help="Circuitscape mode of the current map: 1 A per link (default), or each source "
+                        "against all the others (see docs/corridors.md)")
     p.add_argument("--out", type=Path, default=Path("outputs/corridors"), metavar="DIR",
                    help="output folder (default: outputs/corridors)")
 
@@ -262,7 +265,7 @@ def _run_corridors(args) -> int:
         load_network(args.data), resolution=args.resolution, extent=args.extent, table=args.resistance,
         landcover=args.landcover, reclass=args.reclass, width=args.width, max_cost=args.max_cost,
         neighbours=args.neighbours, circuit=not args.no_circuit, progress=sys.stderr.isatty(),
-        regions=args.regions,
+        regions=args.regions, mode=args.mode,
     )
     written, _ = write_corridor_outputs(model, args.out)
     g = model.grid

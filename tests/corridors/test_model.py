@@ -148,3 +148,26 @@ def test_plan_overlap_counts_the_cells_of_the_one_footprint():
     nowidth = net.replace(corridors=net["corridors"].assign(width_m=np.nan))
     with pytest.raises(InputError, match="corridors C01: width_m"):
         model_corridors(nowidth, resolution=30, circuit=False)
+
+
+@pytest.mark.parametrize("mode", ["one-to-all", "all-to-one"])
+def test_model_modes_are_the_public_mode_functions(mode):
+    """--mode one-to-all / all-to-one: the current map and per-source resistances of the public functions."""
+    from ecomap.corridors import all_to_one, one_to_all
+
+    net = _strip_network((0, 0, 150, 600), (600, 0, 750, 600), (1200, 0, 1350, 600),
+                         corridors=_corridor("C01", "A", "B", [(150, 315), (600, 315)]))
+    m = model_corridors(net, resolution=30, max_cost=1e9, mode=mode)
+    masks = [m.source_labels == i for i in range(len(m.sources))]
+    res, cur = (one_to_all if mode == "one-to-all" else all_to_one)(m.resistance, masks, tol=1e-8)
+    np.testing.assert_allclose(m.current, cur, rtol=1e-12, equal_nan=True)
+    assert m.notes["mode"] == mode
+    assert list(m.notes["mode_resistance"].values()) == pytest.approx(list(res))
+    assert "eff_resistance" in m.paths
+
+
+def test_model_mode_is_checked():
+    from ecomap._errors import InputError
+
+    with pytest.raises(InputError, match="mode must be"):
+        model_corridors(_strip_network((0, 0, 150, 600), (600, 0, 750, 600)), mode="advanced")

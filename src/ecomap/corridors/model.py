@@ -78,20 +78,29 @@ def _surface(network, ext, table: ResistanceTable, *, resolution: float, extent:
 
 
 def _circuit_step(r, lab, n: int, links, cwd, table: ResistanceTable, *, cellsize: float, neighbours: int,
-                  solver: str, max_memory: int | None, progress: bool, regions: str = "pair"):
-    """Effective resistance between the sources, cumulative current over the links, Barrier Mapper.
+                  solver: str, max_memory: int | None, progress: bool, regions: str = "pair",
+                  mode: str = "pairwise"):
+    """Effective resistance between the sources, cumulative current, Barrier Mapper; mode's resistances.
 
     The sources are focal regions, each short-circuited in the solves of its own pairs
-    (``regions='pair'``, Circuitscape) or in every solve (``'all'``); 1 A per link.
+    (``regions='pair'``, Circuitscape) or in every solve (``'all'``); 1 A per link. In
+    ``one-to-all`` / ``all-to-one`` mode the current map is that mode's (every source shorted,
+    as Circuitscape), and the mode's per-source resistances are returned too (else None).
     """
     masks = [lab == i for i in range(n)]
-    reff, current = _pairwise(r, masks, pairs=links, resistances=True, neighbours=neighbours,
-                              average="conductance", solver=solver, tol=1e-8, max_memory=max_memory,
-                              progress=progress, regions=regions)
+    kw = {"neighbours": neighbours, "average": "conductance", "solver": solver, "tol": 1e-8,
+          "max_memory": max_memory, "progress": progress}
+    reff, current = _pairwise(r, masks, pairs=links if mode == "pairwise" else None, resistances=True,
+                              regions=regions, **kw)
+    per_source = None
+    if mode != "pairwise":
+        from .modes import all_to_one, one_to_all
+
+        per_source, current = (one_to_all if mode == "one-to-all" else all_to_one)(r, masks, **kw)
     rad = [x for x in table.restoration["radii_m"] if x >= cellsize] or [cellsize]
     barriers = _link_improvements(cwd, links, radii=rad, cellsize=cellsize, restored=table.restoration["resistance"])
     barriers[~np.isfinite(r)] = np.nan
-    return reff, current, barriers
+    return reff, current, barriers, per_source
 
 
 def _pinch_points(current, corridor, lab, which, links, ids, grid: Grid, quantile: float):
@@ -157,6 +166,7 @@ def model_corridors(
     max_memory: int | None = None,
     progress: bool = False,
     regions: str = "pair",
+    mode: str = "pairwise",
 ) -> CorridorModel:
     r"""Least-cost corridors, circuit-theory current and pinch points for a network.
 
@@ -206,6 +216,11 @@ def model_corridors(
         Circuitscape's rule (default: a source is short-circuited only in its own pairs' solves)
         or every source in every solve (a different model); see
         :func:`~ecomap.corridors.effective_resistance`.
+    mode : {'pairwise', 'one-to-all', 'all-to-one'}
+        Circuitscape's mode of the current map: 1 A per link (default), or each source in turn
+        against all the others (:func:`~ecomap.corridors.one_to_all`,
+        :func:`~ecomap.corridors.all_to_one`); the latter two put the per-source resistances in
+        ``notes['mode_resistance']`` (None where Circuitscape writes -1).
 
     Returns
     -------
@@ -232,6 +247,8 @@ def model_corridors(
     """
     _check_options(landcover, reclass, width)
     check_regions(regions)
+    if mode not in ("pairwise", "one-to-all", "all-to-one"):
+        raise InputError(f"mode must be 'pairwise', 'one-to-all' or 'all-to-one', not {mode!r}")
     table = table if isinstance(table, ResistanceTable) else load_resistance_table(table)
     ext = _extent_geometry(network, extent)
     r, grid = _surface(network, ext, table, resolution=resolution, extent=extent, landcover=landcover,
@@ -251,11 +268,11 @@ def model_corridors(
     paths = _paths_frame(traced.rows, sources)
     corridor = np.where((traced.mosaic <= width) & (lab < 0), traced.mosaic, np.nan)  # sources are not corridor
 
-    reff = current = barriers = None
+    reff = current = barriers = per_source = None
     if circuit and n > 1 and traced.links:
-        reff, current, barriers = _circuit_step(r, lab, n, traced.links, cwd, table, cellsize=cs,
-                                                neighbours=neighbours, solver=solver, max_memory=max_memory,
-                                                progress=progress, regions=regions)
+        reff, current, barriers, per_source = _circuit_step(
+            r, lab, n, traced.links, cwd, table, cellsize=cs, neighbours=neighbours, solver=solver,
+            max_memory=max_memory, progress=progress, regions=regions, mode=mode)
         paths["eff_resistance"] = [reff[a, b] for a, b in traced.links]
     elif len(paths):
         paths["eff_resistance"] = np.nan
@@ -268,7 +285,9 @@ def model_corridors(
         pinch_points=pinch, comparison=comparison, lcd=_by_id(lcd, ids),
         effective_resistance=None if reff is None else _by_id(reff, ids),
         landcover=None if landcover is None else str(landcover),
-        notes={"max_cost": threshold, "extent": extent, "neighbours": neighbours, "regions": regions},
+        notes={"max_cost": threshold, "extent": extent, "neighbours": neighbours, "regions": regions,
+               "mode": mode, "mode_resistance": None if per_source is None else
+               {i: (float(x) if x >= 0 else None) for i, x in zip(ids, per_source, strict=True)}},
         source_labels=lab,
     )
 

@@ -14,7 +14,7 @@ import scipy.sparse as sp
 from scipy.sparse import csgraph
 
 from .._errors import InputError
-from ._common import OFFSETS4, OFFSETS8, SQRT2, STEPS8, check_neighbours
+from ._common import KNIGHT, OFFSETS4, OFFSETS8, SQRT2, STEPS8, check_neighbours, knight_between
 
 __all__ = ["cost_distance", "cost_distances"]
 
@@ -34,9 +34,20 @@ def _source_mask(sources, shape: tuple[int, int]) -> np.ndarray:
     return mask
 
 
+def _refuse_null_start(sources, mask: np.ndarray, passable: np.ndarray) -> None:
+    """Refuse start cells on NULL: a listed cell by its (row, col), a mask with no passable cell."""
+    if not (np.asarray(sources).dtype == bool and mask.shape == passable.shape and np.asarray(sources).ndim == 2):
+        bad = np.argwhere(mask & ~passable)
+        if len(bad):
+            raise InputError(f"start cell (row {bad[0][0]}, col {bad[0][1]}) is NULL (NaN/inf cost): "
+                             "no path can start there (GRASS r.cost writes 0 there and NULL elsewhere)")
+    elif mask.any() and not (mask & passable).any():
+        raise InputError(f"every one of the source's {int(mask.sum())} cells is NULL (NaN/inf cost)")
+
+
 def _checked_cost(cost, neighbours: int) -> tuple[np.ndarray, np.ndarray]:
     """Return the cost as a 2-D float array and its passable cells; refuse what the rule cannot take."""
-    check_neighbours(neighbours)
+    check_neighbours(neighbours, (4, 8, 16))
     c = np.asarray(cost, dtype=float)
     if c.ndim != 2:
         raise InputError("cost must be a 2-D array")
@@ -50,7 +61,9 @@ def _mcp(cost, sources, *, cellsize: float, neighbours: int):
     from skimage.graph import MCP_Geometric
 
     cost, passable = _checked_cost(cost, neighbours)
-    mask = _source_mask(sources, cost.shape) & passable
+    mask = _source_mask(sources, cost.shape)
+    _refuse_null_start(sources, mask, passable)
+    mask &= passable
     # MCP treats negative costs as impassable
     mcp = MCP_Geometric(np.where(passable, cost, -1.0), fully_connected=neighbours == 8,
                         sampling=(float(cellsize), float(cellsize)))
@@ -63,7 +76,8 @@ def _mcp(cost, sources, *, cellsize: float, neighbours: int):
     return cum, mcp
 
 
-def cost_distance(cost, sources, *, cellsize: float = 1.0, neighbours: int = 8) -> np.ndarray:
+def cost_distance(cost, sources, *, cellsize: float = 1.0, neighbours: int = 8,
+                  max_cost: float | None = None) -> np.ndarray:
     r"""Cumulative cost from the nearest source cell to every cell (GRASS ``r.cost``'s rule).
 
     A step between two cells costs the mean of their costs times the step length:
@@ -84,8 +98,13 @@ def cost_distance(cost, sources, *, cellsize: float = 1.0, neighbours: int = 8) 
         The source cells, as a mask of the cost's shape or a list of cells.
     cellsize : float, default 1.0
         Length of a cell side (metres for a resistance surface; 1 gives ``r.cost``'s cell units).
-    neighbours : {8, 4}
-        8 (default, diagonal steps allowed) or 4.
+    neighbours : {8, 4, 16}
+        8 (default, diagonal steps allowed), 4, or 16 (``r.cost -k``: knight's moves too, of
+        length :math:`\sqrt5\,s` and cost the mean of the two end cells and the two cells passed
+        between, not taken when one of those is impassable).
+    max_cost : float, optional
+        ``r.cost max_cost``: cells costlier than this are ``inf`` (the rest are exact; GRASS also
+        writes the unfinished costs of the cells just past the cap).
 
     Returns
     -------
@@ -95,14 +114,17 @@ def cost_distance(cost, sources, *, cellsize: float = 1.0, neighbours: int = 8) 
     Raises
     ------
     InputError
-        If ``cost`` is not 2-D or has negative values, ``neighbours`` is not 4 or 8, or a
-        source cell lies outside the grid (also a :class:`ValueError`).
+        If ``cost`` is not 2-D or has negative values, ``neighbours`` is not 4, 8 or 16, a
+        source cell lies outside the grid (also a :class:`ValueError`), or a listed start cell
+        is impassable (a mask: all of its cells).
 
     References
     ----------
     GRASS GIS manual, ``r.cost``. Neteler, M. & Mitasova, H. (2008). *Open Source GIS: A GRASS
     GIS Approach*, 3rd ed. Springer.
     """
+    if neighbours == 16 or max_cost is not None:
+        return _CostGraph(cost, cellsize=cellsize, neighbours=neighbours).distance(sources, max_cost=max_cost)
     cum, _ = _mcp(cost, sources, cellsize=cellsize, neighbours=neighbours)
     return cum
 
@@ -130,14 +152,23 @@ class _CostGraph:
         rows += 1
         cols += 1
         mine = c[self.passable]
-        half = OFFSETS8 if neighbours == 8 else OFFSETS4
+        half = OFFSETS4 if neighbours == 4 else OFFSETS8 + (KNIGHT if neighbours == 16 else ())
         offsets = sorted([(-dr, -dc) for dr, dc in half] + list(half))  # increasing node order
+        if neighbours == 16:  # knight's moves reach 2 cells: pad 2
+            node = np.pad(node, 1, constant_values=-1)
+            padded = np.pad(padded, 1, constant_values=np.nan)
+            rows, cols = rows + 1, cols + 1
         nb = np.empty((len(mine), len(offsets)), dtype=index)
         weight = np.empty((len(mine), len(offsets)))
         for j, (dr, dc) in enumerate(offsets):
-            step = float(cellsize) * (SQRT2 if dr and dc else 1.0)
+            step = float(cellsize) * math.hypot(dr, dc)
             nb[:, j] = node[rows + dr, cols + dc]
             weight[:, j] = step * (mine + padded[rows + dr, cols + dc]) / 2.0
+            if abs(dr) + abs(dc) == 3:  # r.cost -k: mean of 4 cells; none may be NULL
+                (a1, b1), (a2, b2) = knight_between(dr, dc)
+                mid = padded[rows + a1, cols + b1] + padded[rows + a2, cols + b2]
+                weight[:, j] = step * (mine + padded[rows + dr, cols + dc] + mid) / 4.0
+                nb[~np.isfinite(mid), j] = -1
         ok = nb >= 0
         count = np.zeros(n, dtype=index)
         count[self.passable.ravel()] = ok.sum(axis=1)
@@ -148,11 +179,14 @@ class _CostGraph:
         self.graph = sp.csr_matrix((weight[ok], nb[ok], indptr), shape=(n, n))
         self.graph.has_sorted_indices = True
 
-    def distance(self, sources) -> np.ndarray:
-        start = np.flatnonzero((_source_mask(sources, self.shape) & self.passable).ravel())
+    def distance(self, sources, *, max_cost: float | None = None) -> np.ndarray:
+        mask = _source_mask(sources, self.shape)
+        _refuse_null_start(sources, mask, self.passable)
+        start = np.flatnonzero((mask & self.passable).ravel())
         if not len(start):
             return np.full(self.shape, np.inf)
-        d = csgraph.dijkstra(self.graph, directed=True, indices=start, min_only=True)
+        d = csgraph.dijkstra(self.graph, directed=True, indices=start, min_only=True,
+                             limit=np.inf if max_cost is None else float(max_cost))
         return np.asarray(d, dtype=float).reshape(self.shape)
 
 

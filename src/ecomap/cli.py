@@ -247,6 +247,10 @@ def _add_corridors(sub) -> None:
     p.add_argument("--mode", choices=("pairwise", "one-to-all", "all-to-one"), default="pairwise",
                    help="Circuitscape mode of the current map: 1 A per link (default), or each source "
                         "against all the others (see docs/corridors.md)")
+    p.add_argument("--barrier-shape", choices=("annulus", "disc"), default="annulus",
+                   help="Barrier Mapper minima over Linkage Mapper's ring (default) or the whole disc")
+    p.add_argument("--barrier-combine", choices=("max", "sum"), default="max",
+                   help="barriers raster: largest score over the links (default) or their sum")
     p.add_argument("--out", type=Path, default=Path("outputs/corridors"), metavar="DIR",
                    help="output folder (default: outputs/corridors)")
 
@@ -265,7 +269,8 @@ def _run_corridors(args) -> int:
         load_network(args.data), resolution=args.resolution, extent=args.extent, table=args.resistance,
         landcover=args.landcover, reclass=args.reclass, width=args.width, max_cost=args.max_cost,
         neighbours=args.neighbours, circuit=not args.no_circuit, progress=sys.stderr.isatty(),
-        regions=args.regions, mode=args.mode,
+        regions=args.regions, mode=args.mode, barrier_shape=args.barrier_shape,
+        barrier_combine=args.barrier_combine,
     )
     written, _ = write_corridor_outputs(model, args.out)
     g = model.grid

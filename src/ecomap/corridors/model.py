@@ -79,7 +79,7 @@ def _surface(network, ext, table: ResistanceTable, *, resolution: float, extent:
 
 def _circuit_step(r, lab, n: int, links, cwd, table: ResistanceTable, *, cellsize: float, neighbours: int,
                   solver: str, max_memory: int | None, progress: bool, regions: str = "pair",
-                  mode: str = "pairwise"):
+                  mode: str = "pairwise", barrier: tuple[str, str] = ("annulus", "max")):
     """Effective resistance between the sources, cumulative current, Barrier Mapper; mode's resistances.
 
     The sources are focal regions, each short-circuited in the solves of its own pairs
@@ -98,7 +98,8 @@ def _circuit_step(r, lab, n: int, links, cwd, table: ResistanceTable, *, cellsiz
 
         per_source, current = (one_to_all if mode == "one-to-all" else all_to_one)(r, masks, **kw)
     rad = [x for x in table.restoration["radii_m"] if x >= cellsize] or [cellsize]
-    barriers = _link_improvements(cwd, links, radii=rad, cellsize=cellsize, restored=table.restoration["resistance"])
+    barriers = _link_improvements(cwd, links, radii=rad, cellsize=cellsize, restored=table.restoration["resistance"],
+                                  shape=barrier[0], combine=barrier[1])
     barriers[~np.isfinite(r)] = np.nan
     return reff, current, barriers, per_source
 
@@ -167,6 +168,8 @@ def model_corridors(
     progress: bool = False,
     regions: str = "pair",
     mode: str = "pairwise",
+    barrier_shape: str = "annulus",
+    barrier_combine: str = "max",
 ) -> CorridorModel:
     r"""Least-cost corridors, circuit-theory current and pinch points for a network.
 
@@ -221,6 +224,11 @@ def model_corridors(
         against all the others (:func:`~ecomap.corridors.one_to_all`,
         :func:`~ecomap.corridors.all_to_one`); the latter two put the per-source resistances in
         ``notes['mode_resistance']`` (None where Circuitscape writes -1).
+    barrier_shape : {'annulus', 'disc'}
+        Barrier Mapper's minima over Linkage Mapper's ring (default) or the whole disc
+        (:func:`~ecomap.corridors.barrier_improvement`).
+    barrier_combine : {'max', 'sum'}
+        The barriers raster: the largest score over the links (default) or their sum.
 
     Returns
     -------
@@ -272,7 +280,8 @@ def model_corridors(
     if circuit and n > 1 and traced.links:
         reff, current, barriers, per_source = _circuit_step(
             r, lab, n, traced.links, cwd, table, cellsize=cs, neighbours=neighbours, solver=solver,
-            max_memory=max_memory, progress=progress, regions=regions, mode=mode)
+            max_memory=max_memory, progress=progress, regions=regions, mode=mode,
+            barrier=(barrier_shape, barrier_combine))
         paths["eff_resistance"] = [reff[a, b] for a, b in traced.links]
     elif len(paths):
         paths["eff_resistance"] = np.nan
@@ -286,7 +295,7 @@ def model_corridors(
         effective_resistance=None if reff is None else _by_id(reff, ids),
         landcover=None if landcover is None else str(landcover),
         notes={"max_cost": threshold, "extent": extent, "neighbours": neighbours, "regions": regions,
-               "mode": mode, "mode_resistance": None if per_source is None else
+               "mode": mode, "barriers": f"{barrier_shape}, {barrier_combine}", "mode_resistance": None if per_source is None else
                {i: (float(x) if x >= 0 else None) for i, x in zip(ids, per_source, strict=True)}},
         source_labels=lab,
     )

@@ -247,6 +247,8 @@ def _add_corridors(sub) -> None:
     p.add_argument("--mode", choices=("pairwise", "one-to-all", "all-to-one"), default="pairwise",
                    help="Circuitscape mode of the current map: 1 A per link (default), or each source "
                         "against all the others (see docs/corridors.md)")
+    p.add_argument("--allow-partial", action="store_true",
+                   help="model land cover that leaves part of the area or a patch without data (listed in the summary)")
     p.add_argument("--barrier-shape", choices=("annulus", "disc"), default="annulus",
                    help="Barrier Mapper minima over Linkage Mapper's ring (default) or the whole disc")
     p.add_argument("--barrier-combine", choices=("max", "sum"), default="max",
@@ -270,7 +272,7 @@ def _run_corridors(args) -> int:
         landcover=args.landcover, reclass=args.reclass, width=args.width, max_cost=args.max_cost,
         neighbours=args.neighbours, circuit=not args.no_circuit, progress=sys.stderr.isatty(),
         regions=args.regions, mode=args.mode, barrier_shape=args.barrier_shape,
-        barrier_combine=args.barrier_combine,
+        barrier_combine=args.barrier_combine, allow_partial=args.allow_partial,
     )
     written, _ = write_corridor_outputs(model, args.out)
     g = model.grid

@@ -171,3 +171,14 @@ def test_model_mode_is_checked():
 
     with pytest.raises(InputError, match="mode must be"):
         model_corridors(_strip_network((0, 0, 150, 600), (600, 0, 750, 600)), mode="advanced")
+
+
+@pytest.mark.parametrize(("option", "value"), [
+    ("width", float("nan")), ("width", float("inf")), ("width", 0.0), ("resolution", float("nan")),
+    ("resolution", -30.0), ("max_cost", float("inf")), ("max_cost", 0.0), ("max_cost", float("nan")),
+])
+def test_width_resolution_and_max_cost_must_be_finite_and_positive(option, value):
+    from ecomap._errors import InputError
+
+    with pytest.raises(InputError, match="must be a finite number > 0"):
+        model_corridors(_strip_network((0, 0, 150, 600), (600, 0, 750, 600)), **{option: value})

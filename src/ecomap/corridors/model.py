@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,7 @@ from .links import (
     _drawn_links,
     _paths_frame,
     _source_cost_distances,
+    _source_labels,
     _sources,
     _trace_links,
 )
@@ -66,15 +68,48 @@ class CorridorModel:
         return self.paths[~self.paths["planned"]]
 
 
-def _surface(network, ext, table: ResistanceTable, *, resolution: float, extent: str, landcover, reclass):
-    """Build the resistance surface: from the layers, or from land cover with the layers' barriers."""
+def _surface(network, ext, table: ResistanceTable, *, resolution: float, extent: str, landcover, reclass,
+             allow_partial: bool = False):
+    """Build the resistance surface: from the layers, or from land cover with the layers' barriers.
+
+    Returns the surface, the grid and what the land cover leaves without data (``{}`` if nothing).
+    """
     grid = make_grid(ext, resolution)
     if landcover is not None:
         r = resistance_from_landcover(landcover, reclass, grid)
+        inside = grid.mask([ext])
+        missing = _coverage(network, grid, inside & np.isnan(r), inside, landcover, allow_partial)
         _burn_barriers(r, network, grid, table)
-        r[~grid.mask([ext])] = np.nan
-        return r, grid
-    return resistance_surface(network, table=table, grid=grid, extent=extent)
+        r[~inside | (inside & missing.pop("_cells"))] = np.nan
+        return r, grid, missing
+    r, grid = resistance_surface(network, table=table, grid=grid, extent=extent)
+    return r, grid, {}
+
+
+def _coverage(network, grid: Grid, hole: np.ndarray, inside: np.ndarray, landcover, allow_partial: bool) -> dict:
+    """Refuse land cover that leaves part of the study area or a source patch without data.
+
+    With ``allow_partial`` the gaps are reported instead: the share of the area and the patches
+    with cells without data (``patches_without_data``: all of them; ``patches_partly_without_data``).
+    """
+    patches = network["patches"]
+    labels = _source_labels(patches, grid, np.ones(grid.shape)) if len(patches) else np.full(grid.shape, -1)
+    ids = [str(i) for i in patches.index]
+    cells = np.bincount(labels[labels >= 0], minlength=len(ids))
+    gaps = np.bincount(labels[(labels >= 0) & hole], minlength=len(ids))
+    none = [ids[i] for i in np.flatnonzero((cells > 0) & (gaps == cells))]
+    part = [ids[i] for i in np.flatnonzero((gaps > 0) & (gaps < cells))]
+    n_hole, n_in = int(hole.sum()), int(inside.sum())
+    if n_hole and not allow_partial:
+        named = ", ".join((none + part)[:10]) + (" ..." if len(none) + len(part) > 10 else "")
+        raise InputError(
+            f"{landcover}: the land cover leaves {100 * n_hole / max(n_in, 1):.1f} % of the study area "
+            f"({n_hole:,} of {n_in:,} cells) without data"
+            + (f", and {len(none) + len(part)} source patches ({named}) with cells without data" if none or part
+               else "")
+            + "; give --allow-partial (allow_partial=True) to model where there is data")
+    return {"_cells": hole, "area_share_without_data": n_hole / max(n_in, 1),
+            "patches_without_data": none, "patches_partly_without_data": part} if n_hole else {"_cells": hole}
 
 
 def _circuit_step(r, lab, n: int, links, cwd, table: ResistanceTable, *, cellsize: float, neighbours: int,
@@ -143,11 +178,13 @@ def _pinch_points(current, corridor, lab, which, links, ids, grid: Grid, quantil
     return gdf
 
 
-def _check_options(landcover, reclass, width: float) -> None:
+def _check_options(landcover, reclass, width: float, resolution: float = 30.0, max_cost: float | None = None) -> None:
     if (landcover is None) != (reclass is None):
         raise InputError("a land-cover raster needs its reclass table (--landcover with --reclass)")
-    if not width > 0:
-        raise InputError(f"corridor width {width!r} must be > 0 cost units")
+    for name, value in (("corridor width (--width)", width), ("resolution (--resolution)", resolution),
+                        ("max_cost (--max-cost)", max_cost)):
+        if value is not None and not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+            raise InputError(f"{name} {value!r} must be a finite number > 0")
 
 
 def model_corridors(
@@ -170,6 +207,7 @@ def model_corridors(
     mode: str = "pairwise",
     barrier_shape: str = "annulus",
     barrier_combine: str = "max",
+    allow_partial: bool = False,
 ) -> CorridorModel:
     r"""Least-cost corridors, circuit-theory current and pinch points for a network.
 
@@ -229,6 +267,10 @@ def model_corridors(
         (:func:`~ecomap.corridors.barrier_improvement`).
     barrier_combine : {'max', 'sum'}
         The barriers raster: the largest score over the links (default) or their sum.
+    allow_partial : bool, default False
+        Model land cover that leaves part of the study area or a source patch without data
+        (refused otherwise); the gaps, the patches without data and the drawn links that lose an
+        end are listed in ``notes['missing']``.
 
     Returns
     -------
@@ -253,14 +295,14 @@ def model_corridors(
     The Nature Conservancy. McRae, B. H. et al. (2008). *Ecology* 89:2712-2724 (circuit
     theory). McRae, B. H. et al. (2012). *PLoS ONE* 7:e52604 (Barrier Mapper).
     """
-    _check_options(landcover, reclass, width)
+    _check_options(landcover, reclass, width, resolution, max_cost)
     check_regions(regions)
     if mode not in ("pairwise", "one-to-all", "all-to-one"):
         raise InputError(f"mode must be 'pairwise', 'one-to-all' or 'all-to-one', not {mode!r}")
     table = table if isinstance(table, ResistanceTable) else load_resistance_table(table)
     ext = _extent_geometry(network, extent)
-    r, grid = _surface(network, ext, table, resolution=resolution, extent=extent, landcover=landcover,
-                       reclass=reclass)
+    r, grid, missing = _surface(network, ext, table, resolution=resolution, extent=extent, landcover=landcover,
+                                reclass=reclass, allow_partial=allow_partial)
     cs = grid.cellsize
     sources, lab = _sources(network["patches"], ext, grid, r)
     ids = [str(i) for i in sources.index]
@@ -270,6 +312,11 @@ def model_corridors(
 
     pos = {pid: i for i, pid in enumerate(ids)}
     drawn = _drawn_links(network["corridors"], pos)
+    if missing:
+        gone = set(missing["patches_without_data"])
+        cor = network["corridors"]
+        missing["links_without_data"] = [str(c) for c, row in cor.iterrows()
+                                         if str(row["from_id"]) in gone or str(row["to_id"]) in gone]
     pairs, threshold = _candidate_links(lcd, drawn, max_cost)
     traced = _trace_links(pairs, r=r, lab=lab, cwd=cwd, lcd=lcd, drawn=drawn, sources=sources, ids=ids,
                           grid=grid, neighbours=neighbours, progress=progress)
@@ -295,7 +342,7 @@ def model_corridors(
         effective_resistance=None if reff is None else _by_id(reff, ids),
         landcover=None if landcover is None else str(landcover),
         notes={"max_cost": threshold, "extent": extent, "neighbours": neighbours, "regions": regions,
-               "mode": mode, "barriers": f"{barrier_shape}, {barrier_combine}", "mode_resistance": None if per_source is None else
+               "missing": missing or None, "mode": mode, "barriers": f"{barrier_shape}, {barrier_combine}", "mode_resistance": None if per_source is None else
                {i: (float(x) if x >= 0 else None) for i, x in zip(ids, per_source, strict=True)}},
         source_labels=lab,
     )

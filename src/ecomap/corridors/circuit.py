@@ -20,7 +20,7 @@ from scipy.sparse import csgraph
 from .._errors import InputError
 from ._common import OFFSETS4, OFFSETS8, SQRT2, check_neighbours
 from ._regions import RegionCircuit, _on_raster, _region_pairwise, check_regions
-from ._solver import DIRECT_MAX_BYTES, _check_memory, _Solver, estimate_memory
+from ._solver import DIRECT_MAX_BYTES, _check_memory, _Solver, estimate_memory, one_blas_thread
 
 __all__ = ["effective_resistance", "current_density", "voltage", "estimate_memory", "DIRECT_MAX_BYTES"]
 
@@ -294,9 +294,10 @@ def _pairwise(resistance, nodes: Sequence, *, pairs: Iterable[tuple[int, int]] |
     cells = np.flatnonzero(valid)
     first = np.full(n, cells.max(initial=0) + 1)
     np.minimum.at(first, node_of_cell[cells], cells)  # a node's position: its first cell
-    rc = RegionCircuit(n, u, v, g, sets, max_memory=max_memory, coords=np.divmod(first, r.shape[1]))
-    return _region_pairwise(rc, r.shape, node_of_cell, masks, shorts, short_node, pairs=pairs,
-                            resistances=resistances, progress=progress)
+    with one_blas_thread():
+        rc = RegionCircuit(n, u, v, g, sets, max_memory=max_memory, coords=np.divmod(first, r.shape[1]))
+        return _region_pairwise(rc, r.shape, node_of_cell, masks, shorts, short_node, pairs=pairs,
+                                resistances=resistances, progress=progress)
 
 
 def effective_resistance(

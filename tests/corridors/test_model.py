@@ -182,3 +182,41 @@ def test_width_resolution_and_max_cost_must_be_finite_and_positive(option, value
 
     with pytest.raises(InputError, match="must be a finite number > 0"):
         model_corridors(_strip_network((0, 0, 150, 600), (600, 0, 750, 600)), **{option: value})
+
+
+def _four_patches():
+    # A (0,0)-(150,150), B (600,0)-(750,150), C (0,450)-(150,600), D (1200,450)-(1350,600)
+    return _strip_network((0, 0, 150, 150), (600, 0, 750, 150), (0, 450, 150, 600), (1200, 450, 1350, 600))
+
+
+def _links(m):
+    return sorted(zip(m.paths["from_id"], m.paths["to_id"], strict=True))
+
+
+def test_linkage_mapper_link_rules_on_a_hand_checked_layout():
+    """Edge-to-edge: A-C 300, A-B 450, B-C = B-D = 541, A-D 1092, C-D 1050 m (uniform matrix)."""
+    every = model_corridors(_four_patches(), max_cost=1e9, circuit=False)
+    # A-D is a candidate but its least-cost path (east along A's and B's row) runs through B: dropped
+    assert _links(every) == [("A", "B"), ("A", "C"), ("B", "C"), ("B", "D"), ("C", "D")]
+    np.testing.assert_allclose(every.paths.loc["A--C", "euclid_m"], 300.0)
+    near = model_corridors(_four_patches(), max_cost=1e9, max_euclid=500.0, circuit=False)
+    assert _links(near) == [("A", "B"), ("A", "C")]
+    # the nearest neighbour of A and C is each other, of B A, of D B: by distance and by cost
+    for by in ("euclid", "cwd"):
+        one = model_corridors(_four_patches(), max_cost=1e9, nearest=1, nearest_by=by, circuit=False)
+        assert _links(one) == [("A", "B"), ("A", "C"), ("B", "D")]
+    # B's 2 nearest: A and the tie C = D (both kept); D's: B and C; A-D is nobody's
+    two = model_corridors(_four_patches(), max_cost=1e9, nearest=2, nearest_by="euclid", circuit=False)
+    assert _links(two) == [("A", "B"), ("A", "C"), ("B", "C"), ("B", "D"), ("C", "D")]
+    capped = model_corridors(_four_patches(), max_cost=every.paths.loc["A--B", "cwd"] + 1e-6, circuit=False)
+    assert _links(capped) == [("A", "B"), ("A", "C")]
+
+
+@pytest.mark.parametrize(("kw", "message"), [
+    ({"max_euclid": -1.0}, "max_euclid"), ({"nearest": 0}, "nearest"), ({"nearest_by": "time"}, "nearest_by"),
+])
+def test_link_rule_options_are_checked(kw, message):
+    from ecomap._errors import InputError
+
+    with pytest.raises(InputError, match=message):
+        model_corridors(_four_patches(), **kw)

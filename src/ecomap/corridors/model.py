@@ -187,6 +187,23 @@ def _check_options(landcover, reclass, width: float, resolution: float = 30.0, m
             raise InputError(f"{name} {value!r} must be a finite number > 0")
 
 
+def _check_link_rules(max_euclid, nearest, nearest_by: str) -> None:
+    if max_euclid is not None and not (math.isfinite(max_euclid) and max_euclid > 0):
+        raise InputError(f"max_euclid (--max-euclid) {max_euclid!r} must be a finite number > 0")
+    if nearest is not None and not (isinstance(nearest, int) and nearest >= 1):
+        raise InputError(f"nearest (--nearest) {nearest!r} must be a whole number >= 1")
+    if nearest_by not in ("cwd", "euclid"):
+        raise InputError(f"nearest_by must be 'cwd' or 'euclid', not {nearest_by!r}")
+
+
+def _edge_distances(sources) -> np.ndarray:
+    """Edge-to-edge distance between the source patches (metres, 0 where they touch)."""
+    import shapely
+
+    g = np.asarray(sources.geometry.values)
+    return shapely.distance(g[:, None], g[None, :]) if len(g) else np.zeros((0, 0))
+
+
 def model_corridors(
     network,
     *,
@@ -208,6 +225,9 @@ def model_corridors(
     barrier_shape: str = "annulus",
     barrier_combine: str = "max",
     allow_partial: bool = False,
+    max_euclid: float | None = None,
+    nearest: int | None = None,
+    nearest_by: str = "cwd",
 ) -> CorridorModel:
     r"""Least-cost corridors, circuit-theory current and pinch points for a network.
 
@@ -267,6 +287,13 @@ def model_corridors(
         (:func:`~ecomap.corridors.barrier_improvement`).
     barrier_combine : {'max', 'sum'}
         The barriers raster: the largest score over the links (default) or their sum.
+    max_euclid : float, optional
+        Linkage Mapper's maximum Euclidean corridor distance: links the plan lacks whose patches
+        are farther apart (edge to edge, metres) are not made.
+    nearest, nearest_by : int and {'cwd', 'euclid'}, optional
+        Linkage Mapper's nearest-neighbour rule: a link the plan lacks is made only between
+        sources among each other's ``nearest`` nearest (either end), by least-cost or Euclidean
+        distance.
     allow_partial : bool, default False
         Model land cover that leaves part of the study area or a source patch without data
         (refused otherwise); the gaps, the patches without data and the drawn links that lose an
@@ -296,6 +323,7 @@ def model_corridors(
     theory). McRae, B. H. et al. (2012). *PLoS ONE* 7:e52604 (Barrier Mapper).
     """
     _check_options(landcover, reclass, width, resolution, max_cost)
+    _check_link_rules(max_euclid, nearest, nearest_by)
     check_regions(regions)
     if mode not in ("pairwise", "one-to-all", "all-to-one"):
         raise InputError(f"mode must be 'pairwise', 'one-to-all' or 'all-to-one', not {mode!r}")
@@ -308,7 +336,7 @@ def model_corridors(
     ids = [str(i) for i in sources.index]
     n = len(ids)
     log.info("%d source patches on a %d x %d grid of %g m", n, grid.height, grid.width, cs)
-    cwd, lcd, nearest = _source_cost_distances(r, lab, n, cellsize=cs, neighbours=neighbours, progress=progress)
+    cwd, lcd, to_nearest = _source_cost_distances(r, lab, n, cellsize=cs, neighbours=neighbours, progress=progress)
 
     pos = {pid: i for i, pid in enumerate(ids)}
     drawn = _drawn_links(network["corridors"], pos)
@@ -317,7 +345,8 @@ def model_corridors(
         cor = network["corridors"]
         missing["links_without_data"] = [str(c) for c, row in cor.iterrows()
                                          if str(row["from_id"]) in gone or str(row["to_id"]) in gone]
-    pairs, threshold = _candidate_links(lcd, drawn, max_cost)
+    pairs, threshold = _candidate_links(lcd, drawn, max_cost, euclid=_edge_distances(sources),
+                                        max_euclid=max_euclid, nearest=nearest, nearest_by=nearest_by)
     traced = _trace_links(pairs, r=r, lab=lab, cwd=cwd, lcd=lcd, drawn=drawn, sources=sources, ids=ids,
                           grid=grid, neighbours=neighbours, progress=progress)
     paths = _paths_frame(traced.rows, sources)
@@ -336,7 +365,7 @@ def model_corridors(
     pinch = _pinch_points(current, corridor, lab, traced.which, traced.links, ids, grid, pinch_quantile)
     comparison = _compare_plan(network, corridor, r, grid, lcd, pos, lab, ext)
     return CorridorModel(
-        grid=grid, resistance=r, table=table, sources=sources, cost_distance=nearest,
+        grid=grid, resistance=r, table=table, sources=sources, cost_distance=to_nearest,
         corridors=corridor, width=float(width), current=current, barriers=barriers, paths=paths,
         pinch_points=pinch, comparison=comparison, lcd=_by_id(lcd, ids),
         effective_resistance=None if reff is None else _by_id(reff, ids),

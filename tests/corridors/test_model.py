@@ -220,3 +220,19 @@ def test_link_rule_options_are_checked(kw, message):
 
     with pytest.raises(InputError, match=message):
         model_corridors(_four_patches(), **kw)
+
+
+def test_the_whole_models_memory_is_checked_before_it_starts():
+    from ecomap._errors import InputError
+    from ecomap.corridors._budget import model_memory, ring_cells
+
+    lab = np.full((6, 7), -1)
+    lab[1:4, 1:4] = 0  # 9 cells, 8 on its ring
+    lab[2, 5] = 1
+    assert ring_cells(lab) == 9
+    parts = model_memory(1_000_000, 400, 5000, circuit=True, regions="pair", neighbours=8, radii=3)
+    assert parts["cost-distance surfaces (400 sources x 8 bytes a cell)"] == 3_200_000_000
+    with pytest.raises(InputError, match=r"needs about .* GiB but 0\.0 GiB is available .*coarser --resolution"):
+        model_corridors(_strip_network((0, 0, 150, 600), (600, 0, 750, 600)), max_memory=1000)
+    m = model_corridors(_strip_network((0, 0, 150, 600), (600, 0, 750, 600)), circuit=False)
+    assert 0 < m.notes["memory_estimate_bytes"] < 10 * 2**20

@@ -15,6 +15,7 @@ import numpy as np
 from scipy import ndimage
 
 from .._errors import InputError
+from ._budget import check_model_memory, model_memory, ring_cells
 from ._regions import check_regions
 from .barriers import _link_improvements
 from .circuit import _pairwise
@@ -270,7 +271,9 @@ def model_corridors(
     solver : {'auto', 'direct', 'amg'}
         As :func:`~ecomap.corridors.effective_resistance`.
     max_memory : int, optional
-        Bytes the circuit solve may take; default 80 % of the available memory.
+        Bytes the model may take (checked before it starts, from an estimate of its largest
+        parts: the per-source cost-distance surfaces, the circuit's factor, the region rule's
+        dense ring matrices, Barrier Mapper's minima); default 80 % of the available memory.
     progress : bool, default False
         Show progress bars on stderr.
     regions : {'pair', 'all'}
@@ -336,6 +339,9 @@ def model_corridors(
     ids = [str(i) for i in sources.index]
     n = len(ids)
     log.info("%d source patches on a %d x %d grid of %g m", n, grid.height, grid.width, cs)
+    parts = model_memory(int(r.size), n, ring_cells(lab), circuit=circuit, regions=regions, neighbours=neighbours,
+                         radii=len(table.restoration["radii_m"]))
+    budget = check_model_memory(parts, max_memory, resolution=resolution)
     cwd, lcd, to_nearest = _source_cost_distances(r, lab, n, cellsize=cs, neighbours=neighbours, progress=progress)
 
     pos = {pid: i for i, pid in enumerate(ids)}
@@ -371,7 +377,7 @@ def model_corridors(
         effective_resistance=None if reff is None else _by_id(reff, ids),
         landcover=None if landcover is None else str(landcover),
         notes={"max_cost": threshold, "extent": extent, "neighbours": neighbours, "regions": regions,
-               "missing": missing or None, "mode": mode, "barriers": f"{barrier_shape}, {barrier_combine}", "mode_resistance": None if per_source is None else
+               "missing": missing or None, "memory_estimate_bytes": budget, "mode": mode, "barriers": f"{barrier_shape}, {barrier_combine}", "mode_resistance": None if per_source is None else
                {i: (float(x) if x >= 0 else None) for i, x in zip(ids, per_source, strict=True)}},
         source_labels=lab,
     )

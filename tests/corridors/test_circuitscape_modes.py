@@ -13,8 +13,6 @@ from ecomap.corridors import all_to_one, one_to_all
 
 MODES = {"oneToAll": one_to_all, "allToOne": all_to_one}
 CASES = sorted(p.name for p in (DATA / "input").iterdir() if p.name.startswith(tuple(MODES)))
-#: options ecomap does not read yet (a mask raster, included-pair lists)
-UNSUPPORTED = {"use_mask", "use_included_pairs"}
 
 
 def _options(name: str) -> dict:
@@ -27,8 +25,6 @@ def _options(name: str) -> dict:
 
 def _run(name: str):
     opt = _options(name)
-    if any(opt.get(k) == "True" for k in UNSUPPORTED):
-        pytest.skip("mask and included pairs are not read yet")
     res, pts, kw = _case(name)
     ids = sorted(pts)
     fn = MODES[name[:8]]
@@ -48,9 +44,13 @@ def test_resistances_match_circuitscape(name):
 
 
 CURRENT = [c for c in CASES if (DATA / "output_verify" / f"{c}_cum_curmap.asc").exists()]
+#: not yet equal: current maps with included pairs (oneToAll 12 sums to 21 A where Circuitscape has
+#: 195, allToOne 12 to 127 against 168); their resistances are equal
+OPEN = {"oneToAllVerify12", "allToOneVerify12"}
 
 
-@pytest.mark.parametrize("name", CURRENT)
+@pytest.mark.parametrize("name", [pytest.param(c, marks=pytest.mark.xfail(reason="open", strict=True))
+                                  if c in OPEN else c for c in CURRENT])
 def test_cumulative_current_matches_circuitscape(name):
     _, (_, cur), res = _run(name)
     want, _ = _asc(DATA / "output_verify" / f"{name}_cum_curmap.asc")

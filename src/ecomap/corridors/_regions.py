@@ -285,7 +285,7 @@ def _on_raster(shape, node_of_cell: np.ndarray, total: np.ndarray, masks: list[n
 
 
 def _region_pairwise(rc: RegionCircuit, shape, node_of_cell, masks, shorts, short_node, *, pairs,
-                     resistances: bool, progress: bool):
+                     resistances: bool | list, progress: bool):
     """The pairwise loop under Circuitscape's region rule (see ``circuit._pairwise``)."""
     from tqdm import tqdm
 
@@ -302,7 +302,7 @@ def _region_pairwise(rc: RegionCircuit, shape, node_of_cell, masks, shorts, shor
     reff = None
     if resistances:
         reff = np.full((k, k), -1.0)
-        every = [(i, j) for i in range(k) for j in range(i + 1, k)]
+        every = [(i, j) for i in range(k) for j in range(i + 1, k)] if resistances is True else resistances
         for a, b in tqdm(every, desc="pairs", unit="pair", disable=not progress, leave=False):
             if len(rc.regions[a]) and len(rc.regions[b]) and rc.overlap(a, b):
                 reff[a, b] = reff[b, a] = 0.0

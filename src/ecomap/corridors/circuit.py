@@ -213,15 +213,18 @@ def _every_pair(k: int) -> Iterator[tuple[int, int]]:
     return ((a, b) for a in range(k) for b in range(a + 1, k))
 
 
-def _resistance_matrix(circ: _Circuit, comp: np.ndarray, cols: dict[int, np.ndarray]) -> np.ndarray:
-    """:math:`R_{ab} = G_{aa} + G_{bb} - 2G_{ab}`; 0 on the diagonal and between ids of one node, else -1."""
+def _resistance_matrix(circ: _Circuit, comp: np.ndarray, cols: dict[int, np.ndarray], which=None) -> np.ndarray:
+    """:math:`R_{ab} = G_{aa} + G_{bb} - 2G_{ab}` for the pairs ``which`` (default all), else -1.
+
+    0 on the diagonal and between ids of one node.
+    """
     f = circ.focal
     k = len(f)
     out = np.full((k, k), -1.0)
     same = (f[:, None] == f[None, :]) & (f[:, None] >= 0)
     out[same] = 0.0
     np.fill_diagonal(out, 0.0)  # Circuitscape: 0 on the diagonal, even for a node on NoData
-    for a, b in _solvable_pairs(circ, comp, _every_pair(k)):
+    for a, b in _solvable_pairs(circ, comp, _every_pair(k) if which is None else which):
         out[a, b] = out[b, a] = cols[a][f[a]] + cols[b][f[b]] - 2.0 * cols[a][f[b]]
     return out
 
@@ -261,7 +264,7 @@ def _through_shorts(masks: list[np.ndarray], shorts: list[np.ndarray], valid: np
 
 
 def _pairwise(resistance, nodes: Sequence, *, pairs: Iterable[tuple[int, int]] | None,
-              resistances: bool, neighbours: int, average: str, solver: str, tol: float,
+              resistances: bool | list, neighbours: int, average: str, solver: str, tol: float,
               max_memory: int | None, progress: bool, regions: str = "pair",
               short_circuit: Sequence = ()) -> tuple[np.ndarray | None, np.ndarray | None]:
     """The pairwise loop: the ``(N, N)`` effective resistance (if ``resistances``) and the current.
@@ -284,7 +287,8 @@ def _pairwise(resistance, nodes: Sequence, *, pairs: Iterable[tuple[int, int]] |
         circ = _circuit(r, masks + shorts, neighbours=neighbours, average=average)
         circ.focal, every = circ.focal[:len(masks)], circ.focal
         comp, cols = _component_potentials(circ, solver=solver, tol=tol, progress=progress)
-        reff = _resistance_matrix(circ, comp, cols) if resistances else None
+        which = None if resistances is True else resistances
+        reff = _resistance_matrix(circ, comp, cols, which) if resistances is not False else None
         if pairs is None:
             return reff, None
         total = _cumulative_current(circ, comp, cols, pairs, progress=progress)
@@ -311,6 +315,7 @@ def effective_resistance(
     max_memory: int | None = None,
     regions: str = "pair",
     short_circuit: Sequence = (),
+    pairs: Iterable[tuple[int, int]] | None = None,
 ) -> np.ndarray:
     r"""Pairwise effective resistance between focal nodes of a resistance raster (Circuitscape).
 
@@ -352,6 +357,8 @@ def effective_resistance(
     short_circuit : sequence of (rows, cols) bool masks, optional
         Short-circuit regions (Circuitscape's polygons): each one node in every solve. A focal
         node inside one takes its node.
+    pairs : iterable of (int, int), optional
+        Only these pairs (Circuitscape's included pairs); the others are -1.
 
     Returns
     -------
@@ -376,7 +383,8 @@ def effective_resistance(
     model connectivity in ecology, evolution, and conservation. *Ecology* 89:2712-2724.
     Circuitscape (Anantharaman et al. 2020, *JuliaCon Proceedings* 1:58), pairwise mode.
     """
-    reff, _ = _pairwise(resistance, nodes, pairs=None, resistances=True, neighbours=neighbours,
+    which = True if pairs is None else sorted({(min(a, b), max(a, b)) for a, b in pairs if a != b})
+    reff, _ = _pairwise(resistance, nodes, pairs=None, resistances=which, neighbours=neighbours,
                         average=average, solver=solver, tol=tol, max_memory=max_memory, progress=False,
                         regions=regions, short_circuit=short_circuit)
     return reff

@@ -73,7 +73,7 @@ def _strengths(strengths, k: int) -> np.ndarray:
     return s
 
 
-def one_to_all(resistance, nodes: Sequence, *, strengths=None, short_circuit: Sequence = (),
+def one_to_all(resistance, nodes: Sequence, *, strengths=None, short_circuit: Sequence = (), pairs=None,
                neighbours: int = 8, average: str = "conductance", solver: str = "auto", tol: float = 1e-10,
                max_memory: int | None = None, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Circuitscape's one-to-all mode: each focal node in turn the source, all the others grounded.
@@ -87,6 +87,9 @@ def one_to_all(resistance, nodes: Sequence, *, strengths=None, short_circuit: Se
     strengths : sequence of N float, optional
         Current each node injects when it is the source (Circuitscape's variable source
         strengths; default 1 A). A strength of 0 solves nothing for that node (-1).
+    pairs : iterable of (int, int), optional
+        Circuitscape's included pairs: in node i's solve only the nodes paired with i are
+        grounded (default: all the others).
     short_circuit, neighbours, average, solver, tol, max_memory
         As :func:`ecomap.corridors.effective_resistance`.
     progress : bool, default False
@@ -121,7 +124,7 @@ def one_to_all(resistance, nodes: Sequence, *, strengths=None, short_circuit: Se
     for i in range(len(masks)):
         if f[i] < 0 or s[i] == 0:
             continue
-        rep = _representatives(f, comp, i)
+        rep = _representatives(f, comp, i, _partners(pairs, i))
         ground = [k for k in rep if f[k] != f[i]]
         if not ground:
             continue
@@ -142,16 +145,23 @@ def one_to_all(resistance, nodes: Sequence, *, strengths=None, short_circuit: Se
     return out, _finish(r, circ, every, masks, shorts, total)
 
 
-def _representatives(f: np.ndarray, comp: np.ndarray, i: int) -> list[int]:
+def _partners(pairs, i: int) -> set[int] | None:
+    """The nodes paired with i (None: every node)."""
+    if pairs is None:
+        return None
+    return {b for a, b in pairs if a == i} | {a for a, b in pairs if b == i}
+
+
+def _representatives(f: np.ndarray, comp: np.ndarray, i: int, among: set[int] | None = None) -> list[int]:
     """One focal index per distinct node in node i's component (the first id of each node)."""
     seen: dict[int, int] = {}
     for k in range(len(f)):
-        if f[k] >= 0 and comp[f[k]] == comp[f[i]]:
+        if f[k] >= 0 and comp[f[k]] == comp[f[i]] and (among is None or k in among or k == i):
             seen.setdefault(int(f[k]), k)
     return list(seen.values())
 
 
-def all_to_one(resistance, nodes: Sequence, *, short_circuit: Sequence = (), neighbours: int = 8,
+def all_to_one(resistance, nodes: Sequence, *, short_circuit: Sequence = (), pairs=None, neighbours: int = 8,
                average: str = "conductance", solver: str = "auto", tol: float = 1e-10,
                max_memory: int | None = None, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Circuitscape's all-to-one mode: each focal node in turn the ground, all the others sources.
@@ -165,6 +175,9 @@ def all_to_one(resistance, nodes: Sequence, *, short_circuit: Sequence = (), nei
         As :func:`ecomap.corridors.effective_resistance`.
     nodes : sequence of N items
         Focal nodes: ``(row, col)`` cells or bool masks (regions, shorted in every solve).
+    pairs : iterable of (int, int), optional
+        Circuitscape's included pairs: in node i's solve only the nodes paired with i are
+        sources (default: all the others).
     short_circuit, neighbours, average, solver, tol, max_memory
         As :func:`ecomap.corridors.effective_resistance`.
     progress : bool, default False
@@ -196,7 +209,9 @@ def all_to_one(resistance, nodes: Sequence, *, short_circuit: Sequence = (), nei
     for i in range(len(masks)):
         if f[i] < 0:
             continue
-        src = [k for k in range(len(f)) if f[k] >= 0 and f[k] != f[i] and comp[f[k]] == comp[f[i]]]
+        among = _partners(pairs, i)
+        src = [k for k in range(len(f)) if f[k] >= 0 and f[k] != f[i] and comp[f[k]] == comp[f[i]]
+               and (among is None or k in among)]
         if not src:
             continue
         v = sum(cols[k] for k in src) - len(src) * cols[i]

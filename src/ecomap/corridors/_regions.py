@@ -259,6 +259,21 @@ def _overlaps(n: int, regions: list[np.ndarray]) -> set[tuple[int, int]]:
     return {(int(a), int(b)) for a, b in zip(both.row, both.col, strict=True)}
 
 
+def _through_shorts(masks: list[np.ndarray], shorts: list[np.ndarray], valid: np.ndarray) -> list[np.ndarray]:
+    """Focal masks grown by each short-circuit region they touch on a dropped cell.
+
+    Circuitscape's node map gives a NoData cell inside a polygon the polygon's node, so a focal
+    cell there is the polygon (on a valid cell it is the polygon's node anyway).
+    """
+    out = []
+    for m in masks:
+        for s in shorts:
+            if (m & s & ~valid).any():
+                m = m | s
+        out.append(m)
+    return out
+
+
 def _on_raster(shape, node_of_cell: np.ndarray, total: np.ndarray, masks: list[np.ndarray],
                extra: np.ndarray, n_focal: int | None = None) -> np.ndarray:
     """Node totals on the raster; a dropped cell inside region k gets ``extra[k]`` (NaN elsewhere).

@@ -19,7 +19,7 @@ from scipy.sparse import csgraph
 
 from .._errors import InputError
 from ._common import OFFSETS4, OFFSETS8, SQRT2, check_neighbours
-from ._regions import RegionCircuit, _on_raster, _region_pairwise, check_regions
+from ._regions import RegionCircuit, _on_raster, _region_pairwise, _through_shorts, check_regions
 from ._solver import DIRECT_MAX_BYTES, _check_memory, _Solver, estimate_memory, one_blas_thread
 
 __all__ = ["effective_resistance", "current_density", "voltage", "estimate_memory", "DIRECT_MAX_BYTES"]
@@ -246,21 +246,6 @@ def _cumulative_current(circ: _Circuit, comp: np.ndarray, cols: dict[int, np.nda
     for a, b in _solvable_pairs(circ, comp, pairs, progress=progress, desc="current"):
         total += _node_current(circ, cols[a] - cols[b], a, b)
     return total
-
-
-def _through_shorts(masks: list[np.ndarray], shorts: list[np.ndarray], valid: np.ndarray) -> list[np.ndarray]:
-    """Focal masks grown by each short-circuit region they touch on a dropped cell.
-
-    Circuitscape's node map gives a NoData cell inside a polygon the polygon's node, so a focal
-    cell there is the polygon (on a valid cell it is the polygon's node anyway).
-    """
-    out = []
-    for m in masks:
-        for s in shorts:
-            if (m & s & ~valid).any():
-                m = m | s
-        out.append(m)
-    return out
 
 
 def _pairwise(resistance, nodes: Sequence, *, pairs: Iterable[tuple[int, int]] | None,

@@ -25,15 +25,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from .._errors import InputError
-from ._regions import _on_raster
+from ._regions import _on_raster, _through_shorts
 from ._solver import _check_memory
-from .circuit import (
-    _checked_resistance,
-    _circuit,
-    _component_potentials,
-    _focal_masks,
-    _through_shorts,
-)
+from .circuit import _checked_resistance, _circuit, _component_potentials, _focal_masks
 
 __all__ = ["one_to_all", "all_to_one"]
 

@@ -160,12 +160,14 @@ def test_no_file_over_600_lines():
 
 
 def _code_lines(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
-    """Lines of a function without its docstring (a long docstring is welcome)."""
-    n = node.end_lineno - node.lineno + 1
-    first = node.body[0] if node.body else None
+    """Lines of a function's body without its docstring (a long signature or docstring is welcome)."""
+    body = node.body
+    first = body[0] if body else None
     if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
-        n -= first.end_lineno - first.lineno + 1
-    return n
+        body = body[1:]
+    if not body:
+        return 0
+    return node.end_lineno - body[0].lineno + 1
 
 
 def test_no_function_over_80_lines_of_code():
@@ -180,7 +182,7 @@ def test_no_function_over_80_lines_of_code():
 
 
 def test_code_lines_leave_out_the_docstring():
-    fn = ast.parse('def f():\n    """One.\n\n    Two.\n    """\n    return 1\n').body[0]
+    fn = ast.parse('def f(\n    a,\n    b,\n):\n    """One.\n\n    Two.\n    """\n    x = a\n    return x + b\n').body[0]
     assert _code_lines(fn) == 2
 
 

@@ -195,10 +195,10 @@ def test_compact_graph_memory_per_cell():
 # --- errors: the raster core raises ecomap's InputError (also a ValueError) ------------------------
 @pytest.mark.parametrize(("call", "message"), [
     (lambda: cost_distance(-np.ones((2, 2)), [(0, 0)]), "negative"),
-    (lambda: cost_distance(np.ones((2, 2)), [(0, 0)], neighbours=6), "neighbours must be 4 or 8"),
+    (lambda: cost_distance(np.ones((2, 2)), [(0, 0)], neighbours=6), "neighbours must be 4, 8 or 16"),
     (lambda: cost_distance(np.ones(3), [(0, 0)]), "2-D"),
     (lambda: cost_distance(np.ones((2, 2)), [(5, 0)]), "outside the 2 x 2 grid"),
-    (lambda: list(cost_distances(np.ones((2, 2)), [[(0, 0)]], neighbours=5)), "neighbours must be 4 or 8"),
+    (lambda: list(cost_distances(np.ones((2, 2)), [[(0, 0)]], neighbours=5)), "neighbours must be 4, 8 or 16"),
     (lambda: list(cost_distances(np.full((2, 2), -1.0), [[(0, 0)]])), "negative"),
     (lambda: list(cost_distances(np.ones((2, 2)), [[(0, 2)]])), "outside"),
 ])

@@ -148,3 +148,91 @@ def test_plan_overlap_counts_the_cells_of_the_one_footprint():
     nowidth = net.replace(corridors=net["corridors"].assign(width_m=np.nan))
     with pytest.raises(InputError, match="corridors C01: width_m"):
         model_corridors(nowidth, resolution=30, circuit=False)
+
+
+@pytest.mark.parametrize("mode", ["one-to-all", "all-to-one"])
+def test_model_modes_are_the_public_mode_functions(mode):
+    """--mode one-to-all / all-to-one: the current map and per-source resistances of the public functions."""
+    from ecomap.corridors import all_to_one, one_to_all
+
+    net = _strip_network((0, 0, 150, 600), (600, 0, 750, 600), (1200, 0, 1350, 600),
+                         corridors=_corridor("C01", "A", "B", [(150, 315), (600, 315)]))
+    m = model_corridors(net, resolution=30, max_cost=1e9, mode=mode)
+    masks = [m.source_labels == i for i in range(len(m.sources))]
+    res, cur = (one_to_all if mode == "one-to-all" else all_to_one)(m.resistance, masks, tol=1e-8)
+    np.testing.assert_allclose(m.current, cur, rtol=1e-12, equal_nan=True)
+    assert m.notes["mode"] == mode
+    assert list(m.notes["mode_resistance"].values()) == pytest.approx(list(res))
+    assert "eff_resistance" in m.paths
+
+
+def test_model_mode_is_checked():
+    from ecomap._errors import InputError
+
+    with pytest.raises(InputError, match="mode must be"):
+        model_corridors(_strip_network((0, 0, 150, 600), (600, 0, 750, 600)), mode="advanced")
+
+
+@pytest.mark.parametrize(("option", "value"), [
+    ("width", float("nan")), ("width", float("inf")), ("width", 0.0), ("resolution", float("nan")),
+    ("resolution", -30.0), ("max_cost", float("inf")), ("max_cost", 0.0), ("max_cost", float("nan")),
+])
+def test_width_resolution_and_max_cost_must_be_finite_and_positive(option, value):
+    from ecomap._errors import InputError
+
+    with pytest.raises(InputError, match="must be a finite number > 0"):
+        model_corridors(_strip_network((0, 0, 150, 600), (600, 0, 750, 600)), **{option: value})
+
+
+def _four_patches():
+    # A (0,0)-(150,150), B (600,0)-(750,150), C (0,450)-(150,600), D (1200,450)-(1350,600)
+    return _strip_network((0, 0, 150, 150), (600, 0, 750, 150), (0, 450, 150, 600), (1200, 450, 1350, 600))
+
+
+def _links(m):
+    return sorted(zip(m.paths["from_id"], m.paths["to_id"], strict=True))
+
+
+def test_linkage_mapper_link_rules_on_a_hand_checked_layout():
+    """Edge-to-edge: A-C 300, A-B 450, B-C = B-D = 541, A-D 1092, C-D 1050 m (uniform matrix)."""
+    every = model_corridors(_four_patches(), max_cost=1e9, circuit=False)
+    # A-D is a candidate but its least-cost path (east along A's and B's row) runs through B: dropped
+    assert _links(every) == [("A", "B"), ("A", "C"), ("B", "C"), ("B", "D"), ("C", "D")]
+    np.testing.assert_allclose(every.paths.loc["A--C", "euclid_m"], 300.0)
+    near = model_corridors(_four_patches(), max_cost=1e9, max_euclid=500.0, circuit=False)
+    assert _links(near) == [("A", "B"), ("A", "C")]
+    # the nearest neighbour of A and C is each other, of B A, of D B: by distance and by cost
+    for by in ("euclid", "cwd"):
+        one = model_corridors(_four_patches(), max_cost=1e9, nearest=1, nearest_by=by, circuit=False)
+        assert _links(one) == [("A", "B"), ("A", "C"), ("B", "D")]
+    # B's 2 nearest: A and the tie C = D (both kept); D's: B and C; A-D is nobody's
+    two = model_corridors(_four_patches(), max_cost=1e9, nearest=2, nearest_by="euclid", circuit=False)
+    assert _links(two) == [("A", "B"), ("A", "C"), ("B", "C"), ("B", "D"), ("C", "D")]
+    capped = model_corridors(_four_patches(), max_cost=every.paths.loc["A--B", "cwd"] + 1e-6, circuit=False)
+    assert _links(capped) == [("A", "B"), ("A", "C")]
+
+
+@pytest.mark.parametrize(("kw", "message"), [
+    ({"max_euclid": -1.0}, "max_euclid"), ({"nearest": 0}, "nearest"), ({"nearest_by": "time"}, "nearest_by"),
+])
+def test_link_rule_options_are_checked(kw, message):
+    from ecomap._errors import InputError
+
+    with pytest.raises(InputError, match=message):
+        model_corridors(_four_patches(), **kw)
+
+
+def test_the_whole_models_memory_is_checked_before_it_starts():
+    from ecomap._errors import InputError
+    from ecomap.corridors._budget import model_memory, ring_cells
+
+    lab = np.full((6, 7), -1)
+    lab[1:4, 1:4] = 0  # 9 cells, 8 on its ring
+    lab[2, 5] = 1
+    assert ring_cells(lab) == 9
+    parts = model_memory(1_000_000, 400, 5000, circuit=True, regions="pair", neighbours=8, radii=3)
+    assert parts["cost-distance surfaces (400 sources x 8 bytes a cell)"] == 3_200_000_000
+    with pytest.raises(InputError, match=r"needs about .* GiB but 0\.0 GiB is available .*coarser --resolution"):
+        model_corridors(_strip_network((0, 0, 150, 600), (600, 0, 750, 600)), max_memory=1000)
+    m = model_corridors(_strip_network((0, 0, 150, 600), (600, 0, 750, 600)), circuit=False)
+    assert 0 < m.notes["memory_estimate_bytes"] < 10 * 2**20

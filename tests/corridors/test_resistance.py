@@ -195,3 +195,23 @@ def test_corridors_are_painted_on_the_one_footprint_and_need_a_width():
         nowidth = net.replace(corridors=net["corridors"].assign(width_m=bad))
         with pytest.raises(InputError, match="corridors C01: width_m must be a positive number"):
             resistance_surface(nowidth, resolution=30)
+
+
+def test_partial_land_cover_is_refused_unless_allowed(tmp_path):
+    """Land cover over the west 900 m of a 1500 m district: patch C (1200-1350 m) has no data."""
+    net = _strip_network((0, 0, 150, 600), (600, 0, 750, 600), (1200, 0, 1350, 600),
+                         corridors=_corridor("C01", "B", "C", [(750, 315), (1200, 315)]))
+    data = np.full((20, 30), 10, dtype="uint8")
+    tif = _write_tif(tmp_path / "west.tif", data, "EPSG:4547", (X0, Y0, X0 + 900, Y0 + 600), nodata=0)
+    with pytest.raises(InputError, match=r"leaves 40\.0 % of the study area \(400 of 1,000 cells\) without data, "
+                                         r"and 1 source patches \(C\)") as err:
+        model_corridors(net, landcover=tif, reclass={10: 1.0}, circuit=False)
+    assert "--allow-partial" in str(err.value)
+    m = model_corridors(net, landcover=tif, reclass={10: 1.0}, circuit=False, allow_partial=True)
+    assert list(m.sources.index) == ["A", "B"]
+    assert m.notes["missing"] == {"area_share_without_data": 0.4, "patches_without_data": ["C"],
+                                  "patches_partly_without_data": [], "links_without_data": ["C01"]}
+    assert np.isnan(m.resistance[:, 30:]).all() and np.isfinite(m.resistance[:, :30]).all()
+    full = _write_tif(tmp_path / "full.tif", np.full((20, 50), 10, dtype="uint8"), "EPSG:4547",
+                      (X0, Y0, X0 + 1500, Y0 + 600), nodata=0)
+    assert model_corridors(net, landcover=full, reclass={10: 1.0}, circuit=False).notes["missing"] is None

@@ -37,6 +37,21 @@ def _add_corridors(sub) -> None:
     p.add_argument("--regions", choices=("pair", "all"), default="pair",
                    help="short-circuit a source only in its own pairs' solves (default, Circuitscape) "
                         "or every source in every solve (a different model)")
+    p.add_argument("--mode", choices=("pairwise", "one-to-all", "all-to-one"), default="pairwise",
+                   help="Circuitscape mode of the current map: 1 A per link (default), or each source "
+                        "against all the others (see docs/corridors.md)")
+    p.add_argument("--max-euclid", type=float, default=None, metavar="M",
+                   help="Linkage Mapper: no new link between patches farther apart than M metres (edge to edge)")
+    p.add_argument("--nearest", type=int, default=None, metavar="N",
+                   help="Linkage Mapper: new links only to each patch's N nearest neighbours (see --nearest-by)")
+    p.add_argument("--nearest-by", choices=("cwd", "euclid"), default="cwd",
+                   help="distance of --nearest: least-cost (default) or Euclidean")
+    p.add_argument("--allow-partial", action="store_true",
+                   help="model land cover that leaves part of the area or a patch without data (listed in the summary)")
+    p.add_argument("--barrier-shape", choices=("annulus", "disc"), default="annulus",
+                   help="Barrier Mapper minima over Linkage Mapper's ring (default) or the whole disc")
+    p.add_argument("--barrier-combine", choices=("max", "sum"), default="max",
+                   help="barriers raster: largest score over the links (default) or their sum")
     p.add_argument("--out", type=Path, default=Path("outputs/corridors"), metavar="DIR",
                    help="output folder (default: outputs/corridors)")
 
@@ -55,7 +70,9 @@ def _run_corridors(args) -> int:
         load_network(args.data), resolution=args.resolution, extent=args.extent, table=args.resistance,
         landcover=args.landcover, reclass=args.reclass, width=args.width, max_cost=args.max_cost,
         neighbours=args.neighbours, circuit=not args.no_circuit, progress=sys.stderr.isatty(),
-        regions=args.regions,
+        regions=args.regions, mode=args.mode, barrier_shape=args.barrier_shape,
+        barrier_combine=args.barrier_combine, allow_partial=args.allow_partial, max_euclid=args.max_euclid,
+        nearest=args.nearest, nearest_by=args.nearest_by,
     )
     written, _ = write_corridor_outputs(model, args.out)
     g = model.grid

@@ -42,6 +42,7 @@ from .circuit import (
 from .cost import cost_distance, cost_distances
 from .grid import Grid, make_grid
 from .model import CorridorModel, model_corridors
+from .modes import all_to_one, one_to_all
 from .mspa import (
     MSPA_CLASSES,
     habitat_from_landcover,
@@ -68,6 +69,8 @@ __all__ = [
     "effective_resistance",
     "current_density",
     "voltage",
+    "one_to_all",
+    "all_to_one",
     "barrier_improvement",
     "estimate_memory",
     "ResistanceTable",

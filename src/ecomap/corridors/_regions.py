@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
+from scipy.linalg import lapack
 from scipy.sparse import csgraph
 from scipy.sparse.linalg import splu
 
@@ -51,17 +52,51 @@ class _Block:
         return self.lu.solve(b)
 
 
-def _factor_block(lap: sp.csr_matrix, members: np.ndarray, is_ring: np.ndarray) -> _Block:
-    """Factor one component's grounded Laplacian with its ring nodes last; ``G`` on the rings."""
+def nd_order(rows: np.ndarray, cols: np.ndarray, *, leaf: int = 64) -> np.ndarray:
+    """A geometric nested dissection of grid nodes: positions into ``rows``, halves before separators.
+
+    On an 8- or 4-neighbour grid a line of cells separates the two sides, so this fill-reducing
+    order costs a few array passes, where SuperLU's minimum degree costs a factorization.
+    """
+    out: list[np.ndarray] = []
+    todo: list[tuple[np.ndarray, bool]] = [(np.arange(len(rows)), False)]
+    while todo:  # an explicit stack: (block, its halves already placed)
+        idx, done = todo.pop()
+        if done or len(idx) <= leaf:
+            out.append(idx)
+            continue
+        a, b = rows[idx], cols[idx]
+        co = a if np.ptp(a) >= np.ptp(b) else b
+        mid = (int(co.min()) + int(co.max())) // 2
+        lo, hi = idx[co < mid], idx[co > mid]
+        if not len(lo) or not len(hi):
+            out.append(idx)
+            continue
+        todo += [(idx[co == mid], True), (hi, False), (lo, False)]
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+
+def _order_inner(lap: sp.csr_matrix, inner: np.ndarray, coords) -> np.ndarray:
+    """Inner nodes in a fill-reducing order: nested dissection on ``coords``, else minimum degree."""
+    if coords is not None:
+        return inner[nd_order(coords[0][inner], coords[1][inner])]
+    lu0 = splu(lap[inner][:, inner].tocsc(), permc_spec="MMD_AT_PLUS_A", options={"SymmetricMode": True})
+    return inner[np.argsort(lu0.perm_c)]
+
+
+def _factor_block(lap: sp.csr_matrix, members: np.ndarray, is_ring: np.ndarray, coords=None) -> _Block:
+    """Factor one component's grounded Laplacian with its ring nodes last; ``G`` on the rings.
+
+    With no pivoting the trailing factors are ``S = L22 D L22^T`` (``S`` the Schur complement on
+    the rings), so ``G = S^{-1} = (D^{-1/2} L22^{-1})^T (D^{-1/2} L22^{-1})``: one triangular
+    inverse and one triangular product (LAPACK ``trtri``, ``lauum``).
+    """
     inner = members[~is_ring[members]]
     ground = int(inner[0]) if len(inner) else int(members[0])
     inner = inner[inner != ground]
     rings = members[is_ring[members] & (members != ground)]
     if len(inner):
-        # a fill-reducing order for the inner nodes (SuperLU's minimum degree), rings after them
-        lu0 = splu(lap[inner][:, inner].tocsc(), permc_spec="MMD_AT_PLUS_A", options={"SymmetricMode": True})
-        inner = inner[np.argsort(lu0.perm_c)]
-        del lu0
+        inner = _order_inner(lap, inner, coords)
     nodes = np.concatenate([inner, rings])
     a = lap[nodes][:, nodes].tocsc()
     m, ni = len(rings), len(inner)
@@ -71,9 +106,21 @@ def _factor_block(lap: sp.csr_matrix, members: np.ndarray, is_ring: np.ndarray) 
     lu = splu(a, permc_spec="NATURAL", options={"SymmetricMode": True, "DiagPivotThresh": 0.0})
     if not (np.array_equal(lu.perm_r, np.arange(len(nodes))) and np.array_equal(lu.perm_c, np.arange(len(nodes)))):
         raise RuntimeError("SuperLU pivoted off the diagonal of a Laplacian")  # pragma: no cover
-    schur = _trailing(lu.L, ni, m, lower=True) @ _trailing(lu.U, ni, m, lower=False)
-    g = np.linalg.inv(schur) if m else np.zeros((0, 0))
-    return _Block(nodes, ground, lu, None, rings, 0.5 * (g + g.T))
+    if not m:
+        return _Block(nodes, ground, lu, None, rings, np.zeros((0, 0)))
+    l22 = _trailing(lu.L, ni, m, lower=True)
+    d = lu.U.diagonal()[ni:]
+    np.fill_diagonal(l22, 1.0)
+    linv, info = lapack.dtrtri(l22, lower=1, unitdiag=1, overwrite_c=1)
+    if info:  # pragma: no cover
+        raise RuntimeError(f"LAPACK trtri failed ({info})")
+    y = linv / np.sqrt(d)[:, None]
+    g, info = lapack.dlauum(np.asfortranarray(y.T), lower=0, overwrite_c=1)  # upper U U^T = Y^T Y
+    if info:  # pragma: no cover
+        raise RuntimeError(f"LAPACK lauum failed ({info})")
+    g = np.triu(g)
+    g = g + np.triu(g, 1).T
+    return _Block(nodes, ground, lu, None, rings, g)
 
 
 def _trailing(f: sp.csc_matrix, start: int, m: int, *, lower: bool) -> np.ndarray:
@@ -101,16 +148,19 @@ class RegionCircuit:
         The nodes of each focal region (empty where it has no valid cell).
     max_memory : int, optional
         Bytes the dense ring matrices may take (default 80 % of the available memory).
+    coords : (rows, cols) of numpy.ndarray, optional
+        Grid position of each node, for a nested-dissection order (else SuperLU's minimum degree).
     """
 
     def __init__(self, n: int, u: np.ndarray, v: np.ndarray, g: np.ndarray, regions: list[np.ndarray], *,
-                 max_memory: int | None = None):
+                 max_memory: int | None = None, coords=None):
         self.n, self.u, self.v, self.g, self.regions = n, u, v, g, regions
         rows = np.concatenate([u, v, u, v])
         cols = np.concatenate([v, u, u, v])
         lap = sp.coo_matrix((np.concatenate([-g, -g, g, g]), (rows, cols)), shape=(n, n)).tocsr()
         _, self.comp = csgraph.connected_components(lap, directed=False)
         self.rings = [self._ring(nodes) for nodes in regions]
+        self._overlaps = _overlaps(n, regions)
         is_ring = np.zeros(n, dtype=bool)
         for ring in self.rings:
             is_ring[ring] = True
@@ -118,7 +168,7 @@ class RegionCircuit:
         self.blocks: dict[int, _Block] = {}
         self.where = np.full(n, -1, dtype=np.int64)  # position of a ring node in its block's G
         for c in np.unique(self.comp[is_ring]):
-            blk = _factor_block(lap, np.flatnonzero(self.comp == c), is_ring)
+            blk = _factor_block(lap, np.flatnonzero(self.comp == c), is_ring, coords)
             self.blocks[int(c)] = blk
             self.where[blk.rings] = np.arange(len(blk.rings))
 
@@ -134,7 +184,7 @@ class RegionCircuit:
 
     def overlap(self, a: int, b: int) -> bool:
         """Whether two regions share a node (Circuitscape: 0 ohm between them)."""
-        return bool(len(np.intersect1d(self.regions[a], self.regions[b])))
+        return (a, b) in self._overlaps or (b, a) in self._overlaps
 
     def connected(self, a: int, b: int) -> bool:
         """Whether current can flow from region a to region b with only those two shorted."""
@@ -149,7 +199,7 @@ class RegionCircuit:
         t = np.concatenate([ta, tb])
         ct = self.comp[t]
         m, k = len(t), len(shared)
-        big = np.zeros((m + k + 1, m + k + 1))
+        big = np.zeros((m, m))
         for c in shared:
             sel = np.flatnonzero(ct == c)
             pos = self.where[t[sel]]
@@ -157,14 +207,22 @@ class RegionCircuit:
             sub[pos < 0, :] = 0.0  # the ground node: potential 0 whatever the currents
             sub[:, pos < 0] = 0.0
             big[np.ix_(sel, sel)] = sub
-        p = (ct[:, None] == shared[None, :]).astype(float)
-        big[:m, m:m + k] = p
-        big[m:m + k, :m] = p.T
-        big[:len(ta), -1] = -1.0
-        big[-1, :len(ta)] = 1.0
-        rhs = np.zeros(m + k + 1)
-        rhs[-1] = 1.0
-        x = sla.solve(big, rhs)
+        # constraints: no net current into a component (P^T i = 0), 1 A into A
+        d = np.zeros((m, k + 1))
+        d[:, :k] = ct[:, None] == shared[None, :]
+        d[:len(ta), k] = 1.0
+        c = d.copy()
+        c[:, k] = -c[:, k]  # G i + P theta - 1_A V = 0
+        rhs = np.zeros(k + 1)
+        rhs[k] = 1.0
+        if np.all(self.where[t] >= 0):  # G on t is positive definite: eliminate i by Cholesky
+            fac = sla.cho_factor(big, lower=True, check_finite=False)
+            mc = sla.cho_solve(fac, c, check_finite=False)
+            y = np.linalg.solve(-(d.T @ mc), rhs)
+            return float(y[k]), t, -(mc @ y)
+        kkt = np.zeros((m + k + 1, m + k + 1))
+        kkt[:m, :m], kkt[:m, m:], kkt[m:, :m] = big, c, d.T
+        x = sla.solve(kkt, np.concatenate([np.zeros(m), rhs]))
         return float(x[-1]), t, x[:m]
 
     def potentials(self, t: np.ndarray, i: np.ndarray) -> np.ndarray:
@@ -192,24 +250,57 @@ class RegionCircuit:
         return out
 
 
+def _overlaps(n: int, regions: list[np.ndarray]) -> set[tuple[int, int]]:
+    """Pairs ``(a, b)``, ``a < b``, of regions that share a node."""
+    rows = np.concatenate([np.full(len(x), k) for k, x in enumerate(regions)]) if regions else []
+    cols = np.concatenate(regions) if regions else []
+    inc = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(regions), n))
+    both = sp.triu(inc @ inc.T, k=1).tocoo()
+    return {(int(a), int(b)) for a, b in zip(both.row, both.col, strict=True)}
+
+
+def _through_shorts(masks: list[np.ndarray], shorts: list[np.ndarray], valid: np.ndarray) -> list[np.ndarray]:
+    """Focal masks grown by each short-circuit region they touch on a dropped cell.
+
+    Circuitscape's node map gives a NoData cell inside a polygon the polygon's node, so a focal
+    cell there is the polygon (on a valid cell it is the polygon's node anyway).
+    """
+    out = []
+    for m in masks:
+        for s in shorts:
+            if (m & s & ~valid).any():
+                m = m | s
+        out.append(m)
+    return out
+
+
 def _on_raster(shape, node_of_cell: np.ndarray, total: np.ndarray, masks: list[np.ndarray],
-               extra: np.ndarray) -> np.ndarray:
+               extra: np.ndarray, n_focal: int | None = None) -> np.ndarray:
     """Node totals on the raster; a dropped cell inside region k gets ``extra[k]`` (NaN elsewhere).
 
     Circuitscape gives every cell of a region, NoData cells included, the region's node current.
+    ``masks[n_focal:]`` are short-circuit regions: a dropped cell in one is that node (its total
+    only, whatever focal regions also cover it), as in Circuitscape's node map.
     """
     out = np.full(node_of_cell.size, np.nan)
     ok = node_of_cell >= 0
     out[ok] = total[node_of_cell[ok]]
-    for m, x in zip(masks, extra, strict=True):
-        hole = m.ravel() & ~ok
+    n_focal = len(masks) if n_focal is None else n_focal
+    claimed = np.zeros(node_of_cell.size, dtype=bool)
+    for m, x in zip(masks[n_focal:], extra[n_focal:], strict=True):
+        hole = m.ravel() & ~ok & ~claimed
+        if hole.any() and np.isfinite(x):
+            out[hole] = x
+            claimed |= hole
+    for m, x in zip(masks[:n_focal], extra[:n_focal], strict=True):
+        hole = m.ravel() & ~ok & ~claimed
         if hole.any() and np.isfinite(x):
             out[hole] = np.where(np.isnan(out[hole]), 0.0, out[hole]) + x
     return out.reshape(shape)
 
 
 def _region_pairwise(rc: RegionCircuit, shape, node_of_cell, masks, shorts, short_node, *, pairs,
-                     resistances: bool, progress: bool):
+                     resistances: bool | list, progress: bool):
     """The pairwise loop under Circuitscape's region rule (see ``circuit._pairwise``)."""
     from tqdm import tqdm
 
@@ -226,7 +317,7 @@ def _region_pairwise(rc: RegionCircuit, shape, node_of_cell, masks, shorts, shor
     reff = None
     if resistances:
         reff = np.full((k, k), -1.0)
-        every = [(i, j) for i in range(k) for j in range(i + 1, k)]
+        every = [(i, j) for i in range(k) for j in range(i + 1, k)] if resistances is True else resistances
         for a, b in tqdm(every, desc="pairs", unit="pair", disable=not progress, leave=False):
             if len(rc.regions[a]) and len(rc.regions[b]) and rc.overlap(a, b):
                 reff[a, b] = reff[b, a] = 0.0
@@ -247,7 +338,7 @@ def _region_pairwise(rc: RegionCircuit, shape, node_of_cell, masks, shorts, shor
         extra[b] += cur[rc.regions[b][0]]
     for j, f in enumerate(short_node):
         extra[k + j] = total[f] if f >= 0 else np.nan
-    return reff, _on_raster(shape, node_of_cell, total, masks + shorts, extra)
+    return reff, _on_raster(shape, node_of_cell, total, masks + shorts, extra, k)
 
 
 def _check_ring_memory(m: int, max_memory: int | None) -> None:

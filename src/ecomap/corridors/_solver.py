@@ -6,6 +6,8 @@ reads as the method (build the circuit, solve, reduce pairs) and this one as the
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import math
 import warnings
@@ -125,3 +127,44 @@ def _check_memory(n_cells: int, n_nodes: int, neighbours: int, max_memory: int |
             f"{need / 2**30:.1f} GiB but {have / 2**30:.1f} GiB is available; "
             "use a coarser resolution or fewer sources"
         )
+
+
+def _blas_thread_controls() -> list[tuple]:
+    """(get, set) of the OpenBLAS thread count of every OpenBLAS loaded (numpy's, scipy's); Linux only."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as fh:
+            paths = {line.split()[-1] for line in fh if "openblas" in line.lower() and "/" in line}
+    except OSError:
+        return []
+    out = []
+    for path in sorted(paths):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for prefix in ("scipy_openblas", "openblas"):
+            for suffix in ("64_", ""):
+                get = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
+                put = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
+                if get is not None and put is not None:
+                    out.append((get, put))
+    return out
+
+
+@contextlib.contextmanager
+def one_blas_thread():
+    """Run the block with OpenBLAS on one thread, then restore its thread counts.
+
+    The region rule makes hundreds of dense calls of a few hundred rows; on a shared 2-core
+    machine OpenBLAS's threads made them 3-6 times slower than one thread (measured,
+    ``benchmarks/bench_regions.py``).
+    """
+    controls = _blas_thread_controls()
+    before = [get() for get, _ in controls]
+    for _, put in controls:
+        put(1)
+    try:
+        yield
+    finally:
+        for (_, put), n in zip(controls, before, strict=True):
+            put(n)

@@ -26,6 +26,26 @@ def _disk(radius_cells: float) -> np.ndarray:
     return (yy * yy + xx * xx) <= radius_cells * radius_cells + 1e-9
 
 
+def _footprint(radius: float, cellsize: float, shape: str) -> np.ndarray:
+    """Cells whose centres lie in the disc (``|d| <= r``) or Linkage Mapper's annulus (``r - 1 < |d| <= r``).
+
+    Linkage Mapper's annulus is ``ANNULUS r-1 r MAP`` (map units). Where no cell centre falls in
+    that ring (a radius that is not a whole number of cells at some angle), the ring is widened
+    to one cell: ``r - cellsize < |d| <= r``.
+    """
+    if shape not in ("annulus", "disc"):
+        raise InputError(f"shape must be 'annulus' (Linkage Mapper) or 'disc', not {shape!r}")
+    rc = radius / cellsize
+    disc = _disk(rc)
+    if shape == "disc":
+        return disc
+    k = disc.shape[0] // 2
+    yy, xx = np.mgrid[-k:k + 1, -k:k + 1]
+    d = np.hypot(yy, xx) * cellsize
+    ring = disc & (d > radius - 1.0)
+    return ring if ring.any() else disc & (d > radius - cellsize)
+
+
 def _check_radius(r: float, cellsize: float) -> None:
     if r < cellsize:
         raise InputError(f"radius {r} is smaller than a cell ({cellsize})")
@@ -38,16 +58,20 @@ def barrier_improvement(
     radii: Sequence[float],
     cellsize: float = 1.0,
     restored: float = 1.0,
+    shape: str = "annulus",
 ) -> np.ndarray:
     r"""Barrier Mapper's improvement score: how much restoring a disc lowers the least-cost distance.
 
     For a disc of radius ``r`` centred on cell x, restored to resistance ``restored``:
 
-    .. math:: \mathrm{IS}_r(x) = \frac{\mathrm{LCD}_{ab} - \big(\min_{|y-x|\le r}\mathrm{CWD}_a(y)
-              + \min_{|y-x|\le r}\mathrm{CWD}_b(y) + 2r\cdot\rho\big)}{2r}
+    .. math:: \mathrm{IS}_r(x) = \frac{\mathrm{LCD}_{ab} - \big(\min_{y \in N_r(x)}\mathrm{CWD}_a(y)
+              + \min_{y \in N_r(x)}\mathrm{CWD}_b(y) + 2r\cdot\rho\big)}{2r}
 
-    i.e. the drop in least-cost distance per metre restored. Negative values are set to 0; the
-    result is the maximum over the radii.
+    i.e. the drop in least-cost distance per metre restored, with :math:`N_r(x)` Linkage
+    Mapper's annulus :math:`r - 1 < |y - x| \le r` (map units; default) or the whole disc
+    :math:`|y - x| \le r` (``shape='disc'``, lower minima where the disc swallows a core).
+    Negative values are set to 0 (no gain; Linkage Mapper writes NoData); the result is the
+    maximum over the radii.
 
     Parameters
     ----------
@@ -61,6 +85,8 @@ def barrier_improvement(
         Cell side (metres for a resistance surface).
     restored : float, default 1.0
         Resistance per unit distance of the restored disc.
+    shape : {'annulus', 'disc'}
+        Where the minima are taken: Linkage Mapper's ring (default) or the whole disc.
 
     Returns
     -------
@@ -71,7 +97,7 @@ def barrier_improvement(
     Raises
     ------
     InputError
-        If a radius is smaller than a cell.
+        If a radius is smaller than a cell, or ``shape`` is not one of its choices.
 
     References
     ----------
@@ -85,8 +111,8 @@ def barrier_improvement(
     best = np.zeros(a.shape)
     for r in radii:
         _check_radius(r, cellsize)
-        best = np.maximum(best, _improvement(lcd, _disc_minimum(a, r / cellsize), _disc_minimum(b, r / cellsize),
-                                             r, restored))
+        foot = _footprint(r, cellsize, shape)
+        best = np.maximum(best, _improvement(lcd, _disc_minimum(a, foot), _disc_minimum(b, foot), r, restored))
     best[~(np.isfinite(a) | np.isfinite(b))] = np.nan
     return best
 
@@ -97,10 +123,10 @@ def _pair_lcd(a: np.ndarray, b: np.ndarray) -> float:
     return np.min(total[np.isfinite(total)]) if np.isfinite(total).any() else np.inf
 
 
-def _disc_minimum(cwd: np.ndarray, radius_cells: float) -> np.ndarray:
-    """Take the least cost-distance within a disc around each cell (``_BIG`` where none is reachable)."""
+def _disc_minimum(cwd: np.ndarray, footprint: np.ndarray) -> np.ndarray:
+    """Take the least cost-distance over ``footprint`` around each cell (``_BIG`` where none is reachable)."""
     filled = np.where(np.isfinite(cwd), cwd, _BIG)
-    return ndimage.minimum_filter(filled, footprint=_disk(radius_cells), mode="constant", cval=_BIG)
+    return ndimage.minimum_filter(filled, footprint=footprint, mode="constant", cval=_BIG)
 
 
 def _improvement(lcd: float, ma: np.ndarray, mb: np.ndarray, r: float, restored: float) -> np.ndarray:
@@ -109,23 +135,33 @@ def _improvement(lcd: float, ma: np.ndarray, mb: np.ndarray, r: float, restored:
     return np.where((ma < _BIG) & (mb < _BIG), score, 0.0)
 
 
-def _link_improvements(cwd: list[np.ndarray], links, *, radii, cellsize: float, restored: float) -> np.ndarray:
+def _link_improvements(cwd: list[np.ndarray], links, *, radii, cellsize: float, restored: float,
+                       shape: str = "annulus", combine: str = "max") -> np.ndarray:
     """Score the cells by the largest :func:`barrier_improvement` over the links (0 where none improves).
+
+    ``combine='sum'`` adds the links' scores instead (Linkage Mapper's "sum barrier scores across
+    corridors"; each link's score is still its maximum over the radii).
 
     The same values as the maximum of :func:`barrier_improvement` over the links, but each
     source's disc minima are filtered once per radius, not once per link the source is in (the
     filter is the costly part: a disc of 24 cells at 10 m is 1 793 cells per output cell).
     A link adds nothing where neither of its sources reaches (Barrier Mapper's NaN there).
     """
-    shape = cwd[0].shape if cwd else (0, 0)
-    barriers = np.zeros(shape)
+    barriers = np.zeros(cwd[0].shape if cwd else (0, 0))
     lcds = [_pair_lcd(cwd[a], cwd[b]) for a, b in links]
     reach = [np.isfinite(cwd[a]) | np.isfinite(cwd[b]) for a, b in links]
+    if combine not in ("max", "sum"):
+        raise InputError(f"combine must be 'max' or 'sum', not {combine!r}")
     used = sorted({s for link in links for s in link})
+    per_link = [np.zeros(barriers.shape) for _ in links] if combine == "sum" else None
     for r in radii:
         _check_radius(r, cellsize)
-        minima = {s: _disc_minimum(cwd[s], r / cellsize) for s in used}
-        for (a, b), lcd, ok in zip(links, lcds, reach, strict=True):
-            better = np.maximum(barriers, _improvement(lcd, minima[a], minima[b], r, restored))
-            barriers = np.where(ok, better, barriers)
-    return barriers
+        foot = _footprint(r, cellsize, shape)
+        minima = {s: _disc_minimum(cwd[s], foot) for s in used}
+        for j, ((a, b), lcd, ok) in enumerate(zip(links, lcds, reach, strict=True)):
+            score = _improvement(lcd, minima[a], minima[b], r, restored)
+            if per_link is not None:
+                per_link[j] = np.where(ok, np.maximum(per_link[j], score), per_link[j])
+            else:
+                barriers = np.where(ok, np.maximum(barriers, score), barriers)
+    return sum(per_link, barriers) if per_link is not None else barriers

@@ -19,8 +19,8 @@ from scipy.sparse import csgraph
 
 from .._errors import InputError
 from ._common import OFFSETS4, OFFSETS8, SQRT2, check_neighbours
-from ._regions import RegionCircuit, _on_raster, _region_pairwise, check_regions
-from ._solver import DIRECT_MAX_BYTES, _check_memory, _Solver, estimate_memory
+from ._regions import RegionCircuit, _on_raster, _region_pairwise, _through_shorts, check_regions
+from ._solver import DIRECT_MAX_BYTES, _check_memory, _Solver, estimate_memory, one_blas_thread
 
 __all__ = ["effective_resistance", "current_density", "voltage", "estimate_memory", "DIRECT_MAX_BYTES"]
 
@@ -213,15 +213,18 @@ def _every_pair(k: int) -> Iterator[tuple[int, int]]:
     return ((a, b) for a in range(k) for b in range(a + 1, k))
 
 
-def _resistance_matrix(circ: _Circuit, comp: np.ndarray, cols: dict[int, np.ndarray]) -> np.ndarray:
-    """:math:`R_{ab} = G_{aa} + G_{bb} - 2G_{ab}`; 0 on the diagonal and between ids of one node, else -1."""
+def _resistance_matrix(circ: _Circuit, comp: np.ndarray, cols: dict[int, np.ndarray], which=None) -> np.ndarray:
+    """:math:`R_{ab} = G_{aa} + G_{bb} - 2G_{ab}` for the pairs ``which`` (default all), else -1.
+
+    0 on the diagonal and between ids of one node.
+    """
     f = circ.focal
     k = len(f)
     out = np.full((k, k), -1.0)
     same = (f[:, None] == f[None, :]) & (f[:, None] >= 0)
     out[same] = 0.0
     np.fill_diagonal(out, 0.0)  # Circuitscape: 0 on the diagonal, even for a node on NoData
-    for a, b in _solvable_pairs(circ, comp, _every_pair(k)):
+    for a, b in _solvable_pairs(circ, comp, _every_pair(k) if which is None else which):
         out[a, b] = out[b, a] = cols[a][f[a]] + cols[b][f[b]] - 2.0 * cols[a][f[b]]
     return out
 
@@ -246,7 +249,7 @@ def _cumulative_current(circ: _Circuit, comp: np.ndarray, cols: dict[int, np.nda
 
 
 def _pairwise(resistance, nodes: Sequence, *, pairs: Iterable[tuple[int, int]] | None,
-              resistances: bool, neighbours: int, average: str, solver: str, tol: float,
+              resistances: bool | list, neighbours: int, average: str, solver: str, tol: float,
               max_memory: int | None, progress: bool, regions: str = "pair",
               short_circuit: Sequence = ()) -> tuple[np.ndarray | None, np.ndarray | None]:
     """The pairwise loop: the ``(N, N)`` effective resistance (if ``resistances``) and the current.
@@ -261,6 +264,7 @@ def _pairwise(resistance, nodes: Sequence, *, pairs: Iterable[tuple[int, int]] |
     masks = _focal_masks(nodes, r.shape)
     shorts = _focal_masks(short_circuit, r.shape)
     _check_memory(int(r.size), len(nodes), neighbours, max_memory)
+    masks = _through_shorts(masks, shorts, np.isfinite(r))
     valid = np.isfinite(r).ravel()
     node_of_cell, n, short_node = _collapse_focal(valid, shorts)
     sets = [np.unique(node_of_cell[m.ravel() & valid]) for m in masks]
@@ -268,16 +272,21 @@ def _pairwise(resistance, nodes: Sequence, *, pairs: Iterable[tuple[int, int]] |
         circ = _circuit(r, masks + shorts, neighbours=neighbours, average=average)
         circ.focal, every = circ.focal[:len(masks)], circ.focal
         comp, cols = _component_potentials(circ, solver=solver, tol=tol, progress=progress)
-        reff = _resistance_matrix(circ, comp, cols) if resistances else None
+        which = None if resistances is True else resistances
+        reff = _resistance_matrix(circ, comp, cols, which) if resistances is not False else None
         if pairs is None:
             return reff, None
         total = _cumulative_current(circ, comp, cols, pairs, progress=progress)
         extra = np.array([total[f] if f >= 0 else np.nan for f in every])
-        return reff, _on_raster(r.shape, circ.node_of_cell, total, masks + shorts, extra)
+        return reff, _on_raster(r.shape, circ.node_of_cell, total, masks + shorts, extra, len(masks))
     u, v, g = _conductances(r, node_of_cell, neighbours=neighbours, average=average)
-    rc = RegionCircuit(n, u, v, g, sets, max_memory=max_memory)
-    return _region_pairwise(rc, r.shape, node_of_cell, masks, shorts, short_node, pairs=pairs,
-                            resistances=resistances, progress=progress)
+    cells = np.flatnonzero(valid)
+    first = np.full(n, cells.max(initial=0) + 1)
+    np.minimum.at(first, node_of_cell[cells], cells)  # a node's position: its first cell
+    with one_blas_thread():
+        rc = RegionCircuit(n, u, v, g, sets, max_memory=max_memory, coords=np.divmod(first, r.shape[1]))
+        return _region_pairwise(rc, r.shape, node_of_cell, masks, shorts, short_node, pairs=pairs,
+                                resistances=resistances, progress=progress)
 
 
 def effective_resistance(
@@ -291,6 +300,7 @@ def effective_resistance(
     max_memory: int | None = None,
     regions: str = "pair",
     short_circuit: Sequence = (),
+    pairs: Iterable[tuple[int, int]] | None = None,
 ) -> np.ndarray:
     r"""Pairwise effective resistance between focal nodes of a resistance raster (Circuitscape).
 
@@ -332,6 +342,8 @@ def effective_resistance(
     short_circuit : sequence of (rows, cols) bool masks, optional
         Short-circuit regions (Circuitscape's polygons): each one node in every solve. A focal
         node inside one takes its node.
+    pairs : iterable of (int, int), optional
+        Only these pairs (Circuitscape's included pairs); the others are -1.
 
     Returns
     -------
@@ -356,7 +368,8 @@ def effective_resistance(
     model connectivity in ecology, evolution, and conservation. *Ecology* 89:2712-2724.
     Circuitscape (Anantharaman et al. 2020, *JuliaCon Proceedings* 1:58), pairwise mode.
     """
-    reff, _ = _pairwise(resistance, nodes, pairs=None, resistances=True, neighbours=neighbours,
+    which = True if pairs is None else sorted({(min(a, b), max(a, b)) for a, b in pairs if a != b})
+    reff, _ = _pairwise(resistance, nodes, pairs=None, resistances=which, neighbours=neighbours,
                         average=average, solver=solver, tol=tol, max_memory=max_memory, progress=False,
                         regions=regions, short_circuit=short_circuit)
     return reff

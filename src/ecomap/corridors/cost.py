@@ -14,7 +14,7 @@ import scipy.sparse as sp
 from scipy.sparse import csgraph
 
 from .._errors import InputError
-from ._common import OFFSETS4, OFFSETS8, SQRT2, STEPS8, check_neighbours
+from ._common import KNIGHT, OFFSETS4, OFFSETS8, SQRT2, STEPS8, check_neighbours, knight_between
 
 __all__ = ["cost_distance", "cost_distances"]
 
@@ -34,9 +34,20 @@ def _source_mask(sources, shape: tuple[int, int]) -> np.ndarray:
     return mask
 
 
+def _refuse_null_start(sources, mask: np.ndarray, passable: np.ndarray) -> None:
+    """Refuse start cells on NULL: a listed cell by its (row, col), a mask with no passable cell."""
+    if not (np.asarray(sources).dtype == bool and mask.shape == passable.shape and np.asarray(sources).ndim == 2):
+        bad = np.argwhere(mask & ~passable)
+        if len(bad):
+            raise InputError(f"start cell (row {bad[0][0]}, col {bad[0][1]}) is NULL (NaN/inf cost): "
+                             "no path can start there (GRASS r.cost writes 0 there and NULL elsewhere)")
+    elif mask.any() and not (mask & passable).any():
+        raise InputError(f"every one of the source's {int(mask.sum())} cells is NULL (NaN/inf cost)")
+
+
 def _checked_cost(cost, neighbours: int) -> tuple[np.ndarray, np.ndarray]:
     """Return the cost as a 2-D float array and its passable cells; refuse what the rule cannot take."""
-    check_neighbours(neighbours)
+    check_neighbours(neighbours, (4, 8, 16))
     c = np.asarray(cost, dtype=float)
     if c.ndim != 2:
         raise InputError("cost must be a 2-D array")
@@ -50,7 +61,9 @@ def _mcp(cost, sources, *, cellsize: float, neighbours: int):
     from skimage.graph import MCP_Geometric
 
     cost, passable = _checked_cost(cost, neighbours)
-    mask = _source_mask(sources, cost.shape) & passable
+    mask = _source_mask(sources, cost.shape)
+    _refuse_null_start(sources, mask, passable)
+    mask &= passable
     # MCP treats negative costs as impassable
     mcp = MCP_Geometric(np.where(passable, cost, -1.0), fully_connected=neighbours == 8,
                         sampling=(float(cellsize), float(cellsize)))
@@ -63,7 +76,8 @@ def _mcp(cost, sources, *, cellsize: float, neighbours: int):
     return cum, mcp
 
 
-def cost_distance(cost, sources, *, cellsize: float = 1.0, neighbours: int = 8) -> np.ndarray:
+def cost_distance(cost, sources, *, cellsize: float = 1.0, neighbours: int = 8,
+                  max_cost: float | None = None) -> np.ndarray:
     r"""Cumulative cost from the nearest source cell to every cell (GRASS ``r.cost``'s rule).
 
     A step between two cells costs the mean of their costs times the step length:
@@ -84,8 +98,13 @@ def cost_distance(cost, sources, *, cellsize: float = 1.0, neighbours: int = 8) 
         The source cells, as a mask of the cost's shape or a list of cells.
     cellsize : float, default 1.0
         Length of a cell side (metres for a resistance surface; 1 gives ``r.cost``'s cell units).
-    neighbours : {8, 4}
-        8 (default, diagonal steps allowed) or 4.
+    neighbours : {8, 4, 16}
+        8 (default, diagonal steps allowed), 4, or 16 (``r.cost -k``: knight's moves too, of
+        length :math:`\sqrt5\,s` and cost the mean of the two end cells and the two cells passed
+        between, not taken when one of those is impassable).
+    max_cost : float, optional
+        ``r.cost max_cost``: cells costlier than this are ``inf`` (the rest are exact; GRASS also
+        writes the unfinished costs of the cells just past the cap).
 
     Returns
     -------
@@ -95,14 +114,17 @@ def cost_distance(cost, sources, *, cellsize: float = 1.0, neighbours: int = 8) 
     Raises
     ------
     InputError
-        If ``cost`` is not 2-D or has negative values, ``neighbours`` is not 4 or 8, or a
-        source cell lies outside the grid (also a :class:`ValueError`).
+        If ``cost`` is not 2-D or has negative values, ``neighbours`` is not 4, 8 or 16, a
+        source cell lies outside the grid (also a :class:`ValueError`), or a listed start cell
+        is impassable (a mask: all of its cells).
 
     References
     ----------
     GRASS GIS manual, ``r.cost``. Neteler, M. & Mitasova, H. (2008). *Open Source GIS: A GRASS
     GIS Approach*, 3rd ed. Springer.
     """
+    if neighbours == 16 or max_cost is not None:
+        return _CostGraph(cost, cellsize=cellsize, neighbours=neighbours).distance(sources, max_cost=max_cost)
     cum, _ = _mcp(cost, sources, cellsize=cellsize, neighbours=neighbours)
     return cum
 
@@ -124,45 +146,63 @@ class _CostGraph:
         self.shape = c.shape
         h, w = c.shape
         n = h * w
-        index = np.int32 if 8 * n < np.iinfo(np.int32).max else np.int64
-        # node of each passable cell, -1 elsewhere (a one-cell frame of -1 around the grid)
-        node = np.full((h + 2, w + 2), -1, dtype=index)
-        node[1:-1, 1:-1] = np.where(self.passable, np.arange(n, dtype=index).reshape(h, w), -1)
-        half = OFFSETS8 if neighbours == 8 else OFFSETS4
+        index = np.int32 if 16 * n < np.iinfo(np.int32).max else np.int64
+        pad = 2 if neighbours == 16 else 1  # knight's moves reach two cells
+        # node of each passable cell, -1 elsewhere (a frame of -1 around the grid)
+        node = np.full((h + 2 * pad, w + 2 * pad), -1, dtype=index)
+        node[pad:-pad, pad:-pad] = np.where(self.passable, np.arange(n, dtype=index).reshape(h, w), -1)
+        padded = np.full((h + 2 * pad, w + 2 * pad), np.nan)  # cost, NaN off the passable cells
+        padded[pad:-pad, pad:-pad][self.passable] = c[self.passable]
+        half = OFFSETS4 if neighbours == 4 else OFFSETS8 + (KNIGHT if neighbours == 16 else ())
         offsets = sorted([(-dr, -dc) for dr, dc in half] + list(half))  # increasing node order
+
+        def at(a: np.ndarray, dr: int, dc: int) -> np.ndarray:
+            return a[pad + dr:pad + dr + h, pad + dc:pad + dc + w]
+
+        def allowed(dr: int, dc: int) -> np.ndarray:
+            ok = (at(node, dr, dc) >= 0) & self.passable
+            if abs(dr) + abs(dc) == 3:  # r.cost -k: neither cell passed between may be NULL
+                (a1, b1), (a2, b2) = knight_between(dr, dc)
+                ok &= np.isfinite(at(padded, a1, b1)) & np.isfinite(at(padded, a2, b2))
+            return ok
+
         # steps per cell, counted offset by offset (no cells x offsets temporaries)
         count = np.zeros((h, w), dtype=index)
         for dr, dc in offsets:
-            count += (node[1 + dr:h + 1 + dr, 1 + dc:w + 1 + dc] >= 0) & self.passable
+            count += allowed(dr, dc)
         indptr = np.zeros(n + 1, dtype=index)
         np.cumsum(count.ravel(), out=indptr[1:])
         del count
         indices = np.empty(int(indptr[-1]), dtype=index)
         data = np.empty(int(indptr[-1]))
         fill = indptr[:-1].reshape(h, w).copy()   # the next free slot of every row
-        padded = np.zeros((h + 2, w + 2))
-        padded[1:-1, 1:-1][self.passable] = c[self.passable]
-        mine = padded[1:-1, 1:-1]
+        mine = at(padded, 0, 0)
         for dr, dc in offsets:  # in increasing node order: each row's indices come out sorted
-            nbr = node[1 + dr:h + 1 + dr, 1 + dc:w + 1 + dc]
-            ok = (nbr >= 0) & self.passable
+            ok = allowed(dr, dc)
             slot = fill[ok]
-            indices[slot] = nbr[ok]
-            step = float(cellsize) * (SQRT2 if dr and dc else 1.0)
-            # the arithmetic of r.cost's rule, step * (r_i + r_j) / 2, as before
-            data[slot] = step * (mine[ok] + padded[1 + dr:h + 1 + dr, 1 + dc:w + 1 + dc][ok]) / 2.0
+            indices[slot] = at(node, dr, dc)[ok]
+            step = float(cellsize) * (SQRT2 if abs(dr) == abs(dc) == 1 else math.hypot(dr, dc))
+            if abs(dr) + abs(dc) == 3:  # r.cost -k: the mean of the four cells
+                (a1, b1), (a2, b2) = knight_between(dr, dc)
+                total = mine[ok] + at(padded, dr, dc)[ok] + at(padded, a1, b1)[ok] + at(padded, a2, b2)[ok]
+                data[slot] = step * total / 4.0
+            else:  # the arithmetic of r.cost's rule, step * (r_i + r_j) / 2, as before
+                data[slot] = step * (mine[ok] + at(padded, dr, dc)[ok]) / 2.0
             fill[ok] += 1
-        del fill, padded, node
+        del fill
         # a zero step (between two zero-cost cells) stays an explicit zero entry, which csgraph
         # takes for an edge of weight 0 (scipy.sparse.csgraph, "zero-weight edges")
         self.graph = sp.csr_matrix((data, indices, indptr), shape=(n, n), copy=False)
         self.graph.has_sorted_indices = True
 
-    def distance(self, sources) -> np.ndarray:
-        start = np.flatnonzero((_source_mask(sources, self.shape) & self.passable).ravel())
+    def distance(self, sources, *, max_cost: float | None = None) -> np.ndarray:
+        mask = _source_mask(sources, self.shape)
+        _refuse_null_start(sources, mask, self.passable)
+        start = np.flatnonzero((mask & self.passable).ravel())
         if not len(start):
             return np.full(self.shape, np.inf)
-        d = csgraph.dijkstra(self.graph, directed=True, indices=start, min_only=True)
+        d = csgraph.dijkstra(self.graph, directed=True, indices=start, min_only=True,
+                             limit=np.inf if max_cost is None else float(max_cost))
         return np.asarray(d, dtype=float).reshape(self.shape)
 
 

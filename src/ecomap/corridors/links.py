@@ -92,12 +92,16 @@ def _drawn_links(corridors, pos: dict[str, int]) -> dict[tuple[int, int], list[s
     return drawn
 
 
-def _candidate_links(lcd: np.ndarray, drawn, max_cost: float | None):
-    """Choose the pairs to trace: the drawn links, and the others up to a least-cost threshold.
+def _candidate_links(lcd: np.ndarray, drawn, max_cost: float | None, *, euclid: np.ndarray | None = None,
+                     max_euclid: float | None = None, nearest: int | None = None, nearest_by: str = "cwd"):
+    """Choose the pairs to trace: the drawn links, and the others Linkage Mapper's rules keep.
 
-    The threshold is ``max_cost``, by default the costliest drawn link.
-    Without drawn links (and no ``max_cost``) each source is linked to its nearest by cost.
-    Returns the pairs to trace (sorted) and the threshold used.
+    A pair the plan lacks is kept when its least-cost distance is at most the threshold
+    (``max_cost``, by default the costliest drawn link), its edge-to-edge distance at most
+    ``max_euclid`` metres (if given), and, with ``nearest``, when it is among the ``nearest``
+    nearest neighbours of either end (by ``nearest_by``: ``'cwd'`` or ``'euclid'``), as Linkage
+    Mapper's network pruning. Without drawn links (and no ``max_cost``) each source is linked to
+    its nearest by cost. Returns the pairs to trace (sorted) and the threshold used.
     """
     n = len(lcd)
     drawn_costs = [lcd[p] for p in drawn if np.isfinite(lcd[p])]
@@ -108,9 +112,21 @@ def _candidate_links(lcd: np.ndarray, drawn, max_cost: float | None):
         pairs = sorted({(min(a, int(np.argmin(off[a]))), max(a, int(np.argmin(off[a])))) for a in range(n)
                         if np.isfinite(off[a]).any()})
         threshold = math.inf
-    candidates = [(a, b) for a in range(n) for b in range(a + 1, n)
-                  if (a, b) not in drawn and np.isfinite(lcd[a, b]) and lcd[a, b] <= threshold]
+    ok = np.isfinite(lcd) & (lcd <= (math.inf if threshold is None else threshold))
+    if max_euclid is not None:
+        ok &= euclid <= max_euclid
+    if nearest is not None:
+        ok &= _nearest_mask(lcd if nearest_by == "cwd" else euclid, nearest)
+    candidates = [(a, b) for a in range(n) for b in range(a + 1, n) if (a, b) not in drawn and ok[a, b]]
     return sorted(set(pairs) | set(candidates)), threshold
+
+
+def _nearest_mask(dist: np.ndarray, k: int) -> np.ndarray:
+    """Pairs among the ``k`` nearest neighbours of either end (ties at the k-th distance kept)."""
+    d = np.where(np.eye(len(dist), dtype=bool), np.inf, dist)
+    kth = np.sort(d, axis=1)[:, min(k, len(d)) - 1] if len(d) > 1 else np.full(len(d), -np.inf)
+    mine = d <= kth[:, None]
+    return (mine | mine.T) & np.isfinite(d)
 
 
 @dataclass

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +15,7 @@ import numpy as np
 from scipy import ndimage
 
 from .._errors import InputError
+from ._budget import check_model_memory, model_memory, ring_cells
 from ._regions import check_regions
 from .barriers import _link_improvements
 from .circuit import _pairwise
@@ -23,6 +25,7 @@ from .links import (
     _drawn_links,
     _paths_frame,
     _source_cost_distances,
+    _source_labels,
     _sources,
     _trace_links,
 )
@@ -66,32 +69,75 @@ class CorridorModel:
         return self.paths[~self.paths["planned"]]
 
 
-def _surface(network, ext, table: ResistanceTable, *, resolution: float, extent: str, landcover, reclass):
-    """Build the resistance surface: from the layers, or from land cover with the layers' barriers."""
+def _surface(network, ext, table: ResistanceTable, *, resolution: float, extent: str, landcover, reclass,
+             allow_partial: bool = False):
+    """Build the resistance surface: from the layers, or from land cover with the layers' barriers.
+
+    Returns the surface, the grid and what the land cover leaves without data (``{}`` if nothing).
+    """
     grid = make_grid(ext, resolution)
     if landcover is not None:
         r = resistance_from_landcover(landcover, reclass, grid)
+        inside = grid.mask([ext])
+        missing = _coverage(network, grid, inside & np.isnan(r), inside, landcover, allow_partial)
         _burn_barriers(r, network, grid, table)
-        r[~grid.mask([ext])] = np.nan
-        return r, grid
-    return resistance_surface(network, table=table, grid=grid, extent=extent)
+        r[~inside | (inside & missing.pop("_cells"))] = np.nan
+        return r, grid, missing
+    r, grid = resistance_surface(network, table=table, grid=grid, extent=extent)
+    return r, grid, {}
+
+
+def _coverage(network, grid: Grid, hole: np.ndarray, inside: np.ndarray, landcover, allow_partial: bool) -> dict:
+    """Refuse land cover that leaves part of the study area or a source patch without data.
+
+    With ``allow_partial`` the gaps are reported instead: the share of the area and the patches
+    with cells without data (``patches_without_data``: all of them; ``patches_partly_without_data``).
+    """
+    patches = network["patches"]
+    labels = _source_labels(patches, grid, np.ones(grid.shape)) if len(patches) else np.full(grid.shape, -1)
+    ids = [str(i) for i in patches.index]
+    cells = np.bincount(labels[labels >= 0], minlength=len(ids))
+    gaps = np.bincount(labels[(labels >= 0) & hole], minlength=len(ids))
+    none = [ids[i] for i in np.flatnonzero((cells > 0) & (gaps == cells))]
+    part = [ids[i] for i in np.flatnonzero((gaps > 0) & (gaps < cells))]
+    n_hole, n_in = int(hole.sum()), int(inside.sum())
+    if n_hole and not allow_partial:
+        named = ", ".join((none + part)[:10]) + (" ..." if len(none) + len(part) > 10 else "")
+        raise InputError(
+            f"{landcover}: the land cover leaves {100 * n_hole / max(n_in, 1):.1f} % of the study area "
+            f"({n_hole:,} of {n_in:,} cells) without data"
+            + (f", and {len(none) + len(part)} source patches ({named}) with cells without data" if none or part
+               else "")
+            + "; give --allow-partial (allow_partial=True) to model where there is data")
+    return {"_cells": hole, "area_share_without_data": n_hole / max(n_in, 1),
+            "patches_without_data": none, "patches_partly_without_data": part} if n_hole else {"_cells": hole}
 
 
 def _circuit_step(r, lab, n: int, links, cwd, table: ResistanceTable, *, cellsize: float, neighbours: int,
-                  solver: str, max_memory: int | None, progress: bool, regions: str = "pair"):
-    """Effective resistance between the sources, cumulative current over the links, Barrier Mapper.
+                  solver: str, max_memory: int | None, progress: bool, regions: str = "pair",
+                  mode: str = "pairwise", barrier: tuple[str, str] = ("annulus", "max")):
+    """Effective resistance between the sources, cumulative current, Barrier Mapper; mode's resistances.
 
     The sources are focal regions, each short-circuited in the solves of its own pairs
-    (``regions='pair'``, Circuitscape) or in every solve (``'all'``); 1 A per link.
+    (``regions='pair'``, Circuitscape) or in every solve (``'all'``); 1 A per link. In
+    ``one-to-all`` / ``all-to-one`` mode the current map is that mode's (every source shorted,
+    as Circuitscape), and the mode's per-source resistances are returned too (else None).
     """
     masks = [lab == i for i in range(n)]
-    reff, current = _pairwise(r, masks, pairs=links, resistances=True, neighbours=neighbours,
-                              average="conductance", solver=solver, tol=1e-8, max_memory=max_memory,
-                              progress=progress, regions=regions)
+    kw = {"neighbours": neighbours, "average": "conductance", "solver": solver, "tol": 1e-8,
+          "max_memory": max_memory, "progress": progress}
+    reff, current = _pairwise(r, masks, pairs=links if mode == "pairwise" else None, resistances=True,
+                              regions=regions, **kw)
+    per_source = None
+    if mode != "pairwise":
+        from .modes import all_to_one, one_to_all
+
+        per_source, current = (one_to_all if mode == "one-to-all" else all_to_one)(r, masks, **kw)
     rad = [x for x in table.restoration["radii_m"] if x >= cellsize] or [cellsize]
-    barriers = _link_improvements(cwd, links, radii=rad, cellsize=cellsize, restored=table.restoration["resistance"])
+    barriers = _link_improvements(cwd, links, radii=rad, cellsize=cellsize, restored=table.restoration["resistance"],
+                                  shape=barrier[0], combine=barrier[1])
     barriers[~np.isfinite(r)] = np.nan
-    return reff, current, barriers
+    return reff, current, barriers, per_source
 
 
 def _pinch_points(current, corridor, lab, which, links, ids, grid: Grid, quantile: float):
@@ -133,11 +179,30 @@ def _pinch_points(current, corridor, lab, which, links, ids, grid: Grid, quantil
     return gdf
 
 
-def _check_options(landcover, reclass, width: float) -> None:
+def _check_options(landcover, reclass, width: float, resolution: float = 30.0, max_cost: float | None = None) -> None:
     if (landcover is None) != (reclass is None):
         raise InputError("a land-cover raster needs its reclass table (--landcover with --reclass)")
-    if not width > 0:
-        raise InputError(f"corridor width {width!r} must be > 0 cost units")
+    for name, value in (("corridor width (--width)", width), ("resolution (--resolution)", resolution),
+                        ("max_cost (--max-cost)", max_cost)):
+        if value is not None and not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+            raise InputError(f"{name} {value!r} must be a finite number > 0")
+
+
+def _check_link_rules(max_euclid, nearest, nearest_by: str) -> None:
+    if max_euclid is not None and not (math.isfinite(max_euclid) and max_euclid > 0):
+        raise InputError(f"max_euclid (--max-euclid) {max_euclid!r} must be a finite number > 0")
+    if nearest is not None and not (isinstance(nearest, int) and nearest >= 1):
+        raise InputError(f"nearest (--nearest) {nearest!r} must be a whole number >= 1")
+    if nearest_by not in ("cwd", "euclid"):
+        raise InputError(f"nearest_by must be 'cwd' or 'euclid', not {nearest_by!r}")
+
+
+def _edge_distances(sources) -> np.ndarray:
+    """Edge-to-edge distance between the source patches (metres, 0 where they touch)."""
+    import shapely
+
+    g = np.asarray(sources.geometry.values)
+    return shapely.distance(g[:, None], g[None, :]) if len(g) else np.zeros((0, 0))
 
 
 def model_corridors(
@@ -157,6 +222,13 @@ def model_corridors(
     max_memory: int | None = None,
     progress: bool = False,
     regions: str = "pair",
+    mode: str = "pairwise",
+    barrier_shape: str = "annulus",
+    barrier_combine: str = "max",
+    allow_partial: bool = False,
+    max_euclid: float | None = None,
+    nearest: int | None = None,
+    nearest_by: str = "cwd",
 ) -> CorridorModel:
     r"""Least-cost corridors, circuit-theory current and pinch points for a network.
 
@@ -199,13 +271,36 @@ def model_corridors(
     solver : {'auto', 'direct', 'amg'}
         As :func:`~ecomap.corridors.effective_resistance`.
     max_memory : int, optional
-        Bytes the circuit solve may take; default 80 % of the available memory.
+        Bytes the model may take (checked before it starts, from an estimate of its largest
+        parts: the per-source cost-distance surfaces, the circuit's factor, the region rule's
+        dense ring matrices, Barrier Mapper's minima); default 80 % of the available memory.
     progress : bool, default False
         Show progress bars on stderr.
     regions : {'pair', 'all'}
         Circuitscape's rule (default: a source is short-circuited only in its own pairs' solves)
         or every source in every solve (a different model); see
         :func:`~ecomap.corridors.effective_resistance`.
+    mode : {'pairwise', 'one-to-all', 'all-to-one'}
+        Circuitscape's mode of the current map: 1 A per link (default), or each source in turn
+        against all the others (:func:`~ecomap.corridors.one_to_all`,
+        :func:`~ecomap.corridors.all_to_one`); the latter two put the per-source resistances in
+        ``notes['mode_resistance']`` (None where Circuitscape writes -1).
+    barrier_shape : {'annulus', 'disc'}
+        Barrier Mapper's minima over Linkage Mapper's ring (default) or the whole disc
+        (:func:`~ecomap.corridors.barrier_improvement`).
+    barrier_combine : {'max', 'sum'}
+        The barriers raster: the largest score over the links (default) or their sum.
+    max_euclid : float, optional
+        Linkage Mapper's maximum Euclidean corridor distance: links the plan lacks whose patches
+        are farther apart (edge to edge, metres) are not made.
+    nearest, nearest_by : int and {'cwd', 'euclid'}, optional
+        Linkage Mapper's nearest-neighbour rule: a link the plan lacks is made only between
+        sources among each other's ``nearest`` nearest (either end), by least-cost or Euclidean
+        distance.
+    allow_partial : bool, default False
+        Model land cover that leaves part of the study area or a source patch without data
+        (refused otherwise); the gaps, the patches without data and the drawn links that lose an
+        end are listed in ``notes['missing']``.
 
     Returns
     -------
@@ -230,32 +325,45 @@ def model_corridors(
     The Nature Conservancy. McRae, B. H. et al. (2008). *Ecology* 89:2712-2724 (circuit
     theory). McRae, B. H. et al. (2012). *PLoS ONE* 7:e52604 (Barrier Mapper).
     """
-    _check_options(landcover, reclass, width)
+    _check_options(landcover, reclass, width, resolution, max_cost)
+    _check_link_rules(max_euclid, nearest, nearest_by)
     check_regions(regions)
+    if mode not in ("pairwise", "one-to-all", "all-to-one"):
+        raise InputError(f"mode must be 'pairwise', 'one-to-all' or 'all-to-one', not {mode!r}")
     table = table if isinstance(table, ResistanceTable) else load_resistance_table(table)
     ext = _extent_geometry(network, extent)
-    r, grid = _surface(network, ext, table, resolution=resolution, extent=extent, landcover=landcover,
-                       reclass=reclass)
+    r, grid, missing = _surface(network, ext, table, resolution=resolution, extent=extent, landcover=landcover,
+                                reclass=reclass, allow_partial=allow_partial)
     cs = grid.cellsize
     sources, lab = _sources(network["patches"], ext, grid, r)
     ids = [str(i) for i in sources.index]
     n = len(ids)
     log.info("%d source patches on a %d x %d grid of %g m", n, grid.height, grid.width, cs)
-    cwd, lcd, nearest = _source_cost_distances(r, lab, n, cellsize=cs, neighbours=neighbours, progress=progress)
+    parts = model_memory(int(r.size), n, ring_cells(lab), circuit=circuit, regions=regions, neighbours=neighbours,
+                         radii=len(table.restoration["radii_m"]))
+    budget = check_model_memory(parts, max_memory, resolution=resolution)
+    cwd, lcd, to_nearest = _source_cost_distances(r, lab, n, cellsize=cs, neighbours=neighbours, progress=progress)
 
     pos = {pid: i for i, pid in enumerate(ids)}
     drawn = _drawn_links(network["corridors"], pos)
-    pairs, threshold = _candidate_links(lcd, drawn, max_cost)
+    if missing:
+        gone = set(missing["patches_without_data"])
+        cor = network["corridors"]
+        missing["links_without_data"] = [str(c) for c, row in cor.iterrows()
+                                         if str(row["from_id"]) in gone or str(row["to_id"]) in gone]
+    pairs, threshold = _candidate_links(lcd, drawn, max_cost, euclid=_edge_distances(sources),
+                                        max_euclid=max_euclid, nearest=nearest, nearest_by=nearest_by)
     traced = _trace_links(pairs, r=r, lab=lab, cwd=cwd, lcd=lcd, drawn=drawn, sources=sources, ids=ids,
                           grid=grid, neighbours=neighbours, progress=progress)
     paths = _paths_frame(traced.rows, sources)
     corridor = np.where((traced.mosaic <= width) & (lab < 0), traced.mosaic, np.nan)  # sources are not corridor
 
-    reff = current = barriers = None
+    reff = current = barriers = per_source = None
     if circuit and n > 1 and traced.links:
-        reff, current, barriers = _circuit_step(r, lab, n, traced.links, cwd, table, cellsize=cs,
-                                                neighbours=neighbours, solver=solver, max_memory=max_memory,
-                                                progress=progress, regions=regions)
+        reff, current, barriers, per_source = _circuit_step(
+            r, lab, n, traced.links, cwd, table, cellsize=cs, neighbours=neighbours, solver=solver,
+            max_memory=max_memory, progress=progress, regions=regions, mode=mode,
+            barrier=(barrier_shape, barrier_combine))
         paths["eff_resistance"] = [reff[a, b] for a, b in traced.links]
     elif len(paths):
         paths["eff_resistance"] = np.nan
@@ -263,12 +371,14 @@ def model_corridors(
     pinch = _pinch_points(current, corridor, lab, traced.which, traced.links, ids, grid, pinch_quantile)
     comparison = _compare_plan(network, corridor, r, grid, lcd, pos, lab, ext)
     return CorridorModel(
-        grid=grid, resistance=r, table=table, sources=sources, cost_distance=nearest,
+        grid=grid, resistance=r, table=table, sources=sources, cost_distance=to_nearest,
         corridors=corridor, width=float(width), current=current, barriers=barriers, paths=paths,
         pinch_points=pinch, comparison=comparison, lcd=_by_id(lcd, ids),
         effective_resistance=None if reff is None else _by_id(reff, ids),
         landcover=None if landcover is None else str(landcover),
-        notes={"max_cost": threshold, "extent": extent, "neighbours": neighbours, "regions": regions},
+        notes={"max_cost": threshold, "extent": extent, "neighbours": neighbours, "regions": regions,
+               "missing": missing or None, "memory_estimate_bytes": budget, "mode": mode, "barriers": f"{barrier_shape}, {barrier_combine}", "mode_resistance": None if per_source is None else
+               {i: (float(x) if x >= 0 else None) for i, x in zip(ids, per_source, strict=True)}},
         source_labels=lab,
     )
 

@@ -188,6 +188,9 @@ def _summary(model: CorridorModel, overlays: list[dict]) -> dict:
         "corridor_width_cost_units": model.width,
         "max_cost_for_new_links": model.notes.get("max_cost"),
         "pinch_points": int(len(model.pinch_points)),
+        "circuit_mode": model.notes.get("mode", "pairwise"),
+        "land_cover_without_data": model.notes.get("missing"),
+        "mode_resistance": model.notes.get("mode_resistance"),
         "overlays": [{**o, "png": o["png"].name} for o in overlays],
     }
 

@@ -31,6 +31,7 @@ the raster core -> ``_common``, ``_solver``.
 
 from __future__ import annotations
 
+from .advanced import advanced
 from .barriers import barrier_improvement
 from .circuit import (
     DIRECT_MAX_BYTES,
@@ -70,6 +71,7 @@ __all__ = [
     "current_density",
     "voltage",
     "one_to_all",
+    "advanced",
     "all_to_one",
     "barrier_improvement",
     "estimate_memory",

@@ -52,6 +52,7 @@ from .mspa import (
     mspa_cores,
     select_sources,
 )
+from .network_mode import NetworkFlow, network_advanced, network_pairwise
 from .omniscape import (
     Condition,
     OmniscapeResult,
@@ -72,6 +73,9 @@ __all__ = [
     "voltage",
     "one_to_all",
     "advanced",
+    "network_pairwise",
+    "network_advanced",
+    "NetworkFlow",
     "all_to_one",
     "barrier_improvement",
     "estimate_memory",

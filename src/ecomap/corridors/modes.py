@@ -11,8 +11,8 @@ dense system on the focal nodes:
   ``R_i = V_i / s_i``, the resistance between ``i`` and all the others together; -1 where the
   component holds no other focal node (Circuitscape solves nothing there).
 * **all-to-one**, focal node ``i``: ``i`` is the ground and each other focal id of its
-  component injects 1 A (a region too; source strengths are not used in this mode, as in
-  Circuitscape). The result is 0 where something was solved, else -1.
+  component injects 1 A, or its source strength (Circuitscape's ``strength_map``; a region
+  too). The result is 0 where something was solved, else -1.
 
 Both give the cumulative current map over the solves (Circuitscape's node current, the larger of
 the current flowing into and out of each node).
@@ -155,13 +155,14 @@ def _representatives(f: np.ndarray, comp: np.ndarray, i: int, among: set[int] | 
     return list(seen.values())
 
 
-def all_to_one(resistance, nodes: Sequence, *, short_circuit: Sequence = (), pairs=None, neighbours: int = 8,
+def all_to_one(resistance, nodes: Sequence, *, strengths=None, short_circuit: Sequence = (), pairs=None,
+               neighbours: int = 8,
                average: str = "conductance", solver: str = "auto", tol: float = 1e-10,
                max_memory: int | None = None, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Circuitscape's all-to-one mode: each focal node in turn the ground, all the others sources.
 
-    Every other focal id of the ground's component injects 1 A (two ids on one node inject 2 A);
-    an id that shares the ground's node injects nothing (policy ``rmvsrc``).
+    Every other focal id of the ground's component injects 1 A, or its strength (two ids on one
+    node inject both); an id that shares the ground's node injects nothing (policy ``rmvsrc``).
 
     Parameters
     ----------
@@ -169,9 +170,12 @@ def all_to_one(resistance, nodes: Sequence, *, short_circuit: Sequence = (), pai
         As :func:`ecomap.corridors.effective_resistance`.
     nodes : sequence of N items
         Focal nodes: ``(row, col)`` cells or bool masks (regions, shorted in every solve).
+    strengths : sequence of N float, optional
+        Current each node injects when it is a source (Circuitscape's variable source
+        strengths, which its all-to-one mode uses too; default 1 A).
     pairs : iterable of (int, int), optional
-        Circuitscape's included pairs: in node i's solve only the nodes paired with i are
-        sources (default: all the others).
+        Included pairs: in node i's solve only the nodes paired with i are sources (default:
+        all the others). Circuitscape differs: see docs/corridors.md.
     short_circuit, neighbours, average, solver, tol, max_memory
         As :func:`ecomap.corridors.effective_resistance`.
     progress : bool, default False
@@ -180,8 +184,8 @@ def all_to_one(resistance, nodes: Sequence, *, short_circuit: Sequence = (), pai
     Returns
     -------
     resistances : (N,) numpy.ndarray
-        0 where node i's solve ran, -1 where it did not (no source in its component, or node i
-        on a dropped cell), as Circuitscape's output.
+        0 where node i's solve ran, -1 where it did not (no source in its component, all its
+        sources of strength 0, or node i on a dropped cell), as Circuitscape's output.
     current : (rows, cols) numpy.ndarray
         Cumulative node current over the N solves; NaN on dropped cells.
 
@@ -197,6 +201,7 @@ def all_to_one(resistance, nodes: Sequence, *, short_circuit: Sequence = (), pai
     r, masks, shorts, circ, every, comp, cols = _setup(
         resistance, nodes, short_circuit=short_circuit, neighbours=neighbours, average=average,
         solver=solver, tol=tol, max_memory=max_memory, progress=progress)
+    s = _strengths(strengths, len(masks))
     f = circ.focal
     out = np.full(len(masks), -1.0)
     total = np.zeros(circ.n)
@@ -206,9 +211,9 @@ def all_to_one(resistance, nodes: Sequence, *, short_circuit: Sequence = (), pai
         among = _partners(pairs, i)
         src = [k for k in range(len(f)) if f[k] >= 0 and f[k] != f[i] and comp[f[k]] == comp[f[i]]
                and (among is None or k in among)]
-        if not src:
+        if not src or not s[src].sum():
             continue
-        v = sum(cols[k] for k in src) - len(src) * cols[i]
+        v = sum(s[k] * cols[k] for k in src) - s[src].sum() * cols[i]
         v = v - v[f[i]]
         v[comp != comp[f[i]]] = 0.0
         out[i] = 0.0

@@ -170,6 +170,8 @@ def test_model_mode_is_checked():
     from ecomap._errors import InputError
 
     with pytest.raises(InputError, match="mode must be"):
+        model_corridors(_strip_network((0, 0, 150, 600), (600, 0, 750, 600)), mode="linear")
+    with pytest.raises(InputError, match="takes a sources raster"):
         model_corridors(_strip_network((0, 0, 150, 600), (600, 0, 750, 600)), mode="advanced")
 
 
@@ -236,3 +238,38 @@ def test_the_whole_models_memory_is_checked_before_it_starts():
         model_corridors(_strip_network((0, 0, 150, 600), (600, 0, 750, 600)), max_memory=1000)
     m = model_corridors(_strip_network((0, 0, 150, 600), (600, 0, 750, 600)), circuit=False)
     assert 0 < m.notes["memory_estimate_bytes"] < 10 * 2**20
+
+
+def _write_tif(path, arr, transform):
+    import rasterio
+
+    with rasterio.open(path, "w", driver="GTiff", height=arr.shape[0], width=arr.shape[1], count=1,
+                       dtype="float64", crs="EPSG:4547", transform=transform, nodata=-9999.0) as dst:
+        dst.write(np.where(np.isnan(arr), -9999.0, arr), 1)
+
+
+@pytest.mark.parametrize("as_resistance", [False, True])
+def test_model_advanced_mode_is_the_public_advanced_function(tmp_path, as_resistance):
+    """--mode advanced: sources and grounds summed onto the grid (a 10 m ground raster on a 30 m grid)."""
+    from rasterio.transform import Affine
+
+    from ecomap.corridors import advanced
+
+    net = _strip_network((0, 0, 150, 600), (600, 0, 750, 600), (1200, 0, 1350, 600),
+                         corridors=_corridor("C01", "A", "B", [(150, 315), (600, 315)]))
+    grid = model_corridors(net, resolution=30, circuit=False).grid
+    src = np.full(grid.shape, np.nan)
+    src[10, 2] = 2.0
+    fine = np.full((grid.shape[0] * 3, grid.shape[1] * 3), np.nan)
+    fine[30:33, 129:132] = 0.0 if as_resistance else 0.5 / 9  # nine 10 m cells of one 30 m cell
+    t = grid.transform
+    _write_tif(tmp_path / "s.tif", src, t)
+    _write_tif(tmp_path / "g.tif", fine, t @ Affine.scale(1 / 3))
+    m = model_corridors(net, resolution=30, max_cost=1e9, mode="advanced", sources_raster=tmp_path / "s.tif",
+                        grounds_raster=tmp_path / "g.tif", grounds_are_resistances=as_resistance)
+    gnd = np.full(grid.shape, np.nan)
+    gnd[10, 43] = np.inf if as_resistance else 0.5
+    _, cur = advanced(m.resistance, np.nan_to_num(src), gnd, tol=1e-8)
+    np.testing.assert_allclose(m.current, cur, rtol=1e-9, equal_nan=True)
+    assert np.nanmax(m.current) == pytest.approx(2.0)
+    assert m.notes["mode"] == "advanced"

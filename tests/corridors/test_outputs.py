@@ -63,6 +63,10 @@ def test_cli_and_build_step(tmp_path):
     assert run_cli("corridors", "--data", data, "--out", tmp_path / "x", "--resistance", bad) == 2
     assert not (tmp_path / "x").exists()
     assert run_cli("corridors", "--data", data, "--landcover", tmp_path / "none.tif") == 2
+    assert run_cli("corridors", "--data", data, "--mode", "advanced", "--sources", tmp_path / "s.tif") == 2
+    assert run_cli("corridors", "--data", data, "--mode", "advanced", "--sources", tmp_path / "s.tif",
+                   "--grounds", tmp_path / "none.tif", "--out", tmp_path / "y") == 2  # not a readable raster
+    assert not (tmp_path / "y").exists()
     ctx = BuildContext(net, tmp_path / "build")
     _step_corridors(ctx)
     res = ctx.results["corridors"]

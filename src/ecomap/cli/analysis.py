@@ -37,9 +37,15 @@ def _add_corridors(sub) -> None:
     p.add_argument("--regions", choices=("pair", "all"), default="pair",
                    help="short-circuit a source only in its own pairs' solves (default, Circuitscape) "
                         "or every source in every solve (a different model)")
-    p.add_argument("--mode", choices=("pairwise", "one-to-all", "all-to-one"), default="pairwise",
-                   help="Circuitscape mode of the current map: 1 A per link (default), or each source "
-                        "against all the others (see docs/corridors.md)")
+    p.add_argument("--mode", choices=("pairwise", "one-to-all", "all-to-one", "advanced"), default="pairwise",
+                   help="Circuitscape mode of the current map: 1 A per link (default), each source "
+                        "against all the others, or --sources to --grounds (see docs/corridors.md)")
+    p.add_argument("--sources", type=Path, default=None, metavar="S.tif",
+                   help="--mode advanced: current sources in amperes (any CRS; summed onto the grid)")
+    p.add_argument("--grounds", type=Path, default=None, metavar="G.tif",
+                   help="--mode advanced: conductances to ground (summed onto the grid)")
+    p.add_argument("--grounds-are-resistances", action="store_true",
+                   help="--grounds holds resistances to ground (0 = tied directly to ground)")
     p.add_argument("--max-euclid", type=float, default=None, metavar="M",
                    help="Linkage Mapper: no new link between patches farther apart than M metres (edge to edge)")
     p.add_argument("--nearest", type=int, default=None, metavar="N",
@@ -72,7 +78,8 @@ def _run_corridors(args) -> int:
         neighbours=args.neighbours, circuit=not args.no_circuit, progress=sys.stderr.isatty(),
         regions=args.regions, mode=args.mode, barrier_shape=args.barrier_shape,
         barrier_combine=args.barrier_combine, allow_partial=args.allow_partial, max_euclid=args.max_euclid,
-        nearest=args.nearest, nearest_by=args.nearest_by,
+        nearest=args.nearest, nearest_by=args.nearest_by, sources_raster=args.sources,
+        grounds_raster=args.grounds, grounds_are_resistances=args.grounds_are_resistances,
     )
     written, _ = write_corridor_outputs(model, args.out)
     g = model.grid

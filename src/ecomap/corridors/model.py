@@ -115,7 +115,7 @@ def _coverage(network, grid: Grid, hole: np.ndarray, inside: np.ndarray, landcov
 
 def _circuit_step(r, lab, n: int, links, cwd, table: ResistanceTable, *, cellsize: float, neighbours: int,
                   solver: str, max_memory: int | None, progress: bool, regions: str = "pair",
-                  mode: str = "pairwise", barrier: tuple[str, str] = ("annulus", "max")):
+                  mode: str = "pairwise", barrier: tuple[str, str] = ("annulus", "max"), rasters=None):
     """Effective resistance between the sources, cumulative current, Barrier Mapper; mode's resistances.
 
     The sources are focal regions, each short-circuited in the solves of its own pairs
@@ -129,7 +129,11 @@ def _circuit_step(r, lab, n: int, links, cwd, table: ResistanceTable, *, cellsiz
     reff, current = _pairwise(r, masks, pairs=links if mode == "pairwise" else None, resistances=True,
                               regions=regions, **kw)
     per_source = None
-    if mode != "pairwise":
+    if mode == "advanced":
+        from .advanced import advanced
+
+        _, current = advanced(r, *rasters, **{k: v for k, v in kw.items() if k != "progress"})
+    elif mode != "pairwise":
         from .modes import all_to_one, one_to_all
 
         per_source, current = (one_to_all if mode == "one-to-all" else all_to_one)(r, masks, **kw)
@@ -229,6 +233,9 @@ def model_corridors(
     max_euclid: float | None = None,
     nearest: int | None = None,
     nearest_by: str = "cwd",
+    sources_raster: str | os.PathLike | None = None,
+    grounds_raster: str | os.PathLike | None = None,
+    grounds_are_resistances: bool = False,
 ) -> CorridorModel:
     r"""Least-cost corridors, circuit-theory current and pinch points for a network.
 
@@ -280,11 +287,19 @@ def model_corridors(
         Circuitscape's rule (default: a source is short-circuited only in its own pairs' solves)
         or every source in every solve (a different model); see
         :func:`~ecomap.corridors.effective_resistance`.
-    mode : {'pairwise', 'one-to-all', 'all-to-one'}
+    mode : {'pairwise', 'one-to-all', 'all-to-one', 'advanced'}
         Circuitscape's mode of the current map: 1 A per link (default), or each source in turn
         against all the others (:func:`~ecomap.corridors.one_to_all`,
         :func:`~ecomap.corridors.all_to_one`); the latter two put the per-source resistances in
-        ``notes['mode_resistance']`` (None where Circuitscape writes -1).
+        ``notes['mode_resistance']`` (None where Circuitscape writes -1). ``advanced``: the
+        current of ``sources_raster`` flowing to ``grounds_raster``
+        (:func:`~ecomap.corridors.advanced`); the link table keeps the pairwise resistances.
+    sources_raster, grounds_raster : path, optional
+        Advanced mode's rasters (any CRS): current sources in A and grounds as conductances
+        (or resistances, ``grounds_are_resistances``), summed onto the grid's cells weighted by
+        overlap, so totals keep whatever the cell sizes.
+    grounds_are_resistances : bool, default False
+        ``grounds_raster`` holds resistances to ground (0: a direct ground).
     barrier_shape : {'annulus', 'disc'}
         Barrier Mapper's minima over Linkage Mapper's ring (default) or the whole disc
         (:func:`~ecomap.corridors.barrier_improvement`).
@@ -328,8 +343,10 @@ def model_corridors(
     _check_options(landcover, reclass, width, resolution, max_cost)
     _check_link_rules(max_euclid, nearest, nearest_by)
     check_regions(regions)
-    if mode not in ("pairwise", "one-to-all", "all-to-one"):
-        raise InputError(f"mode must be 'pairwise', 'one-to-all' or 'all-to-one', not {mode!r}")
+    if mode not in ("pairwise", "one-to-all", "all-to-one", "advanced"):
+        raise InputError(f"mode must be 'pairwise', 'one-to-all', 'all-to-one' or 'advanced', not {mode!r}")
+    if (mode == "advanced") != (sources_raster is not None and grounds_raster is not None):
+        raise InputError("mode 'advanced' takes a sources raster and a grounds raster, and only it does")
     table = table if isinstance(table, ResistanceTable) else load_resistance_table(table)
     ext = _extent_geometry(network, extent)
     r, grid, missing = _surface(network, ext, table, resolution=resolution, extent=extent, landcover=landcover,
@@ -363,7 +380,8 @@ def model_corridors(
         reff, current, barriers, per_source = _circuit_step(
             r, lab, n, traced.links, cwd, table, cellsize=cs, neighbours=neighbours, solver=solver,
             max_memory=max_memory, progress=progress, regions=regions, mode=mode,
-            barrier=(barrier_shape, barrier_combine))
+            barrier=(barrier_shape, barrier_combine),
+            rasters=_advanced_rasters(sources_raster, grounds_raster, grounds_are_resistances, grid))
         paths["eff_resistance"] = [reff[a, b] for a, b in traced.links]
     elif len(paths):
         paths["eff_resistance"] = np.nan
@@ -381,6 +399,16 @@ def model_corridors(
                {i: (float(x) if x >= 0 else None) for i, x in zip(ids, per_source, strict=True)}},
         source_labels=lab,
     )
+
+
+def _advanced_rasters(sources, grounds, are_resistances: bool, grid: Grid):
+    """Advanced mode's sources (A) and ground conductances on the grid, or None outside that mode."""
+    if sources is None:
+        return None
+    from .resistance import _read_onto_grid
+
+    return (_read_onto_grid(sources, grid, amounts=True),
+            _read_onto_grid(grounds, grid, amounts=True, invert=are_resistances))
 
 
 def _by_id(matrix: np.ndarray, ids: list[str]):

@@ -152,8 +152,13 @@ def resistance_surface(
     return r, grid
 
 
-def _read_landcover(p: Path, grid: Grid) -> np.ndarray:
-    """Read the land-cover raster's first band onto ``grid`` (nearest neighbour); NaN = nodata."""
+def _read_onto_grid(p: Path, grid: Grid, *, amounts: bool = False, invert: bool = False) -> np.ndarray:
+    """Read a raster's first band onto ``grid``; NaN = nodata.
+
+    Nearest neighbour, or with ``amounts`` the overlap-weighted sum of the raster's cells over
+    each grid cell (amperes and conductances keep their total whatever the two cell sizes);
+    ``invert`` takes 1/x of each raster cell first (resistances to conductances, 0 -> inf).
+    """
     import rasterio
     from rasterio.errors import RasterioIOError
     from rasterio.warp import Resampling, reproject, transform_bounds
@@ -172,13 +177,25 @@ def _read_landcover(p: Path, grid: Grid) -> np.ndarray:
                 f"{p}: does not overlap the study area (raster bounds {sb.left:.4f}, {sb.bottom:.4f}, "
                 f"{sb.right:.4f}, {sb.top:.4f} in {src.crs.to_string()})"
             )
+        band = rasterio.band(src, 1)
+        if invert:
+            arr = src.read(1).astype(float)
+            arr[arr == src.nodata] = np.nan
+            with np.errstate(divide="ignore"):
+                band = 1.0 / arr
         dst = np.full(grid.shape, np.nan)
         reproject(
-            source=rasterio.band(src, 1), destination=dst, src_nodata=src.nodata,
+            source=band, destination=dst, src_nodata=np.nan if invert else src.nodata,
+            src_transform=src.transform, src_crs=src.crs,
             dst_transform=grid.transform, dst_crs=grid.crs, dst_nodata=np.nan,
-            resampling=Resampling.nearest,
+            resampling=Resampling.sum if amounts else Resampling.nearest,
         )
     return dst
+
+
+def _read_landcover(p: Path, grid: Grid) -> np.ndarray:
+    """Read the land-cover raster's first band onto ``grid`` (nearest neighbour); NaN = nodata."""
+    return _read_onto_grid(p, grid)
 
 
 def _reclassify(p: Path, codes_raster: np.ndarray, reclass: dict[int, float], table_name: str) -> np.ndarray:

@@ -50,7 +50,7 @@ CURRENT = [c for c in CASES if (DATA / "output_verify" / f"{c}_cum_curmap.asc").
 OPEN = {"oneToAllVerify12", "allToOneVerify12"}
 
 
-@pytest.mark.parametrize("name", [pytest.param(c, marks=pytest.mark.xfail(reason="open", strict=True))
+@pytest.mark.parametrize("name", [pytest.param(c, marks=pytest.mark.xfail(reason="explained, see OPEN", strict=True))
                                   if c in OPEN else c for c in CURRENT])
 def test_cumulative_current_matches_circuitscape(name):
     _, (_, cur), res = _run(name)

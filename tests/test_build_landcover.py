@@ -111,6 +111,9 @@ def test_provenance_records_the_land_cover_and_the_options(chain):
     tmp, lc, ctx = chain
     prov = json.loads((ctx.out / "provenance.json").read_text())
     assert prov["inputs"]["landcover"] == {"file": str(lc), "sha256": hashlib.sha256(lc.read_bytes()).hexdigest()}
+    from ecomap.build import _worldcover_reclass
+
+    assert prov["inputs"]["reclass"]["sha256"] == hashlib.sha256(_worldcover_reclass().read_bytes()).hexdigest()
     assert prov["options"]["landcover"] == str(lc)
     assert prov["options"]["min_core_area_ha"] == 20.0 and prov["options"]["corridors_resolution"] == CELL
     assert "patches" in prov["inputs"] and "sources/mspa.tif" in prov["outputs"]

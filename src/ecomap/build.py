@@ -137,10 +137,10 @@ def _step_provenance(ctx: BuildContext) -> None:
             "sources": sorted({str(s) for s in to_wgs84_frame(gdf, precision=None)["source"].dropna()}),
             "confidence": gdf["confidence"].value_counts().to_dict(),
         }
-    for key in ("landcover", "reclass"):
-        if ctx.options.get(key) is not None:
-            path = Path(ctx.options[key])
-            inputs[key] = {"file": str(path), "sha256": file_digest(path)}
+    if ctx.options.get("landcover") is not None:
+        for key, path in (("landcover", ctx.options["landcover"]),
+                          ("reclass", ctx.options.get("reclass") or _worldcover_reclass())):
+            inputs[key] = {"file": str(path), "sha256": file_digest(Path(path))}
     ctx.wrote(write_json(ctx.out / "provenance.json", {
         "ecomap": __version__,
         "data_dir": str(network.data_dir),

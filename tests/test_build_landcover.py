@@ -126,3 +126,33 @@ def test_cli_build_with_landcover_options(tmp_path, capsys):
     assert main(["build", "--landcover", str(tmp_path / "missing.tif"), "--out", str(tmp_path / "o")]) == 2
     assert "missing.tif" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_cores_touching_at_a_corner_make_a_valid_source(tmp_path):
+    """Forest squares A (rows 0-9, cols 0-9) and B (rows 8-17, cols 8-17) overlap in 2 x 2 cells:
+    their cores (rows 1-8, cols 1-8 and rows 9-16, cols 9-16; 64 cells each) touch only at the
+    corner of cells (8, 8) and (9, 9), one 8-connected core of 128 ha at 100 m."""
+    import rasterio
+    import shapely
+
+    from ecomap.corridors.grid import make_grid
+    from ecomap.corridors.sources import sources_from_landcover
+
+    net = load_network()
+    grid = make_grid(net.district, CELL)
+    lc = np.full(grid.shape, 50, dtype=np.uint8)
+    p = net.district.representative_point()
+    r0, c0 = (int(v) - 9 for v in rasterio.transform.rowcol(grid.transform, p.x, p.y))
+    block = shapely.box(*rasterio.transform.array_bounds(18, 18, grid.transform @ rasterio.Affine.translation(c0, r0)))
+    assert net.district.contains(block.buffer(2 * CELL))
+    lc[r0:r0 + 10, c0:c0 + 10] = 10
+    lc[r0 + 8:r0 + 18, c0 + 8:c0 + 18] = 10
+    with rasterio.open(tmp_path / "lc.tif", "w", driver="GTiff", height=grid.height, width=grid.width, count=1,
+                       dtype="uint8", crs=grid.crs, transform=grid.transform) as d:
+        d.write(lc, 1)
+    run = sources_from_landcover(net, tmp_path / "lc.tif", tmp_path / "out", resolution=CELL)
+    assert len(run.sources) == 1 and run.sources.geometry.is_valid.all()
+    assert run.sources["area_ha"].iloc[0] == pytest.approx(128.0)
+    assert run.sources.geometry.area.iloc[0] == pytest.approx(128 * CELL * CELL)
+    assert load_network(tmp_path / "out" / "data").patches.geometry.area.iloc[0] == pytest.approx(128 * CELL * CELL,
+                                                                                                   rel=1e-5)

@@ -156,3 +156,17 @@ def test_cores_touching_at_a_corner_make_a_valid_source(tmp_path):
     assert run.sources.geometry.area.iloc[0] == pytest.approx(128 * CELL * CELL)
     assert load_network(tmp_path / "out" / "data").patches.geometry.area.iloc[0] == pytest.approx(128 * CELL * CELL,
                                                                                                    rel=1e-5)
+
+
+def test_cli_build_landcover_passes_its_options(chain, tmp_path, capsys):
+    _, lc, _ = chain
+    out = tmp_path / "o"
+    assert main(["build", "--landcover", str(lc), "--resolution", "200", "--min-core-ha", "20", "--top", "2",
+                 "--out", str(out)]) == 0
+    assert "wrote" in capsys.readouterr().out
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["options"] == {"corridors_resolution": 200.0, "landcover": str(lc), "min_core_area_ha": 20.0,
+                               "n_sources": 2, "reclass": None, "screenshots": False}
+    patches = load_network(out / "sources" / "data").patches
+    assert len(patches) == 2 and list(patches["rank"]) == [1, 2]
+    assert json.loads((out / "corridors" / "summary.json").read_text())["grid"]["resolution_m"] == 200.0

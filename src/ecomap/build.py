@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 from . import __version__
@@ -29,6 +31,11 @@ __all__ = ["BuildContext", "STEPS", "build"]
 log = logging.getLogger(__name__)
 
 
+def _worldcover_reclass() -> Path:
+    """The shipped WorldCover reclassification table (``ecomap/landcover_worldcover.toml``)."""
+    return Path(str(resources.files("ecomap") / "landcover_worldcover.toml"))
+
+
 @dataclass
 class BuildContext:
     """What the steps share: the loaded network, the output folder, options, results.
@@ -43,7 +50,10 @@ class BuildContext:
         Options of the steps: ``screenshots`` (bool), ``corridors_resolution``
         (metres, default 30), ``progress`` (bool), and for connectivity
         ``median_dispersal`` (metres), ``landscape_area_km2``, ``links`` and
-        ``threshold`` (metres).
+        ``threshold`` (metres). The chain from land cover: ``landcover`` (a GeoTIFF),
+        ``reclass`` (its resistance table, default the shipped WorldCover one),
+        ``min_core_area_ha``, ``n_sources`` and ``foreground`` (see
+        :func:`ecomap.corridors.sources.sources_from_landcover`).
     results : dict, optional
         Each step's Python results by name (``connectivity``, ``corridors``), filled as
         the steps run.
@@ -78,6 +88,30 @@ class BuildContext:
         return Path(path)
 
 
+def _step_sources(ctx: BuildContext) -> None:
+    """With ``landcover``: MSPA sources in ``outputs/sources/``; the later steps run on them.
+
+    The network is replaced by the sources' data folder (``sources/data/``: the input layers with
+    ``patches`` = the MSPA cores chosen, no drawn corridors), read back as ``ecomap corridors
+    --data`` would read it; the input network is kept for ``provenance.json``.
+    """
+    from .connectivity import DEFAULT_MEDIAN_DISPERSAL_M
+    from .corridors.sources import sources_from_landcover
+
+    o = ctx.options
+    if o.get("landcover") is None:
+        return
+    run = sources_from_landcover(
+        ctx.network, o["landcover"], ctx.out / "sources", resolution=float(o.get("corridors_resolution", 30.0)),
+        min_core_area_ha=float(o.get("min_core_area_ha") or 0.0), n_sources=o.get("n_sources"),
+        median_dispersal=float(o.get("median_dispersal") or DEFAULT_MEDIAN_DISPERSAL_M),
+        **({"foreground": tuple(o["foreground"])} if o.get("foreground") else {}))
+    for path in run.written:
+        ctx.wrote(path)
+    ctx.results["sources"] = {"run": run, "input_network": ctx.network}
+    ctx.network = load_network(ctx.out / "sources" / "data")
+
+
 def _step_layers(ctx: BuildContext) -> None:
     """Every layer as RFC 7946 GeoJSON in ``outputs/layers/``, all in ``outputs/ecomap.gpkg``, a summary."""
     from .export import export_network
@@ -93,8 +127,9 @@ def _step_layers(ctx: BuildContext) -> None:
 def _step_provenance(ctx: BuildContext) -> None:
     """``provenance.json``: ecomap version, input files with SHA-256, sources per layer."""
     inputs = {}
-    for name, path in ctx.network.sources.items():
-        gdf = ctx.network.layers[name]
+    network = ctx.results.get("sources", {}).get("input_network", ctx.network)
+    for name, path in network.sources.items():
+        gdf = network.layers[name]
         inputs[name] = {
             "file": str(path),
             "sha256": ctx.digests.get(name) or file_digest(path),
@@ -102,10 +137,15 @@ def _step_provenance(ctx: BuildContext) -> None:
             "sources": sorted({str(s) for s in to_wgs84_frame(gdf, precision=None)["source"].dropna()}),
             "confidence": gdf["confidence"].value_counts().to_dict(),
         }
+    if ctx.options.get("landcover") is not None:
+        for key, path in (("landcover", ctx.options["landcover"]),
+                          ("reclass", ctx.options.get("reclass") or _worldcover_reclass())):
+            inputs[key] = {"file": str(path), "sha256": file_digest(Path(path))}
     ctx.wrote(write_json(ctx.out / "provenance.json", {
         "ecomap": __version__,
-        "data_dir": str(ctx.network.data_dir),
+        "data_dir": str(network.data_dir),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "options": {k: str(v) if isinstance(v, os.PathLike) else v for k, v in sorted(ctx.options.items())},
         "inputs": inputs,
         "outputs": sorted(str(p.relative_to(ctx.out)) for p in ctx.written if p.is_relative_to(ctx.out)),
     }))
@@ -128,10 +168,13 @@ def _step_corridors(ctx: BuildContext) -> None:
     """Modelled corridors in ``outputs/corridors/``: rasters, least-cost paths, pinch points, overlays."""
     from .corridors import model_corridors, write_corridor_outputs
 
+    o = ctx.options
     model = model_corridors(
         ctx.network,
-        resolution=float(ctx.options.get("corridors_resolution", 30.0)),
-        progress=bool(ctx.options.get("progress", False)),
+        resolution=float(o.get("corridors_resolution", 30.0)),
+        progress=bool(o.get("progress", False)),
+        landcover=o.get("landcover"),
+        reclass=(o.get("reclass") or _worldcover_reclass()) if o.get("landcover") is not None else None,
     )
     written, overlays = write_corridor_outputs(model, ctx.out / "corridors")
     for path in written:
@@ -148,16 +191,23 @@ def _step_corridors(ctx: BuildContext) -> None:
 def _step_connectivity(ctx: BuildContext) -> None:
     """Graph indices, patch and corridor importance and gaps -> ``results["connectivity"]``.
 
-    Options: ``median_dispersal`` (m), ``landscape_area_km2``, ``links``, ``threshold``.
+    Options: ``median_dispersal`` (m), ``landscape_area_km2``, ``links``, ``threshold``. On MSPA
+    sources (which have no drawn corridors) the default links are every pair of sources
+    (``links="distance"``, threshold the district's diagonal), the graph their dPC ranks on.
     """
     from .connectivity import DEFAULT_MEDIAN_DISPERSAL_M, analyse
 
     o = ctx.options
+    links, threshold = o.get("links"), o.get("threshold")
+    if not links and "sources" in ctx.results:  # MSPA sources have no drawn corridors: every pair
+        links = "distance"
+        x0, y0, x1, y1 = ctx.network.district.bounds
+        threshold = threshold if threshold is not None else math.hypot(x1 - x0, y1 - y0)
     ctx.results["connectivity"] = analyse(
         ctx.network,
         median_dispersal=o.get("median_dispersal") or DEFAULT_MEDIAN_DISPERSAL_M,
-        links=o.get("links") or "corridors",
-        threshold=o.get("threshold"),
+        links=links or "corridors",
+        threshold=threshold,
         landscape_area_km2=o.get("landscape_area_km2"),
     )
 
@@ -175,6 +225,7 @@ def _step_report(ctx: BuildContext) -> None:
 
 #: The steps in order; each takes the BuildContext. Provenance stays last.
 STEPS: list[tuple[str, Callable[[BuildContext], None]]] = [
+    ("sources", _step_sources),
     ("layers", _step_layers),
     ("connectivity", _step_connectivity),
     ("corridors", _step_corridors),
@@ -192,11 +243,15 @@ def build(
 ) -> BuildContext:
     """Run the whole pipeline on a data folder and write everything into ``out_dir``.
 
-    The steps, in order (:data:`STEPS`): ``layers`` (every layer as RFC 7946 GeoJSON
+    The steps, in order (:data:`STEPS`): ``sources`` (with the ``landcover`` option only:
+    MSPA on the land cover, the cores chosen written to ``sources/`` and used as the patches
+    of every later step, the corridor model's surface read from the land cover through
+    ``reclass``), ``layers`` (every layer as RFC 7946 GeoJSON
     in ``layers/``, all in ``ecomap.gpkg``, ``layers/summary.csv``), ``connectivity``,
     ``corridors`` (``corridors/``), ``report`` (``report/``), ``maps`` (the atlas, the
     thematic maps, ``index.html``) and ``provenance`` (``provenance.json``: ecomap
-    version, input files with SHA-256, sources per layer).
+    version, the options, input files with SHA-256 (the land cover and its table
+    included), sources per layer).
 
     Parameters
     ----------

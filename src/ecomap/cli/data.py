@@ -18,12 +18,27 @@ def _add_build(sub) -> None:
     p.add_argument("--out", type=Path, default=Path("outputs"), metavar="DIR", help="output folder (default: outputs)")
     p.add_argument("--screenshots", action="store_true",
                    help="also save a PNG screenshot of each map with headless Chromium")
+    c = p.add_argument_group("the chain from land cover (sources -> resistance -> corridors -> report)")
+    c.add_argument("--landcover", type=Path, metavar="FILE.tif",
+                   help="land-cover GeoTIFF: MSPA cores become the patches every later step runs on")
+    c.add_argument("--reclass", type=Path, metavar="TABLE.toml",
+                   help="land-cover code = resistance (default: the shipped WorldCover table)")
+    c.add_argument("--resolution", type=float, default=30.0, metavar="M", help="cell size in metres (default 30)")
+    c.add_argument("--min-core-ha", type=float, default=0.0, metavar="HA", help="smallest core kept as a source")
+    c.add_argument("--top", type=int, default=None, metavar="N", help="keep the N cores of highest dPC")
 
 
 def _run_build(args) -> int:
+    from .._errors import InputError
     from ..build import build
 
-    ctx = build(args.data, args.out, options={"screenshots": args.screenshots})
+    if args.landcover is None and args.reclass is not None:
+        raise InputError("--reclass needs --landcover FILE.tif")
+    options = {"screenshots": args.screenshots, "corridors_resolution": args.resolution}
+    if args.landcover is not None:
+        options.update(landcover=args.landcover, reclass=args.reclass, min_core_area_ha=args.min_core_ha,
+                       n_sources=args.top)
+    ctx = build(args.data, args.out, options=options)
     print(f"wrote {len(ctx.written)} files to {args.out}")
     return 0
 

@@ -192,7 +192,7 @@ def analyse(
                         exclude_status=exclude_status)
     res_iic = removal_importance(graph, kind="iic", landscape_area=area)
     res_pc = removal_importance(graph, kind="pc", landscape_area=area, median_dispersal_m=median_dispersal)
-    nb, lb = betweenness(graph)
+    nb, lb = betweenness(graph, distances=res_pc.distances)
     patches = _patch_table(network, graph, res_iic, res_pc, nb)
     corridor_trails, patch_trails = trail_lengths(network)
     crossings = barrier_crossings(network, cover_distance_m=cover_distance_m)

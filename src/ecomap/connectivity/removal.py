@@ -10,7 +10,7 @@ biconnected block where that block is smaller than its component (``_blocks.Bloc
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,9 @@ class _Index:
     num: float                 # Σ Σ a_i a_j v_ij
     nodes: pd.DataFrame        # d, intra, flux, connector (percent)
     links: pd.Series           # removal importance per link (percent)
+    # all-pairs shortest-path lengths the index was computed from (hops for IIC, distances
+    # for PC), so that betweenness need not run the same Dijkstra again
+    distances: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 def removal_importance(graph: Graph, *, kind: str, landscape_area: float,
@@ -70,8 +73,9 @@ def removal_importance(graph: Graph, *, kind: str, landscape_area: float,
     -------
     _Index
         ``value`` (IIC or PC), ``num`` (I_num, km⁴), ``nodes`` (DataFrame by patch id:
-        ``d``, ``intra``, ``flux``, ``connector`` in percent) and ``links`` (Series by link
-        id, percent). All 0 when I_num is 0.
+        ``d``, ``intra``, ``flux``, ``connector`` in percent), ``links`` (Series by link
+        id, percent) and ``distances`` (the all-pairs path lengths used: hops for IIC,
+        distances for PC). All 0 when I_num is 0.
 
     Raises
     ------
@@ -96,7 +100,7 @@ def removal_importance(graph: Graph, *, kind: str, landscape_area: float,
     value = num / landscape_area ** 2
     if num <= 0:
         nodes = pd.DataFrame(0.0, index=graph.nodes.index, columns=["d", "intra", "flux", "connector"])
-        return _Index(value, num, nodes, pd.Series(0.0, index=graph.links.index))
+        return _Index(value, num, nodes, pd.Series(0.0, index=graph.links.index), d)
     intra = a ** 2
     off = pv - np.diag(np.diag(pv))
     flux = 2.0 * a * (off @ a)
@@ -107,7 +111,7 @@ def removal_importance(graph: Graph, *, kind: str, landscape_area: float,
     nodes.insert(0, "d", nodes.sum(axis=1))
     links = _link_importance(graph, kind=kind, theta=theta, d=d, pv=pv, num=num,
                              edge_loss=edge_loss, weighted=weighted)
-    return _Index(value, num, nodes, links)
+    return _Index(value, num, nodes, links, d)
 
 
 def _link_importance(graph: Graph, *, kind: str, theta: float, d: np.ndarray, pv: np.ndarray,

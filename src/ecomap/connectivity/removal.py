@@ -31,8 +31,8 @@ class _Index:
     num: float                 # Σ Σ a_i a_j v_ij
     nodes: pd.DataFrame        # d, intra, flux, connector (percent)
     links: pd.Series           # removal importance per link (percent)
-    # all-pairs shortest-path lengths the index was computed from (hops for IIC, distances
-    # for PC), so that betweenness need not run the same Dijkstra again
+    # PC only: the all-pairs shortest-path distances the index was computed from, so that
+    # betweenness need not run the same Dijkstra again
     distances: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
@@ -74,8 +74,8 @@ def removal_importance(graph: Graph, *, kind: str, landscape_area: float,
     _Index
         ``value`` (IIC or PC), ``num`` (I_num, km⁴), ``nodes`` (DataFrame by patch id:
         ``d``, ``intra``, ``flux``, ``connector`` in percent), ``links`` (Series by link
-        id, percent) and ``distances`` (the all-pairs path lengths used: hops for IIC,
-        distances for PC). All 0 when I_num is 0.
+        id, percent) and ``distances`` (PC: the all-pairs path distances used; IIC:
+        ``None``). All 0 when I_num is 0.
 
     Raises
     ------
@@ -100,10 +100,9 @@ def removal_importance(graph: Graph, *, kind: str, landscape_area: float,
     value = num / landscape_area ** 2
     if num <= 0:
         nodes = pd.DataFrame(0.0, index=graph.nodes.index, columns=["d", "intra", "flux", "connector"])
-        return _Index(value, num, nodes, pd.Series(0.0, index=graph.links.index), d)
+        return _Index(value, num, nodes, pd.Series(0.0, index=graph.links.index), d if weighted else None)
     intra = a ** 2
-    off = pv - np.diag(np.diag(pv))
-    flux = 2.0 * a * (off @ a)
+    flux = 2.0 * a * (pv @ a - np.diagonal(pv) * a)   # Σ_{i≠k} v_ik a_i, no n × n copy
     connector, edge_loss = _removal_losses(graph, kind=kind, theta=theta, d=d, pvals=pv)
     nodes = pd.DataFrame({
         "intra": 100 * intra / num, "flux": 100 * flux / num, "connector": 100 * connector / num,
@@ -111,7 +110,7 @@ def removal_importance(graph: Graph, *, kind: str, landscape_area: float,
     nodes.insert(0, "d", nodes.sum(axis=1))
     links = _link_importance(graph, kind=kind, theta=theta, d=d, pv=pv, num=num,
                              edge_loss=edge_loss, weighted=weighted)
-    return _Index(value, num, nodes, links, d)
+    return _Index(value, num, nodes, links, d if weighted else None)
 
 
 def _link_importance(graph: Graph, *, kind: str, theta: float, d: np.ndarray, pv: np.ndarray,
@@ -172,9 +171,8 @@ def _removal_losses(graph: Graph, *, kind: str, theta: float, d: np.ndarray, pva
     eu = graph.edges["u"].to_numpy(dtype=int)
     ev = graph.edges["v"].to_numpy(dtype=int)
     ew = graph.edges["distance"].to_numpy(dtype=float) if weighted else np.ones(m)
-    finite = np.isfinite(d)
     # one tolerance for the whole graph (as if the components were worked on together)
-    tol = 1e-9 * max(float(d[finite].max()) if finite.any() else 1.0, 1.0)
+    tol = 1e-9 * max(float(np.max(d, where=np.isfinite(d), initial=1.0)), 1.0)
     _, label = connected_components(
         csr_matrix((np.ones(m), (eu, ev)), shape=(n, n)), directed=False)
     edge_label = label[eu]
@@ -189,9 +187,10 @@ def _removal_losses(graph: Graph, *, kind: str, theta: float, d: np.ndarray, pva
         if len(edges) == 0:
             continue  # an isolated patch: no connector role, no links
         local[nodes] = np.arange(len(nodes))
-        block = np.ix_(nodes, nodes)
+        whole = len(nodes) == n     # one component: its blocks are the matrices, no n × n copies
+        dc, pc = (d, pvals) if whole else (d[np.ix_(nodes, nodes)], pvals[np.ix_(nodes, nodes)])
         conn_c, loss_c = _component_losses(
-            a[nodes], local[eu[edges]], local[ev[edges]], ew[edges], d[block], pvals[block],
+            a[nodes], local[eu[edges]], local[ev[edges]], ew[edges], dc, pc,
             kind=kind, theta=theta, tol=tol)
         connector[nodes] = conn_c
         edge_loss[edges] = loss_c

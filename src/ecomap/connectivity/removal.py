@@ -341,31 +341,41 @@ def _connector_losses(a: np.ndarray, dag: _Dag, d: np.ndarray, pvals: np.ndarray
 def _edge_losses(a: np.ndarray, dag: _Dag, d: np.ndarray, pvals: np.ndarray, rerun: _Rerun, *,
                  tol: float) -> np.ndarray:
     """Σ a_i a_j Δv_ij over all pairs when edge e is removed, for every edge e."""
-    m, src, dst, w = dag.m, dag.src, dag.dst, dag.w
+    m = dag.m
     edge_loss = np.zeros(m)
-    # sources whose only DAG parent of an arc's head is its tail, listed arc by arc
-    arc_of, who = np.nonzero(dag.only_parent.T)
-    start = np.searchsorted(arc_of, np.arange(2 * m + 1))
-    has = np.diff(start) > 0
-    for e in np.flatnonzero(has[:m] & has[m:]):
-        ru = who[start[e]:start[e + 1]]            # i reaches v only through u -> v
-        rv = who[start[e + m]:start[e + m + 1]]    # i reaches u only through v -> u
-        u, v, we = src[e], dst[e], w[e]
-        block = ru[:, None], rv[None, :]
-        with np.errstate(invalid="ignore"):
-            via = np.abs(d[ru, u][:, None] + we + d[v, rv][None, :] - d[block]) <= tol
-        if dag.sigma is not None:
-            via &= _all_through(dag.sigma[ru, u], dag.sigma[v, rv], dag.sigma[block])
-        if len(ru) == 1 or len(rv) == 1:   # a single source on one side covers every pair
-            cover = (ru if len(ru) == 1 else rv) if via.any() else ru[:0]
-        else:
-            cover = _thin_cover(ru, rv, via)
-        if len(cover) == 0:
-            continue
-        old = pvals[cover]
-        new = rerun(rerun.slot[[e, e + m]], cover, rerun.blocks.of_edge[e], old)
-        edge_loss[e] = _loss_from_rows(a, old, new, cover)
+    # sources whose only DAG parent of an arc's head is its tail, arc by arc, a chunk of
+    # edges at a time (one list of all of them would be n² indices)
+    has = dag.only_parent.any(axis=0)
+    todo = np.flatnonzero(has[:m] & has[m:])
+    step = max(1, 2_000_000 // max(dag.n, 1))
+    for c0 in range(0, len(todo), step):
+        chunk = todo[c0:c0 + step]
+        sub = np.ascontiguousarray(dag.only_parent[:, np.r_[chunk, chunk + m]].T)
+        for r, e in enumerate(chunk):
+            edge_loss[e] = _edge_loss(e, np.flatnonzero(sub[r]), np.flatnonzero(sub[r + len(chunk)]),
+                                      a, dag, d, pvals, rerun, tol=tol)
     return edge_loss
+
+
+def _edge_loss(e: int, ru: np.ndarray, rv: np.ndarray, a: np.ndarray, dag: _Dag, d: np.ndarray,
+               pvals: np.ndarray, rerun: _Rerun, *, tol: float) -> float:
+    """Loss of edge e; ``ru``: sources reaching v only through u -> v, ``rv``: u only through v -> u."""
+    m, src, dst, w = dag.m, dag.src, dag.dst, dag.w
+    u, v, we = src[e], dst[e], w[e]
+    block = ru[:, None], rv[None, :]
+    with np.errstate(invalid="ignore"):
+        via = np.abs(d[ru, u][:, None] + we + d[v, rv][None, :] - d[block]) <= tol
+    if dag.sigma is not None:
+        via &= _all_through(dag.sigma[ru, u], dag.sigma[v, rv], dag.sigma[block])
+    if len(ru) == 1 or len(rv) == 1:   # a single source on one side covers every pair
+        cover = (ru if len(ru) == 1 else rv) if via.any() else ru[:0]
+    else:
+        cover = _thin_cover(ru, rv, via)
+    if len(cover) == 0:
+        return 0.0
+    old = pvals[cover]
+    new = rerun(rerun.slot[[e, e + m]], cover, rerun.blocks.of_edge[e], old)
+    return _loss_from_rows(a, old, new, cover)
 
 
 def _loss_from_rows(a: np.ndarray, old_rows: np.ndarray, new_rows: np.ndarray,

@@ -65,3 +65,50 @@ def test_a_restored_corridor_takes_its_distance_by_the_same_rule():
     after = 14 + 2 * (2 * 0.5 + 6 * p23 + 3 * 0.5 * p23)
     assert given.corridors.loc["C23", "restore_dPC"] == pytest.approx(100 * (after - 16) / 16)
     assert nan.corridors.loc["C23", "restore_dPC"] == pytest.approx(given.corridors.loc["C23", "restore_dPC"])
+
+
+# ---------------------------------------------------------------------------------------------
+# PC with distance links: every pair counts (Conefor, Makurhini), or only the threshold links
+def _two_squares(gap: float):
+    """Two 1 km² patches ``gap`` metres apart edge to edge (attribute 1 each)."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from ecomap.network import Network
+
+    p = gpd.GeoDataFrame({"kind": ["forest", "forest"], "quality": [1.0, 1.0]},
+                         geometry=[shapely.box(0, 0, 1000, 1000), shapely.box(1000 + gap, 0, 2000 + gap, 1000)],
+                         crs="EPSG:4547", index=pd.Index(["P1", "P2"], name="id"))
+    return Network({"patches": p})
+
+
+def test_pc_with_distance_links_counts_every_pair_as_makurhini_does():
+    # Makurhini's MK_dPCIIC (R 4.2.2, igraph) on the same input: distance matrix 1500 m,
+    # attribute 1 each, A_L = 10 km², median dispersal 2000 m -> PCnum = 3.18920711500272
+    net = _two_squares(1500.0)
+    for thr in (1000.0, 2000.0):
+        r = cn.analyse(net, links="distance", threshold=thr, landscape_area_km2=10, median_dispersal=2000)
+        assert r.summary["pc"] == pytest.approx(0.0318920711500272, rel=1e-12)
+        assert r.summary["pc_pairs"] == "all"
+        assert r.summary["ec_pc"] ** 2 == pytest.approx(3.18920711500272, rel=1e-12)
+    # only the links within the threshold: the pair 1500 m apart is not joined at 1000 m
+    links_only = cn.analyse(net, links="distance", threshold=1000.0, landscape_area_km2=10,
+                            median_dispersal=2000, pc_pairs="links")
+    assert links_only.summary["pc"] == pytest.approx(2 / 100)
+    # dPC of a patch on all pairs: removing P1 leaves a_2² = 1 of 3.189...
+    r = cn.analyse(net, links="distance", threshold=1000.0, landscape_area_km2=10, median_dispersal=2000)
+    assert r.patches.loc["P1", "dPC"] == pytest.approx(100 * (3.18920711500272 - 1) / 3.18920711500272)
+    with pytest.raises(ValueError, match="pc_pairs must be"):
+        cn.analyse(net, links="distance", threshold=1000.0, landscape_area_km2=10, pc_pairs="some")
+
+
+def test_distance_link_threshold_includes_the_threshold():
+    # ecomap links patches at most M apart (<=); Makurhini's IIC needs distance < M: at a gap
+    # of exactly 1000 m and M = 1000 it finds them unlinked, IICnum = 2.00000012162711 (its
+    # 1.2e-7 is an unconnected-pair term), which ecomap gives just below the threshold
+    net = _two_squares(1000.0)
+    at = cn.analyse(net, links="distance", threshold=1000.0, landscape_area_km2=10)
+    assert at.summary["n_links"] == 1 and at.summary["iic"] == pytest.approx((2 + 2 * 0.5) / 100)
+    below = cn.analyse(net, links="distance", threshold=999.999, landscape_area_km2=10)
+    assert below.summary["n_links"] == 0
+    assert below.summary["ec_iic"] ** 2 == pytest.approx(2.00000012162711, abs=2e-7)

@@ -105,3 +105,16 @@ def _check_against_networkx(case):
     per_edge = link_bc.groupby([g.links["u"], g.links["v"]]).sum()
     for (u, v), val in per_edge.items():
         assert val == pytest.approx(eb.get((u, v), eb.get((v, u))))
+
+
+def test_betweenness_from_the_distances_of_pc_is_the_same():
+    """``analyse`` hands PC's all-pairs distances to betweenness: same values as its own Dijkstra runs."""
+    grid = nx.grid_2d_graph(5, 6)       # many tied shortest paths
+    idx = {p: i for i, p in enumerate(grid.nodes)}
+    links = [(f"L{k}", idx[a], idx[b], 1.0 + (k % 3 == 0)) for k, (a, b) in enumerate(grid.edges)]
+    g = cn.Graph.from_links(np.arange(1.0, 31.0), links)
+    res = cn.removal_importance(g, kind="pc", landscape_area=1000.0)
+    own_nodes, own_links = cn.betweenness(g)
+    given_nodes, given_links = cn.betweenness(g, distances=res.distances)
+    assert given_nodes.tolist() == own_nodes.tolist()
+    assert given_links.tolist() == own_links.tolist()

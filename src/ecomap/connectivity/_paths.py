@@ -139,12 +139,18 @@ def path_counts(d: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """
     n = d.shape[0]
     adj = csr_matrix((np.ones(len(src)), (src, dst)), shape=(n, n))
-    sigma = np.eye(n)
-    finite = np.isfinite(d)
-    top = int(d[finite].max()) if finite.any() else 0
-    for level in range(1, top + 1):
-        prev = np.where(d == level - 1, sigma, 0.0)
-        sigma = np.where(d == level, np.asarray(prev @ adj), sigma)
+    sigma = np.zeros_like(d, dtype=float)
+    step = max(1, 2_000_000 // max(n, 1))   # rows are independent: a few million cells at a time
+    for start in range(0, n, step):
+        rows = slice(start, min(n, start + step))
+        dr = d[rows]
+        sig = np.zeros_like(dr, dtype=float)
+        sig[np.arange(dr.shape[0]), np.arange(start, rows.stop)] = 1.0
+        top = int(np.max(dr, where=np.isfinite(dr), initial=0.0))
+        for level in range(1, top + 1):
+            prev = np.where(dr == level - 1, sig, 0.0)
+            sig = np.where(dr == level, np.asarray(prev @ adj), sig)
+        sigma[rows] = sig
     return sigma
 
 

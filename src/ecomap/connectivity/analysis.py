@@ -21,7 +21,7 @@ from .._errors import InputError
 from ..joins import barrier_crossings, bridge_counts, corridor_ends, trail_lengths
 from ..network import Network
 from ._common import DEFAULT_MEDIAN_DISPERSAL_M, MIN_LENGTH_M, check_positive, pair_values, plain
-from .graph import Graph, build_graph, corridor_distances
+from .graph import Graph, all_pairs_graph, build_graph, corridor_distances
 from .indices import betweenness, gravity, structure_indices
 from .removal import _Index, removal_importance
 
@@ -36,7 +36,8 @@ class ConnectivityResult:
     ----------
     summary : dict
         Network-level figures: ``iic``, ``pc``, ``ec_pc``, ``ec_iic``, ``alpha``, ``beta``,
-        ``gamma``, ``components``, counts, the options used and ``unattached_corridors``.
+        ``gamma``, ``components``, counts, the options used (``pc_pairs``: which pairs PC
+        counted) and ``unattached_corridors``.
     patches : pandas.DataFrame
         Indexed by patch id: area, quality, attribute, dIIC, dPC and its fractions,
         betweenness, trail length.
@@ -135,6 +136,7 @@ def analyse(
     gravity_area_unit: str = "ha",
     cover_distance_m: float = 100.0,
     exclude_status: tuple[str, ...] = ("broken",),
+    pc_pairs: str = "all",
 ) -> ConnectivityResult:
     """Every connectivity figure of a network: indices, patch and corridor importance, gaps.
 
@@ -164,6 +166,12 @@ def analyse(
     exclude_status : tuple of str, default ("broken",)
         Corridor statuses left out of the graph. Their ``restore_dPC`` says by how much PC
         would rise if each were restored alone.
+    pc_pairs : {"all", "links"}, default "all"
+        With ``links="distance"``, which pairs PC (and dPC) count: ``"all"``, every pair
+        of patches with p_ij = exp(−θ × gap), as Conefor and Makurhini do (the graph has
+        n (n − 1) / 2 links, its cost grows as n²); ``"links"``, only pairs joined by a
+        path of links within ``threshold``. IIC, betweenness and the link table always
+        use the threshold links. No effect with ``links="corridors"``.
 
     Returns
     -------
@@ -188,11 +196,15 @@ def analyse(
     """
     median_dispersal = check_positive(median_dispersal, "median dispersal distance (m)")
     area = _landscape_area(network, landscape_area_km2)
+    if pc_pairs not in {"all", "links"}:
+        raise InputError(f"pc_pairs must be 'all' or 'links', not {pc_pairs!r}")
     graph = build_graph(network, links=links, threshold=threshold, cost_lengths=cost_lengths,
                         exclude_status=exclude_status)
+    pc_graph = all_pairs_graph(network) if links == "distance" and pc_pairs == "all" else graph
     res_iic = removal_importance(graph, kind="iic", landscape_area=area)
-    res_pc = removal_importance(graph, kind="pc", landscape_area=area, median_dispersal_m=median_dispersal)
-    nb, lb = betweenness(graph)
+    res_pc = removal_importance(pc_graph, kind="pc", landscape_area=area, median_dispersal_m=median_dispersal)
+    # PC's distances are betweenness's when both run on the same graph
+    nb, lb = betweenness(graph, distances=res_pc.distances if pc_graph is graph else None)
     patches = _patch_table(network, graph, res_iic, res_pc, nb)
     corridor_trails, patch_trails = trail_lengths(network)
     crossings = barrier_crossings(network, cover_distance_m=cover_distance_m)
@@ -204,6 +216,7 @@ def analyse(
     patches["trail_m"] = patch_trails.reindex(patches.index.astype(object)).to_numpy() if len(patches) else []
     summary = _summary(graph, res_iic, res_pc, links=links, threshold=threshold,
                        median_dispersal=median_dispersal, area=area, gravity_area_unit=gravity_area_unit,
+                       pc_pairs=pc_pairs if links == "distance" else "links",
                        crossings=crossings, gaps=gaps, cover_distance_m=cover_distance_m, unattached=unattached)
     return ConnectivityResult(summary, patches, corr, _gap_table(gaps), graph)
 
@@ -235,7 +248,7 @@ def _gap_table(gaps: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def _summary(graph: Graph, res_iic: _Index, res_pc: _Index, *, links: str, threshold: float | None,
-             median_dispersal: float, area: float, gravity_area_unit: str, crossings: gpd.GeoDataFrame,
+             median_dispersal: float, area: float, gravity_area_unit: str, pc_pairs: str, crossings: gpd.GeoDataFrame,
              gaps: gpd.GeoDataFrame, cover_distance_m: float, unattached: list[str]) -> dict:
     """Gather the network-level figures and the options they were computed with, in JSON order."""
     ncomp = connected_components(graph.matrix(), directed=False)[0] if graph.n else 0
@@ -251,6 +264,7 @@ def _summary(graph: Graph, res_iic: _Index, res_pc: _Index, *, links: str, thres
         "n_links": int(n_links),
         "links_mode": links,
         "threshold_m": threshold,
+        "pc_pairs": pc_pairs,
         "median_dispersal_m": median_dispersal,
         "theta_per_m": math.log(2) / median_dispersal,
         "landscape_area_km2": area,

@@ -22,7 +22,7 @@ from ..joins import corridor_ends
 from ..network import Network
 from ._common import MIN_LENGTH_M, check_positive
 
-__all__ = ["Graph", "build_graph", "corridor_distances"]
+__all__ = ["Graph", "all_pairs_graph", "build_graph", "corridor_distances"]
 
 
 @dataclass(frozen=True)
@@ -238,7 +238,38 @@ def _distance_links(network: Network, nodes: pd.DataFrame, threshold: float | No
     g = network.patches.geometry.values
     left, right = network.patches.sindex.query(g, predicate="dwithin", distance=threshold)
     keep = left < right
-    left, right = left[keep], right[keep]
+    return _pair_links(network, nodes, left[keep], right[keep])
+
+
+def all_pairs_graph(network: Network) -> Graph:
+    """Link every pair of patches, at its gap edge to edge: the graph PC takes with distance links.
+
+    Conefor and Makurhini give every pair of patches a direct probability
+    ``p_ij = exp(-θ d_ij)`` from the distance between them, however far apart; this is that
+    graph (n (n − 1) / 2 links, so its cost grows as n²).
+
+    Parameters
+    ----------
+    network : Network
+        Its ``patches`` become the nodes (EPSG:4547 metres).
+
+    Returns
+    -------
+    Graph
+        Nodes in the order of ``network.patches``; link ids ``"<id>~<id>"`` as with
+        ``build_graph(links="distance")``.
+    """
+    nodes = _patch_nodes(network.patches)
+    left, right = np.triu_indices(len(nodes), 1)
+    lk = _pair_links(network, nodes, left, right)
+    lk["distance"] = np.maximum(lk["distance"].to_numpy(dtype=float), MIN_LENGTH_M)
+    lk.index.name = "id"
+    return Graph(nodes, lk, _edges_of(lk))
+
+
+def _pair_links(network: Network, nodes: pd.DataFrame, left: np.ndarray, right: np.ndarray) -> pd.DataFrame:
+    """Links between the patch positions ``left[k] < right[k]``, distance = gap edge to edge."""
+    g = network.patches.geometry.values
     d = shapely.distance(g[left], g[right])
     ids = nodes.index.to_numpy()
     return pd.DataFrame({"u": left, "v": right, "length_m": d, "distance": d},

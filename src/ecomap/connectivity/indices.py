@@ -237,7 +237,7 @@ def gravity(area_a_km2, area_b_km2, length, *, l_max: float, resistance_a=1.0, r
     return n_a * n_b / dd ** 2
 
 
-def betweenness(graph: Graph) -> tuple[pd.Series, pd.Series]:
+def betweenness(graph: Graph, *, distances: np.ndarray | None = None) -> tuple[pd.Series, pd.Series]:
     r"""Shortest-path betweenness of nodes and links, normalized (Freeman 1977; Brandes 2001).
 
     .. math:: BC(k) = \frac{1}{(V-1)(V-2)/2} \sum_{i<j;\, i,j \ne k} \frac{\sigma_{ij}(k)}{\sigma_{ij}}
@@ -252,6 +252,9 @@ def betweenness(graph: Graph) -> tuple[pd.Series, pd.Series]:
     ----------
     graph : Graph
         The habitat graph (edge distances as lengths).
+    distances : (n, n) float array, optional
+        Its all-pairs shortest-path distances, if already computed (``analyse`` passes
+        those of PC): the Dijkstra runs are then not repeated.
 
     Returns
     -------
@@ -267,7 +270,7 @@ def betweenness(graph: Graph) -> tuple[pd.Series, pd.Series]:
     centrality. Journal of Mathematical Sociology 25(2):163-177.
     """
     n, m = graph.n, len(graph.edges)
-    node_raw, arc_raw = brandes(n, *arc_arrays(graph, True))
+    node_raw, arc_raw = brandes(n, *arc_arrays(graph, True), d=distances)
     node_bc = node_raw / ((n - 1) * (n - 2)) if n > 2 else np.zeros(n)
     edge_bc = (arc_raw[:m] + arc_raw[m:]) / (n * (n - 1)) if n > 1 else np.zeros(m)
     nodes = pd.Series(node_bc, index=graph.nodes.index, dtype=float, name="betweenness")

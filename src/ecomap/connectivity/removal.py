@@ -10,7 +10,7 @@ biconnected block where that block is smaller than its component (``_blocks.Bloc
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,9 @@ class _Index:
     num: float                 # Σ Σ a_i a_j v_ij
     nodes: pd.DataFrame        # d, intra, flux, connector (percent)
     links: pd.Series           # removal importance per link (percent)
+    # PC only: the all-pairs shortest-path distances the index was computed from, so that
+    # betweenness need not run the same Dijkstra again
+    distances: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 def removal_importance(graph: Graph, *, kind: str, landscape_area: float,
@@ -70,8 +73,9 @@ def removal_importance(graph: Graph, *, kind: str, landscape_area: float,
     -------
     _Index
         ``value`` (IIC or PC), ``num`` (I_num, km⁴), ``nodes`` (DataFrame by patch id:
-        ``d``, ``intra``, ``flux``, ``connector`` in percent) and ``links`` (Series by link
-        id, percent). All 0 when I_num is 0.
+        ``d``, ``intra``, ``flux``, ``connector`` in percent), ``links`` (Series by link
+        id, percent) and ``distances`` (PC: the all-pairs path distances used; IIC:
+        ``None``). All 0 when I_num is 0.
 
     Raises
     ------
@@ -96,10 +100,9 @@ def removal_importance(graph: Graph, *, kind: str, landscape_area: float,
     value = num / landscape_area ** 2
     if num <= 0:
         nodes = pd.DataFrame(0.0, index=graph.nodes.index, columns=["d", "intra", "flux", "connector"])
-        return _Index(value, num, nodes, pd.Series(0.0, index=graph.links.index))
+        return _Index(value, num, nodes, pd.Series(0.0, index=graph.links.index), d if weighted else None)
     intra = a ** 2
-    off = pv - np.diag(np.diag(pv))
-    flux = 2.0 * a * (off @ a)
+    flux = 2.0 * a * (pv @ a - np.diagonal(pv) * a)   # Σ_{i≠k} v_ik a_i, no n × n copy
     connector, edge_loss = _removal_losses(graph, kind=kind, theta=theta, d=d, pvals=pv)
     nodes = pd.DataFrame({
         "intra": 100 * intra / num, "flux": 100 * flux / num, "connector": 100 * connector / num,
@@ -107,7 +110,7 @@ def removal_importance(graph: Graph, *, kind: str, landscape_area: float,
     nodes.insert(0, "d", nodes.sum(axis=1))
     links = _link_importance(graph, kind=kind, theta=theta, d=d, pv=pv, num=num,
                              edge_loss=edge_loss, weighted=weighted)
-    return _Index(value, num, nodes, links)
+    return _Index(value, num, nodes, links, d if weighted else None)
 
 
 def _link_importance(graph: Graph, *, kind: str, theta: float, d: np.ndarray, pv: np.ndarray,
@@ -168,9 +171,8 @@ def _removal_losses(graph: Graph, *, kind: str, theta: float, d: np.ndarray, pva
     eu = graph.edges["u"].to_numpy(dtype=int)
     ev = graph.edges["v"].to_numpy(dtype=int)
     ew = graph.edges["distance"].to_numpy(dtype=float) if weighted else np.ones(m)
-    finite = np.isfinite(d)
     # one tolerance for the whole graph (as if the components were worked on together)
-    tol = 1e-9 * max(float(d[finite].max()) if finite.any() else 1.0, 1.0)
+    tol = 1e-9 * max(float(np.max(d, where=np.isfinite(d), initial=1.0)), 1.0)
     _, label = connected_components(
         csr_matrix((np.ones(m), (eu, ev)), shape=(n, n)), directed=False)
     edge_label = label[eu]
@@ -185,9 +187,10 @@ def _removal_losses(graph: Graph, *, kind: str, theta: float, d: np.ndarray, pva
         if len(edges) == 0:
             continue  # an isolated patch: no connector role, no links
         local[nodes] = np.arange(len(nodes))
-        block = np.ix_(nodes, nodes)
+        whole = len(nodes) == n     # one component: its blocks are the matrices, no n × n copies
+        dc, pc = (d, pvals) if whole else (d[np.ix_(nodes, nodes)], pvals[np.ix_(nodes, nodes)])
         conn_c, loss_c = _component_losses(
-            a[nodes], local[eu[edges]], local[ev[edges]], ew[edges], d[block], pvals[block],
+            a[nodes], local[eu[edges]], local[ev[edges]], ew[edges], dc, pc,
             kind=kind, theta=theta, tol=tol)
         connector[nodes] = conn_c
         edge_loss[edges] = loss_c
@@ -338,31 +341,41 @@ def _connector_losses(a: np.ndarray, dag: _Dag, d: np.ndarray, pvals: np.ndarray
 def _edge_losses(a: np.ndarray, dag: _Dag, d: np.ndarray, pvals: np.ndarray, rerun: _Rerun, *,
                  tol: float) -> np.ndarray:
     """Σ a_i a_j Δv_ij over all pairs when edge e is removed, for every edge e."""
-    m, src, dst, w = dag.m, dag.src, dag.dst, dag.w
+    m = dag.m
     edge_loss = np.zeros(m)
-    # sources whose only DAG parent of an arc's head is its tail, listed arc by arc
-    arc_of, who = np.nonzero(dag.only_parent.T)
-    start = np.searchsorted(arc_of, np.arange(2 * m + 1))
-    has = np.diff(start) > 0
-    for e in np.flatnonzero(has[:m] & has[m:]):
-        ru = who[start[e]:start[e + 1]]            # i reaches v only through u -> v
-        rv = who[start[e + m]:start[e + m + 1]]    # i reaches u only through v -> u
-        u, v, we = src[e], dst[e], w[e]
-        block = ru[:, None], rv[None, :]
-        with np.errstate(invalid="ignore"):
-            via = np.abs(d[ru, u][:, None] + we + d[v, rv][None, :] - d[block]) <= tol
-        if dag.sigma is not None:
-            via &= _all_through(dag.sigma[ru, u], dag.sigma[v, rv], dag.sigma[block])
-        if len(ru) == 1 or len(rv) == 1:   # a single source on one side covers every pair
-            cover = (ru if len(ru) == 1 else rv) if via.any() else ru[:0]
-        else:
-            cover = _thin_cover(ru, rv, via)
-        if len(cover) == 0:
-            continue
-        old = pvals[cover]
-        new = rerun(rerun.slot[[e, e + m]], cover, rerun.blocks.of_edge[e], old)
-        edge_loss[e] = _loss_from_rows(a, old, new, cover)
+    # sources whose only DAG parent of an arc's head is its tail, arc by arc, a chunk of
+    # edges at a time (one list of all of them would be n² indices)
+    has = dag.only_parent.any(axis=0)
+    todo = np.flatnonzero(has[:m] & has[m:])
+    step = max(1, 2_000_000 // max(dag.n, 1))
+    for c0 in range(0, len(todo), step):
+        chunk = todo[c0:c0 + step]
+        sub = np.ascontiguousarray(dag.only_parent[:, np.r_[chunk, chunk + m]].T)
+        for r, e in enumerate(chunk):
+            edge_loss[e] = _edge_loss(e, np.flatnonzero(sub[r]), np.flatnonzero(sub[r + len(chunk)]),
+                                      a, dag, d, pvals, rerun, tol=tol)
     return edge_loss
+
+
+def _edge_loss(e: int, ru: np.ndarray, rv: np.ndarray, a: np.ndarray, dag: _Dag, d: np.ndarray,
+               pvals: np.ndarray, rerun: _Rerun, *, tol: float) -> float:
+    """Loss of edge e; ``ru``: sources reaching v only through u -> v, ``rv``: u only through v -> u."""
+    m, src, dst, w = dag.m, dag.src, dag.dst, dag.w
+    u, v, we = src[e], dst[e], w[e]
+    block = ru[:, None], rv[None, :]
+    with np.errstate(invalid="ignore"):
+        via = np.abs(d[ru, u][:, None] + we + d[v, rv][None, :] - d[block]) <= tol
+    if dag.sigma is not None:
+        via &= _all_through(dag.sigma[ru, u], dag.sigma[v, rv], dag.sigma[block])
+    if len(ru) == 1 or len(rv) == 1:   # a single source on one side covers every pair
+        cover = (ru if len(ru) == 1 else rv) if via.any() else ru[:0]
+    else:
+        cover = _thin_cover(ru, rv, via)
+    if len(cover) == 0:
+        return 0.0
+    old = pvals[cover]
+    new = rerun(rerun.slot[[e, e + m]], cover, rerun.blocks.of_edge[e], old)
+    return _loss_from_rows(a, old, new, cover)
 
 
 def _loss_from_rows(a: np.ndarray, old_rows: np.ndarray, new_rows: np.ndarray,

@@ -21,6 +21,7 @@ from branca.element import Element, MacroElement
 
 from .. import crs as _crs
 from ..layers import CATALOGUE
+from ._pack import pack_layer
 from ._page import (
     _CSS,
     _RUNTIME,
@@ -221,12 +222,7 @@ class _MapBuilder:
                 styles.append(style)
                 labels.append(label)
             codes.append(index[k])
-        props = [{"id": str(i), "s": c, "t": t, "p": p}
-                 for i, c, t, p in zip(frame["id"], codes, tips, pops, strict=True)]
-        data = _feature_collection(frame.geometry.values, props)
-        self.script.parts.append(
-            f"ecomap.vector({_jsdump(name)}, {_jsdump(data)}, {_jsdump(styles)});"
-        )
+        self._vector(name, frame, codes, tips, pops, styles)
         label = f"{LABELS[name]} ({len(frame)})"
         grp = group or (self.GROUP_CITY if spec.scale == "city" else self.GROUP_LOCAL)
         self.overlays.append(_Overlay(name, html.escape(label), html.escape(grp), show))
@@ -234,6 +230,14 @@ class _MapBuilder:
         if search:
             self._search_items(name, frame)
         return True
+
+    def _vector(self, key: str, frame: gpd.GeoDataFrame, codes: Sequence[int], tips: Sequence, pops: Sequence,
+                styles: Sequence[dict]) -> None:
+        """One packed layer (geometry stream and word table, :mod:`._pack`) into the script."""
+        data = pack_layer(frame.geometry.values, frame["id"].tolist(), codes, tips, pops)
+        self.script.parts.append(
+            f"ecomap.vector({_jsdump(key)}, {_jsdump(data)}, {_jsdump(list(styles))}, {10 ** PRECISION});"
+        )
 
     def _add_points(self, name: str, frame: gpd.GeoDataFrame, *, show: bool, group: str | None) -> None:
         payload = _points_payload(frame)
@@ -265,11 +269,7 @@ class _MapBuilder:
         if kind == "point":
             st = {"radius": 6, "weight": 1.5, "fill": True, "fillOpacity": 0.9, **st}
         tips, pops = _generic_popups(frame, legend)
-        props = [{"id": str(i), "s": 0, "t": t, "p": p} for i, t, p in zip(frame["id"], tips, pops, strict=True)]
-        data = _feature_collection(frame.geometry.values, props)
-        self.script.parts.append(
-            f"ecomap.vector({_jsdump(key)}, {_jsdump(data)}, {_jsdump([st])});"
-        )
+        self._vector(key, frame, [0] * len(frame), tips, pops, [st])
         self.overlays.append(_Overlay(key, html.escape(f"{label} ({len(frame)})"),
                                       html.escape(group or self.GROUP_ANALYSIS), show))
         self._legend_from_styles(label, kind, [legend], [st])
@@ -281,12 +281,7 @@ class _MapBuilder:
                    legend_title: str | None = None) -> None:
         """A layer whose per-feature style index, tooltips and popups the caller computed."""
         frame = _page_frame(frame_internal, gcj02=self.gcj02)
-        props = [{"id": str(i), "s": int(c), "t": t, "p": p}
-                 for i, c, t, p in zip(frame["id"], codes, tips, pops, strict=True)]
-        data = _feature_collection(frame.geometry.values, props)
-        self.script.parts.append(
-            f"ecomap.vector({_jsdump(key)}, {_jsdump(data)}, {_jsdump(styles)});"
-        )
+        self._vector(key, frame, codes, tips, pops, styles)
         self.overlays.append(_Overlay(key, html.escape(f"{label} ({len(frame)})"),
                                       html.escape(group or self.GROUP_ANALYSIS), show))
         self._legend_from_styles(legend_title or label, kind, legend_labels, styles)

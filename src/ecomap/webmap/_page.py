@@ -92,19 +92,62 @@ ecomap.setup = function (map) {
     });
   });
 };
-ecomap.vector = function (key, data, styles) {
-  var layer = L.geoJSON(data, {
-    renderer: ecomap.renderer,
-    style: function (f) { return styles[f.properties.s]; },
-    pointToLayer: function (f, ll) { return L.circleMarker(ll, L.extend({renderer: ecomap.renderer}, styles[f.properties.s])); },
-    onEachFeature: function (f, l) {
-      l.ecoId = f.properties.id;
-      if (f.properties.t) l.bindTooltip(f.properties.t, {sticky: true});
-      if (f.properties.p) l.bindPopup(f.properties.p, {maxWidth: 340});
-    }
-  });
+// A packed layer (see _pack.py): the vertex stream decoded once, one Leaflet path per
+// feature on the shared canvas; tooltip and popup HTML built from the word table when shown.
+ecomap.polyline = function (s) {
+  var out = [], n = s.length, i = 0, acc = [0, 0], k = 0;
+  while (i < n) {
+    var b, shift = 0, v = 0;
+    do { b = s.charCodeAt(i++) - 63; v += (b & 31) * Math.pow(2, shift); shift += 5; } while (b >= 32);
+    acc[k] += (v % 2) ? -(v + 1) / 2 : v / 2;
+    out.push(acc[k]); k = 1 - k;
+  }
+  return out;
+};
+ecomap.vectorGeometry = function (g, scale) {
+  // the features' latlngs (points: one latlng; lines and polygons: nested arrays)
+  if (g.t === 'geojson') return g.c;
+  var v = ecomap.polyline(g.c), p = 0;
+  function take(n) { var a = new Array(n); for (var j = 0; j < n; j++, p += 2) a[j] = [v[p] / scale, v[p + 1] / scale]; return a; }
+  function group(items, counts) { var out = [], q = 0; counts.forEach(function (c) { out.push(items.slice(q, q + c)); q += c; }); return out; }
+  if (g.t === 'point') { var pts = []; for (var i = 0; i < v.length; i += 2) pts.push([v[i] / scale, v[i + 1] / scale]); return pts; }
+  var rings = g.o[0].map(take);
+  for (var lev = 1; lev < g.o.length; lev++) rings = group(rings, g.o[lev]);
+  return rings;
+};
+ecomap.tipHtml = function (d, i) {
+  var f = d.f[i], w = d.w;
+  return w[f[2]] + (f[3] ? " <span class='eco-dim'>" + w[f[3]] + '</span>' : '');
+};
+ecomap.popHtml = function (d, i) {
+  var f = d.f[i], w = d.w;
+  if (f[1] < 0) return w[f[0]];
+  var rows = '';
+  for (var k = 4; k < f.length; k += 2) rows += '<tr><th>' + w[f[k]] + '</th><td>' + w[f[k + 1]] + '</td></tr>';
+  return '<div class="eco-pop"><div class="eco-h">' + w[f[0]] + '</div>' +
+    (w[f[1]] ? '<div class="eco-en">' + w[f[1]] + '</div>' : '') + '<table>' + rows + '</table></div>';
+};
+ecomap.vector = function (key, d, styles, scale) {
+  var geo = ecomap.vectorGeometry(d.g, scale), t = d.g.t, layers = new Array(geo.length);
+  for (var i = 0; i < geo.length; i++) {
+    var st = L.extend({renderer: ecomap.renderer}, styles[d.s[i]]), l;
+    if (t === 'geojson') l = L.geoJSON(geo[i], {style: st, pointToLayer: function (f, ll) { return L.circleMarker(ll, st); }});
+    else if (t === 'point') l = L.circleMarker(geo[i], st);
+    else if (t === 'line') l = L.polyline(geo[i], st);
+    else l = L.polygon(geo[i], st);
+    l.ecoId = d.id[i]; l.ecoI = i; layers[i] = l;
+  }
+  var layer = L.featureGroup(layers);
+  layer.bindTooltip(function (l) { return ecomap.tipHtml(d, ecomap.featureOf(l)); }, {sticky: true});
+  layer.bindPopup(function (l) { return ecomap.popHtml(d, ecomap.featureOf(l)); }, {maxWidth: 340});
+  layer.ecoData = d;
   ecomap.layers[key] = layer; ecomap.order.push(key);
   return layer;
+};
+ecomap.featureOf = function (l) {
+  // the feature number of a layer or of a part of a 'geojson' feature
+  while (l && l.ecoI === undefined) l = l._eventParents && l._eventParents[Object.keys(l._eventParents)[0]];
+  return l ? l.ecoI : 0;
 };
 """ + RUNTIME_POINTS + r"""
 ecomap.image = function (key, url, bounds, opacity) {

@@ -119,9 +119,7 @@ def pages(net, tmp_path_factory) -> dict[str, Path]:
 
 
 def _feature_centre(p: Page, key: str, fid: str) -> list[float]:
-    return p.js("""([key, fid]) => { let c = null;
-        ecomap.layers[key].eachLayer(l => { if (l.ecoId === fid) { const b = l.getBounds().getCenter(); c = [b.lat, b.lng]; } });
-        return c; }""", [key, fid])
+    return p.js("([key, fid]) => ecomap.layers[key].centreOf(fid)", [key, fid])
 
 
 def test_atlas_loads_offline_with_no_error(page, pages):
@@ -182,7 +180,7 @@ def test_every_layer_in_the_control_can_be_toggled(page, pages):
         gone = set(before) - set(after)
         assert len(gone) == 1, name
         key = gone.pop()
-        assert pg.evaluate("k => { const l = ecomap.layers[k]; return l.getLayers ? l.getLayers().length : l.d.lat.length; }",
+        assert pg.evaluate("k => { const l = ecomap.layers[k]; return l.count ? l.count() : l.d.lat.length; }",
                            key) > 0
         labels.nth(i).click()
         assert pg.evaluate(on) == before, name
@@ -353,4 +351,32 @@ def test_long_notes_show_300_characters_and_the_rest_behind_more(page, pages):
     assert probe["all"].startswith("<b>x</b>") and probe["all"].endswith("END")
     assert probe["shown"] == 300
     assert pg.evaluate("ecomap.longText('short <i>')") == "short &lt;i&gt;"
+    assert page.errors == []
+
+
+def test_trails_and_patches_answer_the_pointer_with_text_built_on_demand(page, pages, net):
+    """Hover a trail: its tooltip; click it: its popup, the same HTML Python writes; inside a patch: the patch."""
+    from ecomap.webmap._style import _layer_popups, _page_frame
+
+    pg = page.open(pages["none"])
+    # one canvas layer per data layer, no map object per feature
+    assert pg.evaluate("Object.values(ecomap.layers).every(l => l._ecoShapes || l instanceof ecomap.PointLayer)")
+    x, y = page.screen_xy(22.685 - 0.003 * 2 / 7, 114.347)   # on T1, between its ends
+    pg.mouse.move(x + 40, y + 40)
+    pg.mouse.move(x, y, steps=3)
+    tip = pg.locator(".leaflet-tooltip", has_text="禾雀花步道")
+    tip.wait_for(timeout=10_000)
+    assert "Mucuna Trail" in tip.inner_text()
+    pg.mouse.click(x, y)
+    html = pg.locator(".leaflet-popup-content").inner_html()
+    frame = _page_frame(net["trails"], gcj02=False)
+    _, pops = _layer_popups("trails", frame, {"length_km": pd.Series(net["trails"].length.to_numpy() / 1000)})
+    probe = pg.evaluate("h => { const d = document.createElement('div'); d.innerHTML = h; return d.innerHTML; }", str(pops[0]))
+    assert html == probe
+    pg.keyboard.press("Escape")
+    pg.evaluate("ecomap.map.closePopup()")
+    x, y = page.screen_xy(22.6935, 114.3555)   # inside P2, away from its edges
+    pg.mouse.click(x, y)
+    assert "P2" in pg.locator(".leaflet-popup-content").inner_text()
+    assert "东林" in pg.locator(".leaflet-popup-content").inner_text()
     assert page.errors == []

@@ -16,6 +16,7 @@ import folium.plugins
 from .._errors import EcomapError
 from ..io import atomic_write, write_text
 from ._points import RUNTIME_POINTS
+from ._shapes import RUNTIME_SHAPES
 
 # --- the page runtime ----------------------------------------------------------------------
 _CSS = """
@@ -33,6 +34,7 @@ _CSS = """
 .eco-mouse{background:rgba(255,255,255,.88);padding:2px 6px;font:12px/1.4 ui-monospace,Menlo,Consolas,monospace;border-radius:3px;white-space:pre}
 .leaflet-control-layers-group-name{font-weight:600;display:block;margin:4px 0 2px;color:#37474f}
 .leaflet-control-layers{font-size:12.5px;max-height:60vh;overflow:auto}
+.leaflet-container.eco-hit{cursor:pointer!important}
 """
 
 _RUNTIME = r"""
@@ -85,6 +87,7 @@ ecomap.setup = function (map) {
   if (!map.getPane('ecoRaster')) map.createPane('ecoRaster').style.zIndex = 395;
   ecomap.renderer = L.canvas({tolerance: 4});
   ecomap.order = [];
+  ecomap.interact(map);
   map.on('overlayadd', function () {
     ecomap.order.forEach(function (k) {
       var l = ecomap.layers[k];
@@ -104,17 +107,6 @@ ecomap.polyline = function (s) {
   }
   return out;
 };
-ecomap.vectorGeometry = function (g, scale) {
-  // the features' latlngs (points: one latlng; lines and polygons: nested arrays)
-  if (g.t === 'geojson') return g.c;
-  var v = ecomap.polyline(g.c), p = 0;
-  function take(n) { var a = new Array(n); for (var j = 0; j < n; j++, p += 2) a[j] = [v[p] / scale, v[p + 1] / scale]; return a; }
-  function group(items, counts) { var out = [], q = 0; counts.forEach(function (c) { out.push(items.slice(q, q + c)); q += c; }); return out; }
-  if (g.t === 'point') { var pts = []; for (var i = 0; i < v.length; i += 2) pts.push([v[i] / scale, v[i + 1] / scale]); return pts; }
-  var rings = g.o[0].map(take);
-  for (var lev = 1; lev < g.o.length; lev++) rings = group(rings, g.o[lev]);
-  return rings;
-};
 ecomap.tipHtml = function (d, i) {
   var f = d.f[i], w = d.w;
   return w[f[2]] + (f[3] ? " <span class='eco-dim'>" + w[f[3]] + '</span>' : '');
@@ -128,18 +120,21 @@ ecomap.popHtml = function (d, i) {
     (w[f[1]] ? '<div class="eco-en">' + w[f[1]] + '</div>' : '') + '<table>' + rows + '</table></div>';
 };
 ecomap.vector = function (key, d, styles, scale) {
-  var geo = ecomap.vectorGeometry(d.g, scale), t = d.g.t, layers = new Array(geo.length);
-  for (var i = 0; i < geo.length; i++) {
-    var st = L.extend({renderer: ecomap.renderer}, styles[d.s[i]]), l;
-    if (t === 'geojson') l = L.geoJSON(geo[i], {style: st, pointToLayer: function (f, ll) { return L.circleMarker(ll, st); }});
-    else if (t === 'point') l = L.circleMarker(geo[i], st);
-    else if (t === 'line') l = L.polyline(geo[i], st);
-    else l = L.polygon(geo[i], st);
-    l.ecoId = d.id[i]; l.ecoI = i; layers[i] = l;
+  var layer;
+  if (d.g.t !== 'geojson') {
+    layer = new ecomap.ShapeLayer(d, styles, scale);   // batched canvas drawing, see _shapes.py
+  } else {   // mixed geometry types: one Leaflet layer per feature on the shared canvas
+    var geo = d.g.c, layers = new Array(geo.length);
+    for (var i = 0; i < geo.length; i++) {
+      var st = L.extend({renderer: ecomap.renderer}, styles[d.s[i]]);
+      layers[i] = L.geoJSON(geo[i], {style: st, pointToLayer: function (f, ll) { return L.circleMarker(ll, st); }});
+      layers[i].ecoId = d.id[i]; layers[i].ecoI = i;
+    }
+    layer = L.featureGroup(layers);
+    layer.bindTooltip(function (l) { return ecomap.tipHtml(d, ecomap.featureOf(l)); }, {sticky: true});
+    layer.bindPopup(function (l) { return ecomap.popHtml(d, ecomap.featureOf(l)); }, {maxWidth: 340});
+    layer.count = function () { return geo.length; };
   }
-  var layer = L.featureGroup(layers);
-  layer.bindTooltip(function (l) { return ecomap.tipHtml(d, ecomap.featureOf(l)); }, {sticky: true});
-  layer.bindPopup(function (l) { return ecomap.popHtml(d, ecomap.featureOf(l)); }, {maxWidth: 340});
   layer.ecoData = d;
   ecomap.layers[key] = layer; ecomap.order.push(key);
   return layer;
@@ -149,7 +144,7 @@ ecomap.featureOf = function (l) {
   while (l && l.ecoI === undefined) l = l._eventParents && l._eventParents[Object.keys(l._eventParents)[0]];
   return l ? l.ecoI : 0;
 };
-""" + RUNTIME_POINTS + r"""
+""" + RUNTIME_POINTS + RUNTIME_SHAPES + r"""
 ecomap.image = function (key, url, bounds, opacity) {
   var layer = L.imageOverlay(url, bounds, {opacity: opacity, pane: 'ecoRaster', interactive: false});
   ecomap.layers[key] = layer;

@@ -132,6 +132,8 @@ def test_atlas_loads_offline_with_no_error(page, pages):
     assert set(layers) == {"districts", "belt", "ridge", "patches", "reservoirs", "boundary", "corridors",
                            "river", "barriers", "trails", "bridges"}
     # every control is on the page
+    assert pg.locator(".leaflet-control-scale-line").count() == 1   # metric only, no miles
+    assert re.fullmatch(r"\d+ k?m", pg.locator(".leaflet-control-scale-line").inner_text().strip())
     for sel in (".leaflet-control-scale", ".leaflet-control-minimap", ".leaflet-control-zoom-fullscreen",
                 ".leaflet-control-measure", ".eco-search input", ".eco-legend", ".eco-mouse"):
         assert pg.locator(sel).count() == 1, sel
@@ -201,7 +203,7 @@ def test_hovering_a_bridge_site_shows_its_tooltip(page, pages):
     pg.wait_for_function("document.querySelectorAll('.leaflet-tooltip').length === 1")
     # the mouse position shows the pointer in WGS-84 and GCJ-02
     text = pg.locator(".eco-mouse").inner_text()
-    wlat, wlon, glat, glon = map(float, re.findall(r"-?\d+\.\d+", text))
+    wlon, wlat, glon, glat = map(float, re.findall(r"-?\d+\.\d+", text))   # lon, lat as the CLI
     assert (wlon, wlat) == pytest.approx(KNOWN_WGS, abs=5e-5)  # within a pixel
     elon, elat = crs.wgs84_to_gcj02(wlon, wlat)
     assert (glon, glat) == pytest.approx((elon, elat), abs=1.5e-6)
@@ -262,7 +264,7 @@ def test_gaode_variant_places_a_known_point_about_600_m_away(page, pages, browse
         # the pointer over the Gaode map reads GCJ-02 and shows WGS-84 by the inverse
         x, y = other.screen_xy(lat1, lon1)
         other.page.mouse.move(x, y)
-        wlat, wlon, glat, glon = map(float, re.findall(r"-?\d+\.\d+", other.page.locator(".eco-mouse").inner_text()))
+        wlon, wlat, glon, glat = map(float, re.findall(r"-?\d+\.\d+", other.page.locator(".eco-mouse").inner_text()))
         ex, ey = crs.gcj02_to_wgs84(glon, glat)
         assert (wlon, wlat) == pytest.approx((ex, ey), abs=1.5e-6)
     finally:
@@ -313,6 +315,13 @@ def test_thematic_maps_load_and_draw(page, net, tmp_path):
         if stem == "bridges":
             assert {"density", "bridges"} <= set(drawn)
             assert pg.locator(".marker-cluster").count() > 0  # 43 sites cluster at this zoom
+            # bubbles in blues and purples, none in a status colour of the legend
+            bubbles = set(pg.evaluate("[...document.querySelectorAll('.marker-cluster, .marker-cluster div')]"
+                                      ".map(e => getComputedStyle(e).backgroundColor)"))
+            status = {"rgb(253, 216, 53)", "rgb(67, 160, 71)", "rgb(229, 57, 53)", "rgb(158, 158, 158)",
+                      "rgba(181, 226, 140, 0.6)", "rgba(110, 204, 57, 0.6)", "rgba(241, 211, 87, 0.6)",
+                      "rgba(240, 194, 12, 0.6)", "rgba(253, 156, 115, 0.6)", "rgba(241, 128, 23, 0.6)"}
+            assert bubbles and not bubbles & status, bubbles
         if stem == "corridor-model":
             img = pg.locator("img.leaflet-image-layer")
             assert img.count() == 1

@@ -502,6 +502,8 @@ def test_build_writes_atlas_maps_and_index(atlas_data, tmp_path):
     out = tmp_path / "out"
     (out / "report").mkdir(parents=True)
     (out / "report" / "index.html").write_text("<p>report</p>", encoding="utf-8")
+    (out / "screenshots").mkdir()
+    (out / "screenshots" / "atlas.png").write_bytes(b"\x89PNG\r\n\x1a\n")   # left by an earlier build
     ctx = build(atlas_data, out, options={"corridors_resolution": 100.0})
     for rel in ("atlas.html", "atlas-gaode.html", "index.html", "maps/bridges.html", "maps/trails.html"):
         assert (out / rel).is_file(), rel
@@ -509,8 +511,22 @@ def test_build_writes_atlas_maps_and_index(atlas_data, tmp_path):
     index = (out / "index.html").read_text(encoding="utf-8")
     hrefs = set(re.findall(r'href="([^"]+)"', index))
     assert {"atlas.html", "atlas-gaode.html", "maps/bridges.html", "maps/trails.html", "report/index.html"} <= hrefs
+    assert "<img" not in index   # no thumbnail from a screenshot this build did not take
     for h in hrefs:
         assert (out / h).exists(), h
+
+
+def test_no_basemap_still_draws_the_district_outline(network):
+    """``basemap="none"`` with only corridors chosen: the base layer is the boundary and districts outline."""
+    page = webmap.render_html(webmap.atlas(network, basemap="none", layers=["corridors"]))
+    m = re.search(r'bases\["无底图 No basemap"\] = L\.geoJSON\(', page)
+    assert m, "the no-basemap base layer draws the outline"
+    ctx, _ = json.JSONDecoder().raw_decode(page, m.end())
+    boundary = [f for f in ctx["features"] if f["properties"]["b"] == 1]
+    assert len(boundary) == 1
+    ring = boundary[0]["geometry"]["coordinates"][0]
+    assert [114.34, 22.68] in ring and [114.36, 22.70] in ring   # the boundary box of the test data
+    assert "L.control.scale({metric: true, imperial: false" in page and "control.scale()" not in page
 
 
 def test_osm_derived_data_is_credited_in_the_page(network):

@@ -128,7 +128,7 @@ class _MapBuilder:
         centre = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
         self.bounds = bounds
         self.map = folium.Map(location=centre, zoom_start=12, tiles=None, prefer_canvas=False,
-                              control_scale=True, min_zoom=7, max_zoom=19)
+                              control_scale=False, min_zoom=7, max_zoom=19)
         # Every data layer draws on one shared canvas (see the page runtime); the map's
         # default renderer stays SVG for the measure tool, which styles its own paths' elements.
         # Leaflet only: folium's jQuery, Bootstrap and icon fonts are not used by these maps.
@@ -179,8 +179,13 @@ class _MapBuilder:
             if tk and self.base.name != "tianditu" and re.fullmatch(r"[A-Za-z0-9]+", tk):
                 family.insert(-1, basemap("tianditu", tianditu_key=tk))
         parts = ["var bases = {};"]
+        # "no basemap" still draws the district outline and the neighbouring districts, so the
+        # map is never blank whatever layers are chosen
+        outline = (f"L.geoJSON({_jsdump(self._context_data(5.0))}, {{pane: 'ecoBase', interactive: false, "
+                   "style: function (f) { return f.properties.b ? {color: '#263238', weight: 2.5, fill: false} "
+                   ": {color: '#90a4ae', weight: 1, dashArray: '4 3', fill: false}; }})")
         for i, b in enumerate(family):
-            js = self._tile_js(b) if b.tiles else "L.layerGroup()"
+            js = self._tile_js(b) if b.tiles else outline
             parts.append(f"bases[{_jsdump(html.escape(b.title))}] = {js};")
             if i == 0:
                 parts.append(f"bases[{_jsdump(html.escape(b.title))}].addTo(map);")
@@ -384,12 +389,13 @@ class _MapBuilder:
         s.add_to(self.map)
         return self.map
 
-    def _context_data(self) -> dict:
+    def _context_data(self, tolerance_m: float = 50.0) -> dict:
+        """The Shenzhen districts (``b`` 0) and the Pingshan boundary (``b`` 1), simplified to ``tolerance_m``."""
         feats = []
         for name, flag in (("districts", 0), ("boundary", 1)):
             gdf = self.network[name]
             if len(gdf):
-                g = gdf.set_geometry(gdf.geometry.simplify(50.0))[["geometry"]]
+                g = gdf.set_geometry(gdf.geometry.simplify(tolerance_m))[["geometry"]]
                 frame = _page_frame(g, gcj02=self.gcj02)
                 feats.append(_feature_collection(frame.geometry.values, [{"b": flag}] * len(frame))["features"])
         return {"type": "FeatureCollection", "features": [f for fs in feats for f in fs]}

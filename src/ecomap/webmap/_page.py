@@ -35,6 +35,10 @@ _CSS = """
 .leaflet-control-layers-group-name{font-weight:600;display:block;margin:4px 0 2px;color:#37474f}
 .leaflet-control-layers{font-size:12.5px;max-height:60vh;overflow:auto}
 .leaflet-container.eco-hit{cursor:pointer!important}
+.leaflet-container .marker-cluster-small{background-color:rgba(144,202,249,.6)}.leaflet-container .marker-cluster-small div{background-color:rgba(66,165,245,.75)}
+.leaflet-container .marker-cluster-medium{background-color:rgba(121,134,203,.6)}.leaflet-container .marker-cluster-medium div{background-color:rgba(63,81,181,.75)}
+.leaflet-container .marker-cluster-large{background-color:rgba(149,117,205,.6)}.leaflet-container .marker-cluster-large div{background-color:rgba(94,53,177,.8)}
+.leaflet-container .marker-cluster div span{color:#fff;font-weight:600}
 """
 
 _RUNTIME = r"""
@@ -88,6 +92,8 @@ ecomap.setup = function (map) {
   ecomap.renderer = L.canvas({tolerance: 4});
   ecomap.order = [];
   ecomap.interact(map);
+  L.control.scale({metric: true, imperial: false, maxWidth: 150}).addTo(map);   // metres and kilometres only
+  if (!map.getPane('ecoBase')) map.createPane('ecoBase').style.zIndex = 250;
   map.on('overlayadd', function () {
     ecomap.order.forEach(function (k) {
       var l = ecomap.layers[k];
@@ -193,11 +199,11 @@ ecomap.search = function (map, items) {
 ecomap.mouse = function (map, gcjMap) {
   var C = L.Control.extend({options: {position: 'bottomright'}, onAdd: function () {
     var div = L.DomUtil.create('div', 'eco-mouse');
-    div.textContent = 'WGS-84  lat, lon\nGCJ-02  lat, lon';
+    div.textContent = 'WGS-84  lon, lat\nGCJ-02  lon, lat';   // the order the CLI takes and prints
     map.on('mousemove', function (e) {
       var lon = e.latlng.lng, lat = e.latlng.lat, w, g;
       if (gcjMap) { g = [lon, lat]; w = ecomap.gcj.inv(lon, lat); } else { w = [lon, lat]; g = ecomap.gcj.fwd(lon, lat); }
-      div.textContent = 'WGS-84  ' + w[1].toFixed(6) + ', ' + w[0].toFixed(6) + '\nGCJ-02  ' + g[1].toFixed(6) + ', ' + g[0].toFixed(6);
+      div.textContent = 'WGS-84  ' + w[0].toFixed(6) + ', ' + w[1].toFixed(6) + '\nGCJ-02  ' + g[0].toFixed(6) + ', ' + g[1].toFixed(6);
     });
     return div;
   }});

@@ -206,12 +206,12 @@ def _vectors(page: str) -> list:
             if f[1] < 0:
                 pop = w[f[0]]
             else:
-                rows = "".join(f"<tr><th>{w[f[k]]}</th><td>{w[f[k + 1]]}</td></tr>" for k in range(4, len(f), 2))
+                rows = "".join(f"<tr><th>{w[h]}</th><td>{w[v]}</td></tr>" for h, v in zip(d["h"][f[4]], f[5:], strict=True))
                 sub = f'<div class="eco-en">{w[f[1]]}</div>' if w[f[1]] else ""
                 pop = f'<div class="eco-pop"><div class="eco-h">{w[f[0]]}</div>{sub}<table>{rows}</table></div>'
-            tip = w[f[2]] + (f" <span class='eco-dim'>{w[f[3]]}</span>" if f[3] else "")
+            tip = w[f[0] if f[2] < 0 else f[2]] + (f" <span class='eco-dim'>{w[f[3]]}</span>" if f[3] else "")
             feats.append({"type": "Feature", "geometry": geoms[i],
-                          "properties": {"id": d["id"][i], "s": d["s"][i], "t": tip, "p": pop}})
+                          "properties": {"id": d["idPrefix"] + d["id"][i], "s": d["s"][i], "t": tip, "p": pop}})
         found.append((json.loads(m.group(1)), {"features": feats, "styles": styles}))
     return found
 

@@ -7,10 +7,11 @@ A layer reaches the page as one object (decoded by ``ecomap.vector`` in the page
   (zigzag sign, 5-bit groups, each a character from ``?`` to ``~``) [1]_; plus the counts
   that cut this stream into rings or parts, polygons and features. A footpath vertex costs
   about 4 characters, against about 23 in GeoJSON.
-* ``id``, ``s``: feature ids and style codes.
+* ``idPrefix``, ``id``, ``s``: the ids' common prefix, each id less it, and style codes.
 * ``w``, ``f``: every text of the tooltips and popups (already escaped HTML), each distinct
   text once in the word table ``w``; a feature's ``f`` lists word numbers: popup title,
-  subtitle, tooltip text, tooltip extra, then header and value of each popup row. The page
+  subtitle, tooltip text (-1: the title's word), tooltip extra, the number of its row headers in ``h`` (the lists
+  of header words, each distinct list once), then the value of each popup row. The page
   builds the HTML only when a tooltip or popup opens, the same HTML as ``str()`` of
   :class:`~._style._Pop` and :class:`~._style._Tip`.
 
@@ -23,6 +24,7 @@ References
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -124,9 +126,10 @@ def pack_layer(geoms: np.ndarray, ids: Sequence[str], codes: Sequence[int],
     Returns
     -------
     dict
-        ``{"g", "id", "s", "w", "f"}``, ready for ``_jsdump``.
+        ``{"g", "idPrefix", "id", "s", "w", "h", "f"}``, ready for ``_jsdump``.
     """
     words: dict[str, int] = {"": 0}
+    heads: dict[tuple[int, ...], int] = {}
 
     def w(text: str) -> int:
         return words.setdefault(str(text), len(words))
@@ -138,9 +141,14 @@ def pack_layer(geoms: np.ndarray, ids: Sequence[str], codes: Sequence[int],
         else:   # a whole HTML text (or nothing): subtitle -1 marks it
             rec = [w(pop or ""), -1]
         rec += [w(tip.text), w(tip.extra)] if isinstance(tip, _Tip) else [w(tip or ""), 0]
+        if rec[2] == rec[0]:
+            rec[2] = -1   # the tooltip's text is the popup's title (a feature with no name: its id)
         if isinstance(pop, _Pop):
-            for k, v in pop.rows:
-                rec += [w(k), w(v)]
+            rec.append(heads.setdefault(tuple(w(k) for k, _ in pop.rows), len(heads)))
+            rec += [w(v) for _, v in pop.rows]
         feats.append(rec)
-    return {"g": _geometry(np.asarray(geoms, dtype=object)), "id": [str(i) for i in ids],
-            "s": [int(c) for c in codes], "w": list(words), "f": feats}
+    ids = [str(i) for i in ids]
+    prefix = os.path.commonprefix([min(ids), max(ids)]) if len(ids) > 1 else ""
+    return {"g": _geometry(np.asarray(geoms, dtype=object)), "idPrefix": prefix,
+            "id": [i[len(prefix):] for i in ids],
+            "s": [int(c) for c in codes], "w": list(words), "h": [list(h) for h in heads], "f": feats}

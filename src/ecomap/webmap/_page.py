@@ -115,18 +115,19 @@ ecomap.polyline = function (s) {
 };
 ecomap.tipHtml = function (d, i) {
   var f = d.f[i], w = d.w;
-  return w[f[2]] + (f[3] ? " <span class='eco-dim'>" + w[f[3]] + '</span>' : '');
+  return w[f[2] < 0 ? f[0] : f[2]] + (f[3] ? " <span class='eco-dim'>" + w[f[3]] + '</span>' : '');
 };
 ecomap.popHtml = function (d, i) {
   var f = d.f[i], w = d.w;
   if (f[1] < 0) return w[f[0]];
-  var rows = '';
-  for (var k = 4; k < f.length; k += 2) rows += '<tr><th>' + w[f[k]] + '</th><td>' + w[f[k + 1]] + '</td></tr>';
+  var rows = '', h = d.h[f[4]];
+  for (var k = 0; k < h.length; k++) rows += '<tr><th>' + w[h[k]] + '</th><td>' + w[f[5 + k]] + '</td></tr>';
   return '<div class="eco-pop"><div class="eco-h">' + w[f[0]] + '</div>' +
     (w[f[1]] ? '<div class="eco-en">' + w[f[1]] + '</div>' : '') + '<table>' + rows + '</table></div>';
 };
 ecomap.vector = function (key, d, styles, scale) {
-  var layer;
+  var layer, pre = d.idPrefix || '';
+  if (pre) d.id = d.id.map(function (x) { return pre + x; });
   if (d.g.t !== 'geojson') {
     layer = new ecomap.ShapeLayer(d, styles, scale);   // batched canvas drawing, see _shapes.py
   } else {   // mixed geometry types: one Leaflet layer per feature on the shared canvas

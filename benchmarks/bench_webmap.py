@@ -20,13 +20,23 @@ Targets for 10,000 sites: build < 3 s, page < 3 MB, first paint < 1.5 s; for 1,0
 page < 30 MB, first paint < 3 s, a pan < 200 ms. The same script times an older source tree
 with ``PYTHONPATH=old/src`` (the hover and pan steps read either kind of bridge layer).
 
+With ``--trails 20000`` it times instead an atlas whose trail layer holds that many random
+footpaths (random walks of 9-30 vertices, 10-40 m steps, inside the boundary), against the
+stock folium way (one ``folium.GeoJson`` with ``GeoJsonTooltip`` and ``GeoJsonPopup``) and,
+with ``--old-src old/src``, the atlas of an older source tree built in a subprocess: page
+size, build time, first paint, all drawn, and the median of 8 pans (300 px, alternating
+direction, drawn again two frames later). Targets: page < 5 MB, a pan < 100 ms.
+
 Run: ``.venv/bin/python benchmarks/bench_webmap.py [--sizes 10000 100000 1000000] [--stock-up-to 100000]
-[--no-browser]``
+[--no-browser] [--trails 20000 [--old-src /tmp/old/src]]``
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -65,6 +75,111 @@ def bridges_in(boundary, n: int, seed: int = 1) -> gpd.GeoDataFrame:
         },
         geometry=pts, crs=INTERNAL, index=pd.Index([f"BR{i:06d}" for i in range(n)], name="id"),
     )
+
+
+def trails_in(boundary, n: int, seed: int = 2) -> gpd.GeoDataFrame:
+    """``n`` random footpaths starting inside ``boundary`` (EPSG:4547): random walks of 9-30 vertices."""
+    rng = np.random.default_rng(seed)
+    x0, y0, x1, y1 = boundary.bounds
+    starts = np.empty(0, dtype=object)
+    while len(starts) < n:
+        cand = shapely.points(rng.uniform(x0, x1, 2 * n), rng.uniform(y0, y1, 2 * n))
+        starts = np.concatenate([starts, cand[shapely.contains(boundary, cand)]])
+    geoms = []
+    for p, m in zip(starts[:n], rng.integers(8, 30, n), strict=True):
+        ang = np.cumsum(rng.normal(0, 0.4, m)) + rng.uniform(0, 2 * np.pi)
+        step = rng.uniform(10, 40, m)
+        geoms.append(shapely.linestrings(np.r_[p.x, p.x + np.cumsum(step * np.cos(ang))],
+                                         np.r_[p.y, p.y + np.cumsum(step * np.sin(ang))]))
+    return gpd.GeoDataFrame(
+        {"kind": rng.choice(["greenway", "hiking", "ridge"], n), "surface": rng.choice(["dirt", "paved", "gravel"], n),
+         "name_zh": None, "name_en": None, "source": "osm:way/123", "confidence": "synthetic"},
+        geometry=geoms, crs=INTERNAL, index=pd.Index([f"TR{i:06d}" for i in range(n)], name="id"))
+
+
+def stock_trails_page(trails: gpd.GeoDataFrame) -> str:
+    """The baseline for footpaths: one folium.GeoJson with GeoJsonTooltip and GeoJsonPopup, made self-contained."""
+    ll = trails.to_crs("EPSG:4326").reset_index()[["id", "kind", "surface", "source", "geometry"]]
+    m = folium.Map(location=[22.69, 114.35], zoom_start=12, tiles=None, prefer_canvas=True)
+    m.default_js = [j for j in m.default_js if j[0] == "leaflet"]
+    m.default_css = [c for c in m.default_css if c[0] == "leaflet_css"]
+    folium.GeoJson(ll, name="trails", tooltip=folium.GeoJsonTooltip(["id", "kind"]),
+                   popup=folium.GeoJsonPopup(["id", "kind", "surface", "source"])).add_to(m)
+    m.fit_bounds([[22.62, 114.26], [22.79, 114.44]])
+    return webmap.inline_assets(m.get_root().render())
+
+
+_OLD_BUILD = """
+import sys, time
+sys.path.insert(0, {bench!r})
+from bench_webmap import trails_in
+from ecomap import webmap
+from ecomap.network import load_network
+base = load_network()
+net = base.replace(trails=trails_in(base.district, {n}))
+t0 = time.perf_counter()
+page = webmap.render_html(webmap.atlas(net, basemap="none"))
+print(time.perf_counter() - t0)
+open({out!r}, "w", encoding="utf-8").write(page)
+"""
+
+
+def old_atlas(old_src: str, n: int, out: Path) -> float:
+    """Build the footpath atlas with an older source tree, in a subprocess; its build seconds."""
+    code = _OLD_BUILD.format(bench=str(Path(__file__).parent), n=n, out=str(out))
+    env = {**os.environ, "PYTHONPATH": old_src}
+    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    return float(res.stdout.strip().splitlines()[-1])
+
+
+PANS = """() => new Promise(res => {
+    const map = window.ecomap ? ecomap.map : Object.values(window).find(v => v instanceof L.Map), out = [];
+    function one(n) {
+      if (!n) { out.sort((a, b) => a - b); return res(out[out.length >> 1]); }
+      const t0 = performance.now(); map.panBy(n % 2 ? [300, 120] : [-300, -120], {animate: false});
+      requestAnimationFrame(() => requestAnimationFrame(() => { out.push(performance.now() - t0); setTimeout(() => one(n - 1), 100); }));
+    }
+    one(8); })"""
+
+
+def trails_run(browser, base, n: int, old_src: str | None, tmp: str) -> None:
+    """Footpaths: this atlas, the stock folium page and (optionally) an older atlas, one run."""
+    trails = trails_in(base.district, n)
+    net = base.replace(trails=trails)
+    pages = []
+    secs, page = timed(lambda: webmap.render_html(webmap.atlas(net, basemap="none")))
+    path = Path(tmp) / "trails-ecomap.html"
+    path.write_text(page, encoding="utf-8")
+    pages.append(("ecomap atlas", secs, path, "window.ecomap && ecomap.control"))
+    if old_src:
+        path = Path(tmp) / "trails-old.html"
+        pages.append(("older atlas", old_atlas(old_src, n, path), path, "window.ecomap && ecomap.control"))
+    secs, page = timed(lambda: stock_trails_page(trails))
+    path = Path(tmp) / "trails-stock.html"
+    path.write_text(page, encoding="utf-8")
+    pages.append(("stock GeoJson+tooltips", secs, path, None))
+    rows = []
+    for label, secs, path, ready in pages:
+        fcp = drawn = pan = float("nan")
+        if browser is not None:
+            fcp, drawn = load_times(browser, path, ready, repeat=1)
+            ctx = browser.new_context(viewport={"width": 1200, "height": 800})
+            pg = ctx.new_page()
+            pg.goto(path.resolve().as_uri(), wait_until="load")
+            if ready:
+                pg.wait_for_function(ready, timeout=300_000)
+            pan = pg.evaluate(PANS) / 1000
+            ctx.close()
+        mb = path.stat().st_size / 1e6
+        rows.append((label, secs, mb, fcp, drawn, pan))
+        print(f"{n:>7,} footpaths {label:<24} build {secs:6.2f} s  html {mb:6.2f} MB  first paint {fcp:6.2f} s  "
+              f"drawn {drawn:6.2f} s  pan (median of 8) {pan * 1000:6.0f} ms", flush=True)
+    ours = rows[0]
+    for label, secs, mb, _fcp, drawn, pan in rows[1:]:
+        print(f"{n:>7,} footpaths: {label} / ecomap atlas: build x{secs / ours[1]:.1f}, size x{mb / ours[2]:.1f}, "
+              f"drawn x{drawn / ours[4]:.1f}, pan x{pan / ours[5]:.1f}")
+    ok = ours[2] < 5 and not ours[5] >= 0.1
+    print(f"{n:>7,} footpaths: targets (< 5 MB, pan < 100 ms): {'met' if ok else 'MISSED'}")
 
 
 def stock_page(net, br: gpd.GeoDataFrame, *, per_point: bool) -> str:
@@ -170,6 +285,8 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     ap.add_argument("--no-browser", action="store_true", help="skip the Chromium load times")
     ap.add_argument("--stock-up-to", type=int, default=100_000, help="largest size also built the stock folium way")
+    ap.add_argument("--trails", type=int, default=0, help="time an atlas of this many footpaths instead")
+    ap.add_argument("--old-src", default=None, help="with --trails: an older source tree to compare in the same run")
     args = ap.parse_args()
 
     t_load, base = timed(lambda: load_network())
@@ -183,6 +300,13 @@ def main() -> None:
         browser = pw.chromium.launch(executable_path=webmap.find_chromium(), args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--host-resolver-rules=MAP * ~NOTFOUND"])
     rows = []
+    if args.trails:
+        with tempfile.TemporaryDirectory() as tmp:
+            trails_run(browser, base, args.trails, args.old_src, tmp)
+        if browser is not None:
+            browser.close()
+            pw.stop()
+        return
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
             net = base.replace(bridges=bridges_in(boundary, n))

@@ -119,9 +119,7 @@ def pages(net, tmp_path_factory) -> dict[str, Path]:
 
 
 def _feature_centre(p: Page, key: str, fid: str) -> list[float]:
-    return p.js("""([key, fid]) => { let c = null;
-        ecomap.layers[key].eachLayer(l => { if (l.ecoId === fid) { const b = l.getBounds().getCenter(); c = [b.lat, b.lng]; } });
-        return c; }""", [key, fid])
+    return p.js("([key, fid]) => ecomap.layers[key].centreOf(fid)", [key, fid])
 
 
 def test_atlas_loads_offline_with_no_error(page, pages):
@@ -134,6 +132,8 @@ def test_atlas_loads_offline_with_no_error(page, pages):
     assert set(layers) == {"districts", "belt", "ridge", "patches", "reservoirs", "boundary", "corridors",
                            "river", "barriers", "trails", "bridges"}
     # every control is on the page
+    assert pg.locator(".leaflet-control-scale-line").count() == 1   # metric only, no miles
+    assert re.fullmatch(r"\d+ k?m", pg.locator(".leaflet-control-scale-line").inner_text().strip())
     for sel in (".leaflet-control-scale", ".leaflet-control-minimap", ".leaflet-control-zoom-fullscreen",
                 ".leaflet-control-measure", ".eco-search input", ".eco-legend", ".eco-mouse"):
         assert pg.locator(sel).count() == 1, sel
@@ -182,7 +182,7 @@ def test_every_layer_in_the_control_can_be_toggled(page, pages):
         gone = set(before) - set(after)
         assert len(gone) == 1, name
         key = gone.pop()
-        assert pg.evaluate("k => { const l = ecomap.layers[k]; return l.getLayers ? l.getLayers().length : l.d.lat.length; }",
+        assert pg.evaluate("k => { const l = ecomap.layers[k]; return l.count ? l.count() : l.d.lat.length; }",
                            key) > 0
         labels.nth(i).click()
         assert pg.evaluate(on) == before, name
@@ -203,7 +203,7 @@ def test_hovering_a_bridge_site_shows_its_tooltip(page, pages):
     pg.wait_for_function("document.querySelectorAll('.leaflet-tooltip').length === 1")
     # the mouse position shows the pointer in WGS-84 and GCJ-02
     text = pg.locator(".eco-mouse").inner_text()
-    wlat, wlon, glat, glon = map(float, re.findall(r"-?\d+\.\d+", text))
+    wlon, wlat, glon, glat = map(float, re.findall(r"-?\d+\.\d+", text))   # lon, lat as the CLI
     assert (wlon, wlat) == pytest.approx(KNOWN_WGS, abs=5e-5)  # within a pixel
     elon, elat = crs.wgs84_to_gcj02(wlon, wlat)
     assert (glon, glat) == pytest.approx((elon, elat), abs=1.5e-6)
@@ -264,7 +264,7 @@ def test_gaode_variant_places_a_known_point_about_600_m_away(page, pages, browse
         # the pointer over the Gaode map reads GCJ-02 and shows WGS-84 by the inverse
         x, y = other.screen_xy(lat1, lon1)
         other.page.mouse.move(x, y)
-        wlat, wlon, glat, glon = map(float, re.findall(r"-?\d+\.\d+", other.page.locator(".eco-mouse").inner_text()))
+        wlon, wlat, glon, glat = map(float, re.findall(r"-?\d+\.\d+", other.page.locator(".eco-mouse").inner_text()))
         ex, ey = crs.gcj02_to_wgs84(glon, glat)
         assert (wlon, wlat) == pytest.approx((ex, ey), abs=1.5e-6)
     finally:
@@ -315,6 +315,13 @@ def test_thematic_maps_load_and_draw(page, net, tmp_path):
         if stem == "bridges":
             assert {"density", "bridges"} <= set(drawn)
             assert pg.locator(".marker-cluster").count() > 0  # 43 sites cluster at this zoom
+            # bubbles in blues and purples, none in a status colour of the legend
+            bubbles = set(pg.evaluate("[...document.querySelectorAll('.marker-cluster, .marker-cluster div')]"
+                                      ".map(e => getComputedStyle(e).backgroundColor)"))
+            status = {"rgb(253, 216, 53)", "rgb(67, 160, 71)", "rgb(229, 57, 53)", "rgb(158, 158, 158)",
+                      "rgba(181, 226, 140, 0.6)", "rgba(110, 204, 57, 0.6)", "rgba(241, 211, 87, 0.6)",
+                      "rgba(240, 194, 12, 0.6)", "rgba(253, 156, 115, 0.6)", "rgba(241, 128, 23, 0.6)"}
+            assert bubbles and not bubbles & status, bubbles
         if stem == "corridor-model":
             img = pg.locator("img.leaflet-image-layer")
             assert img.count() == 1
@@ -353,4 +360,32 @@ def test_long_notes_show_300_characters_and_the_rest_behind_more(page, pages):
     assert probe["all"].startswith("<b>x</b>") and probe["all"].endswith("END")
     assert probe["shown"] == 300
     assert pg.evaluate("ecomap.longText('short <i>')") == "short &lt;i&gt;"
+    assert page.errors == []
+
+
+def test_trails_and_patches_answer_the_pointer_with_text_built_on_demand(page, pages, net):
+    """Hover a trail: its tooltip; click it: its popup, the same HTML Python writes; inside a patch: the patch."""
+    from ecomap.webmap._style import _layer_popups, _page_frame
+
+    pg = page.open(pages["none"])
+    # one canvas layer per data layer, no map object per feature
+    assert pg.evaluate("Object.values(ecomap.layers).every(l => l._ecoShapes || l instanceof ecomap.PointLayer)")
+    x, y = page.screen_xy(22.685 - 0.003 * 2 / 7, 114.347)   # on T1, between its ends
+    pg.mouse.move(x + 40, y + 40)
+    pg.mouse.move(x, y, steps=3)
+    tip = pg.locator(".leaflet-tooltip", has_text="禾雀花步道")
+    tip.wait_for(timeout=10_000)
+    assert "Mucuna Trail" in tip.inner_text()
+    pg.mouse.click(x, y)
+    html = pg.locator(".leaflet-popup-content").inner_html()
+    frame = _page_frame(net["trails"], gcj02=False)
+    _, pops = _layer_popups("trails", frame, {"length_km": pd.Series(net["trails"].length.to_numpy() / 1000)})
+    probe = pg.evaluate("h => { const d = document.createElement('div'); d.innerHTML = h; return d.innerHTML; }", str(pops[0]))
+    assert html == probe
+    pg.keyboard.press("Escape")
+    pg.evaluate("ecomap.map.closePopup()")
+    x, y = page.screen_xy(22.6935, 114.3555)   # inside P2, away from its edges
+    pg.mouse.click(x, y)
+    assert "P2" in pg.locator(".leaflet-popup-content").inner_text()
+    assert "东林" in pg.locator(".leaflet-popup-content").inner_text()
     assert page.errors == []

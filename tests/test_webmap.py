@@ -156,6 +156,74 @@ def _scripts_payload(page: str, func: str) -> list:
     return found
 
 
+def _polyline(text: str) -> list[int]:
+    """The integers of an encoded-polyline string, decoded here independently of ``_pack``."""
+    out, value, shift = [], 0, 0
+    for ch in text:
+        b = ord(ch) - 63
+        value |= (b & 31) << shift
+        shift += 5
+        if b < 32:
+            out.append(-((value + 1) >> 1) if value & 1 else value >> 1)
+            value, shift = 0, 0
+    return out
+
+
+def _vectors(page: str) -> list:
+    """The packed ``ecomap.vector`` layers of a page as GeoJSON-like features.
+
+    Each feature's properties: ``id``, ``s`` (style number), ``t`` (tooltip HTML) and ``p``
+    (popup HTML), rebuilt from the word table by the rules the page follows; each layer also
+    carries its ``styles``.
+    """
+    found = []
+    for m in re.finditer(r"ecomap\.vector\((\"[^\"]+\"), ", page):
+        dec = json.JSONDecoder()
+        d, end = dec.raw_decode(page, m.end())
+        styles, end = dec.raw_decode(page, end + 2)
+        scale = int(re.match(r", (\d+)\);", page[end:]).group(1))
+        g = d["g"]
+        if g["t"] == "geojson":
+            geoms = g["c"]
+        else:
+            flat = np.cumsum(np.array(_polyline(g["c"]), dtype=np.int64).reshape(-1, 2), axis=0) / scale
+            lonlat = flat[:, ::-1].tolist()
+            if g["t"] == "point":
+                geoms = [{"type": "Point", "coordinates": c} for c in lonlat]
+            else:
+                items, q = [], 0
+                for n in g["o"][0]:
+                    items.append(lonlat[q:q + n])
+                    q += n
+                for counts in g["o"][1:]:
+                    items = _regroup(items, counts)
+                kind = {("line", 1): "LineString", ("line", 2): "MultiLineString",
+                        ("polygon", 2): "Polygon", ("polygon", 3): "MultiPolygon"}[g["t"], len(g["o"])]
+                geoms = [{"type": kind, "coordinates": c} for c in items]
+        w = d["w"]
+        feats = []
+        for i, f in enumerate(d["f"]):
+            if f[1] < 0:
+                pop = w[f[0]]
+            else:
+                rows = "".join(f"<tr><th>{w[h]}</th><td>{w[v]}</td></tr>" for h, v in zip(d["h"][f[4]], f[5:], strict=True))
+                sub = f'<div class="eco-en">{w[f[1]]}</div>' if w[f[1]] else ""
+                pop = f'<div class="eco-pop"><div class="eco-h">{w[f[0]]}</div>{sub}<table>{rows}</table></div>'
+            tip = w[f[0] if f[2] < 0 else f[2]] + (f" <span class='eco-dim'>{w[f[3]]}</span>" if f[3] else "")
+            feats.append({"type": "Feature", "geometry": geoms[i],
+                          "properties": {"id": d["idPrefix"] + d["id"][i], "s": d["s"][i], "t": tip, "p": pop}})
+        found.append((json.loads(m.group(1)), {"features": feats, "styles": styles}))
+    return found
+
+
+def _regroup(items: list, counts: list) -> list:
+    out, q = [], 0
+    for n in counts:
+        out.append(items[q:q + n])
+        q += n
+    return out
+
+
 # --- offline -------------------------------------------------------------------------------
 def test_atlas_page_carries_every_asset_and_no_cdn_link(network):
     page = webmap.render_html(webmap.atlas(network, basemap="none"))
@@ -207,8 +275,8 @@ def test_gaode_variant_moves_every_overlay_to_gcj02(network):
     assert p_gcj["lon"][i] == pytest.approx(KNOWN_GCJ[0], abs=1.1e-6)
     assert p_gcj["lat"][i] == pytest.approx(KNOWN_GCJ[1], abs=1.1e-6)
     # Lines and polygons move too: the boundary's first vertex.
-    b_osm = dict(_scripts_payload(osm, "vector"))["boundary"]["features"][0]["geometry"]["coordinates"][0][0]
-    b_gcj = dict(_scripts_payload(gaode, "vector"))["boundary"]["features"][0]["geometry"]["coordinates"][0][0]
+    b_osm = dict(_vectors(osm))["boundary"]["features"][0]["geometry"]["coordinates"][0][0]
+    b_gcj = dict(_vectors(gaode))["boundary"]["features"][0]["geometry"]["coordinates"][0][0]
     assert b_osm == [114.34, 22.68]
     from pyproj import Geod
     _, _, dist = Geod(ellps="WGS84").inv(b_osm[0], b_osm[1], b_gcj[0], b_gcj[1])
@@ -221,9 +289,43 @@ def test_coordinates_are_rounded_to_six_decimals(tmp_path):
     write_layer(folder, "trails", [feature(_line((114.3412345678, 22.6812345678), (114.35, 22.69)), id="T9",
                                            kind="hiking", **common())])
     page = webmap.render_html(webmap.atlas(load_network(folder), basemap="none", layers=["trails"]))
-    coords = dict(_scripts_payload(page, "vector"))["trails"]["features"][0]["geometry"]["coordinates"]
+    coords = dict(_vectors(page))["trails"]["features"][0]["geometry"]["coordinates"]
     assert coords[0] == [114.341235, 22.681235]
 
+
+
+def test_packed_geometry_and_popups_match_the_frames(tmp_path):
+    """Every vertex of a multi-part line and a holed polygon comes back; popups are the Python ones."""
+    import pandas as pd
+
+    from ecomap.webmap._pack import encode_polyline
+
+    rng = np.random.default_rng(3)
+    values = np.r_[rng.integers(-2**33, 2**33, 500), rng.integers(-40, 40, 500), 0, 15, 16, -16, -17]
+    assert _polyline(encode_polyline(values)) == values.tolist()
+    folder = make_atlas_data(tmp_path / "d")
+    multi = {"type": "MultiLineString", "coordinates": [[[114.341, 22.681], [114.342, 22.6825], [114.344, 22.683]],
+                                                        [[114.35, 22.69], [114.351, 22.691]]]}
+    write_layer(folder, "trails", [
+        feature(_line((114.3412345678, 22.6812345678), (114.35, 22.69)), id="T1", kind="hiking", **common()),
+        feature(multi, id="T2", kind="ridge", surface="{{ 7*7 }} {% if %} {# x", **common())])
+    net = load_network(folder)
+    page = webmap.render_html(webmap.atlas(net, basemap="none"))
+    vec = dict(_vectors(page))
+    t2 = vec["trails"]["features"][1]
+    assert t2["geometry"] == multi and t2["properties"]["id"] == "T2"
+    assert "{{ 7*7 }} {% if %} {# x" in t2["properties"]["p"]   # Jinja left it alone
+    from ecomap.webmap._style import _layer_popups, _page_frame
+    for key in ("patches", "corridors", "ridge", "boundary"):
+        frame = _page_frame(net[key], gcj02=False)
+        got = vec[key]["features"]
+        assert [f["properties"]["id"] for f in got] == frame["id"].tolist()
+        want = [shapely.normalize(g) for g in frame.geometry.values]
+        assert [shapely.normalize(shapely.geometry.shape(f["geometry"])) for f in got] == want, key
+    frame = _page_frame(net["trails"], gcj02=False)
+    tips, pops = _layer_popups("trails", frame, {"length_km": pd.Series(net["trails"].length.to_numpy() / 1000)})
+    assert [f["properties"]["p"] for f in vec["trails"]["features"]] == [str(p) for p in pops]
+    assert [f["properties"]["t"] for f in vec["trails"]["features"]] == [str(t) for t in tips]
 
 
 def test_installation_dates_show_as_iso_days(network):
@@ -238,7 +340,7 @@ def test_installation_dates_show_as_iso_days(network):
 # --- content -------------------------------------------------------------------------------
 def test_popups_carry_the_corridor_facts(network):
     page = webmap.render_html(webmap.atlas(network, basemap="none"))
-    corridors = dict(_scripts_payload(page, "vector"))["corridors"]["features"]
+    corridors = dict(_vectors(page))["corridors"]["features"]
     c01 = next(f for f in corridors if f["properties"]["id"] == "C01")["properties"]["p"]
     # length by hand: 0.008 deg of longitude at 22.693 N on the GRS80 ellipsoid
     from pyproj import Geod
@@ -265,16 +367,15 @@ def test_connectivity_result_feeds_popups_and_importance_map(network):
                                 index=pd.Index(["G1"], name="id"))
 
     page = webmap.render_html(webmap.atlas(network, basemap="none", connectivity=Result()))
-    c01 = next(f for f in dict(_scripts_payload(page, "vector"))["corridors"]["features"]
+    c01 = next(f for f in dict(_vectors(page))["corridors"]["features"]
                if f["properties"]["id"] == "C01")["properties"]["p"]
     assert "dPC 12.5 %, 排名 rank 1/3" in c01 and "<th>逃生设施 bridge sites</th><td>4</td>" in c01
-    assert "gaps" in dict(_scripts_payload(page, "vector"))
+    assert "gaps" in dict(_vectors(page))
     maps = webmap.thematic_maps(network, connectivity=Result(), basemap="none")
     assert {"importance", "gaps", "bridges", "trails"} <= set(maps)
     imp = webmap.render_html(maps["importance"])
-    styles = re.search(r'ecomap\.vector\("importance", .*?\]\}, (\[.*?\])\);', imp).group(1)
-    colours = [s["color"] for s in json.loads(styles)]
-    feats = dict(_scripts_payload(imp, "vector"))["importance"]["features"]
+    colours = [s["color"] for s in dict(_vectors(imp))["importance"]["styles"]]
+    feats = dict(_vectors(imp))["importance"]["features"]
     by_id = {f["properties"]["id"]: colours[f["properties"]["s"]] for f in feats}
     # the most important corridor gets the darkest class, the least the lightest
     assert by_id["C01"] == "#bd0026" and by_id["C03"] == "#fed976"
@@ -282,9 +383,8 @@ def test_connectivity_result_feeds_popups_and_importance_map(network):
 
 def test_layers_are_styled_by_kind(network):
     page = webmap.render_html(webmap.atlas(network, basemap="none"))
-    vec = {k: v for k, v in _scripts_payload(page, "vector")}
-    styles = {m.group(1): json.loads(m.group(2)) for m in re.finditer(
-        r'ecomap\.vector\("(\w+)", .*?\]\}, (\[.*?\])\);', page)}
+    vec = {k: v for k, v in _vectors(page)}
+    styles = {k: v["styles"] for k, v in vec.items()}
     river = {f["properties"]["id"]: styles["river"][f["properties"]["s"]] for f in vec["river"]["features"]}
     assert river["RV1"]["weight"] > river["RV2"]["weight"]
     cor = {f["properties"]["id"]: styles["corridors"][f["properties"]["s"]] for f in vec["corridors"]["features"]}
@@ -305,7 +405,7 @@ def test_trail_disturbance_zone_area(network):
     length = geod.line_length([114.342, 114.349], [22.682, 22.685]) + geod.line_length([114.341, 114.359], [22.698, 22.698])
     expected_km2 = (2 * 100 * length + 2 * np.pi * 100**2) / 1e6
     page = webmap.render_html(webmap.thematic_maps(network, basemap="none")["trails"])
-    zones = dict(_scripts_payload(page, "vector"))["disturbance"]["features"]
+    zones = dict(_vectors(page))["disturbance"]["features"]
     trail = next(f for f in zones if f["properties"]["id"] == "trail")["properties"]["p"]
     assert f"<th>面积 area</th><td>{expected_km2:,.3g} km²</td>" in trail
 
@@ -323,7 +423,7 @@ def test_search_index_has_both_languages(network):
 
 def test_missing_layers_are_left_out(minimal_data):
     page = webmap.render_html(webmap.atlas(load_network(minimal_data), basemap="none"))
-    assert [k for k, _ in _scripts_payload(page, "vector")] == ["boundary"]
+    assert [k for k, _ in _vectors(page)] == ["boundary"]
     assert "ecomap.points(" not in page
     maps = webmap.thematic_maps(load_network(minimal_data), basemap="none")
     assert maps == {}
@@ -363,7 +463,9 @@ def test_ten_thousand_sites_stay_small(tmp_path):
     assert len(pts["lat"]) == 10_003
     assert "S009999" in pts["id"]
     assert len(page.encode()) < 3_000_000
-    assert page.count("L.circleMarker(") == 2  # one loop in the runtime, one in the vector helper
+    from ecomap.webmap._page import _RUNTIME
+
+    assert page.count("L.circleMarker(") == _RUNTIME.count("L.circleMarker(")  # in the runtime only, no marker per site
 
 
 # --- CLI and build -------------------------------------------------------------------------
@@ -371,13 +473,13 @@ def test_cli_map_writes_a_page(atlas_data, tmp_path, capsys):
     out = tmp_path / "m.html"
     assert run_cli("map", "--data", atlas_data, "--basemap", "none", "--layers", "corridors,bridges,gaps", "--out", out) == 0
     page = out.read_text(encoding="utf-8")
-    vec = dict(_scripts_payload(page, "vector"))
+    vec = dict(_vectors(page))
     assert list(vec) == ["corridors", "gaps"]  # the connectivity analysis ran: C03 crosses X3
     assert [f["properties"]["id"] for f in vec["gaps"]["features"]] == ["C03/X3/1"]
     assert "排名 rank 1/" in json.dumps(vec["corridors"], ensure_ascii=False)
     assert str(out) in capsys.readouterr().out
     assert run_cli("map", "--data", atlas_data, "--basemap", "none", "--no-analysis", "--out", out) == 0
-    assert "gaps" not in dict(_scripts_payload(out.read_text(encoding="utf-8"), "vector"))
+    assert "gaps" not in dict(_vectors(out.read_text(encoding="utf-8")))
 
 
 def test_cli_map_bad_input_exits_2(atlas_data, tmp_path, capsys, monkeypatch):
@@ -400,6 +502,8 @@ def test_build_writes_atlas_maps_and_index(atlas_data, tmp_path):
     out = tmp_path / "out"
     (out / "report").mkdir(parents=True)
     (out / "report" / "index.html").write_text("<p>report</p>", encoding="utf-8")
+    (out / "screenshots").mkdir()
+    (out / "screenshots" / "atlas.png").write_bytes(b"\x89PNG\r\n\x1a\n")   # left by an earlier build
     ctx = build(atlas_data, out, options={"corridors_resolution": 100.0})
     for rel in ("atlas.html", "atlas-gaode.html", "index.html", "maps/bridges.html", "maps/trails.html"):
         assert (out / rel).is_file(), rel
@@ -407,8 +511,22 @@ def test_build_writes_atlas_maps_and_index(atlas_data, tmp_path):
     index = (out / "index.html").read_text(encoding="utf-8")
     hrefs = set(re.findall(r'href="([^"]+)"', index))
     assert {"atlas.html", "atlas-gaode.html", "maps/bridges.html", "maps/trails.html", "report/index.html"} <= hrefs
+    assert "<img" not in index   # no thumbnail from a screenshot this build did not take
     for h in hrefs:
         assert (out / h).exists(), h
+
+
+def test_no_basemap_still_draws_the_district_outline(network):
+    """``basemap="none"`` with only corridors chosen: the base layer is the boundary and districts outline."""
+    page = webmap.render_html(webmap.atlas(network, basemap="none", layers=["corridors"]))
+    m = re.search(r'bases\["无底图 No basemap"\] = L\.geoJSON\(', page)
+    assert m, "the no-basemap base layer draws the outline"
+    ctx, _ = json.JSONDecoder().raw_decode(page, m.end())
+    boundary = [f for f in ctx["features"] if f["properties"]["b"] == 1]
+    assert len(boundary) == 1
+    ring = boundary[0]["geometry"]["coordinates"][0]
+    assert [114.34, 22.68] in ring and [114.36, 22.70] in ring   # the boundary box of the test data
+    assert "L.control.scale({metric: true, imperial: false" in page and "control.scale()" not in page
 
 
 def test_osm_derived_data_is_credited_in_the_page(network):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import shapely
 from conftest import internal_layer as layer
-from connectivity._network import X0, Y0, three_patches
+from connectivity._network import X0, Y0, square, three_patches
 
 from ecomap import connectivity as cn
 
@@ -89,3 +89,19 @@ def test_json_shape():
             "betweenness"} <= set(d["patches"][0])
     assert {"id", "length_m", "dIIC", "dPC", "gravity", "bridges", "gaps", "trail_m"} <= set(d["corridors"][0])
     assert d["gaps"] == []
+
+
+def test_gravity_of_touching_patches_has_a_floor_distance():
+    """With ``links="distance"`` two touching patches are 0 m apart: G uses L = 30 m, not 1e-6 m."""
+    net = three_patches()
+    p = net.patches.copy()
+    p.loc[p.index[1], "geometry"] = square(1000, 2)   # P2 now touches P1 (P1 spans x 0-1000)
+    touching = type(net)({"patches": p, "corridors": net.corridors})
+    r = cn.analyse(touching, links="distance", threshold=5000, landscape_area_km2=10)
+    c = r.corridors
+    gaps = c["distance"].to_numpy()
+    assert gaps.min() <= 1e-6   # touching (kept as a link of 1e-6 m)
+    l_max = gaps.max()          # P2 to P3, 4.59 km
+    g_touch = c.loc[c["distance"] <= 1e-6, "gravity"].iloc[0]
+    assert g_touch == pytest.approx(math.log(100) * math.log(200) * (l_max / cn.indices.GRAVITY_MIN_LENGTH_M) ** 2)
+    assert g_touch < 1e6

@@ -22,7 +22,7 @@ from ..joins import barrier_crossings, bridge_counts, corridor_ends, trail_lengt
 from ..network import Network
 from ._common import DEFAULT_MEDIAN_DISPERSAL_M, MIN_LENGTH_M, check_positive, pair_values, plain
 from .graph import Graph, all_pairs_graph, build_graph, corridor_distances
-from .indices import betweenness, gravity, structure_indices
+from .indices import GRAVITY_MIN_LENGTH_M, betweenness, gravity, structure_indices
 from .removal import _Index, removal_importance
 
 __all__ = ["ConnectivityResult", "analyse"]
@@ -361,7 +361,7 @@ def _gravity_column(graph: Graph, corr: pd.DataFrame, resistance, unit: str) -> 
     res = pd.Series(resistance if resistance is not None else {}, dtype=float)
     rf = res.reindex(corr["from_id"][ok].astype(str)).fillna(1.0).to_numpy()
     rt = res.reindex(corr["to_id"][ok].astype(str)).fillna(1.0).to_numpy()
-    dist = corr["distance"][ok].to_numpy(dtype=float)
+    dist = np.maximum(corr["distance"][ok].to_numpy(dtype=float), GRAVITY_MIN_LENGTH_M)
     out[ok] = gravity(nodes["area_km2"].reindex(corr["from_id"][ok].astype(str)).to_numpy(),
                       nodes["area_km2"].reindex(corr["to_id"][ok].astype(str)).to_numpy(),
                       dist, l_max=float(dist.max()), resistance_a=rf, resistance_b=rt, area_unit=unit)

@@ -24,6 +24,10 @@ __all__ = [
 
 #: Area units the gravity model may take ln() of, and their size in m².
 GRAVITY_AREA_UNITS = {"m2": 1.0, "ha": 1e4, "km2": 1e6}
+#: Floor on L_ab in the gravity column (metres or cost units): touching patches (L = 0 with
+#: ``links="distance"``) count as one 30 m land-cover cell apart, not 10^-6 m, which gave
+#: G ~ 4e21 and let one touching pair dwarf every corridor.
+GRAVITY_MIN_LENGTH_M = 30.0
 
 
 def structure_indices(n_nodes: int, n_links: int) -> dict[str, float]:

@@ -8,13 +8,17 @@ replaced by the file's content, taken from the URL -> content table that the pin
 
 Data reach the page as JSON inside one script, with ``<``, ``>`` and ``&`` escaped, and every
 value taken from data is HTML-escaped before it reaches a popup, tooltip, legend or
-control label. Points (the bridge-site register, up to a million sites) travel as typed
-columns and are drawn by one canvas layer whose tooltip and popup are built only when shown. On the Gaode/AMap basemap, whose tiles are in GCJ-02, every overlay is
-converted to GCJ-02 first.
+control label. Every layer travels packed: points (the bridge-site register, up to a million
+sites) as typed columns, lines and polygons as one encoded-polyline vertex stream with their
+popup texts in a word table; each is drawn by one canvas layer, and a tooltip or popup is
+built only when shown. On the Gaode/AMap basemap, whose tiles are in GCJ-02, every overlay
+is converted to GCJ-02 first.
 
-The modules: ``_style`` (basemaps, words, styles, popups), ``_page`` (the page's CSS and
-JavaScript, inlined assets, screenshots), ``_points`` (the point layer's JavaScript), ``_builder`` (one map assembled), ``_maps`` (the
-atlas, the thematic maps, the index page, the build step).
+The modules: ``_style`` (basemaps, words, styles, popups), ``_pack`` (layers packed for the
+page), ``_page`` (the page's CSS and JavaScript, inlined assets, screenshots), ``_points``
+and ``_shapes`` (the JavaScript of the point layer and of the line and polygon layers),
+``_builder`` (one map assembled), ``_maps`` (the atlas, the thematic maps, the index page,
+the build step).
 """
 
 from __future__ import annotations

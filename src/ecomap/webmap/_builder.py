@@ -21,6 +21,7 @@ from branca.element import Element, MacroElement
 
 from .. import crs as _crs
 from ..layers import CATALOGUE
+from ._pack import pack_layer
 from ._page import (
     _CSS,
     _RUNTIME,
@@ -127,7 +128,7 @@ class _MapBuilder:
         centre = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
         self.bounds = bounds
         self.map = folium.Map(location=centre, zoom_start=12, tiles=None, prefer_canvas=False,
-                              control_scale=True, min_zoom=7, max_zoom=19)
+                              control_scale=False, min_zoom=7, max_zoom=19)
         # Every data layer draws on one shared canvas (see the page runtime); the map's
         # default renderer stays SVG for the measure tool, which styles its own paths' elements.
         # Leaflet only: folium's jQuery, Bootstrap and icon fonts are not used by these maps.
@@ -178,8 +179,13 @@ class _MapBuilder:
             if tk and self.base.name != "tianditu" and re.fullmatch(r"[A-Za-z0-9]+", tk):
                 family.insert(-1, basemap("tianditu", tianditu_key=tk))
         parts = ["var bases = {};"]
+        # "no basemap" still draws the district outline and the neighbouring districts, so the
+        # map is never blank whatever layers are chosen
+        outline = (f"L.geoJSON({_jsdump(self._context_data(5.0))}, {{pane: 'ecoBase', interactive: false, "
+                   "style: function (f) { return f.properties.b ? {color: '#263238', weight: 2.5, fill: false} "
+                   ": {color: '#90a4ae', weight: 1, dashArray: '4 3', fill: false}; }})")
         for i, b in enumerate(family):
-            js = self._tile_js(b) if b.tiles else "L.layerGroup()"
+            js = self._tile_js(b) if b.tiles else outline
             parts.append(f"bases[{_jsdump(html.escape(b.title))}] = {js};")
             if i == 0:
                 parts.append(f"bases[{_jsdump(html.escape(b.title))}].addTo(map);")
@@ -221,12 +227,7 @@ class _MapBuilder:
                 styles.append(style)
                 labels.append(label)
             codes.append(index[k])
-        props = [{"id": str(i), "s": c, "t": t, "p": p}
-                 for i, c, t, p in zip(frame["id"], codes, tips, pops, strict=True)]
-        data = _feature_collection(frame.geometry.values, props)
-        self.script.parts.append(
-            f"ecomap.vector({_jsdump(name)}, {_jsdump(data)}, {_jsdump(styles)});"
-        )
+        self._vector(name, frame, codes, tips, pops, styles)
         label = f"{LABELS[name]} ({len(frame)})"
         grp = group or (self.GROUP_CITY if spec.scale == "city" else self.GROUP_LOCAL)
         self.overlays.append(_Overlay(name, html.escape(label), html.escape(grp), show))
@@ -234,6 +235,14 @@ class _MapBuilder:
         if search:
             self._search_items(name, frame)
         return True
+
+    def _vector(self, key: str, frame: gpd.GeoDataFrame, codes: Sequence[int], tips: Sequence, pops: Sequence,
+                styles: Sequence[dict]) -> None:
+        """One packed layer (geometry stream and word table, :mod:`._pack`) into the script."""
+        data = pack_layer(frame.geometry.values, frame["id"].tolist(), codes, tips, pops)
+        self.script.parts.append(
+            f"ecomap.vector({_jsdump(key)}, {_jsdump(data)}, {_jsdump(list(styles))}, {10 ** PRECISION});"
+        )
 
     def _add_points(self, name: str, frame: gpd.GeoDataFrame, *, show: bool, group: str | None) -> None:
         payload = _points_payload(frame)
@@ -265,11 +274,7 @@ class _MapBuilder:
         if kind == "point":
             st = {"radius": 6, "weight": 1.5, "fill": True, "fillOpacity": 0.9, **st}
         tips, pops = _generic_popups(frame, legend)
-        props = [{"id": str(i), "s": 0, "t": t, "p": p} for i, t, p in zip(frame["id"], tips, pops, strict=True)]
-        data = _feature_collection(frame.geometry.values, props)
-        self.script.parts.append(
-            f"ecomap.vector({_jsdump(key)}, {_jsdump(data)}, {_jsdump([st])});"
-        )
+        self._vector(key, frame, [0] * len(frame), tips, pops, [st])
         self.overlays.append(_Overlay(key, html.escape(f"{label} ({len(frame)})"),
                                       html.escape(group or self.GROUP_ANALYSIS), show))
         self._legend_from_styles(label, kind, [legend], [st])
@@ -281,12 +286,7 @@ class _MapBuilder:
                    legend_title: str | None = None) -> None:
         """A layer whose per-feature style index, tooltips and popups the caller computed."""
         frame = _page_frame(frame_internal, gcj02=self.gcj02)
-        props = [{"id": str(i), "s": int(c), "t": t, "p": p}
-                 for i, c, t, p in zip(frame["id"], codes, tips, pops, strict=True)]
-        data = _feature_collection(frame.geometry.values, props)
-        self.script.parts.append(
-            f"ecomap.vector({_jsdump(key)}, {_jsdump(data)}, {_jsdump(styles)});"
-        )
+        self._vector(key, frame, codes, tips, pops, styles)
         self.overlays.append(_Overlay(key, html.escape(f"{label} ({len(frame)})"),
                                       html.escape(group or self.GROUP_ANALYSIS), show))
         self._legend_from_styles(legend_title or label, kind, legend_labels, styles)
@@ -389,12 +389,13 @@ class _MapBuilder:
         s.add_to(self.map)
         return self.map
 
-    def _context_data(self) -> dict:
+    def _context_data(self, tolerance_m: float = 50.0) -> dict:
+        """The Shenzhen districts (``b`` 0) and the Pingshan boundary (``b`` 1), simplified to ``tolerance_m``."""
         feats = []
         for name, flag in (("districts", 0), ("boundary", 1)):
             gdf = self.network[name]
             if len(gdf):
-                g = gdf.set_geometry(gdf.geometry.simplify(50.0))[["geometry"]]
+                g = gdf.set_geometry(gdf.geometry.simplify(tolerance_m))[["geometry"]]
                 frame = _page_frame(g, gcj02=self.gcj02)
                 feats.append(_feature_collection(frame.geometry.values, [{"b": flag}] * len(frame))["features"])
         return {"type": "FeatureCollection", "features": [f for fs in feats for f in fs]}

@@ -458,12 +458,12 @@ def write_maps(
     if rep_dir.is_dir():
         htmls = sorted(rep_dir.glob("*.html"), key=lambda p: (p.name != "index.html", p.name))
         report = (htmls[0] if htmls else rep_dir).relative_to(out).as_posix() + ("" if htmls else "/")
+    shots = {}   # thumbnails only from this build: a screenshot left by an earlier one may show other data
     if screenshots:
         for p, _t, _d in pages:
             written.append(screenshot(p, out / "screenshots" / f"{p.stem}.png"))
+            shots[p.relative_to(out).as_posix()] = f"screenshots/{p.stem}.png"
     entries = [(p.relative_to(out).as_posix(), t, d) for p, t, d in pages]
-    shots = {p.relative_to(out).as_posix(): f"screenshots/{p.stem}.png" for p, _t, _d in pages
-             if (out / "screenshots" / f"{p.stem}.png").is_file()}
     written.append(write_text(out / "index.html", index_page(
         entries, report=report, thumbnails=shots, layers="layers/" if (out / "layers").is_dir() else None)))
     return written

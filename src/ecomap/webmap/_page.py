@@ -16,6 +16,7 @@ import folium.plugins
 from .._errors import EcomapError
 from ..io import atomic_write, write_text
 from ._points import RUNTIME_POINTS
+from ._shapes import RUNTIME_SHAPES
 
 # --- the page runtime ----------------------------------------------------------------------
 _CSS = """
@@ -33,6 +34,11 @@ _CSS = """
 .eco-mouse{background:rgba(255,255,255,.88);padding:2px 6px;font:12px/1.4 ui-monospace,Menlo,Consolas,monospace;border-radius:3px;white-space:pre}
 .leaflet-control-layers-group-name{font-weight:600;display:block;margin:4px 0 2px;color:#37474f}
 .leaflet-control-layers{font-size:12.5px;max-height:60vh;overflow:auto}
+.leaflet-container.eco-hit{cursor:pointer!important}
+.leaflet-container .marker-cluster-small{background-color:rgba(144,202,249,.6)}.leaflet-container .marker-cluster-small div{background-color:rgba(66,165,245,.75)}
+.leaflet-container .marker-cluster-medium{background-color:rgba(121,134,203,.6)}.leaflet-container .marker-cluster-medium div{background-color:rgba(63,81,181,.75)}
+.leaflet-container .marker-cluster-large{background-color:rgba(149,117,205,.6)}.leaflet-container .marker-cluster-large div{background-color:rgba(94,53,177,.8)}
+.leaflet-container .marker-cluster div span{color:#fff;font-weight:600}
 """
 
 _RUNTIME = r"""
@@ -85,6 +91,9 @@ ecomap.setup = function (map) {
   if (!map.getPane('ecoRaster')) map.createPane('ecoRaster').style.zIndex = 395;
   ecomap.renderer = L.canvas({tolerance: 4});
   ecomap.order = [];
+  ecomap.interact(map);
+  L.control.scale({metric: true, imperial: false, maxWidth: 150}).addTo(map);   // metres and kilometres only
+  if (!map.getPane('ecoBase')) map.createPane('ecoBase').style.zIndex = 250;
   map.on('overlayadd', function () {
     ecomap.order.forEach(function (k) {
       var l = ecomap.layers[k];
@@ -92,21 +101,57 @@ ecomap.setup = function (map) {
     });
   });
 };
-ecomap.vector = function (key, data, styles) {
-  var layer = L.geoJSON(data, {
-    renderer: ecomap.renderer,
-    style: function (f) { return styles[f.properties.s]; },
-    pointToLayer: function (f, ll) { return L.circleMarker(ll, L.extend({renderer: ecomap.renderer}, styles[f.properties.s])); },
-    onEachFeature: function (f, l) {
-      l.ecoId = f.properties.id;
-      if (f.properties.t) l.bindTooltip(f.properties.t, {sticky: true});
-      if (f.properties.p) l.bindPopup(f.properties.p, {maxWidth: 340});
+// A packed layer (see _pack.py): the vertex stream decoded once, one Leaflet path per
+// feature on the shared canvas; tooltip and popup HTML built from the word table when shown.
+ecomap.polyline = function (s) {
+  var out = [], n = s.length, i = 0, acc = [0, 0], k = 0;
+  while (i < n) {
+    var b, shift = 0, v = 0;
+    do { b = s.charCodeAt(i++) - 63; v += (b & 31) * Math.pow(2, shift); shift += 5; } while (b >= 32);
+    acc[k] += (v % 2) ? -(v + 1) / 2 : v / 2;
+    out.push(acc[k]); k = 1 - k;
+  }
+  return out;
+};
+ecomap.tipHtml = function (d, i) {
+  var f = d.f[i], w = d.w;
+  return w[f[2] < 0 ? f[0] : f[2]] + (f[3] ? " <span class='eco-dim'>" + w[f[3]] + '</span>' : '');
+};
+ecomap.popHtml = function (d, i) {
+  var f = d.f[i], w = d.w;
+  if (f[1] < 0) return w[f[0]];
+  var rows = '', h = d.h[f[4]];
+  for (var k = 0; k < h.length; k++) rows += '<tr><th>' + w[h[k]] + '</th><td>' + w[f[5 + k]] + '</td></tr>';
+  return '<div class="eco-pop"><div class="eco-h">' + w[f[0]] + '</div>' +
+    (w[f[1]] ? '<div class="eco-en">' + w[f[1]] + '</div>' : '') + '<table>' + rows + '</table></div>';
+};
+ecomap.vector = function (key, d, styles, scale) {
+  var layer, pre = d.idPrefix || '';
+  if (pre) d.id = d.id.map(function (x) { return pre + x; });
+  if (d.g.t !== 'geojson') {
+    layer = new ecomap.ShapeLayer(d, styles, scale);   // batched canvas drawing, see _shapes.py
+  } else {   // mixed geometry types: one Leaflet layer per feature on the shared canvas
+    var geo = d.g.c, layers = new Array(geo.length);
+    for (var i = 0; i < geo.length; i++) {
+      var st = L.extend({renderer: ecomap.renderer}, styles[d.s[i]]);
+      layers[i] = L.geoJSON(geo[i], {style: st, pointToLayer: function (f, ll) { return L.circleMarker(ll, st); }});
+      layers[i].ecoId = d.id[i]; layers[i].ecoI = i;
     }
-  });
+    layer = L.featureGroup(layers);
+    layer.bindTooltip(function (l) { return ecomap.tipHtml(d, ecomap.featureOf(l)); }, {sticky: true});
+    layer.bindPopup(function (l) { return ecomap.popHtml(d, ecomap.featureOf(l)); }, {maxWidth: 340});
+    layer.count = function () { return geo.length; };
+  }
+  layer.ecoData = d;
   ecomap.layers[key] = layer; ecomap.order.push(key);
   return layer;
 };
-""" + RUNTIME_POINTS + r"""
+ecomap.featureOf = function (l) {
+  // the feature number of a layer or of a part of a 'geojson' feature
+  while (l && l.ecoI === undefined) l = l._eventParents && l._eventParents[Object.keys(l._eventParents)[0]];
+  return l ? l.ecoI : 0;
+};
+""" + RUNTIME_POINTS + RUNTIME_SHAPES + r"""
 ecomap.image = function (key, url, bounds, opacity) {
   var layer = L.imageOverlay(url, bounds, {opacity: opacity, pane: 'ecoRaster', interactive: false});
   ecomap.layers[key] = layer;
@@ -155,11 +200,11 @@ ecomap.search = function (map, items) {
 ecomap.mouse = function (map, gcjMap) {
   var C = L.Control.extend({options: {position: 'bottomright'}, onAdd: function () {
     var div = L.DomUtil.create('div', 'eco-mouse');
-    div.textContent = 'WGS-84  lat, lon\nGCJ-02  lat, lon';
+    div.textContent = 'WGS-84  lon, lat\nGCJ-02  lon, lat';   // the order the CLI takes and prints
     map.on('mousemove', function (e) {
       var lon = e.latlng.lng, lat = e.latlng.lat, w, g;
       if (gcjMap) { g = [lon, lat]; w = ecomap.gcj.inv(lon, lat); } else { w = [lon, lat]; g = ecomap.gcj.fwd(lon, lat); }
-      div.textContent = 'WGS-84  ' + w[1].toFixed(6) + ', ' + w[0].toFixed(6) + '\nGCJ-02  ' + g[1].toFixed(6) + ', ' + g[0].toFixed(6);
+      div.textContent = 'WGS-84  ' + w[0].toFixed(6) + ', ' + w[1].toFixed(6) + '\nGCJ-02  ' + g[0].toFixed(6) + ', ' + g[1].toFixed(6);
     });
     return div;
   }});

@@ -8,6 +8,7 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -195,10 +196,20 @@ def _num(v, unit: str = "", digits: int = 4) -> str:
 
 
 def _jsdump(obj) -> str:
-    """JSON for a ``<script>``: ``<``, ``>``, ``&`` and line separators escaped."""
+    r"""JSON for a ``<script>``: ``<``, ``>``, ``&`` and line separators escaped.
+
+    ``{{``, ``{%`` and ``{#`` never appear either: folium's elements pass a rendered script
+    through Jinja once more, which would read them as template tags. Outside strings JSON
+    has none of them, so the character after such a ``{`` is inside a string and is
+    written as its ``\u`` escape.
+    """
     text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    text = _JINJA_OPEN.sub(lambda m: f"{{\\u{ord(m.group(1)):04x}", text)
     return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+_JINJA_OPEN = re.compile(r"\{([{%#])")
 
 
 # --- styles --------------------------------------------------------------------------------
@@ -325,11 +336,42 @@ def _bounds_list(geoms: np.ndarray) -> list[list[float]]:
 
 
 # --- popups --------------------------------------------------------------------------------
-def _popup(title: str, subtitle: str, rows: Sequence[tuple[str, str]]) -> str:
-    """Popup HTML: every argument is already escaped."""
-    body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
-    sub = f'<div class="eco-en">{subtitle}</div>' if subtitle else ""
-    return f'<div class="eco-pop"><div class="eco-h">{title}</div>{sub}<table>{body}</table></div>'
+class _Pop(NamedTuple):
+    """A popup as parts (every part already escaped HTML); ``str()`` gives its HTML.
+
+    The page receives the parts as words of a per-layer table and builds the HTML only
+    when the popup opens (``ecomap.popHtml``), the same HTML as ``str()`` here.
+    """
+
+    title: str
+    subtitle: str
+    rows: tuple[tuple[str, str], ...]
+
+    def __str__(self) -> str:
+        body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in self.rows)
+        sub = f'<div class="eco-en">{self.subtitle}</div>' if self.subtitle else ""
+        return f'<div class="eco-pop"><div class="eco-h">{self.title}</div>{sub}<table>{body}</table></div>'
+
+    def __contains__(self, text) -> bool:
+        return text in str(self)
+
+
+class _Tip(NamedTuple):
+    """A tooltip as parts (escaped HTML): the names, and a dimmed extra; ``str()`` gives its HTML."""
+
+    text: str
+    extra: str = ""
+
+    def __str__(self) -> str:
+        return self.text + (f" <span class='eco-dim'>{self.extra}</span>" if self.extra else "")
+
+    def __contains__(self, text) -> bool:
+        return text in str(self)
+
+
+def _popup(title: str, subtitle: str, rows: Sequence[tuple[str, str]]) -> _Pop:
+    """A popup from already escaped parts (its HTML is ``str()`` of the result)."""
+    return _Pop(title, subtitle, tuple((k, v) for k, v in rows))
 
 
 def _names(row: Mapping) -> tuple[str, str]:
@@ -340,11 +382,11 @@ def _names(row: Mapping) -> tuple[str, str]:
     return title, "" if _missing(en) else _esc(en)
 
 
-def _tip(row: Mapping, extra: str = "") -> str:
+def _tip(row: Mapping, extra: str = "") -> _Tip:
     zh, en = row.get("name_zh"), row.get("name_en")
     parts = [p for p in (zh, en) if not _missing(p)]
     text = " · ".join(_esc(p) for p in parts) if parts else _esc(row.get("id"))
-    return text + (f" <span class='eco-dim'>{extra}</span>" if extra else "")
+    return _Tip(text, extra)
 
 
 #: Characters of a long text shown in a popup; the rest opens behind "more".
@@ -366,7 +408,7 @@ def _common_rows(row: Mapping) -> list[tuple[str, str]]:
     return [("来源 source", _long_text(row.get("source"))), ("可信度 confidence", _esc(row.get("confidence")))]
 
 
-def _layer_popups(layer: str, frame: pd.DataFrame, extra: Mapping[str, pd.Series]) -> tuple[list[str], list[str]]:
+def _layer_popups(layer: str, frame: pd.DataFrame, extra: Mapping[str, pd.Series]) -> tuple[list[_Tip], list[_Pop]]:
     """(tooltip HTML, popup HTML) per row of a catalogue layer; every value escaped."""
     tips, pops = [], []
     records = frame.drop(columns=frame.geometry.name).to_dict("records")
@@ -420,13 +462,13 @@ def _esc_plain(v) -> str:
     return "—" if _missing(v) else str(v)
 
 
-def _generic_popups(frame: gpd.GeoDataFrame, title: str, *, limit: int = 10) -> tuple[list[str], list[str]]:
+def _generic_popups(frame: gpd.GeoDataFrame, title: str, *, limit: int = 10) -> tuple[list[_Tip], list[_Pop]]:
     """Tooltips and popups for a result frame of unknown columns: the first ``limit`` columns."""
     cols = [c for c in frame.columns if c != frame.geometry.name][:limit]
     tips, pops = [], []
     for row in frame[cols].to_dict("records"):
         name = row.get("name_zh") or row.get("name_en") or row.get("id")
-        tips.append(f"{_esc(title)}: {_esc(name)}")
+        tips.append(_Tip(f"{_esc(title)}: {_esc(name)}"))
         rows = [(_esc(c), _esc(_num(v) if isinstance(v, int | float | np.number) else v)) for c, v in row.items()]
         pops.append(_popup(_esc(title), "", rows))
     return tips, pops

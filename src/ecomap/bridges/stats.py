@@ -31,14 +31,15 @@ SUBDISTRICT_CENTRES: Mapping[str, tuple[float, float]] = {
 STATS_BY = ("status", "host", "material", "subdistrict", "corridor")
 
 
-def list_sites(network: Network, *, status: list[str] | tuple[str, ...] | None = None,
+def list_sites(network: Network | str, *, status: list[str] | tuple[str, ...] | None = None,
                within: str | None = None) -> gpd.GeoDataFrame:
     """List register sites, optionally only some statuses and only inside one feature.
 
     Parameters
     ----------
-    network : ecomap.network.Network
-        The network whose ``bridges`` layer is the register.
+    network : ecomap.network.Network or str
+        The network whose ``bridges`` layer is the register, or a ``postgresql://`` URL
+        (then PostGIS picks the sites with its GiST index, see :func:`ecomap.query.query`).
     status : list of str, optional
         Keep only these statuses (``planned``, ``built``, ``damaged``, ``removed``).
     within : str, optional

@@ -80,8 +80,10 @@ def _run_bridges_list(args) -> int:
     from ..bridges import list_sites
     from ..network import load_network
     from ..query import format_result
+    from ..store import is_database_url
 
-    sites = list_sites(load_network(args.data), status=args.status, within=args.within)
+    source = args.data if is_database_url(args.data) else load_network(args.data)
+    sites = list_sites(source, status=args.status, within=args.within)
     sys.stdout.write(format_result(sites, "bridges", fmt=args.format))
     return 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import pandas as pd
 import pytest
 from conftest import run_cli
 from hypothesis import HealthCheck, given, settings
@@ -45,6 +46,7 @@ def _out(capsys, *args) -> tuple[int, str]:
     ("connectivity", "--json"),
     ("bridges", "list", "--status", "damaged", "--within", "corridors:C07", "--format", "csv"),
     ("bridges", "stats", "--json"),
+    ("bridges", "stats", "--by", "corridor", "--json"),
 ])
 def test_cli_answers_the_same_from_both_sources(bundled_url, capsys, args):
     a = _out(capsys, *args, "--data", BUNDLED)
@@ -98,3 +100,11 @@ def test_sql_query_answers_as_the_folder(networks, bundled_url, layer, lon, lat,
             continue
         b = query(bundled_url, layer, where=where, **kw)
         assert format_result(a, layer, fmt="geojson") == format_result(b, layer, fmt="geojson")
+
+
+@pytest.mark.parametrize("by", ["status", "host", "material", "subdistrict", "corridor"])
+def test_sql_stats_answer_as_the_folder(networks, bundled_url, by):
+    from ecomap.bridges import site_stats
+
+    folder, _ = networks
+    pd.testing.assert_frame_equal(site_stats(folder, by=by), site_stats(bundled_url, by=by))

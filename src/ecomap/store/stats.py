@@ -20,8 +20,7 @@ import pandas as pd
 
 from ._conn import database, transaction
 from ._url import Database
-from .spatial import _deg, read_internal
-from .tables import _require_schema
+from .spatial import _check_schema, _deg, read_internal
 
 __all__ = ["StatsRules", "site_groups", "count_rows"]
 
@@ -60,7 +59,7 @@ def count_rows(source: str | os.PathLike | Database, name: str) -> int:
 
     db = database(source)
     with transaction(db, read_only=True) as conn:
-        _require_schema(conn, db)
+        _check_schema(conn, db)
         return int(conn.execute(text(f'SELECT count(*) FROM "{db.schema}"."{name}"')).scalar())
 
 
@@ -138,7 +137,7 @@ def site_groups(source, by: str, rules: StatsRules) -> tuple[np.ndarray, np.ndar
 
     db = database(source)
     with transaction(db, read_only=True) as conn:
-        _require_schema(conn, db)
+        _check_schema(conn, db)
         total = int(conn.execute(text(f'SELECT count(*) FROM "{db.schema}".bridges')).scalar())
         if by == "corridor":
             key, status = _by_corridor(conn, db, rules) if total else (np.empty(0, object),) * 2

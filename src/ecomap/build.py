@@ -205,7 +205,9 @@ def build(
     Parameters
     ----------
     data_dir : str or os.PathLike, optional
-        The data folder; default the bundled data (:func:`ecomap.io.default_data_dir`).
+        The data folder, or a ``postgresql://`` URL (read in one snapshot; provenance
+        records an MD5 per table of the rows read, ``md5_rows``); default the bundled
+        data (:func:`ecomap.io.default_data_dir`).
     out_dir : str or os.PathLike, default "outputs"
         Where everything is written; created if missing.
     options : dict, optional

@@ -108,3 +108,11 @@ def test_sql_stats_answer_as_the_folder(networks, bundled_url, by):
 
     folder, _ = networks
     pd.testing.assert_frame_equal(site_stats(folder, by=by), site_stats(bundled_url, by=by))
+
+
+def test_stats_text_is_the_same_but_for_the_source_line(bundled_url, capsys):
+    a = _out(capsys, "bridges", "stats", "--data", BUNDLED)
+    b = _out(capsys, "bridges", "stats", "--data", bundled_url)
+    assert a[0] == b[0] == 0
+    assert a[1].splitlines()[1:] == b[1].splitlines()[1:]
+    assert b[1].splitlines()[0].startswith("400 sites in postgresql://")

@@ -25,6 +25,7 @@ from .io import (
 )
 from .layers import LAYER_NAMES
 from .network import Network, layer_summary, load_network
+from .store._url import is_database_url
 
 __all__ = ["BuildContext", "STEPS", "build"]
 
@@ -125,14 +126,17 @@ def _step_layers(ctx: BuildContext) -> None:
 
 
 def _step_provenance(ctx: BuildContext) -> None:
-    """``provenance.json``: ecomap version, input files with SHA-256, sources per layer."""
+    """``provenance.json``: ecomap version, input files with SHA-256 (tables with MD5), sources per layer."""
     inputs = {}
     network = ctx.results.get("sources", {}).get("input_network", ctx.network)
-    for name, path in network.sources.items():
+    on_db = network.data_dir is None and network.source is not None
+    where = {n: network.source for n in ctx.digests} if on_db else network.sources
+    for name, path in where.items():
         gdf = network.layers[name]
+        read = {"table": str(name), "md5_rows": ctx.digests[name]} if on_db else \
+            {"file": str(path), "sha256": ctx.digests.get(name) or file_digest(path)}
         inputs[name] = {
-            "file": str(path),
-            "sha256": ctx.digests.get(name) or file_digest(path),
+            **read,
             "features": len(gdf),
             "sources": sorted({str(s) for s in to_wgs84_frame(gdf, precision=None)["source"].dropna()}),
             "confidence": gdf["confidence"].value_counts().to_dict(),
@@ -143,7 +147,7 @@ def _step_provenance(ctx: BuildContext) -> None:
             inputs[key] = {"file": str(path), "sha256": file_digest(Path(path))}
     ctx.wrote(write_json(ctx.out / "provenance.json", {
         "ecomap": __version__,
-        "data_dir": str(network.data_dir),
+        "data_dir": network.source if on_db else str(network.data_dir),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "options": {k: str(v) if isinstance(v, os.PathLike) else v for k, v in sorted(ctx.options.items())},
         "inputs": inputs,
@@ -256,7 +260,9 @@ def build(
     Parameters
     ----------
     data_dir : str or os.PathLike, optional
-        The data folder; default the bundled data (:func:`ecomap.io.default_data_dir`).
+        The data folder, or a ``postgresql://`` URL (read in one snapshot; provenance
+        records an MD5 per table of the rows read, ``md5_rows``); default the bundled
+        data (:func:`ecomap.io.default_data_dir`).
     out_dir : str or os.PathLike, default "outputs"
         Where everything is written; created if missing.
     options : dict, optional
@@ -285,7 +291,10 @@ def build(
     beside ``out_dir`` and swapped in whole at the end: after a kill at any point,
     ``out_dir`` is the previous build or the new one (other files in it are kept).
     """
-    network, digests = _load_consistent(Path(data_dir) if data_dir is not None else default_data_dir())
+    if is_database_url(data_dir):
+        network, digests = _load_consistent_database(str(data_dir))
+    else:
+        network, digests = _load_consistent(Path(data_dir) if data_dir is not None else default_data_dir())
     out = Path(out_dir)
     with output_folder(out) as folder:  # built beside, swapped in whole: old or new after a kill
         ctx = BuildContext(network, Path(folder), dict(options or {}), digests=digests)
@@ -296,6 +305,25 @@ def build(
     ctx.written = [out / p.relative_to(ctx.out) if p.is_relative_to(ctx.out) else p for p in ctx.written]
     ctx.out = out
     return ctx
+
+
+def _load_consistent_database(url: str, tries: int = 5) -> tuple[Network, dict[str, str]]:
+    """Load from PostGIS with an MD5 per table of exactly the rows read.
+
+    The tables are hashed in one snapshot before and after the load (itself one
+    snapshot); the load is repeated until the two agree, so the digests describe the
+    rows the build used (see :func:`ecomap.store.digest.table_digests`).
+    """
+    from .store.digest import table_digests
+
+    for _ in range(tries):
+        before = table_digests(url)
+        network = load_network(url)
+        if table_digests(url) == before:
+            return network, before
+        log.info("the database changed while it was read; reading it again")
+    raise InputError(f"{network.source}: the tables kept changing while they were read ({tries} tries); "
+                     "build again when the imports are done")
 
 
 def _digests(paths) -> dict[str, str | None]:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 
+import pandas as pd
 import pytest
 from conftest import run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ecomap._errors import InputError
 from ecomap.io import default_data_dir
 from ecomap.network import load_network, read_layers
 from ecomap.query import format_result, query
@@ -44,6 +46,7 @@ def _out(capsys, *args) -> tuple[int, str]:
     ("connectivity", "--json"),
     ("bridges", "list", "--status", "damaged", "--within", "corridors:C07", "--format", "csv"),
     ("bridges", "stats", "--json"),
+    ("bridges", "stats", "--by", "corridor", "--json"),
 ])
 def test_cli_answers_the_same_from_both_sources(bundled_url, capsys, args):
     a = _out(capsys, *args, "--data", BUNDLED)
@@ -72,3 +75,44 @@ def test_query_answers_the_same_from_folder_and_postgis(networks, layer, lon, la
         a = query(folder, layer, where=where, **kw)
         b = query(db, layer, where=where, **kw)
         assert format_result(a, layer, fmt="geojson") == format_result(b, layer, fmt="geojson")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(layer=st.sampled_from(["bridges", "trails", "patches", "corridors", "reservoirs", "subdistricts"]),
+       lon=st.floats(W, E), lat=st.floats(S, N), radius=st.floats(0, 5000), size=st.floats(0.001, 0.05),
+       n=st.integers(1, 40), status=st.sampled_from([None, "built", "planned"]),
+       ref=st.sampled_from([None, "corridors:C07", "corridors:C01", "patches:P01", "subdistricts:PS", "patches:P99"]))
+def test_sql_query_answers_as_the_folder(networks, bundled_url, layer, lon, lat, radius, size, n, status, ref):
+    """The URL path (GiST index + in-memory check of the candidates) gives the folder's answer."""
+    folder, _ = networks
+    where = f"status == '{status}'" if status and layer == "bridges" else None
+    for kw in ({"near": (lon, lat), "radius_m": radius}, {"bbox": (lon, lat, lon + size, lat + size)},
+               {"nearest": n, "to": (lon, lat)}, {"nearest": n, "near": (lon, lat), "radius_m": radius},
+               {"within": ref} if ref else {}, {"within": ref, "nearest": n, "to": (lon, lat)} if ref else {},
+               {"input_crs": "gcj02", "near": (lon, lat), "radius_m": radius}):
+        try:
+            a = query(folder, layer, where=where, **kw)
+        except InputError as exc:
+            with pytest.raises(InputError) as got:
+                query(bundled_url, layer, where=where, **kw)
+            assert str(got.value) == str(exc)
+            continue
+        b = query(bundled_url, layer, where=where, **kw)
+        assert format_result(a, layer, fmt="geojson") == format_result(b, layer, fmt="geojson")
+
+
+@pytest.mark.parametrize("by", ["status", "host", "material", "subdistrict", "corridor"])
+def test_sql_stats_answer_as_the_folder(networks, bundled_url, by):
+    from ecomap.bridges import site_stats
+
+    folder, _ = networks
+    pd.testing.assert_frame_equal(site_stats(folder, by=by), site_stats(bundled_url, by=by))
+
+
+def test_stats_text_is_the_same_but_for_the_source_line(bundled_url, capsys):
+    a = _out(capsys, "bridges", "stats", "--data", BUNDLED)
+    b = _out(capsys, "bridges", "stats", "--data", bundled_url)
+    assert a[0] == b[0] == 0
+    assert a[1].splitlines()[1:] == b[1].splitlines()[1:]
+    assert b[1].splitlines()[0].startswith("400 sites in postgresql://")

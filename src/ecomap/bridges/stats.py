@@ -13,6 +13,7 @@ from .. import crs as _crs
 from .._errors import InputError
 from ..layers import spec
 from ..network import Network, corridor_footprints
+from ..store._url import is_database_url
 
 __all__ = ["SUBDISTRICT_CENTRES", "STATS_BY", "list_sites", "site_stats", "subdistrict_of", "corridor_of"]
 
@@ -31,14 +32,15 @@ SUBDISTRICT_CENTRES: Mapping[str, tuple[float, float]] = {
 STATS_BY = ("status", "host", "material", "subdistrict", "corridor")
 
 
-def list_sites(network: Network, *, status: list[str] | tuple[str, ...] | None = None,
+def list_sites(network: Network | str, *, status: list[str] | tuple[str, ...] | None = None,
                within: str | None = None) -> gpd.GeoDataFrame:
     """List register sites, optionally only some statuses and only inside one feature.
 
     Parameters
     ----------
-    network : ecomap.network.Network
-        The network whose ``bridges`` layer is the register.
+    network : ecomap.network.Network or str
+        The network whose ``bridges`` layer is the register, or a ``postgresql://`` URL
+        (then PostGIS picks the sites with its GiST index, see :func:`ecomap.query.query`).
     status : list of str, optional
         Keep only these statuses (``planned``, ``built``, ``damaged``, ``removed``).
     within : str, optional
@@ -170,13 +172,14 @@ def _group_keys(network: Network, sites: gpd.GeoDataFrame, by: str) -> tuple[np.
     return np.asarray(key, dtype=object), np.asarray(status, dtype=object)
 
 
-def site_stats(network: Network, *, by: str = "status", sites: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
+def site_stats(network: Network | str, *, by: str = "status", sites: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
     """Count register sites by ``status``, ``host``, ``material``, ``subdistrict`` or ``corridor``.
 
     Parameters
     ----------
-    network : ecomap.network.Network
-        The network (its register, corridors).
+    network : ecomap.network.Network or str
+        The network (its register, corridors), or a ``postgresql://`` URL: then the
+        counting is SQL (:func:`ecomap.store.stats.site_groups`), same answers.
     by : str, default "status"
         One of :data:`STATS_BY`. ``subdistrict`` is the subdistrict polygon holding the
         site, else the nearest (:func:`subdistrict_of`); ``corridor`` the footprints a site lies in
@@ -199,9 +202,20 @@ def site_stats(network: Network, *, by: str = "status", sites: gpd.GeoDataFrame 
     """
     if by not in STATS_BY:
         raise InputError(f"stats by {by!r}: choose one of {', '.join(STATS_BY)}")
-    sites = network.bridges if sites is None else sites
-    total = len(sites)
-    key, status = _group_keys(network, sites, by)
+    if is_database_url(network) and sites is None:  # PostGIS: SQL groups, the GiST index for corridors
+        from ..store.stats import StatsRules, site_groups
+
+        rules = StatsRules(subdistrict_of, lambda cor, s: corridor_of(Network({"corridors": cor}), s))
+        key, status, total = site_groups(network, by, rules)
+    else:
+        sites = network.bridges if sites is None else sites
+        total = len(sites)
+        key, status = _group_keys(network, sites, by)
+    return _count_table(by, key, status, total)
+
+
+def _count_table(by: str, key: np.ndarray, status: np.ndarray, total: int) -> pd.DataFrame:
+    """The table of :func:`site_stats` from the group and status of every counted site."""
     frame = pd.DataFrame({by: key, "status": status})
     table = frame.groupby(by).size().rename("sites").to_frame()
     if by != "status":

@@ -80,8 +80,10 @@ def _run_bridges_list(args) -> int:
     from ..bridges import list_sites
     from ..network import load_network
     from ..query import format_result
+    from ..store import is_database_url
 
-    sites = list_sites(load_network(args.data), status=args.status, within=args.within)
+    source = args.data if is_database_url(args.data) else load_network(args.data)
+    sites = list_sites(source, status=args.status, within=args.within)
     sys.stdout.write(format_result(sites, "bridges", fmt=args.format))
     return 0
 
@@ -90,19 +92,27 @@ def _run_bridges_stats(args) -> int:
 
     from ..bridges import STATS_BY, site_stats
     from ..network import load_network
+    from ..store import database, is_database_url
+    from ..store.stats import count_rows
 
-    network = load_network(args.data)
+    on_db = is_database_url(args.data)
+    network = args.data if on_db else load_network(args.data)
     tables = {by: site_stats(network, by=by) for by in (args.by or STATS_BY)}
     if args.json:
         print(json.dumps({by: json.loads(t.to_json(orient="index")) for by, t in tables.items()},
                          ensure_ascii=False, indent=1))
         return 0
-    print(f"{len(network.bridges)} sites in {network.source}")
+    if on_db:
+        n_sites, n_subs, label = count_rows(network, "bridges"), count_rows(network, "subdistricts"), \
+            database(network).label
+    else:
+        n_sites, n_subs, label = len(network.bridges), len(network.subdistricts), network.source
+    print(f"{n_sites} sites in {label}")
     for by, t in tables.items():
         shown = t.copy()
         shown["share"] = shown["share"].map(lambda v: f"{v:.1%}")
         sub_note = (" (OSM subdistrict polygons; a site outside all counts in the nearest)"
-                    if len(network.subdistricts) else " (nearest of six approximate centres; indicative)")
+                    if n_subs else " (nearest of six approximate centres; indicative)")
         note = sub_note if by == "subdistrict" else \
             " (inside the footprint; a site may count in two)" if by == "corridor" else ""
         print(f"\nby {by}{note}\n{shown.to_string()}")

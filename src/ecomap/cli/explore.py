@@ -41,6 +41,7 @@ def _run_query(args) -> int:
     from ..layers import CATALOGUE
     from ..network import load_network
     from ..query import format_result, parse_bbox, parse_lonlat, parse_where, query
+    from ..store import is_database_url
 
     if args.layer not in CATALOGUE:
         raise InputError(f"unknown layer {args.layer!r}; layers are: {', '.join(CATALOGUE)}")
@@ -48,7 +49,8 @@ def _run_query(args) -> int:
     near = parse_lonlat(args.near, option="--near") if args.near else None
     to = parse_lonlat(args.to, option="--to") if args.to else None
     bbox = parse_bbox(args.bbox) if args.bbox else None
-    result = query(load_network(args.data), args.layer, near=near, radius_m=args.radius, bbox=bbox,
+    source = args.data if is_database_url(args.data) else load_network(args.data)
+    result = query(source, args.layer, near=near, radius_m=args.radius, bbox=bbox,
                    intersects=args.intersects, within=args.within, nearest=args.nearest, to=to,
                    where=where, input_crs=args.input_crs)
     text = format_result(result, args.layer, fmt=args.format)

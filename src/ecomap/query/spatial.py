@@ -17,6 +17,7 @@ import shapely
 
 from .._errors import InputError
 from ..layers import CATALOGUE
+from ..store._url import is_database_url
 from ._common import _frame
 from ._index import _near_pos, _nearest_pos, _pos_intersecting, _within_pos
 from .filters import Where, parse_where
@@ -347,8 +348,11 @@ def query(
 
     Parameters
     ----------
-    source : Network, mapping of layers or geopandas.GeoDataFrame
-        Where the layer comes from (the whole network when ``within`` is given).
+    source : Network, mapping of layers, geopandas.GeoDataFrame or str
+        Where the layer comes from (the whole network when ``within`` is given). A
+        ``postgresql://`` URL asks PostGIS: its GiST index picks the candidate rows
+        (:func:`ecomap.store.spatial.query_database`), and the answer is the one the
+        same data give from a folder.
     layer : str
         The layer's name.
     near : tuple of float, optional
@@ -386,6 +390,13 @@ def query(
     --------
     near, in_bbox, intersecting, within, nearest, where : the questions one at a time.
     """
+    if is_database_url(source):  # PostGIS: the GiST index picks the rows, this function answers
+        from ..store.spatial import Shapes, query_database
+
+        conditions = {"near": near, "radius_m": radius_m, "bbox": bbox, "intersects": intersects,
+                      "within": within, "nearest": nearest, "to": to, "where": where, "input_crs": input_crs}
+        shapes = Shapes(query, lambda p, c: user_point(p, input_crs=c), _user_box, _user_shape, footprint)
+        return query_database(source, layer, conditions, shapes)
     gdf = _frame(source, layer)
     w = _parsed_where(where, layer, gdf)
     _check_companions(near, radius_m, nearest, to)

@@ -384,8 +384,12 @@ def test_trails_and_patches_answer_the_pointer_with_text_built_on_demand(page, p
     assert html == probe
     pg.keyboard.press("Escape")
     pg.evaluate("ecomap.map.closePopup()")
+    # Leaflet fades a closed popup out and removes it 200 ms later: wait until it is gone
+    pg.wait_for_function("document.querySelectorAll('.leaflet-popup').length === 0")
     x, y = page.screen_xy(22.6935, 114.3555)   # inside P2, away from its edges
     pg.mouse.click(x, y)
-    assert "P2" in pg.locator(".leaflet-popup-content").inner_text()
-    assert "东林" in pg.locator(".leaflet-popup-content").inner_text()
+    pop = pg.locator(".leaflet-popup-content", has_text="P2")
+    pop.wait_for(timeout=10_000)
+    assert "东林" in pop.inner_text()
+    assert pg.locator(".leaflet-popup-content").count() == 1
     assert page.errors == []

@@ -19,7 +19,7 @@ import textwrap
 import pytest
 
 CORE = ["ecomap.crs", "ecomap.layers", "ecomap.network", "ecomap.io", "ecomap.joins",
-        "ecomap.export", "ecomap.report", "ecomap.build", "ecomap.webmap"]
+        "ecomap.export", "ecomap.report", "ecomap.report_pdf", "ecomap.build", "ecomap.webmap"]
 #: The task packages (their ``__init__`` re-exports the public names of their files).
 TASKS = ["ecomap.corridors", "ecomap.connectivity", "ecomap.importers", "ecomap.bridges",
          "ecomap.query"]

@@ -47,3 +47,23 @@ def test_gap_table_gives_wgs84_and_gcj02(bundled):
     assert abs(back.geometry.x.iloc[0] - g.geometry.x.iloc[0]) < 1e-5
     # GCJ-02 is offset by a few hundred metres in Shenzhen
     assert 1e-4 < abs(t["lon_gcj02"].iloc[0] - t["lon"].iloc[0]) < 0.02
+
+
+def test_report_pdf_has_a_text_page_and_one_page_per_chart(tmp_path):
+    """report.pdf: a valid PDF whose pages are the text page plus every chart the HTML shows."""
+    import re
+
+    from ecomap.connectivity import analyse
+    from ecomap.network import load_network
+
+    net = load_network()
+    written = write_report(analyse(net), tmp_path, network=net)
+    pdf = tmp_path / "report.pdf"
+    assert pdf in written
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
+    charts = [p for p in written if p.suffix == ".png"]
+    assert len(charts) == 3
+    pages = re.findall(rb"/Type\s*/Page\b(?!s)", data)
+    assert len(pages) == 1 + len(charts)
+    assert not list(tmp_path.glob(".report.pdf*"))  # no temporary left behind

@@ -551,7 +551,8 @@ def write_report(result: ConnectivityResult, out_dir: str | os.PathLike, *,
     -------
     list of pathlib.Path
         ``connectivity.json``, ``gaps.geojson``, ``corridors.csv``, ``patches.csv``,
-        the charts drawn, then ``index.html``.
+        the charts drawn, ``index.html``, then ``report.pdf`` (printable: a text page and
+        one page per chart, :func:`ecomap.report_pdf.write_report_pdf`).
 
     References
     ----------
@@ -582,4 +583,8 @@ def write_report(result: ConnectivityResult, out_dir: str | os.PathLike, *,
     patch_names = _names(network.patches) if network is not None else None
     written.append(write_text(out / "index.html", report_html(result, charts=charts, names=names,
                                                               patch_names=patch_names)))
+    from .report_pdf import write_report_pdf
+
+    written.append(write_report_pdf(connectivity_text(result, top=15), out / "report.pdf",
+                                    charts=[out / c for c in charts.values()]))
     return written

@@ -67,3 +67,20 @@ def test_report_pdf_has_a_text_page_and_one_page_per_chart(tmp_path):
     pages = re.findall(rb"/Type\s*/Page\b(?!s)", data)
     assert len(pages) == 1 + len(charts)
     assert not list(tmp_path.glob(".report.pdf*"))  # no temporary left behind
+
+
+def test_report_shows_the_corridor_model_map_when_given_one(tmp_path):
+    import re
+
+    from ecomap.connectivity import analyse
+    from ecomap.corridors import model_corridors
+    from ecomap.network import load_network
+
+    net = load_network()
+    model = model_corridors(net, resolution=200.0)
+    written = write_report(analyse(net), tmp_path, network=net, corridor_model=model)
+    png = tmp_path / "corridor_model.png"
+    assert png in written and png.stat().st_size > 10_000
+    assert "src='corridor_model.png'" in (tmp_path / "index.html").read_text(encoding="utf-8")
+    charts = [p for p in written if p.suffix == ".png"]
+    assert len(re.findall(rb"/Type\s*/Page\b(?!s)", (tmp_path / "report.pdf").read_bytes())) == 1 + len(charts)

@@ -223,7 +223,8 @@ def _step_report(ctx: BuildContext) -> None:
     result = ctx.results.get("connectivity")
     if result is None:
         return
-    for path in write_report(result, ctx.out / "report", network=ctx.network):
+    model = (ctx.results.get("corridors") or {}).get("model")
+    for path in write_report(result, ctx.out / "report", network=ctx.network, corridor_model=model):
         ctx.wrote(path)
 
 

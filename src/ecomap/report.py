@@ -494,6 +494,8 @@ def report_html(result: ConnectivityResult, *, charts: dict[str, str], names: pd
     if "network_map" in charts:
         parts.append("<h2>总览图 Overview map</h2>"
                      f"<img src='{e(charts['network_map'])}' alt='connectivity overview map'>")
+    if "corridor_model" in charts:
+        parts.append(f"<h2>廊道模型 Corridor model</h2><img src='{e(charts['corridor_model'])}' alt='corridor model'>")
     if s["habitat_km2"] > s["landscape_area_km2"]:
         parts.append("<p>Note: the habitat patches cover more than the landscape area A_L (they reach "
                      "beyond the boundary), so IIC and PC may exceed their usual range; compare runs "
@@ -530,7 +532,7 @@ def report_html(result: ConnectivityResult, *, charts: dict[str, str], names: pd
 
 
 def write_report(result: ConnectivityResult, out_dir: str | os.PathLike, *,
-                 network: Network | None = None) -> list[Path]:
+                 network: Network | None = None, corridor_model=None) -> list[Path]:
     """Write ``connectivity.json``, ``gaps.geojson``, the two charts and ``index.html`` into ``out_dir``.
 
     Also ``corridors.csv`` and ``patches.csv`` (:func:`corridor_table`,
@@ -546,6 +548,9 @@ def write_report(result: ConnectivityResult, out_dir: str | os.PathLike, *,
     network : Network, optional
         When given, corridor and patch names (Chinese and English) stand beside their ids,
         and ``network_map.png`` (:func:`chart_network_map`) heads the page.
+    corridor_model : ecomap.corridors.CorridorModel, optional
+        When given (``ecomap build`` passes it), ``corridor_model.png``
+        (:func:`ecomap.corridors.render_model_map`) shows its current, paths and pinch points.
 
     Returns
     -------
@@ -574,6 +579,11 @@ def write_report(result: ConnectivityResult, out_dir: str | os.PathLike, *,
     steps = [("corridor_importance", chart_corridor_importance), ("dpc_fractions", chart_dpc_fractions)]
     if network is not None:
         steps.insert(0, ("network_map", lambda r, p: chart_network_map(r, network, p)))
+    if corridor_model is not None:
+        from .corridors import render_model_map
+
+        outline = network.district if network is not None else None
+        steps.insert(1, ("corridor_model", lambda r, p: render_model_map(corridor_model, p, outline=outline)))
     for key, fn in steps:
         p = fn(result, out / f"{key}.png")
         if p is not None:

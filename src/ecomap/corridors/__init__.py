@@ -61,7 +61,7 @@ from .omniscape import (
     run_omniscape_files,
     source_from_resistance,
 )
-from .outputs import render_overlays, write_corridor_outputs
+from .outputs import render_model_map, render_overlays, write_corridor_outputs
 from .resistance import resistance_from_landcover, resistance_surface
 from .tables import ResistanceTable, default_table_path, load_reclass_table, load_resistance_table
 
@@ -90,6 +90,7 @@ __all__ = [
     "CorridorModel",
     "model_corridors",
     "write_corridor_outputs",
+    "render_model_map",
     "render_overlays",
     "DIRECT_MAX_BYTES",
     "omniscape",

@@ -336,3 +336,60 @@ def render_overlays(model: CorridorModel, out_dir: str | os.PathLike) -> list[di
     out = Path(out_dir)
     steps = (_resistance_overlay, _corridor_overlay, _current_overlay, _barrier_overlay)
     return [o for o in (step(model, out) for step in steps) if o is not None]
+
+
+def render_model_map(model: CorridorModel, path: str | os.PathLike, *, outline=None) -> Path | None:
+    """A static map of the corridor model for the report: current, least-cost paths, pinch points.
+
+    Parameters
+    ----------
+    model : CorridorModel
+        The result of :func:`ecomap.corridors.model_corridors` (EPSG:4547 grid).
+    path : str or os.PathLike
+        The PNG to write (120 dpi, atomically).
+    outline : shapely.Geometry, optional
+        The district outline (EPSG:4547 metres), drawn as a line.
+
+    Returns
+    -------
+    pathlib.Path or None
+        ``path``, or None (nothing written) when the model has no current map.
+    """
+    if model.current is None:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import shapely
+
+    from ..io import atomic_write
+
+    cmap, norm, _ = _ramp("current", np.asarray(model.current, dtype=float), model)
+    west, south, east, north = model.grid.bounds
+    fonts = ["DejaVu Sans", "WenQuanYi Micro Hei"]  # Chinese glyphs fall back to the CJK font
+    with matplotlib.rc_context({"font.family": fonts}):  # no data text here: mathtext stays on for the log ticks
+        fig, ax = plt.subplots(figsize=(8, 6.5))
+        img = ax.imshow(np.ma.masked_invalid(model.current), cmap=cmap, norm=norm,
+                        extent=(west, east, south, north), interpolation="nearest")
+        fig.colorbar(img, ax=ax, shrink=0.7, label="current (A, log scale)")
+        if outline is not None and not shapely.is_empty(outline):
+            for ring in shapely.get_parts(shapely.boundary(outline)):
+                xy = shapely.get_coordinates(ring)
+                ax.plot(xy[:, 0], xy[:, 1], color="#263238", lw=0.8)
+        for geom in getattr(model.paths, "geometry", []):
+            xy = shapely.get_coordinates(geom)
+            ax.plot(xy[:, 0], xy[:, 1], color="#00e5ff", lw=1.0)
+        pins = getattr(model.pinch_points, "geometry", None)
+        if pins is not None and len(pins):
+            xy = shapely.get_coordinates(pins.centroid.values)
+            ax.scatter(xy[:, 0], xy[:, 1], s=10, facecolors="none", edgecolors="#76ff03", lw=0.8)
+        ax.set_title("廊道模型 Corridor model: current, least-cost paths (cyan), pinch points (green)")
+        ax.set_axis_off()
+        ax.set_aspect("equal")
+        try:
+            with atomic_write(path) as tmp:
+                fig.savefig(tmp, dpi=120, bbox_inches="tight")
+        finally:
+            plt.close(fig)
+    return Path(path)

@@ -136,18 +136,7 @@ def from_gcj02(obj: G) -> G:
     InputError
         If ``obj`` has a CRS other than EPSG:4326 (GCJ-02 coordinates are degrees).
     """
-    if obj.crs is not None and pyproj.CRS(obj.crs) != pyproj.CRS(WGS84):
-        raise InputError(f"GCJ-02 coordinates must be longitude/latitude degrees, not {obj.crs}")
-    out = obj.copy()
-    if isinstance(out, gpd.GeoDataFrame):
-        out[out.geometry.name] = gpd.GeoSeries(
-            _apply(out.geometry.values, gcj02_to_wgs84), index=out.index, crs=WGS84
-        )
-        out = out.set_crs(WGS84, allow_override=True)
-    else:
-        out = gpd.GeoSeries(_apply(out.values, gcj02_to_wgs84), index=out.index, crs=WGS84)
-    out.attrs.pop("coordinates", None)
-    return out
+    return _from_offset_datum(obj, gcj02_to_wgs84, "GCJ-02")
 
 
 def from_bd09(obj: G) -> G:
@@ -170,16 +159,20 @@ def from_bd09(obj: G) -> G:
     InputError
         If ``obj`` has a CRS other than EPSG:4326 (BD-09 coordinates are degrees).
     """
+    return _from_offset_datum(obj, bd09_to_wgs84, "BD-09")
+
+
+def _from_offset_datum(obj: G, to_wgs84, label: str) -> G:
+    """``obj`` (lon/lat in an offset datum, ``label``) moved vertex by vertex to WGS-84."""
     if obj.crs is not None and pyproj.CRS(obj.crs) != pyproj.CRS(WGS84):
-        raise InputError(f"BD-09 coordinates must be longitude/latitude degrees, not {obj.crs}")
+        raise InputError(f"{label} coordinates must be longitude/latitude degrees, not {obj.crs}")
     out = obj.copy()
     if isinstance(out, gpd.GeoDataFrame):
-        out[out.geometry.name] = gpd.GeoSeries(
-            _apply(out.geometry.values, bd09_to_wgs84), index=out.index, crs=WGS84
-        )
+        out[out.geometry.name] = gpd.GeoSeries(_apply(out.geometry.values, to_wgs84), index=out.index, crs=WGS84)
         out = out.set_crs(WGS84, allow_override=True)
     else:
-        out = gpd.GeoSeries(_apply(out.values, bd09_to_wgs84), index=out.index, crs=WGS84)
+        out = gpd.GeoSeries(_apply(out.values, to_wgs84), index=out.index, crs=WGS84)
+    out.attrs.pop("coordinates", None)  # a label of the old datum no longer holds
     return out
 
 

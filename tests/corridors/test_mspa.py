@@ -188,3 +188,40 @@ def test_cli_sources_feed_the_connectivity_command(tmp_path, capsys):
     net = load_network(out / "data")
     assert 1 <= len(net.patches) <= 6 and net.patches["source"].str.startswith("mspa:core/").all()
     assert main(["connectivity", "--data", str(out / "data")]) == 0
+
+
+def _cells_of(geom, shape, tr):
+    """The cells whose centres a geometry covers (rasterio's rasterize, another route than the tracing)."""
+    from rasterio.features import rasterize
+
+    return rasterize([(geom, 1)], out_shape=shape, transform=tr, fill=0).astype(bool)
+
+
+@pytest.mark.parametrize("connectivity", [8, 4])
+def test_cores_touching_only_at_corners_are_one_valid_feature_per_label(connectivity):
+    """A checkerboard of core cells (every cell touching the others only at corners), a pinched core
+    and a square: one valid feature per core of the labelling, covering exactly its cells."""
+    from ecomap.corridors.mspa import mspa_cores
+
+    codes = np.zeros((12, 14), dtype=np.uint8)
+    board = (np.add.outer(np.arange(4), np.arange(4)) % 2 == 0)
+    codes[1:5, 1:5][board] = CORE  # 8 cells on a 4 x 4 checkerboard
+    codes[7:10, 1:4] = CORE  # a 3 x 3 ring around a hole, pinched: the hole meets the outside at a corner
+    codes[8, 2] = 0
+    codes[7, 1] = 0
+    codes[2:6, 8:12] = CORE  # a plain square
+    cell = 10.0
+    tr = Affine(cell, 0, 1000.0, 0, -cell, 5000.0)
+    src = select_sources(codes, transform=tr, cellsize=cell, connectivity=connectivity, median_dispersal=50)
+    labels, n = mspa_cores(codes, connectivity=connectivity)
+    assert n == (3 if connectivity == 8 else 10) and len(src) == n
+    assert src.geometry.is_valid.all()
+    assert sorted(src["source"]) == sorted(f"mspa:core/{k}" for k in range(1, n + 1))
+    for _, row in src.iterrows():
+        k = int(row["source"].split("/")[1])
+        cells = labels == k
+        np.testing.assert_allclose(row.geometry.area, cells.sum() * cell * cell)
+        assert np.array_equal(_cells_of(row.geometry, codes.shape, tr), cells)
+    if connectivity == 8:
+        board_core = src.geometry[np.isclose(src["area_ha"], 8 * cell * cell / 1e4)].iloc[0]
+        assert board_core.geom_type == "MultiPolygon" and len(board_core.geoms) == 8

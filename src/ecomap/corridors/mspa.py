@@ -219,15 +219,28 @@ def _dpc(area_km2: np.ndarray, d: np.ndarray, ids: list[str], *, landscape_km2: 
     return res.nodes["d"].reindex(ids).to_numpy(dtype=float)
 
 
-def _polygons(labels: np.ndarray, kept: np.ndarray, transform, connectivity: int) -> list:
+def _polygons(labels: np.ndarray, kept: np.ndarray, transform) -> list:
+    """One valid (Multi)Polygon per kept core, covering exactly its labelled cells.
+
+    The cells are traced 4-connected whatever the labelling, then joined per label. A core of
+    an 8-connected labelling whose cells touch only at a corner is then a MultiPolygon whose
+    parts meet at that corner point (valid), one feature for the one core; traced 8-connected,
+    it would be a ring that touches itself there (invalid, refused by the patches layer).
+    """
     import shapely
     from rasterio import features
 
     parts: dict[int, list] = {int(k): [] for k in kept}
     mask = np.isin(labels, kept)
-    for geom, value in features.shapes(labels, mask=mask, transform=transform, connectivity=connectivity):
+    for geom, value in features.shapes(labels, mask=mask, transform=transform, connectivity=4):
         parts[int(value)].append(shapely.geometry.shape(geom))
-    return [shapely.union_all(parts[int(k)]) for k in kept]
+    out = []
+    for k in kept:
+        g = shapely.union_all(parts[int(k)])
+        if not g.is_valid:  # a safety net: the union of 4-connected pieces is valid
+            g = shapely.make_valid(g, method="structure")
+        out.append(g)
+    return out
 
 
 def select_sources(codes, *, transform, cellsize: float, min_core_area_ha: float = 0.0,
@@ -264,7 +277,9 @@ def select_sources(codes, *, transform, cellsize: float, min_core_area_ha: float
         A ``patches`` layer indexed by ``id`` (``mspa-core-<n>``), with ``kind`` = ``core``,
         ``source`` = ``mspa:core/<n>`` (``n``: the core's number in raster order),
         ``confidence`` = ``indicative``, ``area_ha``, ``dpc`` (percent) and ``rank`` (1 = most
-        important), sorted by rank.
+        important), sorted by rank. Each geometry covers exactly its core's cells: one feature
+        per labelled core, a MultiPolygon whose parts meet at a point where cells of an
+        8-connected core touch only at a corner.
 
     Raises
     ------
@@ -286,7 +301,7 @@ def select_sources(codes, *, transform, cellsize: float, min_core_area_ha: float
     area_ha = np.bincount(labels.ravel(), minlength=n + 1)[1:] * cellsize ** 2 / 1e4
     kept = np.flatnonzero(area_ha >= min_core_area_ha) + 1
     ids = [f"mspa-core-{k}" for k in kept]
-    polys = _polygons(labels, kept, transform, connectivity)
+    polys = _polygons(labels, kept, transform)
     dpc = np.zeros(len(kept))
     if len(kept):
         d = _core_distances(labels, kept, polys, cellsize=cellsize, distance=distance,

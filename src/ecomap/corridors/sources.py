@@ -125,7 +125,6 @@ def sources_from_landcover(
     InputError
         An unreadable land cover, one that misses the district, or bad MSPA options.
     """
-    import shapely
     from rasterio.features import geometry_mask
 
     from ..io import atomic_write
@@ -143,9 +142,6 @@ def sources_from_landcover(
     sources = select_sources(codes, transform=grid.transform, cellsize=grid.cellsize,
                              min_core_area_ha=min_core_area_ha, n_sources=n_sources, connectivity=connectivity,
                              median_dispersal=median_dispersal, crs=grid.crs)
-    # Cells of one core that touch only at a corner trace a ring that touches itself, which the
-    # patches layer refuses: split there, the same cells and area.
-    sources = sources.set_geometry(shapely.make_valid(sources.geometry.values, method="structure"), crs=grid.crs)
     tags = {"connectivity": connectivity, "edge_width_cells": edge_width, "edge_width_m": edge_width * resolution,
             "transition": transition, "intext": intext, "landcover": Path(landcover).name,
             "foreground": ",".join(map(str, foreground)), "engine": "pyguidos (JRC miallib)"}

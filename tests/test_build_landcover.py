@@ -166,7 +166,42 @@ def test_cli_build_landcover_passes_its_options(chain, tmp_path, capsys):
     assert "wrote" in capsys.readouterr().out
     prov = json.loads((out / "provenance.json").read_text())
     assert prov["options"] == {"corridors_resolution": 200.0, "landcover": str(lc), "min_core_area_ha": 20.0,
-                               "n_sources": 2, "reclass": None, "screenshots": False}
+                               "n_sources": 2, "reclass": None, "screenshots": False, "connectivity": 8,
+                               "edge_width": 1, "transition": True, "intext": True,
+                               "foreground": [10, 20, 30, 90, 95]}
     patches = load_network(out / "sources" / "data").patches
     assert len(patches) == 2 and list(patches["rank"]) == [1, 2]
     assert json.loads((out / "corridors" / "summary.json").read_text())["grid"]["resolution_m"] == 200.0
+
+
+def test_build_mspa_options_change_the_sources(chain, tmp_path, capsys):
+    """``build --edge-width 2 --connectivity 4 --no-transition --no-intext --foreground 10``: the sources
+    are those of ``sources_from_landcover`` with the same options, and not those of the defaults."""
+    from ecomap.corridors.sources import sources_from_landcover
+
+    _, lc, _ = chain
+    out = tmp_path / "o"
+    args = ["--edge-width", "2", "--connectivity", "4", "--no-transition", "--no-intext", "--foreground", "10"]
+    assert main(["build", "--landcover", str(lc), "--resolution", "200", *args, "--out", str(out)]) == 0
+    capsys.readouterr()
+    built = load_network(out / "sources" / "data").patches
+    net = load_network()
+    same = sources_from_landcover(net, lc, tmp_path / "same", resolution=200.0, edge_width=2, connectivity=4,
+                                  transition=False, intext=False, foreground=(10,)).sources
+    default = sources_from_landcover(net, lc, tmp_path / "default", resolution=200.0).sources
+    assert list(built.index) == list(same.index)
+    np.testing.assert_allclose(built.geometry.area, same.geometry.area, rtol=1e-4)  # 6-decimal WGS-84 GeoJSON
+    assert same["area_ha"].sum() < default["area_ha"].sum()  # a 2-cell edge leaves less core
+    prov = json.loads((out / "provenance.json").read_text())["options"]
+    assert (prov["edge_width"], prov["connectivity"], prov["transition"], prov["intext"], prov["foreground"]) == \
+        (2, 4, False, False, [10])
+    summary = json.loads((out / "sources" / "summary.json").read_text())
+    assert summary["mspa"] == {"connectivity": 4, "edge_width_cells": 2, "edge_width_m": 400.0, "transition": False,
+                               "intext": False, "engine": "pyguidos (JRC miallib)"}
+    assert summary["foreground"] == [10] and summary["sources"] == len(built)
+    import rasterio
+
+    with rasterio.open(out / "sources" / "mspa.tif") as src:
+        assert src.tags()["edge_width_cells"] == "2" and src.tags()["connectivity"] == "4"
+    assert main(["build", "--landcover", str(lc), "--top", "0", "--out", str(tmp_path / "x")]) == 2
+    assert "--top 0" in capsys.readouterr().err

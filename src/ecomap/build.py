@@ -53,7 +53,8 @@ class BuildContext:
         ``median_dispersal`` (metres), ``landscape_area_km2``, ``links`` and
         ``threshold`` (metres). The chain from land cover: ``landcover`` (a GeoTIFF),
         ``reclass`` (its resistance table, default the shipped WorldCover one),
-        ``min_core_area_ha``, ``n_sources`` and ``foreground`` (see
+        ``min_core_area_ha``, ``n_sources``, ``foreground`` and MSPA's ``connectivity``,
+        ``edge_width``, ``transition`` and ``intext`` (see
         :func:`ecomap.corridors.sources.sources_from_landcover`).
     results : dict, optional
         Each step's Python results by name (``connectivity``, ``corridors``), filled as
@@ -89,6 +90,10 @@ class BuildContext:
         return Path(path)
 
 
+#: MSPA's parameters that ``build`` passes to :func:`~ecomap.corridors.sources.sources_from_landcover`.
+_MSPA_OPTIONS = ("connectivity", "edge_width", "transition", "intext")
+
+
 def _step_sources(ctx: BuildContext) -> None:
     """With ``landcover``: MSPA sources in ``outputs/sources/``; the later steps run on them.
 
@@ -102,11 +107,12 @@ def _step_sources(ctx: BuildContext) -> None:
     o = ctx.options
     if o.get("landcover") is None:
         return
+    mspa = {k: o[k] for k in _MSPA_OPTIONS if o.get(k) is not None}
     run = sources_from_landcover(
         ctx.network, o["landcover"], ctx.out / "sources", resolution=float(o.get("corridors_resolution", 30.0)),
         min_core_area_ha=float(o.get("min_core_area_ha") or 0.0), n_sources=o.get("n_sources"),
         median_dispersal=float(o.get("median_dispersal") or DEFAULT_MEDIAN_DISPERSAL_M),
-        **({"foreground": tuple(o["foreground"])} if o.get("foreground") else {}))
+        **({"foreground": tuple(o["foreground"])} if o.get("foreground") else {}), **mspa)
     for path in run.written:
         ctx.wrote(path)
     ctx.results["sources"] = {"run": run, "input_network": ctx.network}

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from .._errors import InputError
-from .options import _data_arg
+from .options import _data_arg, _mspa_args, _mspa_options
 
 log = logging.getLogger("ecomap")
 
@@ -106,15 +106,8 @@ def _add_sources(sub) -> None:
     p = sub.add_parser("sources", help="ecological sources: MSPA on land cover, cores ranked by dPC -> a patches layer")
     _data_arg(p)
     p.add_argument("--landcover", type=Path, required=True, metavar="FILE.tif", help="land-cover GeoTIFF (any CRS)")
-    p.add_argument("--foreground", default="10,20,30,90,95", metavar="CODES",
-                   help="habitat land-cover codes (default: WorldCover tree, shrub, grass, wetland, mangrove)")
     p.add_argument("--resolution", type=float, default=30.0, metavar="M", help="cell size in metres (default 30)")
-    p.add_argument("--connectivity", type=int, choices=(8, 4), default=8, help="MSPA foreground connectivity")
-    p.add_argument("--edge-width", type=int, default=1, metavar="CELLS", help="MSPA edge width in cells (default 1)")
-    p.add_argument("--no-transition", action="store_true", help="MSPA transition off")
-    p.add_argument("--no-intext", action="store_true", help="MSPA internal/external distinction off")
-    p.add_argument("--min-core-ha", type=float, default=0.0, metavar="HA", help="smallest core kept as a source")
-    p.add_argument("--top", type=int, default=None, metavar="N", help="keep the N cores of highest dPC")
+    _mspa_args(p)
     p.add_argument("--dispersal", type=float, default=2000.0, metavar="M", help="dPC median dispersal (metres)")
     p.add_argument("--out", type=Path, default=Path("outputs/sources"), metavar="DIR", help="output folder")
 
@@ -123,12 +116,8 @@ def _run_sources(args) -> int:
     from ..corridors.sources import sources_from_landcover
     from ..network import load_network
 
-    fg = [int(c) for c in args.foreground.split(",") if c.strip()]
-    run = sources_from_landcover(
-        load_network(args.data), args.landcover, args.out, resolution=args.resolution, foreground=fg,
-        connectivity=args.connectivity, edge_width=args.edge_width, transition=not args.no_transition,
-        intext=not args.no_intext, min_core_area_ha=args.min_core_ha, n_sources=args.top,
-        median_dispersal=args.dispersal)
+    run = sources_from_landcover(load_network(args.data), args.landcover, args.out, resolution=args.resolution,
+                                 median_dispersal=args.dispersal, **_mspa_options(args))
     print(run.classes.to_string(float_format=lambda v: f"{v:,.2f}"))
     print(run.sources[["source", "area_ha", "dpc", "rank"]].head(20).to_string(float_format=lambda v: f"{v:,.2f}"))
     print(f"{len(run.sources)} sources; wrote {len(run.written)} files to {args.out} "

@@ -6,7 +6,7 @@ import logging
 import sys
 from pathlib import Path
 
-from .options import _data_arg
+from .options import _data_arg, _mspa_args, _mspa_options
 
 log = logging.getLogger("ecomap")
 
@@ -24,8 +24,7 @@ def _add_build(sub) -> None:
     c.add_argument("--reclass", type=Path, metavar="TABLE.toml",
                    help="land-cover code = resistance (default: the shipped WorldCover table)")
     c.add_argument("--resolution", type=float, default=30.0, metavar="M", help="cell size in metres (default 30)")
-    c.add_argument("--min-core-ha", type=float, default=0.0, metavar="HA", help="smallest core kept as a source")
-    c.add_argument("--top", type=int, default=None, metavar="N", help="keep the N cores of highest dPC")
+    _mspa_args(c)
 
 
 def _run_build(args) -> int:
@@ -36,8 +35,7 @@ def _run_build(args) -> int:
         raise InputError("--reclass needs --landcover FILE.tif")
     options = {"screenshots": args.screenshots, "corridors_resolution": args.resolution}
     if args.landcover is not None:
-        options.update(landcover=args.landcover, reclass=args.reclass, min_core_area_ha=args.min_core_ha,
-                       n_sources=args.top)
+        options.update(landcover=args.landcover, reclass=args.reclass, **_mspa_options(args))
     ctx = build(args.data, args.out, options=options)
     print(f"wrote {len(ctx.written)} files to {args.out}")
     return 0

@@ -28,3 +28,30 @@ def _data_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", type=_data_source, default=None, metavar="DIR|URL",
                    help="data folder of <layer>.geojson files (default: the bundled Pingshan data), "
                         "or a PostGIS database: postgresql://user@host/db?schema=NAME")
+
+
+def _mspa_args(p) -> None:
+    """MSPA's parameters and the choice of sources, as ``sources`` and ``build --landcover`` take them."""
+    p.add_argument("--foreground", default="10,20,30,90,95", metavar="CODES",
+                   help="habitat land-cover codes (default: WorldCover tree, shrub, grass, wetland, mangrove)")
+    p.add_argument("--connectivity", type=int, choices=(8, 4), default=8, help="MSPA foreground connectivity")
+    p.add_argument("--edge-width", type=int, default=1, metavar="CELLS", help="MSPA edge width in cells (default 1)")
+    p.add_argument("--no-transition", action="store_true", help="MSPA transition off")
+    p.add_argument("--no-intext", action="store_true", help="MSPA internal/external distinction off")
+    p.add_argument("--min-core-ha", type=float, default=0.0, metavar="HA", help="smallest core kept as a source")
+    p.add_argument("--top", type=int, default=None, metavar="N", help="keep the N cores of highest dPC")
+
+
+def _mspa_options(args) -> dict:
+    """The keyword arguments of :func:`ecomap.corridors.sources.sources_from_landcover` from :func:`_mspa_args`."""
+    try:
+        fg = [int(c) for c in args.foreground.split(",") if c.strip()]
+    except ValueError:
+        raise InputError(f"--foreground {args.foreground!r}: give land-cover codes separated by commas") from None
+    if not fg:
+        raise InputError("--foreground: give at least one land-cover code")
+    if args.top is not None and args.top < 1:
+        raise InputError(f"--top {args.top}: give a number of sources >= 1")
+    return {"foreground": fg, "connectivity": args.connectivity, "edge_width": args.edge_width,
+            "transition": not args.no_transition, "intext": not args.no_intext,
+            "min_core_area_ha": args.min_core_ha, "n_sources": args.top}

@@ -101,7 +101,8 @@ def sources_from_landcover(
     landcover : str or os.PathLike
         A land-cover GeoTIFF in any CRS (read onto the grid by nearest neighbour).
     out_dir : str or os.PathLike
-        Folder for ``mspa.tif``, ``mspa_classes.csv``, ``mspa_classes.png`` and ``data/``.
+        Folder for ``mspa.tif``, ``mspa_classes.csv``, ``mspa_classes.png``, ``data/`` and
+        ``summary.json`` (the MSPA parameters, the choice of sources and the class shares).
     resolution : float, default 30
         Cell side in metres (the edge width in metres is ``edge_width`` times this).
     foreground : sequence of int, default WorldCover's tree, shrub, grass, wetland, mangrove
@@ -127,7 +128,7 @@ def sources_from_landcover(
     """
     from rasterio.features import geometry_mask
 
-    from ..io import atomic_write
+    from ..io import atomic_write, write_json
     from .grid import make_grid
     from .resistance import _read_landcover
 
@@ -151,4 +152,13 @@ def sources_from_landcover(
         classes.round(4).to_csv(tmp)
     run.written += [out / "mspa_classes.csv", _write_chart(out / "mspa_classes.png", classes)]
     run.written += _data_folder(network, sources, out / "data")
+    summary = {"mspa": {"connectivity": connectivity, "edge_width_cells": int(edge_width),
+                        "edge_width_m": edge_width * resolution, "transition": bool(transition),
+                        "intext": bool(intext), "engine": tags["engine"]},
+               "landcover": str(landcover), "foreground": [int(c) for c in foreground], "resolution_m": resolution,
+               "min_core_area_ha": float(min_core_area_ha), "n_sources": n_sources,
+               "median_dispersal_m": float(median_dispersal), "sources": len(sources),
+               "class_share_of_habitat_pct": {k: round(float(v), 4)
+                                              for k, v in classes["share_of_habitat"].dropna().items()}}
+    run.written.append(write_json(out / "summary.json", summary))
     return run

@@ -55,7 +55,9 @@ class BuildContext:
         ``reclass`` (its resistance table, default the shipped WorldCover one),
         ``min_core_area_ha``, ``n_sources``, ``foreground`` and MSPA's ``connectivity``,
         ``edge_width``, ``transition`` and ``intext`` (see
-        :func:`ecomap.corridors.sources.sources_from_landcover`).
+        :func:`ecomap.corridors.sources.sources_from_landcover`). Resistance from several
+        factors: ``dem`` (a GeoTIFF) and ``roads`` (a line file or ``"network"``), weighted by
+        the resistance table's ``[factors]`` (:func:`ecomap.corridors.factors.apply_factors`).
     results : dict, optional
         Each step's Python results by name (``connectivity``, ``corridors``), filled as
         the steps run.
@@ -151,6 +153,10 @@ def _step_provenance(ctx: BuildContext) -> None:
         for key, path in (("landcover", ctx.options["landcover"]),
                           ("reclass", ctx.options.get("reclass") or _worldcover_reclass())):
             inputs[key] = {"file": str(path), "sha256": file_digest(Path(path))}
+    for key in ("dem", "roads"):
+        path = ctx.options.get(key)
+        if path is not None and str(path) != "network":
+            inputs[key] = {"file": str(path), "sha256": file_digest(Path(path))}
     ctx.wrote(write_json(ctx.out / "provenance.json", {
         "ecomap": __version__,
         "data_dir": network.source if on_db else str(network.data_dir),
@@ -185,6 +191,7 @@ def _step_corridors(ctx: BuildContext) -> None:
         progress=bool(o.get("progress", False)),
         landcover=o.get("landcover"),
         reclass=(o.get("reclass") or _worldcover_reclass()) if o.get("landcover") is not None else None,
+        dem=o.get("dem"), roads=o.get("roads"),
     )
     written, overlays = write_corridor_outputs(model, ctx.out / "corridors")
     for path in written:

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from .._errors import InputError
-from .options import _data_arg, _mspa_args, _mspa_options
+from .options import _data_arg, _factor_args, _mspa_args, _mspa_options, _roads
 
 log = logging.getLogger("ecomap")
 
@@ -27,6 +27,7 @@ def _add_corridors(sub) -> None:
                    help="land-cover GeoTIFF for the base surface (any CRS; needs --reclass)")
     p.add_argument("--reclass", type=Path, default=None, metavar="TABLE.toml",
                    help="land-cover code -> resistance table for --landcover")
+    _factor_args(p)
     p.add_argument("--width", type=float, default=20000.0, metavar="COST",
                    help="corridor truncation width in COST UNITS, not metres (default 20000)")
     p.add_argument("--max-cost", type=float, default=None, metavar="COST",
@@ -80,6 +81,7 @@ def _run_corridors(args) -> int:
         barrier_combine=args.barrier_combine, allow_partial=args.allow_partial, max_euclid=args.max_euclid,
         nearest=args.nearest, nearest_by=args.nearest_by, sources_raster=args.sources,
         grounds_raster=args.grounds, grounds_are_resistances=args.grounds_are_resistances,
+        dem=args.dem, roads=_roads(args.roads),
     )
     written, _ = write_corridor_outputs(model, args.out)
     g = model.grid
@@ -94,6 +96,8 @@ def _run_corridors(args) -> int:
         print("drawn corridors against the model (overlap = share of the footprint inside the modelled corridor):")
         print(model.comparison[["from_id", "to_id", "overlap", "modelled_cwd", "cost_ratio"]]
               .to_string(float_format=lambda v: f"{v:,.2f}"))
+    if model.notes.get("factors"):
+        print(f"resistance from factors: {model.notes['factors']['formula']}")
     lacking = model.missing_links
     print(f"links the plan lacks: {', '.join(lacking.index) if len(lacking) else 'none'}")
     print(f"pinch points: {len(model.pinch_points)}")

@@ -6,7 +6,7 @@ import logging
 import sys
 from pathlib import Path
 
-from .options import _data_arg, _mspa_args, _mspa_options
+from .options import _data_arg, _factor_args, _mspa_args, _mspa_options, _roads
 
 log = logging.getLogger("ecomap")
 
@@ -25,6 +25,7 @@ def _add_build(sub) -> None:
                    help="land-cover code = resistance (default: the shipped WorldCover table)")
     c.add_argument("--resolution", type=float, default=30.0, metavar="M", help="cell size in metres (default 30)")
     _mspa_args(c)
+    _factor_args(p.add_argument_group("resistance from several factors (weights in the table's [factors])"))
 
 
 def _run_build(args) -> int:
@@ -34,6 +35,8 @@ def _run_build(args) -> int:
     if args.landcover is None and args.reclass is not None:
         raise InputError("--reclass needs --landcover FILE.tif")
     options = {"screenshots": args.screenshots, "corridors_resolution": args.resolution}
+    if args.dem is not None or args.roads is not None:
+        options.update(dem=args.dem, roads=_roads(args.roads))
     if args.landcover is not None:
         options.update(landcover=args.landcover, reclass=args.reclass, **_mspa_options(args))
     ctx = build(args.data, args.out, options=options)

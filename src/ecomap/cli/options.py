@@ -55,3 +55,17 @@ def _mspa_options(args) -> dict:
     return {"foreground": fg, "connectivity": args.connectivity, "edge_width": args.edge_width,
             "transition": not args.no_transition, "intext": not args.no_intext,
             "min_core_area_ha": args.min_core_ha, "n_sources": args.top}
+
+
+def _factor_args(p) -> None:
+    """Resistance from several factors (the table's ``[factors]``), as ``corridors`` and ``build`` take them."""
+    p.add_argument("--dem", type=Path, default=None, metavar="FILE.tif",
+                   help="elevation GeoTIFF (metres, any CRS): its slope becomes a weighted resistance factor")
+    p.add_argument("--roads", default=None, metavar="network|FILE",
+                   help="distance to roads as a weighted resistance factor: 'network' (the barriers layer's "
+                        "expressways and arterials) or a line layer (e.g. OSM highways, any CRS)")
+
+
+def _roads(value: str | None):
+    """``--roads``: ``network`` as is, anything else a path."""
+    return None if value is None else "network" if value == "network" else Path(value)

@@ -70,12 +70,19 @@ class CorridorModel:
 
 
 def _surface(network, ext, table: ResistanceTable, *, resolution: float, extent: str, landcover, reclass,
-             allow_partial: bool = False):
+             allow_partial: bool = False, factors: dict | None = None):
     """Build the resistance surface: from the layers, or from land cover with the layers' barriers.
 
+    With ``factors`` holding a ``dem`` or ``roads``, :func:`~ecomap.corridors.factors.factor_surface`
+    weights that base with slope and road distance (its summary in ``factors["summary"]``).
     Returns the surface, the grid and what the land cover leaves without data (``{}`` if nothing).
     """
     grid = make_grid(ext, resolution)
+    if factors and (factors.get("dem") is not None or factors.get("roads") is not None):
+        from .factors import factor_surface
+
+        return factor_surface(network, ext, grid, table, extent=extent, landcover=landcover, reclass=reclass,
+                              factors=factors, allow_partial=allow_partial, coverage=_coverage)
     if landcover is not None:
         r = resistance_from_landcover(landcover, reclass, grid)
         inside = grid.mask([ext])
@@ -236,6 +243,8 @@ def model_corridors(
     sources_raster: str | os.PathLike | None = None,
     grounds_raster: str | os.PathLike | None = None,
     grounds_are_resistances: bool = False,
+    dem: str | os.PathLike | None = None,
+    roads: str | os.PathLike | None = None,
 ) -> CorridorModel:
     r"""Least-cost corridors, circuit-theory current and pinch points for a network.
 
@@ -316,6 +325,11 @@ def model_corridors(
         Model land cover that leaves part of the study area or a source patch without data
         (refused otherwise); the gaps, the patches without data and the drawn links that lose an
         end are listed in ``notes['missing']``.
+    dem, roads : path, optional
+        Resistance from several factors (:func:`~ecomap.corridors.factors.apply_factors`): the
+        base surface weighted with the slope of ``dem`` and the distance to ``roads`` (a line
+        layer, or ``"network"``: the barriers of the table's road kinds) by the table's
+        ``[factors]``; every factor and its weight in ``notes['factors']``.
 
     Returns
     -------
@@ -349,8 +363,9 @@ def model_corridors(
         raise InputError("mode 'advanced' takes a sources raster and a grounds raster, and only it does")
     table = table if isinstance(table, ResistanceTable) else load_resistance_table(table)
     ext = _extent_geometry(network, extent)
+    factors = {"dem": dem, "roads": roads}
     r, grid, missing = _surface(network, ext, table, resolution=resolution, extent=extent, landcover=landcover,
-                                reclass=reclass, allow_partial=allow_partial)
+                                reclass=reclass, allow_partial=allow_partial, factors=factors)
     cs = grid.cellsize
     sources, lab = _sources(network["patches"], ext, grid, r)
     ids = [str(i) for i in sources.index]
@@ -395,7 +410,7 @@ def model_corridors(
         effective_resistance=None if reff is None else _by_id(reff, ids),
         landcover=None if landcover is None else str(landcover),
         notes={"max_cost": threshold, "extent": extent, "neighbours": neighbours, "regions": regions,
-               "missing": missing or None, "memory_estimate_bytes": budget, "mode": mode, "barriers": f"{barrier_shape}, {barrier_combine}", "mode_resistance": None if per_source is None else
+               "missing": missing or None, "factors": factors.get("summary"), "memory_estimate_bytes": budget, "mode": mode, "barriers": f"{barrier_shape}, {barrier_combine}", "mode_resistance": None if per_source is None else
                {i: (float(x) if x >= 0 else None) for i, x in zip(ids, per_source, strict=True)}},
         source_labels=lab,
     )

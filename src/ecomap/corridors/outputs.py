@@ -181,6 +181,7 @@ def _summary(model: CorridorModel, overlays: list[dict]) -> dict:
                  "height": model.grid.height, "bounds": list(model.grid.bounds)},
         "resistance_table": model.table.path,
         "landcover": model.landcover,
+        "resistance_factors": model.notes.get("factors"),
         "sources": len(model.sources),
         "links": int(len(model.paths)),
         "planned_links": int(model.paths["planned"].sum()) if len(model.paths) else 0,

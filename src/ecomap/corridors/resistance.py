@@ -47,8 +47,8 @@ def _barrier_values(bars, table: ResistanceTable) -> np.ndarray:
         return np.where(open_, 0.0, base * np.where(open_, 1.0, share * (1.0 - perm)))
 
 
-def _burn_barriers(r: np.ndarray, network, grid: Grid, table: ResistanceTable) -> None:
-    """Barriers raise cells to max(r, r_kind * (1 - p) * structure); bridge sites lower them."""
+def _burn_barriers(r: np.ndarray, network, grid: Grid, table: ResistanceTable, rule: str = "max") -> None:
+    """Barriers raise cells to max(r, r_kind * (1 - p) * structure) (``rule="add"``: r + that); bridge sites lower them."""
     bars = network["barriers"]
     if len(bars):
         kinds = bars["kind"].astype(str).to_numpy()
@@ -59,7 +59,7 @@ def _burn_barriers(r: np.ndarray, network, grid: Grid, table: ResistanceTable) -
         shapes = [(geoms[i], val[i]) for i in order if val[i] > 0]
         burnt = grid.burn(shapes, all_touched=True)
         hit = ~np.isnan(burnt)
-        r[hit] = np.maximum(r[hit], burnt[hit])
+        r[hit] = r[hit] + burnt[hit] if rule == "add" else np.maximum(r[hit], burnt[hit])
     _burn_bridge_sites(r, network, grid, table)
 
 
@@ -82,6 +82,7 @@ def resistance_surface(
     resolution: float = 30.0,
     extent: str = "district",
     grid: Grid | None = None,
+    barriers: bool = True,
 ) -> tuple[np.ndarray, Grid]:
     """Paint the resistance surface (cost units per metre) of a network's layers, by a table.
 
@@ -104,6 +105,9 @@ def resistance_surface(
         The district boundary, or the districts layer and the boundary.
     grid : Grid, optional
         The grid to paint on; default :func:`make_grid` over the extent.
+    barriers : bool, default True
+        Burn the barriers and bridge sites; False leaves them to the caller (the resistance
+        factors put them on the weighted sum).
 
     Returns
     -------
@@ -146,18 +150,21 @@ def resistance_surface(
         _paint_layer(r, grid, table, cor, "corridors", "status", corridor_footprints(cor).values)
     _paint_layer(r, grid, table, network["ridge"], "ridge", "kind")
     _paint_layer(r, grid, table, network["patches"], "patches", "kind")
-    _burn_barriers(r, network, grid, table)
+    if barriers:
+        _burn_barriers(r, network, grid, table)
     inside = grid.mask([ext])
     r[~inside] = np.nan
     return r, grid
 
 
-def _read_onto_grid(p: Path, grid: Grid, *, amounts: bool = False, invert: bool = False) -> np.ndarray:
+def _read_onto_grid(p: Path, grid: Grid, *, amounts: bool = False, invert: bool = False,
+                    bilinear: bool = False) -> np.ndarray:
     """Read a raster's first band onto ``grid``; NaN = nodata.
 
     Nearest neighbour, or with ``amounts`` the overlap-weighted sum of the raster's cells over
     each grid cell (amperes and conductances keep their total whatever the two cell sizes);
-    ``invert`` takes 1/x of each raster cell first (resistances to conductances, 0 -> inf).
+    ``invert`` takes 1/x of each raster cell first (resistances to conductances, 0 -> inf);
+    ``bilinear`` interpolates (elevations).
     """
     import rasterio
     from rasterio.errors import RasterioIOError
@@ -188,7 +195,7 @@ def _read_onto_grid(p: Path, grid: Grid, *, amounts: bool = False, invert: bool 
             source=band, destination=dst, src_nodata=np.nan if invert else src.nodata,
             src_transform=src.transform, src_crs=src.crs,
             dst_transform=grid.transform, dst_crs=grid.crs, dst_nodata=np.nan,
-            resampling=Resampling.sum if amounts else Resampling.nearest,
+            resampling=Resampling.sum if amounts else Resampling.bilinear if bilinear else Resampling.nearest,
         )
     return dst
 

@@ -94,6 +94,11 @@ class ResistanceTable:
         The file it was read from.
     raw : dict
         The TOML as read (written into the GeoTIFF tags).
+    factors : dict or None
+        The ``[factors]`` section, checked (:func:`_factors`): ``weights`` by factor
+        (``landcover``, ``slope``, ``roads``; summing to 1), the ``slope`` and ``roads``
+        classes (``breaks``, ``grades``), the road ``kinds`` and OSM ``highway`` values, and the
+        ``barriers`` rule (``"max"`` or ``"add"``); None if the table has none.
     """
 
     resistance: dict[str, dict[str, float]]
@@ -103,6 +108,7 @@ class ResistanceTable:
     restoration: dict[str, Any]
     path: str
     raw: dict = field(repr=False, default_factory=dict)
+    factors: dict | None = None
 
     def value(self, section: str, cls: str | None) -> float:
         """Resistance of a class, falling back to the section's ``default``.
@@ -197,11 +203,55 @@ def _restoration(file: str, raw: dict) -> dict[str, Any]:
     }
 
 
+#: The factors a ``[factors.weights]`` table may weigh.
+FACTORS = ("landcover", "slope", "roads")
+
+
+def _classes(file: str, name: str, sec: Any) -> dict[str, list[float]]:
+    """A factor's classes: ``breaks`` strictly increasing, one more ``grades`` (each > 0)."""
+    if not isinstance(sec, dict) or "breaks" not in sec or "grades" not in sec:
+        raise InputError(f"{file}: [factors.{name}] needs breaks = [...] and grades = [...]")
+    breaks = [_number(file, f"factors.{name}.breaks", b, lo=0) for b in sec["breaks"]]
+    grades = [_resistance_value(file, f"factors.{name}.grades", g) for g in sec["grades"]]
+    if any(b >= c for b, c in zip(breaks, breaks[1:], strict=False)):
+        raise InputError(f"{file}: factors.{name}.breaks must increase: {breaks}")
+    if len(grades) != len(breaks) + 1:
+        raise InputError(f"{file}: factors.{name} has {len(breaks)} breaks, so needs {len(breaks) + 1} grades, "
+                         f"not {len(grades)}")
+    return {"breaks": breaks, "grades": grades}
+
+
+def _factors(file: str, raw: dict) -> dict | None:
+    """The ``[factors]`` section: weights summing to 1, slope and road classes, the barrier rule."""
+    f = raw.get("factors")
+    if f is None:
+        return None
+    weights = f.get("weights")
+    if not isinstance(weights, dict) or not weights:
+        raise InputError(f"{file}: [factors.weights] needs a weight for each factor ({', '.join(FACTORS)})")
+    for k in weights:
+        if k not in FACTORS:
+            raise InputError(f"{file}: factors.weights.{k}: not a factor (give {', '.join(FACTORS)})")
+    w = {k: _number(file, f"factors.weights.{k}", v, lo=0, hi=1) for k, v in weights.items()}
+    if not math.isclose(sum(w.values()), 1.0, abs_tol=1e-6):
+        raise InputError(f"{file}: factors.weights sum to {sum(w.values()):g}, not 1")
+    rule = f.get("barriers", "max")
+    if rule not in ("max", "add"):
+        raise InputError(f"{file}: factors.barriers {rule!r} must be 'max' or 'add'")
+    roads = f.get("roads", {})
+    return {"weights": w, "barriers": rule,
+            "slope": _classes(file, "slope", f.get("slope")) if "slope" in w else None,
+            "roads": {**_classes(file, "roads", roads), "kinds": [str(k) for k in roads.get("kinds", [])],
+                      "highway": [str(k) for k in roads.get("highway", [])]} if "roads" in w else None}
+
+
 def load_resistance_table(path: str | os.PathLike | None = None) -> ResistanceTable:
     """Read and check a resistance table (TOML).
 
     Every class listed in the default table must have a value > 0 (or ``inf`` /
-    ``"impassable"``); widths, structure shares, bridge sites and restoration are checked too.
+    ``"impassable"``); widths, structure shares, bridge sites and restoration are checked too,
+    and the optional ``[factors]`` section (weights summing to 1, increasing breaks, one grade
+    more than breaks).
 
     Parameters
     ----------
@@ -223,7 +273,7 @@ def load_resistance_table(path: str | os.PathLike | None = None) -> ResistanceTa
     raw = _read_toml(p)
     file = str(p)
     return ResistanceTable(_resistances(file, raw), _widths(file, raw), _structure(file, raw),
-                           _bridge_sites(file, raw), _restoration(file, raw), file, raw)
+                           _bridge_sites(file, raw), _restoration(file, raw), file, raw, _factors(file, raw))
 
 
 def load_reclass_table(path: str | os.PathLike) -> dict[int, float]:

@@ -174,14 +174,32 @@ def test_cli_build_landcover_passes_its_options(chain, tmp_path, capsys):
     assert json.loads((out / "corridors" / "summary.json").read_text())["grid"]["resolution_m"] == 200.0
 
 
+def _dem(path, network):
+    """A hill over the district at 100 m (EPSG:4547), past its edges by three cells."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    x0, y0, x1, y1 = network.district.bounds
+    w, h = int((x1 - x0) // CELL) + 6, int((y1 - y0) // CELL) + 6
+    yy, xx = np.mgrid[:h, :w]
+    z = 50 + 400 * np.exp(-((xx - w / 2) ** 2 + (yy - h / 3) ** 2) / (2 * 20.0 ** 2))
+    with rasterio.open(path, "w", driver="GTiff", height=h, width=w, count=1, dtype="float64", crs="EPSG:4547",
+                       transform=from_origin(x0 - 3 * CELL, y1 + 3 * CELL, CELL, CELL)) as d:
+        d.write(z, 1)
+    return path
+
+
 def test_build_mspa_options_change_the_sources(chain, tmp_path, capsys):
     """``build --edge-width 2 --connectivity 4 --no-transition --no-intext --foreground 10``: the sources
-    are those of ``sources_from_landcover`` with the same options, and not those of the defaults."""
+    are those of ``sources_from_landcover`` with the same options, and not those of the defaults. With
+    ``--dem`` and ``--roads network`` the corridor model weighs the land cover, slope and roads."""
     from ecomap.corridors.sources import sources_from_landcover
 
     _, lc, _ = chain
     out = tmp_path / "o"
-    args = ["--edge-width", "2", "--connectivity", "4", "--no-transition", "--no-intext", "--foreground", "10"]
+    dem = _dem(tmp_path / "dem.tif", load_network())
+    args = ["--edge-width", "2", "--connectivity", "4", "--no-transition", "--no-intext", "--foreground", "10",
+            "--dem", str(dem), "--roads", "network"]
     assert main(["build", "--landcover", str(lc), "--resolution", "200", *args, "--out", str(out)]) == 0
     capsys.readouterr()
     built = load_network(out / "sources" / "data").patches
@@ -203,5 +221,11 @@ def test_build_mspa_options_change_the_sources(chain, tmp_path, capsys):
 
     with rasterio.open(out / "sources" / "mspa.tif") as src:
         assert src.tags()["edge_width_cells"] == "2" and src.tags()["connectivity"] == "4"
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["inputs"]["dem"] == {"file": str(dem), "sha256": hashlib.sha256(dem.read_bytes()).hexdigest()}
+    assert prov["options"]["roads"] == "network" and "roads" not in prov["inputs"]
+    factors = json.loads((out / "corridors" / "summary.json").read_text())["resistance_factors"]
+    assert [(f["factor"], f["source"]) for f in factors["factors"][:2]] == [("landcover", str(lc)), ("slope", str(dem))]
+    assert factors["formula"] == "0.6 x landcover + 0.2 x slope + 0.2 x roads, then barriers (max)"
     assert main(["build", "--landcover", str(lc), "--top", "0", "--out", str(tmp_path / "x")]) == 2
     assert "--top 0" in capsys.readouterr().err

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from .advanced import advanced
 from .barriers import barrier_improvement
+from .centrality import LinkCentrality, current_flow_centrality
 from .circuit import (
     DIRECT_MAX_BYTES,
     current_density,
@@ -78,6 +79,8 @@ __all__ = [
     "NetworkFlow",
     "all_to_one",
     "barrier_improvement",
+    "current_flow_centrality",
+    "LinkCentrality",
     "estimate_memory",
     "ResistanceTable",
     "load_resistance_table",

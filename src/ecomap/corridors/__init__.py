@@ -63,6 +63,7 @@ from .omniscape import (
     source_from_resistance,
 )
 from .outputs import render_model_map, render_overlays, write_corridor_outputs
+from .pinchpoint import Pinchpoints, pinchpoint_mapper
 from .resistance import resistance_from_landcover, resistance_surface
 from .tables import ResistanceTable, default_table_path, load_reclass_table, load_resistance_table
 
@@ -81,6 +82,8 @@ __all__ = [
     "barrier_improvement",
     "current_flow_centrality",
     "LinkCentrality",
+    "pinchpoint_mapper",
+    "Pinchpoints",
     "estimate_memory",
     "ResistanceTable",
     "load_resistance_table",

@@ -30,6 +30,10 @@ def test_model_tools_are_the_public_functions_on_its_links():
     np.testing.assert_allclose(m.pinchpoints, pp.current, rtol=1e-9, equal_nan=True)
     # truncation leaves the corridor narrower than the whole raster: resistance at least the full one
     assert (m.paths["pp_eff_resistance"] >= m.paths["eff_resistance"] * (1 - 1e-9)).all()
+    # Centrality Mapper needs no raster circuit; Pinchpoint Mapper is one
+    bare = model_corridors(_four_patches(), max_cost=1e9, centrality=True, pinchpoint_cutoff=3000.0, circuit=False)
+    np.testing.assert_allclose(bare.paths["cf_current"], m.paths["cf_current"], rtol=1e-12)
+    assert bare.pinchpoints is None and "pp_eff_resistance" not in bare.paths
 
 
 def test_knights_moves_in_the_model():

@@ -326,7 +326,8 @@ def model_corridors(
     pinchpoint_cutoff : float, optional
         Linkage Mapper's Pinchpoint Mapper (:func:`~ecomap.corridors.pinchpoint_mapper`) with this
         ``CWDCutoff`` (cost units): the mosaic of per-link currents in ``pinchpoints``, and
-        ``pp_eff_resistance`` and ``cwd_to_eff_resistance`` per link in ``paths``.
+        ``pp_eff_resistance`` and ``cwd_to_eff_resistance`` per link in ``paths`` (not with
+        ``circuit=False``).
     allow_partial : bool, default False
         Model land cover that leaves part of the study area or a source patch without data
         (refused otherwise); the gaps, the patches without data and the drawn links that lose an
@@ -399,11 +400,12 @@ def model_corridors(
             barrier=(barrier_shape, barrier_combine),
             rasters=_advanced_rasters(sources_raster, grounds_raster, grounds_are_resistances, grid))
         paths["eff_resistance"] = [reff[a, b] for a, b in traced.links]
-        pinchpoints = _link_tools(paths, sources, traced.links, ids, r=r, lab=lab, cwd=cwd, lcd=lcd, cellsize=cs,
-                                  neighbours=ring, centrality=centrality, cutoff=pinchpoint_cutoff,
-                                  solver=solver, max_memory=max_memory, progress=progress)
     elif len(paths):
         paths["eff_resistance"] = np.nan
+    if traced.links:  # Centrality Mapper on the link graph; Pinchpoint Mapper with the circuits
+        pinchpoints = _link_tools(paths, sources, traced.links, ids, r=r, lab=lab, cwd=cwd, lcd=lcd, cellsize=cs,
+                                  neighbours=ring, centrality=centrality, solver=solver, max_memory=max_memory,
+                                  cutoff=pinchpoint_cutoff if circuit else None, progress=progress)
 
     pinch = _pinch_points(current, corridor, lab, traced.which, traced.links, ids, grid, pinch_quantile)
     comparison = _compare_plan(network, corridor, r, grid, lcd, pos, lab, ext)

@@ -32,8 +32,9 @@ def _add_corridors(sub) -> None:
                    help="corridor truncation width in COST UNITS, not metres (default 20000)")
     p.add_argument("--max-cost", type=float, default=None, metavar="COST",
                    help="least-cost distance up to which links the plan lacks are listed (default: the costliest drawn link)")
-    p.add_argument("--neighbours", type=int, choices=(4, 8), default=8,
-                   help="cells joined to 8 neighbours (default) or 4, for cost-distance and circuits")
+    p.add_argument("--neighbours", type=int, choices=(4, 8, 16), default=8,
+                   help="cells joined to 8 neighbours (default) or 4, for cost-distance and circuits; 16 adds "
+                        "knight's moves to cost-distance and least-cost paths (GRASS r.cost -k), circuits use 8")
     p.add_argument("--no-circuit", action="store_true", help="skip circuit theory (current, pinch points, barriers)")
     p.add_argument("--regions", choices=("pair", "all"), default="pair",
                    help="short-circuit a source only in its own pairs' solves (default, Circuitscape) "
@@ -53,6 +54,12 @@ def _add_corridors(sub) -> None:
                    help="Linkage Mapper: new links only to each patch's N nearest neighbours (see --nearest-by)")
     p.add_argument("--nearest-by", choices=("cwd", "euclid"), default="cwd",
                    help="distance of --nearest: least-cost (default) or Euclidean")
+    p.add_argument("--centrality", action="store_true",
+                   help="Linkage Mapper's Centrality Mapper: current-flow centrality of links and patches "
+                        "(cf_current, cf_central; core_centrality.csv)")
+    p.add_argument("--pinchpoint-cutoff", type=float, default=None, metavar="COST",
+                   help="Linkage Mapper's Pinchpoint Mapper: a circuit per link in its corridor truncated at "
+                        "COST cost units (pinchpoints.tif; pp_eff_resistance, cwd_to_eff_resistance)")
     p.add_argument("--allow-partial", action="store_true",
                    help="model land cover that leaves part of the area or a patch without data (listed in the summary)")
     p.add_argument("--barrier-shape", choices=("annulus", "disc"), default="annulus",
@@ -82,14 +89,15 @@ def _run_corridors(args) -> int:
         nearest=args.nearest, nearest_by=args.nearest_by, sources_raster=args.sources,
         grounds_raster=args.grounds, grounds_are_resistances=args.grounds_are_resistances,
         dem=args.dem, roads=_roads(args.roads),
+        centrality=args.centrality, pinchpoint_cutoff=args.pinchpoint_cutoff,
     )
     written, _ = write_corridor_outputs(model, args.out)
     g = model.grid
     print(f"grid {g.width} x {g.height} cells of {g.cellsize:g} m (EPSG:4547); {len(model.sources)} source patches")
     if len(model.paths):
         cols = ["from_id", "to_id", "cwd", "euclid_m", "ratio", "planned"]
-        if "eff_resistance" in model.paths:
-            cols.append("eff_resistance")
+        cols += [c for c in ("eff_resistance", "cf_current", "pp_eff_resistance", "cwd_to_eff_resistance")
+                 if c in model.paths]
         print("least-cost paths (cwd in cost units, not metres):")
         print(model.paths[cols].to_string(float_format=lambda v: f"{v:,.1f}"))
     if len(model.comparison):

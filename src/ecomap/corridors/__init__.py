@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from .advanced import advanced
 from .barriers import barrier_improvement
+from .centrality import LinkCentrality, current_flow_centrality
 from .circuit import (
     DIRECT_MAX_BYTES,
     current_density,
@@ -62,6 +63,7 @@ from .omniscape import (
     source_from_resistance,
 )
 from .outputs import render_model_map, render_overlays, write_corridor_outputs
+from .pinchpoint import Pinchpoints, pinchpoint_mapper
 from .resistance import resistance_from_landcover, resistance_surface
 from .tables import ResistanceTable, default_table_path, load_reclass_table, load_resistance_table
 
@@ -78,6 +80,10 @@ __all__ = [
     "NetworkFlow",
     "all_to_one",
     "barrier_improvement",
+    "current_flow_centrality",
+    "LinkCentrality",
+    "pinchpoint_mapper",
+    "Pinchpoints",
     "estimate_memory",
     "ResistanceTable",
     "load_resistance_table",

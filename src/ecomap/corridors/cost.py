@@ -244,14 +244,36 @@ def cost_distances(cost, sources: Iterable, *, cellsize: float = 1.0,
         yield graph.distance(src)
 
 
+def _step_cost(cost: np.ndarray, r: int, c: int, dr: int, dc: int, cellsize: float) -> float:
+    """Cost of the step from (r, c) to (r + dr, c + dc) by :class:`_CostGraph`'s rule (inf if not allowed).
+
+    Orthogonal and diagonal steps cost the mean of the two cells times the step length; a
+    knight's move (``r.cost -k``) the mean of the two end cells and the two cells it passes
+    between, and is not taken when one of those is impassable (or off the grid).
+    """
+    h, w = cost.shape
+    if abs(dr) + abs(dc) == 3:
+        (a1, b1), (a2, b2) = knight_between(dr, dc)
+        mid = [cost[r + a, c + b] if 0 <= r + a < h and 0 <= c + b < w else np.nan for a, b in ((a1, b1), (a2, b2))]
+        total = cost[r, c] + cost[r + dr, c + dc] + mid[0] + mid[1]
+        return cellsize * math.hypot(dr, dc) * total / 4.0 if np.isfinite(total) else math.inf
+    length = SQRT2 if dr and dc else 1.0
+    return cellsize * length * (cost[r, c] + cost[r + dr, c + dc]) / 2.0
+
+
 def _trace(cwd: np.ndarray, cost: np.ndarray, end: tuple[int, int], *, cellsize: float,
            neighbours: int) -> list[tuple[int, int]]:
     """Trace a least-cost path from a source to ``end``, walking back down the cost-distance surface.
 
     At each cell the predecessor is the neighbour n with ``cwd[n] + step(n, cell) == cwd[cell]``
-    (the one closest to it), which rebuilds a path of exactly the least cost.
+    (the one closest to it), which rebuilds a path of exactly the least cost. With 16 neighbours
+    the knight's moves are followed too, by the rule that made ``cwd`` (``r.cost -k``, as
+    ``r.drain`` follows its direction raster): the path lists the cells stepped on, not the two
+    a knight's move passes between.
     """
-    steps = STEPS8 if neighbours == 8 else STEPS8[:4]
+    steps = STEPS8[:4] if neighbours == 4 else STEPS8
+    if neighbours == 16:
+        steps = steps + KNIGHT + tuple((-dr, -dc) for dr, dc in KNIGHT)
     h, w = cwd.shape
     path = [end]
     r, c = end
@@ -263,8 +285,7 @@ def _trace(cwd: np.ndarray, cost: np.ndarray, end: tuple[int, int], *, cellsize:
         for dr, dc in steps:
             rr, cc = r + dr, c + dc
             if 0 <= rr < h and 0 <= cc < w and cwd[rr, cc] < here:
-                step = cellsize * (SQRT2 if dr and dc else 1.0) * (cost[r, c] + cost[rr, cc]) / 2.0
-                g = abs(cwd[rr, cc] + step - here)
+                g = abs(cwd[rr, cc] + _step_cost(cost, rr, cc, -dr, -dc, cellsize) - here)
                 if g < gap:
                     best, gap = (rr, cc), g
         if best is None:

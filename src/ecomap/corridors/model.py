@@ -16,6 +16,7 @@ from scipy import ndimage
 
 from .._errors import InputError
 from ._budget import check_model_memory, model_memory, ring_cells
+from ._linktools import _link_tools
 from ._regions import check_regions
 from .barriers import _link_improvements
 from .circuit import _pairwise
@@ -62,6 +63,7 @@ class CorridorModel:
     landcover: str | None = None
     notes: dict = field(default_factory=dict)
     source_labels: np.ndarray | None = field(default=None, repr=False)  # source index per cell, -1 elsewhere
+    pinchpoints: np.ndarray | None = None  # Pinchpoint Mapper's mosaic (max of per-link currents), if asked
 
     @property
     def missing_links(self):
@@ -190,11 +192,12 @@ def _pinch_points(current, corridor, lab, which, links, ids, grid: Grid, quantil
     return gdf
 
 
-def _check_options(landcover, reclass, width: float, resolution: float = 30.0, max_cost: float | None = None) -> None:
+def _check_options(landcover, reclass, width: float, resolution: float = 30.0, max_cost: float | None = None,
+                   cutoff: float | None = None) -> None:
     if (landcover is None) != (reclass is None):
         raise InputError("a land-cover raster needs its reclass table (--landcover with --reclass)")
     for name, value in (("corridor width (--width)", width), ("resolution (--resolution)", resolution),
-                        ("max_cost (--max-cost)", max_cost)):
+                        ("max_cost (--max-cost)", max_cost), ("pinchpoint_cutoff (--pinchpoint-cutoff)", cutoff)):
         if value is not None and not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
             raise InputError(f"{name} {value!r} must be a finite number > 0")
 
@@ -245,6 +248,8 @@ def model_corridors(
     grounds_are_resistances: bool = False,
     dem: str | os.PathLike | None = None,
     roads: str | os.PathLike | None = None,
+    centrality: bool = False,
+    pinchpoint_cutoff: float | None = None,
 ) -> CorridorModel:
     r"""Least-cost corridors, circuit-theory current and pinch points for a network.
 
@@ -278,8 +283,10 @@ def model_corridors(
         Corridor truncation width in cost units (not metres).
     max_cost : float, optional
         Cost threshold (cost units) for links the plan lacks.
-    neighbours : {8, 4}
-        Neighbourhood of cost-distance and circuits.
+    neighbours : {8, 4, 16}
+        Neighbourhood of cost-distance and circuits; 16 (GRASS ``r.cost -k``, knight's moves)
+        for cost-distance and least-cost paths, with 8 for the circuits (Circuitscape has no
+        knight's moves).
     circuit : bool, default True
         Run circuit theory (current, effective resistance, pinch points, Barrier Mapper).
     pinch_quantile : float, default 0.9
@@ -321,6 +328,15 @@ def model_corridors(
         Linkage Mapper's nearest-neighbour rule: a link the plan lacks is made only between
         sources among each other's ``nearest`` nearest (either end), by least-cost or Euclidean
         distance.
+    centrality : bool, default False
+        Linkage Mapper's Centrality Mapper (:func:`~ecomap.corridors.current_flow_centrality`):
+        ``cf_current`` per link in ``paths`` and ``cf_central`` per source in ``sources``, on the
+        graph of the links with their ``cwd`` as resistance.
+    pinchpoint_cutoff : float, optional
+        Linkage Mapper's Pinchpoint Mapper (:func:`~ecomap.corridors.pinchpoint_mapper`) with this
+        ``CWDCutoff`` (cost units): the mosaic of per-link currents in ``pinchpoints``, and
+        ``pp_eff_resistance`` and ``cwd_to_eff_resistance`` per link in ``paths`` (not with
+        ``circuit=False``).
     allow_partial : bool, default False
         Model land cover that leaves part of the study area or a source patch without data
         (refused otherwise); the gaps, the patches without data and the drawn links that lose an
@@ -354,7 +370,7 @@ def model_corridors(
     The Nature Conservancy. McRae, B. H. et al. (2008). *Ecology* 89:2712-2724 (circuit
     theory). McRae, B. H. et al. (2012). *PLoS ONE* 7:e52604 (Barrier Mapper).
     """
-    _check_options(landcover, reclass, width, resolution, max_cost)
+    _check_options(landcover, reclass, width, resolution, max_cost, pinchpoint_cutoff)
     _check_link_rules(max_euclid, nearest, nearest_by)
     check_regions(regions)
     if mode not in ("pairwise", "one-to-all", "all-to-one", "advanced"):
@@ -390,16 +406,21 @@ def model_corridors(
     paths = _paths_frame(traced.rows, sources)
     corridor = np.where((traced.mosaic <= width) & (lab < 0), traced.mosaic, np.nan)  # sources are not corridor
 
-    reff = current = barriers = per_source = None
+    reff = current = barriers = per_source = pinchpoints = None
+    ring = 8 if neighbours == 16 else neighbours  # the circuits' neighbourhood
     if circuit and n > 1 and traced.links:
         reff, current, barriers, per_source = _circuit_step(
-            r, lab, n, traced.links, cwd, table, cellsize=cs, neighbours=neighbours, solver=solver,
+            r, lab, n, traced.links, cwd, table, cellsize=cs, neighbours=ring, solver=solver,
             max_memory=max_memory, progress=progress, regions=regions, mode=mode,
             barrier=(barrier_shape, barrier_combine),
             rasters=_advanced_rasters(sources_raster, grounds_raster, grounds_are_resistances, grid))
         paths["eff_resistance"] = [reff[a, b] for a, b in traced.links]
     elif len(paths):
         paths["eff_resistance"] = np.nan
+    if traced.links:  # Centrality Mapper on the link graph; Pinchpoint Mapper with the circuits
+        pinchpoints = _link_tools(paths, sources, traced.links, ids, r=r, lab=lab, cwd=cwd, lcd=lcd, cellsize=cs,
+                                  neighbours=ring, centrality=centrality, solver=solver, max_memory=max_memory,
+                                  cutoff=pinchpoint_cutoff if circuit else None, progress=progress)
 
     pinch = _pinch_points(current, corridor, lab, traced.which, traced.links, ids, grid, pinch_quantile)
     comparison = _compare_plan(network, corridor, r, grid, lcd, pos, lab, ext)
@@ -410,9 +431,9 @@ def model_corridors(
         effective_resistance=None if reff is None else _by_id(reff, ids),
         landcover=None if landcover is None else str(landcover),
         notes={"max_cost": threshold, "extent": extent, "neighbours": neighbours, "regions": regions,
-               "missing": missing or None, "factors": factors.get("summary"), "memory_estimate_bytes": budget, "mode": mode, "barriers": f"{barrier_shape}, {barrier_combine}", "mode_resistance": None if per_source is None else
+               "missing": missing or None, "factors": factors.get("summary"), "memory_estimate_bytes": budget, "mode": mode, "barriers": f"{barrier_shape}, {barrier_combine}", "pinchpoint_cutoff": pinchpoint_cutoff, "mode_resistance": None if per_source is None else
                {i: (float(x) if x >= 0 else None) for i, x in zip(ids, per_source, strict=True)}},
-        source_labels=lab,
+        source_labels=lab, pinchpoints=pinchpoints,
     )
 
 

@@ -19,6 +19,8 @@ _UNITS = {
     "cost_distance": "cost units (resistance x metres), not metres",
     "corridors": "cost units above the least-cost distance (CWD_a + CWD_b - LCD_ab), not metres",
     "current": "amperes (cumulative current, 1 A per linked pair of sources)",
+    "pinchpoints": "amperes (Pinchpoint Mapper: the largest of the links' currents, 1 A per link, each in "
+                   "its corridor truncated at a cost distance)",
     "barriers": "cost units saved per metre restored (Barrier Mapper improvement score)",
 }
 
@@ -29,6 +31,7 @@ _STOP_LABELS = {
     "cost_distance": "{:,.0f} cost units",
     "corridors": "{:,.0f} cost units above least cost",
     "current": "{:.3g} A",
+    "pinchpoints": "{:.3g} A",
     "barriers": "{:,.0f} per m restored",
 }
 
@@ -51,7 +54,7 @@ def _ramp(name: str, arr: np.ndarray, model: CorridorModel) -> tuple | None:
         return (colormaps["YlGnBu"], Normalize(0.0, float(fin.max()) or 1.0), None) if fin.size else None
     if name == "corridors":
         return (colormaps["viridis_r"], Normalize(0, model.width), None) if fin.size else None
-    if name == "current":
+    if name in ("current", "pinchpoints"):
         v = fin[fin > 0]
         if not v.size:
             return None
@@ -136,6 +139,9 @@ def _write_rasters(model: CorridorModel, out: Path) -> list[Path]:
                               tags={**common, "truncation_width_cost_units": model.width}))
     if model.current is not None:
         written.append(_write_tif(out / "current.tif", model.current, g, name="current", tags=common))
+    if model.pinchpoints is not None:
+        written.append(_write_tif(out / "pinchpoints.tif", model.pinchpoints, g, name="pinchpoints",
+                                  tags={**common, "cwd_cutoff_cost_units": model.notes.get("pinchpoint_cutoff")}))
     if model.barriers is not None:
         written.append(_write_tif(out / "barriers.tif", model.barriers, g, name="barriers", tags=common))
     return written
@@ -168,6 +174,9 @@ def _write_tables(model: CorridorModel, out: Path) -> list[Path]:
         written.append(write_geojson(model.pinch_points, out / "pinch_points.geojson"))
     written.append(write_text(out / "corridor_comparison.csv", neutralise_frame(model.comparison).to_csv(float_format="%.6g")))
     written.append(write_text(out / "least_cost_distance.csv", neutralise_frame(model.lcd).to_csv(float_format="%.6g")))
+    if "cf_central" in model.sources:
+        cores = model.sources[["cells", "area_m2", "cf_central"]]
+        written.append(write_text(out / "core_centrality.csv", neutralise_frame(cores).to_csv(float_format="%.8g")))
     if model.effective_resistance is not None:
         written.append(write_text(out / "effective_resistance.csv",
                                   neutralise_frame(model.effective_resistance).to_csv(float_format="%.8g")))

@@ -149,6 +149,13 @@ def _add_omniscape(sub) -> None:
     p.add_argument("--neighbours", type=int, choices=(4, 8), default=8, help="circuit neighbourhood (default 8)")
     p.add_argument("--no-correction", action="store_true", help="skip the block-artifact correction")
     p.add_argument("--out", type=Path, default=Path("outputs/omniscape"), metavar="DIR", help="output folder")
+    p.add_argument("--tile-size", type=int, default=256, metavar="CELLS",
+                   help="side of a tile (one task) in cells (default 256); fixes the summation order")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="run the tiles on a dask.distributed LocalCluster of N processes")
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="run the tiles on a running Dask cluster (tcp://host:8786; workers must see the files)")
 
 
 def _run_omniscape(args) -> int:
@@ -157,7 +164,8 @@ def _run_omniscape(args) -> int:
     written = run_omniscape_files(
         args.resistance, args.out, source=args.source, radius=args.radius, block_size=args.block_size,
         buffer=args.buffer, source_threshold=args.source_threshold, r_cutoff=args.r_cutoff,
-        neighbours=args.neighbours, correct_artifacts=not args.no_correction)
+        neighbours=args.neighbours, correct_artifacts=not args.no_correction, tile_size=args.tile_size,
+        workers=args.workers, scheduler=args.scheduler)
     print("\n".join(f"wrote {p}" for p in written))
     return 0
 

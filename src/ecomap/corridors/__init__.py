@@ -58,9 +58,9 @@ from .omniscape import (
     OmniscapeResult,
     omniscape,
     omniscape_targets,
-    run_omniscape_files,
     source_from_resistance,
 )
+from .omniscape_files import run_omniscape_files
 from .outputs import render_model_map, render_overlays, write_corridor_outputs
 from .resistance import resistance_from_landcover, resistance_surface
 from .tables import ResistanceTable, default_table_path, load_reclass_table, load_resistance_table

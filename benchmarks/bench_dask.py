@@ -97,7 +97,7 @@ def _dask(src, out, opts, workers: int) -> tuple[float, list[int], float, float]
     from ecomap.corridors import run_omniscape_files
 
     t0 = time.perf_counter()
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                       silence_logs=40) as lc, Client(lc) as c:
         c.run(_warm)
         start = time.perf_counter() - t0

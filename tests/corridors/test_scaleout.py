@@ -34,7 +34,7 @@ OPTS = {"radius": 6, "block_size": 3, "buffer": 1}
 def cluster():
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as lc:
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as lc:
         with Client(lc) as client:
             yield lc, client
 
@@ -144,3 +144,33 @@ def test_grid_neighbours_cover_every_halo_that_reaches_a_tile():
                         if (e := g.extent(a, b))[0] < y1 and e[1] > y0 and e[2] < x1 and e[3] > x0]
             assert set(touching) <= set(g.neighbours(i, j))
             assert g.neighbours(i, j) == sorted(g.neighbours(i, j))
+
+
+def test_cost_distances_on_dask_are_the_serial_surfaces(cluster):
+    from ecomap.corridors import cost_distances
+
+    _, client = cluster
+    r = np.nan_to_num(_surface(), nan=np.inf)
+    r[10, :30] = np.nan  # a wall (no passage)
+    sources = [[(1, 1)], [(30, 40), (31, 40)], [(20, 5)], [(39, 0)], [(0, 43)]]
+    serial = list(cost_distances(r, sources, cellsize=30.0))
+    on_dask = list(cost_distances(r, sources, cellsize=30.0, client=client))
+    assert len(on_dask) == len(serial)
+    for a, b in zip(on_dask, serial, strict=True):
+        assert a.tobytes() == b.tobytes()
+    with pytest.raises(InputError, match="MiB a worker"):
+        list(cost_distances(r, sources, workers=2, max_memory=1 << 20))
+
+
+def test_corridor_model_cost_distances_on_a_scheduler_match_serial(cluster):
+    from corridors._network import _strip_network
+
+    from ecomap.corridors import model_corridors
+
+    lc, _ = cluster
+    net = _strip_network((0, 0, 150, 600), (600, 0, 750, 600), (1200, 0, 1350, 600))
+    serial = model_corridors(net, resolution=30, max_cost=1e9, circuit=False)
+    on_dask = model_corridors(net, resolution=30, max_cost=1e9, circuit=False, scheduler=lc.scheduler_address)
+    assert on_dask.paths.index.tolist() == serial.paths.index.tolist()
+    assert on_dask.paths["cwd"].tolist() == serial.paths["cwd"].tolist()
+    assert on_dask.corridors.tobytes() == serial.corridors.tobytes()

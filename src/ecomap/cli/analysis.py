@@ -60,6 +60,11 @@ def _add_corridors(sub) -> None:
                    help="barriers raster: largest score over the links (default) or their sum")
     p.add_argument("--out", type=Path, default=Path("outputs/corridors"), metavar="DIR",
                    help="output folder (default: outputs/corridors)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="per-source cost-distance on a dask.distributed LocalCluster of N processes")
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="per-source cost-distance on a running Dask cluster (tcp://host:8786)")
 
 
 def _run_corridors(args) -> int:
@@ -80,6 +85,7 @@ def _run_corridors(args) -> int:
         barrier_combine=args.barrier_combine, allow_partial=args.allow_partial, max_euclid=args.max_euclid,
         nearest=args.nearest, nearest_by=args.nearest_by, sources_raster=args.sources,
         grounds_raster=args.grounds, grounds_are_resistances=args.grounds_are_resistances,
+        workers=args.workers, scheduler=args.scheduler,
     )
     written, _ = write_corridor_outputs(model, args.out)
     g = model.grid

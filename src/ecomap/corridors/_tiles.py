@@ -20,9 +20,7 @@ import numpy as np
 from .._errors import InputError
 from ._solver import _lu_bytes
 from ._window import _reclassify, _Setup, _solve_target, prepare
-
-#: Bytes a worker process takes before any tile (Python, numpy, scipy, rasterio, dask).
-WORKER_BASE_BYTES = 300 << 20
+from .scaleout import WORKER_BASE_BYTES
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,10 @@ from collections.abc import Iterator
 from .._errors import InputError
 from ._solver import _available_memory
 
-__all__ = ["DaskExecutor", "SerialExecutor", "check_worker_memory", "executor"]
+__all__ = ["WORKER_BASE_BYTES", "DaskExecutor", "SerialExecutor", "check_worker_memory", "executor"]
+
+#: Bytes a worker process takes before any task (Python, numpy, scipy, rasterio, dask).
+WORKER_BASE_BYTES = 300 << 20
 
 
 class SerialExecutor:
@@ -114,7 +117,7 @@ def executor(*, workers: int | None = None, scheduler: str | None = None, client
         if workers is not None:
             cluster = stack.enter_context(LocalCluster(
                 n_workers=int(workers), threads_per_worker=1, processes=True, memory_limit=memory_limit or "auto",
-                dashboard_address=None, silence_logs=logging.ERROR))
+                dashboard_address=":0", silence_logs=logging.ERROR))
             c = stack.enter_context(Client(cluster))
         else:
             try:

@@ -103,7 +103,8 @@ def run_omniscape_files(resistance, out_dir, *, source=None, tile_size: int = TI
     _check_tiles(resistance, grid)
     names = [n for n, (k, _, _) in _OUTPUTS.items() if k == 0 or params.flow_potential]
     paths = [Path(out_dir) / n for n in names]
-    r_path, s_path = str(resistance), None if source is None else str(source)
+    # absolute paths: a worker process need not share the client's working folder
+    r_path, s_path = str(Path(resistance).resolve()), None if source is None else str(Path(source).resolve())
 
     def chunk_of(e):
         return FileChunk((e[0], e[2]), (e[1] - e[0], e[3] - e[2]), r_path, s_path)

@@ -73,11 +73,11 @@ def test_a_window_across_a_tile_edge_gets_the_untiled_current():
 
 def test_two_workers_and_a_client_give_the_serial_bits(cluster):
     lc, client = cluster
-    r = _surface()
+    r = _surface((30, 34))
     serial = omniscape(r, **OPTS, tile_size=16)
     by_client = omniscape(r, **OPTS, tile_size=16, client=client)
-    by_address = omniscape(r, **OPTS, tile_size=5, scheduler=lc.scheduler_address)
-    serial5 = omniscape(r, **OPTS, tile_size=5)
+    by_address = omniscape(r, **OPTS, tile_size=6, scheduler=lc.scheduler_address)  # halo 7 > tile
+    serial5 = omniscape(r, **OPTS, tile_size=6)
     for got, want in [(by_client, serial), (by_address, serial5)]:
         assert got.n_targets == want.n_targets
         for name in ("cumulative", "flow_potential", "normalized"):
@@ -105,12 +105,12 @@ def test_cli_workers_and_scheduler_write_the_serial_bytes(tmp_path, cluster):
 
     lc, _ = cluster
     src = tmp_path / "r.tif"
-    _write_tif(src, _surface())
+    _write_tif(src, _surface((30, 34)))
     base = ["omniscape", str(src), "--radius", "6", "--block-size", "3", "--buffer", "1", "--tile-size", "16"]
     runs = {"serial": [], "workers": ["--workers", "2"], "scheduler": ["--scheduler", lc.scheduler_address]}
     for name, extra in runs.items():
         assert main([*base, *extra, "--out", str(tmp_path / name)]) == 0
-    want = omniscape(_surface(), **OPTS, tile_size=16)
+    want = omniscape(_surface((30, 34)), **OPTS, tile_size=16)
     for f, attr in [("cum_currmap.tif", "cumulative"), ("flow_potential.tif", "flow_potential"),
                     ("normalized_cum_currmap.tif", "normalized")]:
         arrays = [_data(tmp_path / name / f) for name in runs]

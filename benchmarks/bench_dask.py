@@ -87,12 +87,14 @@ def _serial(src, out, opts) -> tuple[float, int, float]:
     return got
 
 
-def _dask(src, out, opts, workers: int) -> tuple[float, list[int], float, float]:
-    """Wall time, each worker's peak memory, the workers' CPU seconds, and the start-up time.
+def _dask(src, out, opts, workers: int) -> tuple[float, list[int], float, float, float]:
+    """Wall time, each worker's peak memory, the workers' CPU seconds, the start-up time, and busy share.
 
     The start-up (processes, imports) is excluded from the wall time: a running cluster has paid it.
+    The busy share is the time the workers spent inside tasks (Dask's task stream) over workers x
+    wall: how well the tiles keep the workers fed, whatever share of a core each one gets.
     """
-    from distributed import Client, LocalCluster
+    from distributed import Client, LocalCluster, get_task_stream
 
     from ecomap.corridors import run_omniscape_files
 
@@ -103,11 +105,13 @@ def _dask(src, out, opts, workers: int) -> tuple[float, list[int], float, float]
         start = time.perf_counter() - t0
         cpu0 = sum(c.run(_cpu).values())
         t = time.perf_counter()
-        run_omniscape_files(src, out, client=c, **opts)
+        with get_task_stream(c) as ts:
+            run_omniscape_files(src, out, client=c, **opts)
         wall = time.perf_counter() - t
+        busy = sum(s["stop"] - s["start"] for d in ts.data for s in d["startstops"] if s["action"] == "compute")
         cpu = sum(c.run(_cpu).values()) - cpu0
         peaks = list(c.run(_peak_rss).values())
-    return wall, peaks, cpu, start
+    return wall, peaks, cpu, start, busy / (workers * wall)
 
 
 def _digest(folder: Path) -> str:
@@ -166,7 +170,7 @@ def main() -> None:
             src = Path(tmp) / f"r{k}.tif"
             _surface(src, side)
             ws, ps, cs = _serial(src, Path(tmp) / f"s{k}", opts)
-            wd, pd, cd, start = _dask(src, Path(tmp) / f"d{k}", opts, a.workers)
+            wd, pd, cd, start, busy = _dask(src, Path(tmp) / f"d{k}", opts, a.workers)
             same = _digest(Path(tmp) / f"s{k}") == _digest(Path(tmp) / f"d{k}")
             n = side * side
             rows.append((k, n, ws, wd, ps, max(pd), _estimate(side, opts, a.workers), start, same, cs, cd))
@@ -175,7 +179,7 @@ def main() -> None:
                   f"peak {ps / 2**20:,.0f} MiB\n"
                   f"    {a.workers} workers  {wd:7.1f} s wall, {cd:7.1f} CPU s; {n / wd:,.0f} cells/s, "
                   f"{n / cd:,.0f} cells/CPU s; peak {max(pd) / 2**20:,.0f} MiB a worker (estimate "
-                  f"{rows[-1][6] / 2**20:,.0f}); cluster start {start:.1f} s\n"
+                  f"{rows[-1][6] / 2**20:,.0f}); cluster start {start:.1f} s; workers busy {busy:.0%} of the wall time\n"
                   f"    speed-up {ws / wd:.2f} wall; CPU ratio (workers / serial) {cd / cs:.2f}; "
                   f"same bytes: {same}", flush=True)
     _report(rows, a, opts)

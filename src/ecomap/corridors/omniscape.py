@@ -14,6 +14,11 @@ the largest set to 0, an even ``block_size`` raised by one, sources at the groun
 block-artifact correction of ``calc_correction``, and one quirk: the block whose sources are set
 to 0 sits at the window's nominal centre, ``radius + buffer`` cells from its top-left corner,
 which for a window clipped by the raster's top or left edge is not the target's own block.
+
+The targets are grouped into tiles (:mod:`._tiles`), run here or as ``dask.distributed`` tasks
+(:mod:`.scaleout`: ``workers``, ``scheduler`` or ``client``), and added in an order fixed by the
+tile grid, so every executor gives the same bits; :mod:`.omniscape_files` does the same on raster
+files, read and written tile by tile.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Omniscape's tiles on dask.distributed: the same bits as the serial run, tile edges invisible.
+"""Omniscape's tiles on dask.distributed (2 and 3 workers): the serial run's bits, tile edges invisible.
 
 The serial run and every Dask run add the tiles' currents in one order fixed by the tile grid,
 so their outputs are compared byte for byte; the tiled sum is compared with the untiled one
@@ -34,7 +34,7 @@ OPTS = {"radius": 6, "block_size": 3, "buffer": 1}
 def cluster():
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as lc:
+    with LocalCluster(n_workers=3, threads_per_worker=1, processes=True, dashboard_address=":0") as lc:
         with Client(lc) as client:
             yield lc, client
 
@@ -71,7 +71,7 @@ def test_a_window_across_a_tile_edge_gets_the_untiled_current():
     np.testing.assert_array_equal(tiled.flow_potential, one.flow_potential)
 
 
-def test_two_workers_and_a_client_give_the_serial_bits(cluster):
+def test_three_workers_by_client_or_address_give_the_serial_bits(cluster):
     lc, client = cluster
     r = _surface((30, 34))
     serial = omniscape(r, **OPTS, tile_size=16)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
-HEAVY = ("geopandas", "shapely", "folium", "scipy", "pandas", "pyproj", "pyogrio", "networkx")
+HEAVY = ("geopandas", "shapely", "folium", "scipy", "pandas", "pyproj", "pyogrio", "networkx", "dask", "distributed")
 
 
 def _loaded_after(code: str) -> list[str]:

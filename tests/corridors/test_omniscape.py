@@ -96,7 +96,7 @@ def test_reproduces_omniscape_jl(test):
 
 def test_reclassified_resistance_matches():
     r = _read(DATA / "input" / "discrete_resistance.asc")
-    from ecomap.corridors.omniscape import _reclassify
+    from ecomap.corridors._window import _reclassify
 
     got = _reclassify(r, _reclass(DATA / "input" / "reclass.txt"))
     want = _verified("test_reclass", "classified_resistance")

@@ -68,6 +68,11 @@ def _add_corridors(sub) -> None:
                    help="barriers raster: largest score over the links (default) or their sum")
     p.add_argument("--out", type=Path, default=Path("outputs/corridors"), metavar="DIR",
                    help="output folder (default: outputs/corridors)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="per-source cost-distance on a dask.distributed LocalCluster of N processes")
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="per-source cost-distance on a running Dask cluster (tcp://host:8786)")
 
 
 def _run_corridors(args) -> int:
@@ -90,6 +95,7 @@ def _run_corridors(args) -> int:
         grounds_raster=args.grounds, grounds_are_resistances=args.grounds_are_resistances,
         dem=args.dem, roads=_roads(args.roads),
         centrality=args.centrality, pinchpoint_cutoff=args.pinchpoint_cutoff,
+        workers=args.workers, scheduler=args.scheduler,
     )
     written, _ = write_corridor_outputs(model, args.out)
     g = model.grid
@@ -150,6 +156,13 @@ def _add_omniscape(sub) -> None:
     p.add_argument("--neighbours", type=int, choices=(4, 8), default=8, help="circuit neighbourhood (default 8)")
     p.add_argument("--no-correction", action="store_true", help="skip the block-artifact correction")
     p.add_argument("--out", type=Path, default=Path("outputs/omniscape"), metavar="DIR", help="output folder")
+    p.add_argument("--tile-size", type=int, default=256, metavar="CELLS",
+                   help="side of a tile (one task) in cells (default 256); fixes the summation order")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="run the tiles on a dask.distributed LocalCluster of N processes")
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="run the tiles on a running Dask cluster (tcp://host:8786; workers must see the files)")
 
 
 def _run_omniscape(args) -> int:
@@ -158,7 +171,8 @@ def _run_omniscape(args) -> int:
     written = run_omniscape_files(
         args.resistance, args.out, source=args.source, radius=args.radius, block_size=args.block_size,
         buffer=args.buffer, source_threshold=args.source_threshold, r_cutoff=args.r_cutoff,
-        neighbours=args.neighbours, correct_artifacts=not args.no_correction)
+        neighbours=args.neighbours, correct_artifacts=not args.no_correction, tile_size=args.tile_size,
+        workers=args.workers, scheduler=args.scheduler)
     print("\n".join(f"wrote {p}" for p in written))
     return 0
 

@@ -20,7 +20,9 @@ studies, as Linkage Mapper and Circuitscape do it, one file per step:
 0. **ecological sources** from MSPA cores ranked by dPC (:func:`mspa`, :func:`select_sources`;
    :mod:`.mspa`), the first step of the ecological-security-pattern chain;
 5. wall-to-wall **moving-window current** (Omniscape.jl's algorithm: :func:`omniscape`,
-   :mod:`.omniscape`), which needs no sources drawn, only a resistance raster.
+   :mod:`.omniscape`), which needs no sources drawn, only a resistance raster; its tiles and the
+   per-source cost-distance searches run as ``dask.distributed`` tasks with ``workers=`` or
+   ``scheduler=`` (:mod:`.scaleout`).
 
 The raster core (:mod:`.cost`, :mod:`.circuit`, :mod:`.barriers`) works on plain numpy arrays;
 :func:`model_corridors` wires it to a :class:`~ecomap.network.Network`. Cost values are in
@@ -59,9 +61,9 @@ from .omniscape import (
     OmniscapeResult,
     omniscape,
     omniscape_targets,
-    run_omniscape_files,
     source_from_resistance,
 )
+from .omniscape_files import run_omniscape_files
 from .outputs import render_model_map, render_overlays, write_corridor_outputs
 from .pinchpoint import Pinchpoints, pinchpoint_mapper
 from .resistance import resistance_from_landcover, resistance_surface

@@ -6,6 +6,7 @@ conventions, listed in that module's docstring) so that file reads as the method
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -126,13 +127,19 @@ class _Setup:
                 (y - y0, x - x0))
 
 
-def _window_sources(src: np.ndarray, st: _Setup, y: int, x: int, amps: float) -> np.ndarray:
-    """Omniscape.jl's ``get_source``: sources within ``radius``, the block zeroed, scaled to ``amps``."""
+def _window_sources(src: np.ndarray, st: _Setup, y: int, x: int, amps: float,
+                    origin: tuple[int, int] = (0, 0)) -> np.ndarray:
+    """Omniscape.jl's ``get_source``: sources within ``radius``, the block zeroed, scaled to ``amps``.
+
+    ``src`` may be a part of the raster whose top-left cell is ``origin`` (``y, x`` stay the
+    raster's own cells, so the edge rules see the whole raster).
+    """
     rs, cs, _ = st.window(y, x)
     rows, cols = st.shape
     r = st.radius
     sy, sx = max(y - r, 0), max(x - r, 0)
-    clip = src[sy:min(y + r, rows - 1) + 1, sx:min(x + r, cols - 1) + 1]
+    oy, ox = origin
+    clip = src[sy - oy:min(y + r, rows - 1) + 1 - oy, sx - ox:min(x + r, cols - 1) + 1 - ox]
     out = np.zeros((rs.stop - rs.start, cs.stop - cs.start))
     part = np.where(_circle(clip.shape, (y - sy, x - sx), r), clip, 0.0)
     out[sy - rs.start:sy - rs.start + clip.shape[0], sx - cs.start:sx - cs.start + clip.shape[1]] = part
@@ -180,3 +187,99 @@ def _cut(corr: np.ndarray, st: _Setup, y: int, x: int, shape: tuple[int, int]) -
     if x < st.reach:
         lo_x = hi_x - shape[1]
     return corr[lo_y:hi_y, lo_x:hi_x]
+
+
+def _solve_target(y: int, x: int, amps: float, cond, src, st: _Setup, corr, cum, fp, conditions=(),
+                  origin: tuple[int, int] = (0, 0)) -> None:
+    """One window (Omniscape.jl's ``solve_target!``): solve, correct, add to the running sums.
+
+    ``cond``, ``src``, ``cum``, ``fp`` and the conditions' layers are one part of the raster whose
+    top-left cell is ``origin`` (the whole raster by default); ``y, x`` are the raster's cells.
+    """
+    rs, cs, at = st.window(y, x)
+    oy, ox = origin
+    rs, cs = slice(rs.start - oy, rs.stop - oy), slice(cs.start - ox, cs.stop - ox)
+    shape = (rs.stop - rs.start, cs.stop - cs.start)
+    sources = _window_sources(src, st, y, x, amps, origin)
+    for c in conditions:  # after the scaling, as in Omniscape.jl
+        sources[~c.keep(y - oy, x - ox, st.block_radius, rs, cs)] = 0.0
+    c = np.where(_circle(shape, at, st.reach), cond[rs, cs], np.nan)
+    cur = window_current(c, sources, at, neighbours=st.neighbours)
+    pot = window_current(np.ones(shape), sources, at, neighbours=st.neighbours) if fp is not None else None
+    if corr is not None:
+        k = _cut(corr, st, y, x, shape)
+        cur = cur * k
+        pot = pot * k if pot is not None else None
+    cum[rs, cs] += cur
+    if fp is not None:
+        fp[rs, cs] += pot
+
+
+def source_from_resistance(resistance, *, r_cutoff: float = math.inf,
+                           resistance_is_conductance: bool = False) -> np.ndarray:
+    """Source strength as Omniscape.jl derives it: 1 / resistance, 0 where resistance > ``r_cutoff``.
+
+    Parameters
+    ----------
+    resistance : array_like of float, shape (rows, cols)
+        Resistance per cell (dimensionless cost units); NaN for NoData.
+    r_cutoff : float, default inf
+        Cells with a resistance above this (cost units) are no source.
+    resistance_is_conductance : bool, default False
+        ``resistance`` holds conductances (1 / cost units); the strength is then the value itself.
+
+    Returns
+    -------
+    numpy.ndarray of float, shape (rows, cols)
+        Source strength (relative, unitless); 0 on NoData and above the cutoff.
+    """
+    r = np.asarray(resistance, dtype=float)
+    with np.errstate(divide="ignore"):
+        s = r.copy() if resistance_is_conductance else 1.0 / r
+    cut = 1.0 / r_cutoff if r_cutoff else math.inf
+    return np.where(np.isfinite(s) & (s >= cut), s, 0.0)
+
+
+def _reclassify(r: np.ndarray, reclass: dict[float, float] | None) -> np.ndarray:
+    """Replace each old value by its new one (NaN: NoData), all read from the unchanged raster."""
+    if not reclass:
+        return r
+    out = r.copy()
+    for old, new in reclass.items():
+        out[r == old] = new
+    return out
+
+
+def prepare(r: np.ndarray, source, *, reclass=None, r_cutoff: float = math.inf,
+            resistance_is_conductance: bool = False, source_threshold: float = 0.0):
+    """Conductance and source strength of (a part of) the raster, cell by cell as Omniscape.jl does.
+
+    Parameters
+    ----------
+    r : numpy.ndarray of float, shape (h, w)
+        Resistance (cost units) or conductance, NaN for NoData.
+    source : numpy.ndarray of float, shape (h, w), or None
+        Given source strength (unitless), or None to take it from the resistance.
+    reclass : dict of float to float, optional
+        Old resistance value -> new value, applied first.
+    r_cutoff : float, default inf
+        Cost units above which a cell is no source (strengths from the resistance).
+    resistance_is_conductance : bool, default False
+        ``r`` holds conductances (1 / cost units).
+    source_threshold : float, default 0
+        Given strengths below this become 0.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Conductance (1 / cost units, NaN on NoData) and source strength (unitless, no NaN).
+    """
+    if source is None:
+        src = source_from_resistance(_reclassify(r, reclass), r_cutoff=r_cutoff,
+                                     resistance_is_conductance=resistance_is_conductance)
+    else:
+        src = np.where(np.isfinite(source) & (source >= source_threshold), source, 0.0)
+    r = _reclassify(r, reclass)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cond = r if resistance_is_conductance else 1.0 / r
+    return np.where(np.isfinite(r), cond, np.nan), src

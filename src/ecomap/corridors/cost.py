@@ -206,8 +206,9 @@ class _CostGraph:
         return np.asarray(d, dtype=float).reshape(self.shape)
 
 
-def cost_distances(cost, sources: Iterable, *, cellsize: float = 1.0,
-                   neighbours: int = 8) -> Iterator[np.ndarray]:
+def cost_distances(cost, sources: Iterable, *, cellsize: float = 1.0, neighbours: int = 8,
+                   workers: int | None = None, scheduler: str | None = None, client=None,
+                   max_memory: int | None = None) -> Iterator[np.ndarray]:
     """Cost-distance from each of many sources, the grid's graph built once (scipy Dijkstra).
 
     Same rule and values as :func:`cost_distance`, and faster than repeated calls from the
@@ -223,22 +224,38 @@ def cost_distances(cost, sources: Iterable, *, cellsize: float = 1.0,
         Length of a cell side (metres for a resistance surface).
     neighbours : {8, 4}
         8 (default) or 4.
+    workers : int, optional
+        Run the searches as dask.distributed tasks on a ``LocalCluster`` of this many processes:
+        the sources split into groups, each task building the graph once for its group.
+    scheduler : str, optional
+        The same on a running Dask cluster (``tcp://host:8786``).
+    client : distributed.Client, optional
+        The same through this client.
+    max_memory : int, optional
+        Bytes the local workers may take in all (default 80 % of the available memory).
 
     Yields
     ------
     (rows, cols) numpy.ndarray of float
-        Cumulative cost from that item's cells (cost units), ``inf`` where unreachable.
+        Cumulative cost from that item's cells (cost units), ``inf`` where unreachable, in the
+        order of ``sources`` and the same bits wherever the searches ran.
 
     Raises
     ------
     InputError
-        As :func:`cost_distance`, when the graph is built (on the first item).
+        As :func:`cost_distance`, when the graph is built (on the first item); or a Dask run whose
+        memory estimate does not fit (:func:`ecomap.corridors.scaleout.check_worker_memory`).
 
     References
     ----------
     GRASS GIS manual, ``r.cost``. Dijkstra, E. W. (1959). A note on two problems in connexion
     with graphs. *Numerische Mathematik* 1:269-271.
     """
+    if workers is not None or scheduler is not None or client is not None:
+        yield from _cost_distances_on_dask(cost, list(sources), cellsize=cellsize, neighbours=neighbours,
+                                           workers=workers, scheduler=scheduler, client=client,
+                                           max_memory=max_memory)
+        return
     graph = _CostGraph(cost, cellsize=cellsize, neighbours=neighbours)
     for src in sources:
         yield graph.distance(src)
@@ -259,6 +276,39 @@ def _step_cost(cost: np.ndarray, r: int, c: int, dr: int, dc: int, cellsize: flo
         return cellsize * math.hypot(dr, dc) * total / 4.0 if np.isfinite(total) else math.inf
     length = SQRT2 if dr and dc else 1.0
     return cellsize * length * (cost[r, c] + cost[r + dr, c + dc]) / 2.0
+
+
+def _distances_task(cost, group: list, cellsize: float, neighbours: int) -> list[np.ndarray]:
+    """A task: the graph built once, then a search from each source of the group."""
+    graph = _CostGraph(cost, cellsize=cellsize, neighbours=neighbours)
+    return [graph.distance(s) for s in group]
+
+
+def _cost_distances_on_dask(cost, sources: list, *, cellsize, neighbours, workers, scheduler, client,
+                            max_memory) -> Iterator[np.ndarray]:
+    """:func:`cost_distances` as Dask tasks: groups of sources, results yielded in order."""
+    from .scaleout import WORKER_BASE_BYTES, check_worker_memory, executor
+
+    c = np.asarray(cost, dtype=float)
+    _checked_cost(c, neighbours)  # refused here, before any cluster starts
+    w = 1 if workers is None else max(int(workers), 1)
+    per = max(1, -(-len(sources) // (2 * w)))  # two groups a worker
+    parts = {"worker process": WORKER_BASE_BYTES, "the grid's graph": (100 if neighbours != 16 else 200) * c.size,
+             "the cost raster": 16 * c.size, f"{per} cost-distance surfaces a task": 8 * per * c.size}
+    need = check_worker_memory(parts, workers=1 if workers is None else w, what="cost-distance on Dask",
+                               options="fewer --workers, a coarser --resolution, or a cluster with more memory "
+                                       "a worker (--scheduler)", max_memory=max_memory)
+    with executor(workers=workers, scheduler=scheduler, client=client,
+                  memory_limit=need if workers is not None else None) as ex:
+        if workers is None and ex.worker_limit is not None:
+            check_worker_memory(parts, workers=1, what="cost-distance on Dask", options="a cluster with more "
+                                "memory a worker, or a coarser --resolution", limit=ex.worker_limit)
+        h = ex.put(c, broadcast=True)
+        per = max(1, -(-len(sources) // (2 * ex.workers)))
+        futures = [ex.submit(_distances_task, h, sources[i:i + per], cellsize, neighbours)
+                   for i in range(0, len(sources), per)]
+        for f in futures:
+            yield from ex.result(f)
 
 
 def _trace(cwd: np.ndarray, cost: np.ndarray, end: tuple[int, int], *, cellsize: float,

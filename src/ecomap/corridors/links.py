@@ -54,11 +54,12 @@ def _sources(patches, ext, grid: Grid, r: np.ndarray):
 
 
 def _source_cost_distances(r: np.ndarray, lab: np.ndarray, n: int, *, cellsize: float, neighbours: int,
-                           progress: bool):
+                           progress: bool, workers: int | None = None, scheduler: str | None = None):
     """Cost-distance from every source, the nearest-source surface, and the least-cost distances.
 
     Returns ``cwd`` (one surface per source), ``lcd`` (``(n, n)``, symmetric, 0 on the diagonal,
-    ``inf`` where unconnected) and ``nearest`` (the minimum over the sources).
+    ``inf`` where unconnected) and ``nearest`` (the minimum over the sources). With ``workers``
+    or ``scheduler`` the searches are dask.distributed tasks (:func:`.cost_distances`).
     """
     from tqdm import tqdm
 
@@ -70,7 +71,8 @@ def _source_cost_distances(r: np.ndarray, lab: np.ndarray, n: int, *, cellsize: 
     flat = np.flatnonzero(lab.ravel() >= 0)
     in_source = flat[np.argsort(lab.ravel()[flat], kind="stable")]
     first = np.searchsorted(lab.ravel()[in_source], np.arange(n))
-    each = cost_distances(r, (lab == a for a in range(n)), cellsize=cellsize, neighbours=neighbours)
+    each = cost_distances(r, (lab == a for a in range(n)), cellsize=cellsize, neighbours=neighbours,
+                          workers=workers, scheduler=scheduler)
     for a, d in enumerate(tqdm(each, total=n, desc="cost-distance", unit="source", disable=not progress,
                                leave=False)):
         cwd.append(d)

@@ -250,6 +250,8 @@ def model_corridors(
     roads: str | os.PathLike | None = None,
     centrality: bool = False,
     pinchpoint_cutoff: float | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
 ) -> CorridorModel:
     r"""Least-cost corridors, circuit-theory current and pinch points for a network.
 
@@ -299,6 +301,11 @@ def model_corridors(
         dense ring matrices, Barrier Mapper's minima); default 80 % of the available memory.
     progress : bool, default False
         Show progress bars on stderr.
+    workers : int, optional
+        Run the per-source cost-distance searches as dask.distributed tasks on a ``LocalCluster``
+        of this many processes (the same surfaces, bit for bit).
+    scheduler : str, optional
+        The same on a running Dask cluster (``tcp://host:8786``).
     regions : {'pair', 'all'}
         Circuitscape's rule (default: a source is short-circuited only in its own pairs' solves)
         or every source in every solve (a different model); see
@@ -390,7 +397,8 @@ def model_corridors(
     parts = model_memory(int(r.size), n, ring_cells(lab), circuit=circuit, regions=regions, neighbours=neighbours,
                          radii=len(table.restoration["radii_m"]))
     budget = check_model_memory(parts, max_memory, resolution=resolution)
-    cwd, lcd, to_nearest = _source_cost_distances(r, lab, n, cellsize=cs, neighbours=neighbours, progress=progress)
+    cwd, lcd, to_nearest = _source_cost_distances(r, lab, n, cellsize=cs, neighbours=neighbours, progress=progress,
+                                                  workers=workers, scheduler=scheduler)
 
     pos = {pid: i for i, pid in enumerate(ids)}
     drawn = _drawn_links(network["corridors"], pos)

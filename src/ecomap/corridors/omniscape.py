@@ -14,6 +14,11 @@ the largest set to 0, an even ``block_size`` raised by one, sources at the groun
 block-artifact correction of ``calc_correction``, and one quirk: the block whose sources are set
 to 0 sits at the window's nominal centre, ``radius + buffer`` cells from its top-left corner,
 which for a window clipped by the raster's top or left edge is not the target's own block.
+
+The targets are grouped into tiles (:mod:`._tiles`), run here or as ``dask.distributed`` tasks
+(:mod:`.scaleout`: ``workers``, ``scheduler`` or ``client``), and added in an order fixed by the
+tile grid, so every executor gives the same bits; :mod:`.omniscape_files` does the same on raster
+files, read and written tile by tile.
 """
 
 from __future__ import annotations
@@ -25,10 +30,15 @@ import numpy as np
 
 from .._errors import InputError
 from ._common import check_neighbours
-from ._window import _circle, _correction, _cut, _Setup, _window_sources, window_current
+from ._tiles import ArrayChunk, Grid, Params, held_parts, run_tiles, worker_memory
+from ._window import _correction, _Setup, source_from_resistance, window_current
+from .scaleout import check_worker_memory, executor
 
-__all__ = ["Condition", "OmniscapeResult", "omniscape", "omniscape_targets", "run_omniscape_files",
+__all__ = ["TILE_SIZE", "Condition", "OmniscapeResult", "omniscape", "omniscape_targets", "run_tiled",
            "source_from_resistance", "window_current"]
+#: Default side of a tile in cells (a multiple of 16, so it is also the GeoTIFF's block).
+TILE_SIZE = 256
+
 
 @dataclass(frozen=True)
 class OmniscapeResult:
@@ -83,31 +93,6 @@ def _mode(values: np.ndarray) -> float:
     return best
 
 
-def source_from_resistance(resistance, *, r_cutoff: float = math.inf,
-                           resistance_is_conductance: bool = False) -> np.ndarray:
-    """Source strength as Omniscape.jl derives it: 1 / resistance, 0 where resistance > ``r_cutoff``.
-
-    Parameters
-    ----------
-    resistance : array_like of float, shape (rows, cols)
-        Resistance per cell (dimensionless cost units); NaN for NoData.
-    r_cutoff : float, default inf
-        Cells with a resistance above this (cost units) are no source.
-    resistance_is_conductance : bool, default False
-        ``resistance`` holds conductances (1 / cost units); the strength is then the value itself.
-
-    Returns
-    -------
-    numpy.ndarray of float, shape (rows, cols)
-        Source strength (relative, unitless); 0 on NoData and above the cutoff.
-    """
-    r = np.asarray(resistance, dtype=float)
-    with np.errstate(divide="ignore"):
-        s = r.copy() if resistance_is_conductance else 1.0 / r
-    cut = 1.0 / r_cutoff if r_cutoff else math.inf
-    return np.where(np.isfinite(s) & (s >= cut), s, 0.0)
-
-
 def omniscape_targets(source: np.ndarray, block_size: int) -> np.ndarray:
     """Target centres and strengths: every ``block_size``-th cell, strength = its block's source sum.
 
@@ -152,16 +137,6 @@ def _check(resistance, source, radius: int, block_size: int, buffer: int, neighb
     return r, source
 
 
-def _reclassify(r: np.ndarray, reclass: dict[float, float] | None) -> np.ndarray:
-    """Replace each old value by its new one (NaN: NoData), all read from the unchanged raster."""
-    if not reclass:
-        return r
-    out = r.copy()
-    for old, new in reclass.items():
-        out[r == old] = new
-    return out
-
-
 def omniscape(
     resistance,
     *,
@@ -178,6 +153,11 @@ def omniscape(
     flow_potential: bool = True,
     mask_nodata: bool = True,
     conditions: tuple[Condition, ...] = (),
+    tile_size: int = TILE_SIZE,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    client=None,
+    max_memory: int | None = None,
 ) -> OmniscapeResult:
     """Moving-window current flow (Omniscape.jl's algorithm) on a resistance raster.
 
@@ -216,6 +196,20 @@ def omniscape(
     conditions : tuple of Condition, optional
         Conditional connectivity (at most two layers in Omniscape.jl): a source only injects
         current towards targets it is like on every layer.
+    tile_size : int, default 256
+        Side of a tile in cells: the windows whose targets lie in one tile are one task. The
+        tiles fix the order in which currents are added, so any number of workers gives the
+        same bits as the serial run with the same ``tile_size``; a single tile (a raster no larger)
+        is the plain sum over targets.
+    workers : int, optional
+        Run the tiles on a ``dask.distributed`` ``LocalCluster`` of this many processes.
+    scheduler : str, optional
+        Run them on a running Dask cluster, by its scheduler's address (``tcp://host:8786``).
+    client : distributed.Client, optional
+        Run them through this client.
+    max_memory : int, optional
+        Bytes the workers of this machine may take in all (default 80 % of the available memory);
+        the run is refused up front if its estimate does not fit.
 
     Returns
     -------
@@ -228,7 +222,8 @@ def omniscape(
     ------
     InputError
         A resistance that is not 2-D or not > 0, a radius or block size < 1, a negative buffer, a
-        neighbourhood other than 4 or 8, or a source or condition raster on another grid.
+        neighbourhood other than 4 or 8, a source or condition raster on another grid, or a run
+        whose memory estimate does not fit (:func:`ecomap.corridors.scaleout.check_worker_memory`).
 
     References
     ----------
@@ -239,25 +234,88 @@ def omniscape(
     compute omnidirectional landscape connectivity. Journal of Open Source Software, 6(57), 2829.
     """
     r, src = _check(resistance, source_strength, radius, block_size, buffer, neighbours)
-    if src is None:
-        src = source_from_resistance(_reclassify(r, reclass), r_cutoff=r_cutoff,
-                                     resistance_is_conductance=resistance_is_conductance)
-    else:
-        src = np.where(np.isfinite(src) & (src >= source_threshold), src, 0.0)
-    r = _reclassify(r, reclass)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cond = r if resistance_is_conductance else 1.0 / r
-    cond = np.where(np.isfinite(r), cond, np.nan)
-    bs = int(round(block_size)) + (1 - int(round(block_size)) % 2)
-    st = _Setup(int(round(radius)), int(round(buffer)), bs, r.shape, neighbours)
     _check_conditions(conditions, r.shape)
+    params = _params(r.shape, radius=radius, block_size=block_size, buffer=buffer, neighbours=neighbours,
+                     correct_artifacts=correct_artifacts, flow_potential=flow_potential, mask_nodata=mask_nodata,
+                     reclass=reclass, r_cutoff=r_cutoff, resistance_is_conductance=resistance_is_conductance,
+                     source_threshold=source_threshold)
+    grid = _grid(r.shape, tile_size, params.setup)
+    maps = [np.empty(r.shape), np.empty(r.shape) if flow_potential else None,
+            np.empty(r.shape) if flow_potential else None]
+
+    def write(core, *tiles):
+        for whole, tile in zip(maps, tiles, strict=True):
+            if whole is not None:
+                whole[core[0]:core[1], core[2]:core[3]] = tile
+
+    n = run_tiled(grid, lambda e: ArrayChunk.cut(e, r, src, conditions), params, write,
+                  layers=2 + 2 * len(conditions), workers=workers, scheduler=scheduler, client=client,
+                  max_memory=max_memory)
+    return OmniscapeResult(*maps, n, params.setup.block_size)
+
+
+def _params(shape, *, radius, block_size=1, buffer=0, neighbours=8, correct_artifacts=True, flow_potential=True,
+            mask_nodata=True, reclass=None, r_cutoff=math.inf, resistance_is_conductance=False,
+            source_threshold=0.0) -> Params:
+    bs = int(round(block_size)) + (1 - int(round(block_size)) % 2)
+    st = _Setup(int(round(radius)), int(round(buffer)), bs, tuple(shape), neighbours)
     corr = _correction(st) if correct_artifacts and bs > 1 else None
-    targets = omniscape_targets(src, bs)
-    cum = np.zeros(r.shape)
-    fp = np.zeros(r.shape) if flow_potential else None
-    for y, x, amps in targets:
-        _solve_target(int(y), int(x), amps, cond, src, st, corr, cum, fp, conditions)
-    return _finish(cum, fp, np.isfinite(r), mask_nodata, len(targets), bs)
+    return Params(st, corr, flow_potential, mask_nodata, reclass, r_cutoff, resistance_is_conductance,
+                  source_threshold)
+
+
+def _grid(shape, tile_size: int, st: _Setup) -> Grid:
+    if int(tile_size) < 1:
+        raise InputError(f"--tile-size must be >= 1 cell, got {tile_size}")
+    return Grid(tuple(shape), int(tile_size), max(st.reach, st.block_radius))
+
+
+def run_tiled(grid: Grid, chunk_of, params: Params, write, *, layers: int = 2, workers: int | None = None,
+              scheduler: str | None = None, client=None, max_memory: int | None = None) -> int:
+    """Check the memory up front, then run the tiles here or on Dask and hand each output tile to ``write``.
+
+    Parameters
+    ----------
+    grid : Grid
+        The tiles.
+    chunk_of : callable
+        ``(y0, y1, x0, x1) -> ArrayChunk or FileChunk``.
+    params : Params
+        The run's settings.
+    write : callable
+        ``(core, cum, fp, norm)``, called once per tile in row-major order.
+    layers : int, default 2
+        Input rasters a task reads (for the estimate).
+    workers, scheduler, client, max_memory
+        As for :func:`omniscape`.
+
+    Returns
+    -------
+    int
+        Targets solved.
+
+    Raises
+    ------
+    InputError
+        The estimate does not fit, or the executor refuses (:func:`ecomap.corridors.scaleout.executor`).
+    """
+    def parts(w):
+        return worker_memory(grid, params.setup.reach, flow_potential=params.flow_potential, layers=layers,
+                             held=held_parts(grid, w))
+
+    what = f"omniscape on {grid.tiles[0]} x {grid.tiles[1]} tiles of {grid.size} cells"
+    if scheduler is not None or client is not None:
+        with executor(workers=workers, scheduler=scheduler, client=client) as ex:
+            check_worker_memory(parts(ex.workers), workers=1, what=what, options=_LOWER, limit=ex.worker_limit)
+            return run_tiles(grid, chunk_of, params, ex, write)
+    w = 1 if workers is None else max(int(workers), 1)
+    need = check_worker_memory(parts(w), workers=w, what=what, options=_LOWER, max_memory=max_memory)
+    with executor(workers=workers, memory_limit=need if workers is not None else None) as ex:
+        return run_tiles(grid, chunk_of, params, ex, write)
+
+
+_LOWER = ("a smaller --tile-size (tile_size), fewer --workers, a smaller --radius or --buffer, "
+          "or a cluster with more memory a worker (--scheduler)")
 
 
 def _check_conditions(conditions, shape) -> None:
@@ -268,112 +326,3 @@ def _check_conditions(conditions, shape) -> None:
             a = getattr(c, name)
             if a is not None and np.shape(a) != shape:
                 raise InputError(f"condition {k + 1}: the {name} layer is not on the resistance's grid")
-
-
-def _solve_target(y: int, x: int, amps: float, cond, src, st: _Setup, corr, cum, fp, conditions=()) -> None:
-    """One window (Omniscape.jl's ``solve_target!``): solve, correct, add to the running sums."""
-    rs, cs, at = st.window(y, x)
-    shape = (rs.stop - rs.start, cs.stop - cs.start)
-    sources = _window_sources(src, st, y, x, amps)
-    for c in conditions:  # after the scaling, as in Omniscape.jl
-        sources[~c.keep(y, x, st.block_radius, rs, cs)] = 0.0
-    c = np.where(_circle(shape, at, st.reach), cond[rs, cs], np.nan)
-    cur = window_current(c, sources, at, neighbours=st.neighbours)
-    pot = window_current(np.ones(shape), sources, at, neighbours=st.neighbours) if fp is not None else None
-    if corr is not None:
-        k = _cut(corr, st, y, x, shape)
-        cur = cur * k
-        pot = pot * k if pot is not None else None
-    cum[rs, cs] += cur
-    if fp is not None:
-        fp[rs, cs] += pot
-
-
-def _finish(cum, fp, valid, mask_nodata: bool, n: int, bs: int) -> OmniscapeResult:
-    norm = None
-    if fp is not None:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            norm = cum / fp
-        norm[np.isnan(norm)] = 0.0
-    if mask_nodata:
-        for a in (cum, fp, norm):
-            if a is not None:
-                a[~valid] = np.nan
-    return OmniscapeResult(cum, fp, norm, n, bs)
-
-
-#: Output file -> (result attribute, band description, units).
-_OUTPUTS = {
-    "cum_currmap.tif": ("cumulative", "cumulative current", "amperes, summed over moving windows"),
-    "flow_potential.tif": ("flow_potential", "flow potential", "amperes on uniform resistance"),
-    "normalized_cum_currmap.tif": ("normalized", "normalized current", "cumulative / flow potential (unitless)"),
-}
-
-
-def _read_raster(path) -> tuple[np.ndarray, dict]:
-    import rasterio
-
-    try:
-        with rasterio.open(path) as d:
-            a = d.read(1).astype(float)
-            nodata, profile = d.nodata, d.profile
-    except rasterio.errors.RasterioIOError as exc:
-        raise InputError(f"{path}: not a readable raster ({exc})") from exc
-    if nodata is not None:
-        a[a == nodata] = np.nan
-    return a, profile
-
-
-def run_omniscape_files(resistance, out_dir, *, source=None, **options) -> list:
-    """Read a resistance raster (and a source raster), run :func:`omniscape`, write the GeoTIFFs.
-
-    Parameters
-    ----------
-    resistance : str or os.PathLike
-        A single-band raster GDAL reads (GeoTIFF, ASCII grid) of resistance (cost units); its
-        NoData value marks NoData cells.
-    out_dir : str or os.PathLike
-        Folder for ``cum_currmap.tif``, ``flow_potential.tif`` and ``normalized_cum_currmap.tif``
-        (float32, NoData NaN, the resistance's CRS and transform), each written atomically.
-    source : str or os.PathLike, optional
-        A raster of source strength on the same grid (relative, unitless). Default: from the
-        resistance.
-    **options
-        Passed to :func:`omniscape` (``radius`` in cells is required).
-
-    Returns
-    -------
-    list of pathlib.Path
-        The files written.
-
-    Raises
-    ------
-    InputError
-        An unreadable raster, or any refusal of :func:`omniscape`.
-    """
-    from pathlib import Path
-
-    import rasterio
-
-    from ..io import atomic_write
-
-    r, profile = _read_raster(resistance)
-    s = _read_raster(source)[0] if source is not None else None
-    res = omniscape(r, source_strength=s, **options)
-    out = []
-    for name, (attr, desc, units) in _OUTPUTS.items():
-        arr = getattr(res, attr)
-        if arr is None:
-            continue
-        path = Path(out_dir) / name
-        with atomic_write(path) as tmp:
-            with rasterio.open(tmp, "w", driver="GTiff", height=arr.shape[0], width=arr.shape[1], count=1,
-                               dtype="float32", crs=profile.get("crs"), transform=profile["transform"],
-                               nodata=np.nan, compress="deflate") as dst:
-                dst.write(arr.astype("float32"), 1)
-                dst.set_band_description(1, desc)
-                tags = {k: str(v) for k, v in options.items() if isinstance(v, (int, float, str))}
-                tags.update(units=units, n_targets=str(res.n_targets), block_size=str(res.block_size))
-                dst.update_tags(**tags)
-        out.append(path)
-    return out

@@ -28,6 +28,7 @@ from ._atomic import (
     verify_written,
     write_bytes,
 )
+from ._atomic_set import atomic_file_set, recover_file_sets
 from ._errors import DataError, Problem
 from .layers import CATALOGUE, spec
 
@@ -35,6 +36,8 @@ __all__ = [
     "default_data_dir",
     "atomic_write",
     "atomic_folder",
+    "atomic_file_set",
+    "recover_file_sets",
     "locked",
     "write_bytes",
     "verify_written",

@@ -32,6 +32,7 @@ RANKS = {
     "crs": 1,
     "_datums": 1,
     "_atomic": 1,
+    "_atomic_set": 1,
     "_errors": 0,
     "__init__": 0,
     "spreadsheet": 1,

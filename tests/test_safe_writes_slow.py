@@ -144,3 +144,73 @@ def test_kill_9_during_import_overwrite_leaves_the_old_or_the_new_folder(tmp_pat
     cmd = [sys.executable, "-c", KILL_FOLDER, str(tmp_path / "osmdata")]
     seen = _kill_trials(tmp_path, "osmdata", cmd, old, new, 30, seed=7)
     assert sum(seen.values()) == 30
+
+
+KILL_SHP = """
+import os, sys, time
+from pathlib import Path
+from ecomap.export import export_layers
+from ecomap.network import load_network
+bridges = load_network().bridges
+out = Path(sys.argv[1])
+real = os.replace
+def slow(src, dst, *a, **k):  # widen the window between two renames, so kills land there too
+    if Path(dst).parent == out:
+        time.sleep(0.03)
+    return real(src, dst, *a, **k)
+os.replace = slow
+print("go", flush=True)
+export_layers({"bridges": bridges}, out / "bridges.shp", fmt="shp")
+"""
+
+
+def test_kill_9_during_a_single_shapefile_export_leaves_the_old_or_the_new_set(tmp_path):
+    """``export --out x.shp``: after the next run's cleanup the parts are all old or all new."""
+    import pyogrio
+
+    from ecomap.export import export_layers
+    from ecomap.io import recover_file_sets
+    from ecomap.network import load_network
+
+    bridges = load_network().bridges
+    versions = {}
+    for label, frame in (("old", bridges.iloc[:150]), ("new", bridges)):
+        export_layers({"bridges": frame}, tmp_path / label / "bridges.shp", fmt="shp")
+        versions[label] = {p.name: p.read_bytes() for p in sorted((tmp_path / label).iterdir())}
+        versions[label, "ids"] = sorted(pyogrio.read_dataframe(tmp_path / label / "bridges.shp")["id"])
+    out = tmp_path / "out"
+
+    def run(delay: float | None) -> float:
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir()
+        for name, content in versions["old"].items():
+            (out / name).write_bytes(content)
+        p = subprocess.Popen([sys.executable, "-c", KILL_SHP, str(out)], env=ENV, stdout=subprocess.PIPE, text=True)
+        assert p.stdout.readline().strip() == "go"
+        t0 = time.perf_counter()
+        if delay is None:
+            assert p.wait() == 0
+        else:
+            time.sleep(delay)
+            p.send_signal(signal.SIGKILL)
+            p.wait()
+        p.stdout.close()
+        return time.perf_counter() - t0
+
+    full = run(None)  # how long the write and the swap take
+    rng = random.Random(13)
+    seen = collections.Counter()
+    for _ in range(60):
+        run(rng.uniform(0.0, 1.1 * full))
+        journals = [p for p in out.iterdir() if p.name.endswith(".set")]
+        if any((j / "manifest.json").exists() for j in journals):
+            seen["cut after the commit point"] += 1
+        recover_file_sets(out)  # what the next run does first
+        now = {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+        state = "old" if now == versions["old"] else "new" if now == versions["new"] else None
+        assert state is not None, f"neither the old nor the new set after a kill: {sorted(now)}"
+        ids = sorted(pyogrio.read_dataframe(out / "bridges.shp")["id"])  # the parts read together
+        assert ids == versions[state, "ids"]
+        seen[state] += 1
+    print(dict(seen))
+    assert seen["old"] and seen["new"] and seen["cut after the commit point"], seen

@@ -11,6 +11,8 @@ The one mechanism every output goes through (re-exported by :mod:`ecomap.io`):
   with one ``renameat2(RENAME_EXCHANGE)``, so after a kill at any point the folder is
   either the old or the new one; without ``replace`` it never removes a folder that is
   not empty.
+- A set of files among others (a Shapefile's parts) is swapped through a journal that the
+  next run completes (:mod:`ecomap._atomic_set`).
 - Any ``OSError`` (disk full, read-only, permission) becomes :class:`WriteError`, an
   :class:`~ecomap.InputError` (exit 2) naming the file; the destination is unchanged.
 - Temporaries left by a killed run (their process gone) are removed by the next write
@@ -68,6 +70,15 @@ def _disk_full(folder: Path) -> bool:
 def _is_fs_error(exc: BaseException) -> bool:
     """A GDAL/pyogrio/rasterio error that is really the file system's (their texts carry strerror)."""
     return isinstance(exc, Exception) and any(t in str(exc) for t in _FS_TEXTS)
+
+
+def _from_file_system(exc: BaseException, folder: Path) -> bool:
+    """A writer's error that is the file system's: an OSError (rasterio's too) or GDAL's text.
+
+    GDAL's "Cannot write feature" on a full disk names no cause: the disk is asked.
+    """
+    return not isinstance(exc, InputError) and (isinstance(exc, OSError) or _is_fs_error(exc)
+                                                or _disk_full(folder))
 
 
 def _pid_alive(pid: int) -> bool:
@@ -308,10 +319,8 @@ def atomic_write(path: str | os.PathLike, *, suffix: str | None = None, verify=N
     try:
         try:
             yield tmp
-        except Exception as exc:  # the writer's own error: an OSError (rasterio's too) or GDAL's text
-            # (GDAL's "Cannot write feature" on a full disk names no cause: the disk is asked)
-            if not isinstance(exc, InputError) and (isinstance(exc, OSError) or _is_fs_error(exc)
-                                                    or _disk_full(dest.parent)):
+        except Exception as exc:
+            if _from_file_system(exc, dest.parent):
                 raise _write_error(path, exc) from exc
             raise
         try:

@@ -12,18 +12,15 @@ from importlib import resources
 from pathlib import Path
 
 from . import __version__
-from ._errors import InputError
 from .io import (
     default_data_dir,
     file_digest,
-    layer_path,
     locked,
     output_folder,
     to_wgs84_frame,
     write_json,
     write_text,
 )
-from .layers import LAYER_NAMES
 from .network import Network, layer_summary, load_network
 from .store._url import is_database_url
 
@@ -64,8 +61,9 @@ class BuildContext:
     written : list of pathlib.Path, optional
         Every file written so far, in order.
     digests : dict of str to str, optional
-        SHA-256 of each input file as it was read (``provenance.json``); files hashed
-        again when missing.
+        Digest of each input as it was read (``provenance.json``): SHA-256 of a file's
+        bytes, MD5 of a table's rows; default the network's own
+        (:attr:`ecomap.network.Network.digests`). Nothing is read again to hash it.
     """
 
     network: Network
@@ -138,11 +136,12 @@ def _step_provenance(ctx: BuildContext) -> None:
     inputs = {}
     network = ctx.results.get("sources", {}).get("input_network", ctx.network)
     on_db = network.data_dir is None and network.source is not None
-    where = {n: network.source for n in ctx.digests} if on_db else network.sources
+    digests = {**network.digests, **ctx.digests}
+    where = {n: network.source for n in digests} if on_db else network.sources
     for name, path in where.items():
         gdf = network.layers[name]
-        read = {"table": str(name), "md5_rows": ctx.digests[name]} if on_db else \
-            {"file": str(path), "sha256": ctx.digests.get(name) or file_digest(path)}
+        read = {"table": str(name), "md5_rows": digests[name]} if on_db else \
+            {"file": str(path), "sha256": digests[name]}
         inputs[name] = {
             **read,
             "features": len(gdf),
@@ -321,50 +320,25 @@ def build(
     return ctx
 
 
-def _load_consistent_database(url: str, tries: int = 5) -> tuple[Network, dict[str, str]]:
-    """Load from PostGIS with an MD5 per table of exactly the rows read.
+def _load_consistent_database(url: str) -> tuple[Network, dict[str, str]]:
+    """Load from PostGIS in one read-only snapshot, with the MD5 of each table's rows read.
 
-    The tables are hashed in one snapshot before and after the load (itself one
-    snapshot); the load is repeated until the two agree, so the digests describe the
-    rows the build used (see :func:`ecomap.store.digest.table_digests`).
+    Every table is read, and its digest taken, in one ``REPEATABLE READ`` transaction
+    (:func:`ecomap.store.read_layers`): imports that commit meanwhile are not seen, and
+    the digests describe exactly the rows the build used.
     """
-    from .store.digest import table_digests
-
-    for _ in range(tries):
-        before = table_digests(url)
-        network = load_network(url)
-        if table_digests(url) == before:
-            return network, before
-        log.info("the database changed while it was read; reading it again")
-    raise InputError(f"{network.source}: the tables kept changing while they were read ({tries} tries); "
-                     "build again when the imports are done")
+    network = load_network(url)
+    return network, dict(network.digests)
 
 
-def _digests(paths) -> dict[str, str | None]:
-    out = {}
-    for name, path in paths.items():
-        try:
-            out[name] = file_digest(path)
-        except FileNotFoundError:
-            out[name] = None
-    return out
-
-
-def _load_consistent(data_dir: Path, tries: int = 5) -> tuple[Network, dict[str, str]]:
+def _load_consistent(data_dir: Path) -> tuple[Network, dict[str, str]]:
     """Load the folder under a shared lock, with the SHA-256 of exactly the bytes read.
 
     ``bridges import`` holds the exclusive lock while it rewrites the register, so it
-    waits; any other writer (which replaces files by rename) is caught by hashing each
-    file before and after the load, and the load is repeated until they agree.
+    waits, and the layers read belong together. Each file is read once and hashed from
+    the bytes parsed (:func:`ecomap.io.read_layer_file`), so even a writer that ignores
+    the lock (replacing a file by rename) cannot make the digest describe other data.
     """
-    candidates = {n: layer_path(data_dir, n) for n in LAYER_NAMES}
-    for _ in range(tries):
-        with locked(data_dir, exclusive=False, name=".bridges.lock"):
-            before = _digests(candidates)
-            network = load_network(data_dir)
-            after = _digests(candidates)
-        if before == after:
-            return network, {n: d for n, d in after.items() if d is not None}
-        log.info("the data folder changed while it was read; reading it again")
-    raise InputError(f"{data_dir}: the data folder kept changing while it was read ({tries} tries); "
-                     "build again when the imports are done")
+    with locked(data_dir, exclusive=False, name=".bridges.lock"):
+        network = load_network(data_dir)
+    return network, dict(network.digests)

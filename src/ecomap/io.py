@@ -28,6 +28,7 @@ from ._atomic import (
     verify_written,
     write_bytes,
 )
+from ._atomic_set import atomic_file_set, recover_file_sets
 from ._errors import DataError, Problem
 from .layers import CATALOGUE, spec
 
@@ -35,6 +36,8 @@ __all__ = [
     "default_data_dir",
     "atomic_write",
     "atomic_folder",
+    "atomic_file_set",
+    "recover_file_sets",
     "locked",
     "write_bytes",
     "verify_written",
@@ -227,8 +230,9 @@ def read_layer_file(path: str | os.PathLike, name: str) -> tuple[gpd.GeoDataFram
     gdf : geopandas.GeoDataFrame or None
         Every feature with its properties as in the file (``id`` a column, text with
         ``None`` for null) and its geometry in EPSG:4326; ``attrs["broken_geometry"]``
-        is the set of feature labels whose geometry could not be built. None after a
-        file-level problem.
+        is the set of feature labels whose geometry could not be built and
+        ``attrs["sha256"]`` the SHA-256 of the bytes parsed (the file is read once, so
+        the digest is of exactly the data returned). None after a file-level problem.
     problems : list of Problem
         The file-level problem, or the unbuildable and empty (``"coordinates": []``)
         geometries. The catalogue's rules are not checked here
@@ -247,7 +251,8 @@ def read_layer_file(path: str | os.PathLike, name: str) -> tuple[gpd.GeoDataFram
     file = str(path)
     spec(name)
     try:
-        info = pyogrio.read_info(path)
+        data = path.read_bytes()  # read once: parsed and hashed from the same bytes
+        info = pyogrio.read_info(data)
     except Exception as exc:  # pyogrio raises DataSourceError and friends
         return None, [Problem(file, None, f"not readable as GeoJSON: {_first_line(exc)}")]
     if info.get("driver") != "GeoJSON":
@@ -260,7 +265,7 @@ def read_layer_file(path: str | os.PathLike, name: str) -> tuple[gpd.GeoDataFram
         return None, [Problem(file, None, f"wrong CRS {crs}: layers must be WGS-84 (EPSG:4326) GeoJSON")]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        meta, _fids, wkb, fields = pyogrio.raw.read(path)
+        meta, _fids, wkb, fields = pyogrio.raw.read(data)
     columns = {str(n): np.asarray(v) for n, v in zip(meta["fields"], fields, strict=True)}
     frame = pd.DataFrame(columns)
     for col in frame.columns:
@@ -274,13 +279,14 @@ def read_layer_file(path: str | os.PathLike, name: str) -> tuple[gpd.GeoDataFram
         for i, v in enumerate(frame["id"].tolist() if "id" in frame.columns else [None] * n)
     ]
     geoms, gproblems = _geometry_from_wkb(np.asarray(wkb, dtype=object), label, file)
-    gproblems += _empty_read_as_null(path, wkb, label, file, geoms)
+    gproblems += _empty_read_as_null(data, wkb, label, file, geoms)
     problems += gproblems
     if bool(shapely.has_z(geoms).any()):  # RFC 7946 allows [lon, lat, alt]: heights are not used
         log.info("%s: 3-D coordinates; heights dropped", file)
         geoms = shapely.force_2d(geoms)
     gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=_crs.WGS84), crs=_crs.WGS84)
     gdf.attrs["broken_geometry"] = {p.feature for p in gproblems}
+    gdf.attrs["sha256"] = hashlib.sha256(data).hexdigest()
     return gdf, problems
 
 
@@ -322,7 +328,8 @@ def _geometry_2d(geom: dict | None):
         return None
 
 
-def _empty_read_as_null(path: Path, wkb, label: list[str], file: str, geoms: np.ndarray | None = None) -> list[Problem]:
+def _empty_read_as_null(data: bytes, wkb, label: list[str], file: str,
+                        geoms: np.ndarray | None = None) -> list[Problem]:
     """GDAL reads a geometry with no coordinates (``"coordinates": []``) as null; tell them apart.
 
     Only when some geometry came back null is the file parsed again as plain JSON. A
@@ -333,8 +340,8 @@ def _empty_read_as_null(path: Path, wkb, label: list[str], file: str, geoms: np.
     if not nulls:
         return []
     try:
-        features = json.loads(path.read_text(encoding="utf-8")).get("features", [])
-    except (ValueError, OSError, AttributeError, RecursionError):
+        features = json.loads(data.decode("utf-8")).get("features", [])
+    except (ValueError, AttributeError, RecursionError):
         return []
     if len(features) != len(wkb):
         return []

@@ -31,6 +31,7 @@ from .store._url import is_database_url
 __all__ = [
     "Network",
     "load_network",
+    "checked_with",
     "validate_data",
     "read_layers",
     "layer_summary",
@@ -66,6 +67,9 @@ class Network:
     source : str, optional
         Where the layers were read from, for messages: the data folder, or the database
         URL (password hidden) of a PostGIS source (whose ``data_dir`` is None).
+    digests : mapping of str to str, optional
+        Layer name -> digest of exactly what was read (for provenance): the SHA-256 of a
+        file's bytes, or the MD5 of a table's rows (:func:`ecomap.store.tables.rows_md5`).
 
     Raises
     ------
@@ -82,6 +86,7 @@ class Network:
     data_dir: Path | None = None
     sources: Mapping[str, Path] = field(default_factory=dict)
     source: str | None = None
+    digests: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.source is None and self.data_dir is not None:
@@ -124,7 +129,7 @@ class Network:
         """
         merged = dict(self.layers)
         merged.update(layers)
-        return Network(merged, self.data_dir, self.sources, self.source)
+        return Network(merged, self.data_dir, self.sources, self.source, self.digests)
 
 
 def _study_extent(frames: Mapping[str, gpd.GeoDataFrame]) -> tuple[float, float, float, float] | None:
@@ -141,13 +146,13 @@ def _study_extent(frames: Mapping[str, gpd.GeoDataFrame]) -> tuple[float, float,
             float(np.nanmax(b[:, 2]) + m), float(np.nanmax(b[:, 3]) + m))
 
 
-def _read_folder(data_dir: Path) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, Path], list[Problem]]:
+def _read_folder(data_dir: Path, names: set[str]) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, Path], list[Problem]]:
     if not data_dir.is_dir():
         raise DataError(Problem(str(data_dir), None, "data folder does not exist"))
     frames: dict[str, gpd.GeoDataFrame] = {}
     paths: dict[str, Path] = {}
     problems: list[Problem] = []
-    for name in LAYER_NAMES:
+    for name in (n for n in LAYER_NAMES if n in names):
         path = layer_path(data_dir, name)
         if not path.exists():
             if name == "boundary":
@@ -170,11 +175,11 @@ def _read_folder(data_dir: Path) -> tuple[dict[str, gpd.GeoDataFrame], dict[str,
     return frames, paths, problems
 
 
-def _read_database(url: str) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, str], list[Problem]]:
+def _read_database(url: str, names: set[str]) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, str], list[Problem]]:
     from .store import database, read_layers
 
     db = database(url)
-    frames = read_layers(db)
+    frames = read_layers(db, layers=names)
     where = {name: db.table(name) for name in frames}
     problems = [] if "boundary" in frames else [
         Problem(db.table("boundary"), None, "missing: every data source needs a boundary layer")]
@@ -183,12 +188,43 @@ def _read_database(url: str) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, str
     return frames, where, problems
 
 
-def _read_all(source: str | os.PathLike) -> tuple[dict[str, gpd.GeoDataFrame], dict, list[Problem]]:
-    """Every layer of a folder or a database (WGS-84, ``id`` a column), where each came from, problems."""
+def checked_with(layers) -> set[str]:
+    """The layers to read for ``layers`` and the rules that span layers.
+
+    That is ``layers`` itself, ``boundary`` and ``districts`` (the study extent), and
+    ``patches`` with ``corridors`` (the corridors' patch references).
+
+    Parameters
+    ----------
+    layers : iterable of str or None
+        Layers of the catalogue; None means every layer.
+
+    Returns
+    -------
+    set of str
+        The layers to read.
+
+    Raises
+    ------
+    InputError
+        If a name is not a layer of the catalogue.
+    """
+    if layers is None:
+        return set(LAYER_NAMES)
+    names = set(layers)
+    unknown = sorted(names - set(LAYER_NAMES))
+    if unknown:
+        raise InputError(f"unknown layer {unknown[0]!r}; layers are: {', '.join(LAYER_NAMES)}")
+    return names | {"boundary", "districts"} | ({"patches"} if "corridors" in names else set())
+
+
+def _read_all(source: str | os.PathLike, layers=None) -> tuple[dict[str, gpd.GeoDataFrame], dict, list[Problem]]:
+    """The layers of a folder or a database (WGS-84, ``id`` a column), where each came from, problems."""
+    names = checked_with(layers)
     if is_database_url(source):
-        frames, paths, problems = _read_database(str(source))
+        frames, paths, problems = _read_database(str(source), names)
     else:
-        frames, paths, problems = _read_folder(Path(source))
+        frames, paths, problems = _read_folder(Path(source), names)
     extent = _study_extent(frames)
     if extent is not None:
         for name, gdf in frames.items():
@@ -272,8 +308,12 @@ def _internal(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
     return _crs.to_internal(out)
 
 
-def load_network(data_dir: str | os.PathLike | None = None) -> Network:
+def load_network(data_dir: str | os.PathLike | None = None, *, layers=None) -> Network:
     """Read, check and reproject every layer of a data folder into a :class:`Network`.
+
+    Each file is read once and hashed from the bytes parsed, and a database's tables are
+    read in one snapshot with the MD5 of their rows, so :attr:`Network.digests` describes
+    exactly the data loaded.
 
     Parameters
     ----------
@@ -282,6 +322,10 @@ def load_network(data_dir: str | os.PathLike | None = None) -> Network:
         ``postgresql://user@host/db?schema=NAME`` (its tables made by ``ecomap db
         init``; see :mod:`ecomap.store`). Defaults to the bundled data. Any layer except
         ``boundary`` may be left out (a database table may be empty).
+    layers : iterable of str, optional
+        Read only these layers, and those the checks across layers need
+        (:func:`checked_with`); no other file or table is read, and the other layers of
+        the Network are empty. Default: every layer.
 
     Returns
     -------
@@ -296,16 +340,17 @@ def load_network(data_dir: str | os.PathLike | None = None) -> Network:
         problems are those :func:`validate_data` returns.
     """
     source = _source(data_dir)
-    frames, paths, problems = _read_all(source)
+    frames, paths, problems = _read_all(source, layers)
     if problems:
         raise DataError(problems)
-    layers = {name: _internal(gdf, name) for name, gdf in frames.items()}
-    log.info("loaded %d layers from %s", len(layers), source)
+    digests = {name: gdf.attrs.get("sha256") or gdf.attrs.get("md5_rows") for name, gdf in frames.items()}
+    internal = {name: _internal(gdf, name) for name, gdf in frames.items()}
+    log.info("loaded %d layers from %s", len(internal), source)
     if isinstance(source, Path):
-        return Network(layers, source, paths)
+        return Network(internal, source, paths, digests=digests)
     from .store import database
 
-    return Network(layers, None, {}, source=database(source).label)
+    return Network(internal, None, {}, source=database(source).label, digests=digests)
 
 
 def layer_summary(network: Network) -> pd.DataFrame:

@@ -103,8 +103,8 @@ def _run_bridges_stats(args) -> int:
                          ensure_ascii=False, indent=1))
         return 0
     if on_db:
-        n_sites, n_subs, label = count_rows(network, "bridges"), count_rows(network, "subdistricts"), \
-            database(network).label
+        n_subs = count_rows(network, "subdistricts") if "subdistrict" in tables else 0  # only for its note
+        n_sites, label = count_rows(network, "bridges"), database(network).label
     else:
         n_sites, n_subs, label = len(network.bridges), len(network.subdistricts), network.source
     print(f"{n_sites} sites in {label}")

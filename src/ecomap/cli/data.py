@@ -157,8 +157,9 @@ def _run_export(args) -> int:
     from ..export import export_network
     from ..network import load_network
 
-    written = export_network(load_network(args.data), args.out, fmt=args.format, layers=args.layers, crs=args.crs,
-                             results=args.results)
+    only = args.layers if args.layers and not args.results else None  # read just those (and what checks need)
+    written = export_network(load_network(args.data, layers=only), args.out, fmt=args.format, layers=args.layers,
+                             crs=args.crs, results=args.results)
     for path in written:
         print(path)
     print(f"wrote {len(written)} file(s)")

@@ -78,12 +78,14 @@ def _add_map(sub) -> None:
 
 
 def _run_map(args) -> int:
+    from ..layers import CATALOGUE
     from ..network import load_network
     from ..webmap import atlas, basemap, save_map
 
     basemap(args.basemap)  # a bad name or a missing key fails before any data are read
     layers = args.layers.split(",") if args.layers is not None else None
-    net = load_network(args.data)
+    drawn = [n for n in layers if n in CATALOGUE] if layers is not None and args.no_analysis else None
+    net = load_network(args.data, layers=drawn)  # without the analysis, only the layers drawn
     result = None
     if not args.no_analysis and len(net.patches) and len(net.corridors):
         from ..connectivity import analyse

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import pyogrio
 import shapely
 
 from .._errors import InputError
-from ..io import atomic_write, verify_written
+from ..io import atomic_file_set, atomic_write
 from ..layers import CATALOGUE
 from ..spreadsheet import neutralise_frame
 from .formats import Format, _description
@@ -164,18 +163,11 @@ def _write_shp(frame: gpd.GeoDataFrame, path: Path, name: str) -> list[Path]:
     rename = pd.DataFrame({"column": list(fields), "shapefile_field": list(fields.values()),
                            "values_cut_to_254_bytes": [cut[c] for c in fields]})
     table_path = Path(f"{path.with_suffix('')}.fields.csv")
-    with atomic_write(path, verify=False) as tmp:  # every part in one private folder, read back, then moved
+    with atomic_file_set(path) as tmp:  # every part in one private folder, then swapped in as one set
         pyogrio.write_dataframe(out, tmp, driver="ESRI Shapefile", encoding="UTF-8")
         neutralise_frame(rename).to_csv(tmp.parent / table_path.name, index=False)
-        verify_written(tmp)
-        written = []
-        # the .shp last: inside an export folder (swapped in whole) the order does not matter
-        for part in sorted(tmp.parent.iterdir(), key=lambda q: (q == tmp, q.name)):
-            dest = path.parent / part.name
-            if part != tmp:
-                os.replace(part, dest)
-            written.append(dest)
-    return written
+        parts = sorted(q.name for q in tmp.parent.iterdir())
+    return [path.parent / n for n in sorted(parts, key=lambda n: (n == path.name, n))]
 
 
 _WRITERS = {"geojson": _write_geojson, "fgb": _write_fgb, "parquet": _write_parquet,

@@ -7,7 +7,7 @@ import os
 from ..layers import LAYER_NAMES
 from ._conn import database, transaction
 from ._url import Database
-from .tables import _require_schema
+from .tables import _require_schema, rows_md5
 
 __all__ = ["table_digests"]
 
@@ -15,9 +15,8 @@ __all__ = ["table_digests"]
 def table_digests(source: str | os.PathLike | Database) -> dict[str, str]:
     """MD5 of each non-empty layer table's rows, in load order, all in one read-only snapshot.
 
-    Each row is PostgreSQL's text form of the whole row (``t::text``: every column, the
-    geometry as EWKB hex), rows joined by newlines in ``fid`` order; any change to a
-    value, a geometry, the order or the number of rows changes the digest.
+    Each digest is :func:`ecomap.store.tables.rows_md5`; :func:`ecomap.store.read_layers`
+    gives the same digest of the rows it read, in its own snapshot.
 
     Parameters
     ----------
@@ -35,16 +34,12 @@ def table_digests(source: str | os.PathLike | Database) -> dict[str, str]:
     InputError
         If the database cannot be reached or the schema has not been initialised.
     """
-    from sqlalchemy import text
-
     db = database(source)
     out = {}
     with transaction(db, read_only=True) as conn:
         _require_schema(conn, db)
         for name in LAYER_NAMES:
-            digest = conn.execute(text(
-                f"SELECT md5(string_agg(t::text, E'\\n' ORDER BY t.fid)) FROM \"{db.schema}\".\"{name}\" t"
-            )).scalar()
+            digest = rows_md5(conn, db, name)
             if digest is not None:
                 out[name] = digest
     return out

@@ -26,7 +26,7 @@ from ._conn import database, transaction
 from ._url import Database
 from .schema import REGISTER_SEQUENCE, metadata
 
-__all__ = ["read_table", "read_layers", "insert_rows", "write_layers",
+__all__ = ["read_table", "read_layers", "rows_md5", "insert_rows", "write_layers",
            "sync_register_sequence", "dump_folder"]
 
 
@@ -93,19 +93,51 @@ def read_table(conn, db: Database, name: str, *, where: str = "", params: Mappin
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=_crs.WGS84), crs=_crs.WGS84)
 
 
-def read_layers(source: str | os.PathLike | Database) -> dict[str, gpd.GeoDataFrame]:
-    """Read every layer that has rows, all in one consistent snapshot.
+def rows_md5(conn, db: Database, name: str) -> str | None:
+    """MD5 of one layer table's rows in load order (None for no rows), in the open transaction.
+
+    Each row is PostgreSQL's text form of the whole row (``t::text``: every column, the
+    geometry as EWKB hex), rows joined by newlines in ``fid`` order; any change to a
+    value, a geometry, the order or the number of rows changes the digest.
+
+    Parameters
+    ----------
+    conn : sqlalchemy.Connection
+        An open connection (see :func:`transaction`).
+    db : Database
+        The database and schema.
+    name : str
+        A layer of the catalogue.
+
+    Returns
+    -------
+    str or None
+        32 hex digits.
+    """
+    from sqlalchemy import text
+
+    return conn.execute(text(
+        f"SELECT md5(string_agg(t::text, E'\\n' ORDER BY t.fid)) FROM \"{db.schema}\".\"{name}\" t"
+    )).scalar()
+
+
+def read_layers(source: str | os.PathLike | Database, *, layers=None) -> dict[str, gpd.GeoDataFrame]:
+    """Read the layers that have rows, all in one consistent snapshot, each with the MD5 of its rows.
 
     Parameters
     ----------
     source : str, os.PathLike or Database
         ``postgresql://user@host/db?schema=NAME``.
+    layers : iterable of str, optional
+        The tables to read (default every layer's); no other table is read.
 
     Returns
     -------
     dict of str to geopandas.GeoDataFrame
         Layer name -> its rows (as :func:`read_table` returns them), in catalogue order;
         a table without rows is left out, as a folder leaves out a file.
+        ``attrs["md5_rows"]`` is :func:`rows_md5` of the table in the same snapshot
+        (``REPEATABLE READ``), so it describes exactly the rows returned.
 
     Raises
     ------
@@ -113,12 +145,16 @@ def read_layers(source: str | os.PathLike | Database) -> dict[str, gpd.GeoDataFr
         If the database cannot be reached or the schema has not been initialised.
     """
     db = database(source)
+    wanted = set(LAYER_NAMES if layers is None else layers)
     out = {}
     with transaction(db, read_only=True) as conn:
         _require_schema(conn, db)
         for name in LAYER_NAMES:
+            if name not in wanted:
+                continue
             gdf = read_table(conn, db, name)
             if len(gdf):
+                gdf.attrs["md5_rows"] = rows_md5(conn, db, name)
                 out[name] = gdf
     return out
 

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 import sys
-from pathlib import Path
 
-from .._errors import InputError
-from .options import _check_out_file, _data_arg
-
-log = logging.getLogger("ecomap")
+from .options import _check_out_file, _data_arg, _path
 
 
 # --- query -------------------------------------------------------------------------------
@@ -33,10 +28,11 @@ def _add_query(sub) -> None:
     p.add_argument("--input-crs", default="wgs84", choices=["wgs84", "gcj02"],
                    help="datum of the coordinates given here (gcj02: copied from a Chinese map app)")
     p.add_argument("--format", default="table", choices=["table", "geojson", "csv", "json"])
-    p.add_argument("--out", type=Path, metavar="FILE", help="write the answer to FILE instead of printing it")
+    p.add_argument("--out", type=_path, metavar="FILE", help="write the answer to FILE instead of printing it")
 
 
 def _run_query(args) -> int:
+    from .._errors import InputError
     from ..io import write_text
     from ..layers import CATALOGUE
     from ..network import load_network
@@ -71,7 +67,7 @@ def _add_map(sub) -> None:
                    help="osm, light, imagery, gaode (GCJ-02), tianditu (key in $ECOMAP_TIANDITU_KEY) or none")
     p.add_argument("--layers", default=None, metavar="A,B,...",
                    help="comma-separated layers to draw (default: every layer, and gaps)")
-    p.add_argument("--out", type=Path, default=Path("map.html"), metavar="FILE", help="HTML file (default: map.html)")
+    p.add_argument("--out", type=_path, default="map.html", metavar="FILE", help="HTML file (default: map.html)")
     p.add_argument("--title", default="坪山生态网络 Pingshan ecological network", help="title of the page")
     p.add_argument("--no-analysis", action="store_true",
                    help="skip the connectivity analysis that adds importance (dPC rank) and gaps to the map")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 
 import geopandas as gpd
 import numpy as np
@@ -33,6 +32,7 @@ __all__ = [
     "load_network",
     "validate_data",
     "read_layers",
+    "read_lonlat_layers",
     "layer_summary",
     "corridor_footprints",
     "corridor_widths_m",
@@ -43,6 +43,30 @@ log = logging.getLogger(__name__)
 
 #: How far (degrees) features may reach beyond the boundary and district layers' extent.
 EXTENT_MARGIN_DEG = 0.1
+
+
+class _Layers(Mapping):
+    """Every layer of the catalogue, read-only; one left out is made empty when first asked for.
+
+    Building an empty layer costs ~8 ms, so a Network of two layers (``ecomap query``) does not
+    build the other ten unless something reads them.
+    """
+
+    def __init__(self, given: Mapping[str, gpd.GeoDataFrame]):
+        self._given = {name: given[name] for name in LAYER_NAMES if name in given}
+
+    def __getitem__(self, name: str) -> gpd.GeoDataFrame:
+        if name not in self._given:
+            if name not in CATALOGUE:
+                raise KeyError(name)
+            self._given[name] = empty_layer(name)
+        return self._given[name]
+
+    def __iter__(self):
+        return iter(LAYER_NAMES)
+
+    def __len__(self) -> int:
+        return len(LAYER_NAMES)
 
 
 @dataclass(frozen=True)
@@ -86,8 +110,7 @@ class Network:
     def __post_init__(self) -> None:
         if self.source is None and self.data_dir is not None:
             object.__setattr__(self, "source", str(self.data_dir))
-        full = {name: self.layers.get(name, empty_layer(name)) for name in LAYER_NAMES}
-        object.__setattr__(self, "layers", MappingProxyType(full))
+        object.__setattr__(self, "layers", _Layers(self.layers))
 
     def __getattr__(self, name: str) -> gpd.GeoDataFrame:
         if name in CATALOGUE:
@@ -141,13 +164,14 @@ def _study_extent(frames: Mapping[str, gpd.GeoDataFrame]) -> tuple[float, float,
             float(np.nanmax(b[:, 2]) + m), float(np.nanmax(b[:, 3]) + m))
 
 
-def _read_folder(data_dir: Path) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, Path], list[Problem]]:
+def _read_folder(data_dir: Path, names: tuple[str, ...] = LAYER_NAMES,
+                 ) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, Path], list[Problem]]:
     if not data_dir.is_dir():
         raise DataError(Problem(str(data_dir), None, "data folder does not exist"))
     frames: dict[str, gpd.GeoDataFrame] = {}
     paths: dict[str, Path] = {}
     problems: list[Problem] = []
-    for name in LAYER_NAMES:
+    for name in names:
         path = layer_path(data_dir, name)
         if not path.exists():
             if name == "boundary":
@@ -183,12 +207,13 @@ def _read_database(url: str) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, str
     return frames, where, problems
 
 
-def _read_all(source: str | os.PathLike) -> tuple[dict[str, gpd.GeoDataFrame], dict, list[Problem]]:
-    """Every layer of a folder or a database (WGS-84, ``id`` a column), where each came from, problems."""
+def _read_all(source: str | os.PathLike, names: tuple[str, ...] = LAYER_NAMES,
+              ) -> tuple[dict[str, gpd.GeoDataFrame], dict, list[Problem]]:
+    """Layers ``names`` (every one of a database) as stored (WGS-84, ``id`` a column), where each came from, problems."""
     if is_database_url(source):
         frames, paths, problems = _read_database(str(source))
     else:
-        frames, paths, problems = _read_folder(Path(source))
+        frames, paths, problems = _read_folder(Path(source), names)
     extent = _study_extent(frames)
     if extent is not None:
         for name, gdf in frames.items():
@@ -265,14 +290,55 @@ def validate_data(data_dir: str | os.PathLike | None = None) -> list[Problem]:
     return problems
 
 
-def _internal(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
+def _indexed(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
     out = coerce_columns(gdf, name)
     out["id"] = out["id"].astype(str)
-    out = out.set_index("id")
-    return _crs.to_internal(out)
+    return out.set_index("id")
 
 
-def load_network(data_dir: str | os.PathLike | None = None) -> Network:
+def _internal(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
+    return _crs.to_internal(_indexed(gdf, name))
+
+
+def _checked_with(layers: Iterable[str]) -> tuple[str, ...]:
+    """The layers to read for ``layers``: they, the boundary and districts (the extent), patches with corridors."""
+    want = set(layers) | {"boundary", "districts"} | ({"patches"} if "corridors" in layers else set())
+    return tuple(n for n in LAYER_NAMES if n in want)
+
+
+def read_lonlat_layers(data_dir: str | os.PathLike | None, layers: Iterable[str]) -> dict[str, gpd.GeoDataFrame]:
+    """Some layers of a data folder as a :class:`Network` holds them, but still in WGS-84.
+
+    For a caller that reprojects only what it must (``ecomap query``): the same reading and
+    checks as ``load_network(data_dir, layers=layers)``, the same columns and ``id`` index,
+    the coordinates as read.
+
+    Parameters
+    ----------
+    data_dir : str or os.PathLike or None
+        A data folder (None: the bundled data) or a ``postgresql://`` URL.
+    layers : iterable of str
+        The layers wanted (names outside the catalogue are ignored).
+
+    Returns
+    -------
+    dict of str to geopandas.GeoDataFrame
+        Layer name -> its features in EPSG:4326, indexed by ``id``, catalogue columns
+        coerced; only the wanted layers the source has.
+
+    Raises
+    ------
+    DataError
+        Listing every problem of the layers read, as :func:`load_network`.
+    """
+    wanted = tuple(n for n in LAYER_NAMES if n in set(layers))
+    frames, _, problems = _read_all(_source(data_dir), _checked_with(wanted))
+    if problems:
+        raise DataError(problems)
+    return {name: _indexed(gdf, name) for name, gdf in frames.items() if name in wanted}
+
+
+def load_network(data_dir: str | os.PathLike | None = None, layers: Iterable[str] | None = None) -> Network:
     """Read, check and reproject every layer of a data folder into a :class:`Network`.
 
     Parameters
@@ -282,6 +348,13 @@ def load_network(data_dir: str | os.PathLike | None = None) -> Network:
         ``postgresql://user@host/db?schema=NAME`` (its tables made by ``ecomap db
         init``; see :mod:`ecomap.store`). Defaults to the bundled data. Any layer except
         ``boundary`` may be left out (a database table may be empty).
+    layers : iterable of str, optional
+        Only these layers of a data folder (``ecomap query`` asks for the layer it searches
+        and the one ``--within`` names). They are checked against the extent of the
+        boundary and district layers, corridors against the patches, as when every layer is
+        read; the layers not asked for are empty in the Network and their files are
+        neither read nor checked. Default: every layer. A database source is read and
+        checked whole; the Network still holds only these layers.
 
     Returns
     -------
@@ -296,16 +369,17 @@ def load_network(data_dir: str | os.PathLike | None = None) -> Network:
         problems are those :func:`validate_data` returns.
     """
     source = _source(data_dir)
-    frames, paths, problems = _read_all(source)
+    wanted = LAYER_NAMES if layers is None else tuple(n for n in LAYER_NAMES if n in set(layers))
+    frames, paths, problems = _read_all(source, _checked_with(wanted) if layers is not None else LAYER_NAMES)
     if problems:
         raise DataError(problems)
-    layers = {name: _internal(gdf, name) for name, gdf in frames.items()}
-    log.info("loaded %d layers from %s", len(layers), source)
+    internal = {name: _internal(gdf, name) for name, gdf in frames.items() if name in wanted}
+    log.info("loaded %d layers from %s", len(internal), source)
     if isinstance(source, Path):
-        return Network(layers, source, paths)
+        return Network(internal, source, {name: paths[name] for name in internal})
     from .store import database
 
-    return Network(layers, None, {}, source=database(source).label)
+    return Network(internal, None, {}, source=database(source).label)
 
 
 def layer_summary(network: Network) -> pd.DataFrame:

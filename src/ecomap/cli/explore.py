@@ -35,8 +35,7 @@ def _run_query(args) -> int:
     from .._errors import InputError
     from ..io import write_text
     from ..layers import CATALOGUE
-    from ..network import load_network
-    from ..query import format_result, parse_bbox, parse_lonlat, parse_where, query
+    from ..query import format_result, parse_bbox, parse_lonlat, parse_where, query, query_folder
     from ..store import is_database_url
 
     if args.layer not in CATALOGUE:
@@ -45,10 +44,13 @@ def _run_query(args) -> int:
     near = parse_lonlat(args.near, option="--near") if args.near else None
     to = parse_lonlat(args.to, option="--to") if args.to else None
     bbox = parse_bbox(args.bbox) if args.bbox else None
-    source = args.data if is_database_url(args.data) else load_network(args.data)
-    result = query(source, args.layer, near=near, radius_m=args.radius, bbox=bbox,
-                   intersects=args.intersects, within=args.within, nearest=args.nearest, to=to,
-                   where=where, input_crs=args.input_crs)
+    conditions = {"near": near, "radius_m": args.radius, "bbox": bbox, "intersects": args.intersects,
+                  "within": args.within, "nearest": args.nearest, "to": to, "where": where,
+                  "input_crs": args.input_crs}
+    if is_database_url(args.data):
+        result = query(args.data, args.layer, **conditions)
+    else:  # only the layers the question needs, reprojected only if it must (ecomap.query.folder)
+        result = query_folder(args.data, args.layer, **conditions)
     text = format_result(result, args.layer, fmt=args.format)
     if args.out is not None:
         _check_out_file(args.out)

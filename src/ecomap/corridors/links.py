@@ -214,15 +214,17 @@ def _trace_links(pairs, *, r, lab, cwd, lcd, drawn, sources, ids, grid: Grid, ne
     before any full-raster work: the touching test is geometry, the path's end is found among
     the target's cells only and the trace walks the path; only a kept link reads whole rasters.
     """
+    import shapely
     from tqdm import tqdm
 
     out = _Traced(mosaic=np.full(grid.shape, np.inf), which=np.full(grid.shape, -1, dtype=np.int64))
     cells_of, first = _cells_of_sources(lab, len(ids))
+    shapes = np.asarray(sources.geometry.values)  # once: a frame lookup per pair cost ~1 ms
     for a, b in tqdm(pairs, desc="least-cost paths", unit="link", disable=not progress, leave=False):
         if not np.isfinite(lcd[a, b]):
             continue
         planned = (a, b) in drawn
-        if not planned and sources.geometry.iloc[a].distance(sources.geometry.iloc[b]) == 0:
+        if not planned and shapely.distance(shapes[a], shapes[b]) == 0:
             continue  # patches that touch are one habitat, not a link
         end = _end_cell(cwd[a], cells_of[first[b]:first[b + 1]], grid.shape)
         cells = np.array(_trace(cwd[a], r, end, cellsize=grid.cellsize, neighbours=neighbours))

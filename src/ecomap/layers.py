@@ -397,8 +397,8 @@ def _ids(gdf: gpd.GeoDataFrame) -> list[str]:
 
 
 def _is_missing(series: pd.Series) -> np.ndarray:
-    na = series.isna().to_numpy()  # then blank text: str(v).strip() == "", one pass (no string array)
-    return na | np.fromiter((not na[i] and not str(v).strip() for i, v in enumerate(series.to_numpy(object))), bool, len(na))
+    s = series.astype("object")
+    return (s.isna() | (s.astype(str).str.strip() == "")).to_numpy()
 
 
 def check_layer(gdf: gpd.GeoDataFrame, name: str, *, file: str) -> list[Problem]:

@@ -59,3 +59,9 @@ def test_folder_reads_only_the_layers_it_needs(tmp_path):
         query_folder(data, "trails", where="kind == 'hiking'")
     with pytest.raises(DataError, match="trails.geojson"):
         load_network(data)
+
+
+def test_load_network_of_some_layers():
+    full, some = load_network(DATA), load_network(DATA, layers=["bridges"])
+    assert some.bridges.equals(full.bridges) and len(some.trails) == 0 and len(full.trails) > 0
+    assert list(some.sources) == ["bridges"] and list(some.layers) == list(full.layers)

@@ -11,13 +11,27 @@ force with vectorized shapely over every site (``shapely.distance(all, p) <= r``
 is checked against the brute-force one. A second pair of columns times the core alone
 (index query + exact test vs. the brute mask), without building result frames.
 
+With ``--cli``: ``ecomap query`` end to end (a fresh interpreter per run, bytecode cached)
+against a plain geopandas script asking the same of the same folder (read the layer with
+pyogrio, project to EPSG:4547 where the question is metric, filter, print the rows' lon/lat
+and attributes), for near / within a bbox / where, on the bundled data and on a copy whose
+register has ``--sites`` synthetic sites (``bridges synth``). The commands take turns and
+the best of ``--repeat`` is kept; ``--src`` adds an older tree's ``ecomap query``. Each
+pair must find the same number of features.
+
 Run: ``.venv/bin/python benchmarks/bench_query.py [--sizes 10000,100000] [--queries 1000]``
+or ``.venv/bin/python benchmarks/bench_query.py --cli [--sites 20000] [--repeat 5] [--src old/src]``
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -126,11 +140,85 @@ def run(n: int, q: int) -> None:
     print(f"{n:>7,} sites  building the STRtree once: {t_index * 1e3:.1f} ms")
 
 
+# --- ecomap query against a plain geopandas script, end to end -----------------------------------
+CLI_QUESTIONS = {
+    "near": (["--near", "114.35,22.70", "--radius", "1500"], "near"),
+    "bbox": (["--bbox", "114.33,22.68,114.38,22.72"], "bbox"),
+    "where": (["--where", "status == 'built' and host in ['well', 'pool']"], "where"),
+}
+PLAIN = """import sys
+import geopandas as gpd
+import shapely
+g = gpd.read_file(sys.argv[1])  # pyogrio, WGS-84
+kind = sys.argv[2]
+if kind == "near":  # metres, in EPSG:4547
+    m = g.to_crs("EPSG:4547")
+    pt = gpd.GeoSeries([shapely.Point(114.35, 22.70)], crs="EPSG:4326").to_crs("EPSG:4547").iloc[0]
+    d = m.distance(pt)
+    keep = (d <= 1500).to_numpy()
+    out = g[keep].assign(distance_m=d[keep].round(2)).sort_values(["distance_m", "id"])
+elif kind == "bbox":  # the lon/lat box, densified, in EPSG:4547
+    m = g.to_crs("EPSG:4547")
+    box = gpd.GeoSeries([shapely.box(114.33, 22.68, 114.38, 22.72)], crs="EPSG:4326").segmentize(0.001)
+    out = g[m.intersects(box.to_crs("EPSG:4547").iloc[0]).to_numpy()]
+else:
+    out = g[((g["status"] == "built") & g["host"].isin(["well", "pool"])).to_numpy()]
+out = out.assign(lon=out.geometry.x, lat=out.geometry.y)
+print(out.drop(columns="geometry").to_string(index=False))
+print(len(out), "bridges features")
+"""
+CLI = "from ecomap.cli import main; raise SystemExit(main())"
+
+
+def _count(text: str) -> int:
+    found = re.search(r"(\d+) bridges features?\s*$", text)
+    return 0 if found is None else int(found.group(1))
+
+
+def cli_runs(repeat: int, sites: int, trees: list[str]) -> None:
+    scratch = Path(tempfile.mkdtemp(prefix="bench_query-"))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(scratch / "pyc")
+    big = scratch / "data"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "data" / "geo", big)
+    subprocess.run([sys.executable, "-c", CLI, "bridges", "synth", "--n", str(sites), "--out", str(big / "bridges.geojson")],
+                   env={**env, "PYTHONPATH": trees[0]}, check=True, capture_output=True)
+    folders = {"bundled": Path(__file__).resolve().parents[1] / "data" / "geo", f"{sites:,} sites": big}
+    plain = scratch / "plain.py"
+    plain.write_text(PLAIN)
+    print(f"best of {repeat}, taking turns; ratio = ecomap query / plain geopandas script (same run)")
+    for label, folder in folders.items():
+        for q, (argv, kind) in CLI_QUESTIONS.items():
+            cmds = [([sys.executable, str(plain), str(folder / "bridges.geojson"), kind], trees[0])]
+            cmds += [([sys.executable, "-c", CLI, "query", "bridges", "--data", str(folder), *argv], t) for t in trees]
+            best = [float("inf")] * len(cmds)
+            counts = [0] * len(cmds)
+            for r in range(repeat + 1):  # the first round writes the bytecode
+                for i, (cmd, tree) in enumerate(cmds):
+                    t0 = time.perf_counter()
+                    out = subprocess.run(cmd, env={**env, "PYTHONPATH": tree}, capture_output=True, text=True, check=True)
+                    if r:
+                        best[i] = min(best[i], time.perf_counter() - t0)
+                    counts[i] = _count(out.stdout)
+            assert len(set(counts)) == 1, (label, q, counts)
+            rest = "  ".join(f"{t:.3f} s = {t / best[0]:.2f}x ({Path(tree).parent.name or tree})"
+                             for t, (_, tree) in zip(best[1:], cmds[1:], strict=True))
+            print(f"{label:>14} {q:>5}: {counts[0]:>5} hits  plain {best[0]:.3f} s  ecomap {rest}")
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="10000,100000")
     ap.add_argument("--queries", type=int, default=1000)
+    ap.add_argument("--cli", action="store_true", help="ecomap query against a plain geopandas script")
+    ap.add_argument("--sites", type=int, default=20000, help="with --cli: sites in the larger register")
+    ap.add_argument("--repeat", type=int, default=5, help="with --cli: runs of each command")
+    ap.add_argument("--src", action="append", default=[], help="with --cli: an older source tree to time too")
     args = ap.parse_args()
+    if args.cli:
+        cli_runs(args.repeat, args.sites, [str(Path(__file__).resolve().parents[1] / "src"), *args.src])
+        return
     print("ratio = brute-force time / indexed time, same run, same questions (higher is faster)")
     for n in (int(s) for s in args.sizes.split(",")):
         run(n, args.queries)

@@ -47,3 +47,61 @@ def test_version_is_read_on_demand():
     import ecomap
 
     assert isinstance(ecomap.__version__, str) and ecomap.__version__
+
+
+def test_help_stays_within_argparse():
+    """``--help`` loads argparse and the cli files only: no logging, json, pathlib, shutil, errors module."""
+    probe = ("import contextlib, io, json, sys\nbefore = set(sys.modules)\nfrom ecomap.cli import main\n"
+             "with contextlib.redirect_stdout(io.StringIO()):\n    try:\n        main(['--help'])\n"
+             "    except SystemExit:\n        pass\n"
+             "print(json.dumps(sorted(set(sys.modules) - before)))")
+    env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
+    loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    assert not loaded & {"logging", "pathlib", "shutil", "dataclasses", "typing", "ecomap._errors"}, loaded
+
+
+def test_package_logger_is_silent_once_a_task_module_loads():
+    assert "NullHandler" in _loaded_handlers("import ecomap.network")
+    assert "NullHandler" in _loaded_handlers("import ecomap.corridors.links")
+
+
+def _loaded_handlers(code: str) -> str:
+    probe = f"{code}\nimport logging\nprint([type(h).__name__ for h in logging.getLogger('ecomap').handlers])"
+    env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    return subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env,
+                          check=True).stdout
+
+
+def _walk(parser, path=()):
+    """Every (command path, help text) of ``parser`` and its sub-parsers, declaring lazy ones."""
+    import argparse
+
+    yield path, parser.format_help()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name in list(action._name_parser_map):
+                sub = action.declare(name) if hasattr(action, "declare") else action._name_parser_map[name]
+                yield from _walk(sub, (*path, name))
+
+
+def test_lazy_commands_declare_the_same_options_as_eager_ones():
+    from ecomap.cli import parser
+
+    lazy, eager = dict(_walk(parser())), dict(_walk(parser(lazy=False)))
+    assert len(eager) > 20 and lazy == eager
+    for argv in (["query", "bridges", "--near", "114.3,22.7", "--radius", "50"], ["build"],
+                 ["map", "--out", "m.html"], ["bridges", "list", "--format", "json"], ["corridors", "--no-circuit"]):
+        assert vars(parser().parse_args(argv)) == vars(parser(lazy=False).parse_args(argv))
+
+
+def test_lazy_commands_keep_path_defaults_and_errors(capsys):
+    from pathlib import Path
+
+    from ecomap.cli import parser
+
+    assert parser().parse_args(["build"]).out == Path("outputs")
+    assert parser().parse_args(["map"]).out == Path("map.html")
+    with pytest.raises(SystemExit):
+        parser().parse_args(["nosuch"])
+    assert "invalid choice: 'nosuch'" in capsys.readouterr().err

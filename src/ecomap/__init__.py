@@ -8,14 +8,15 @@ The public API is re-exported here and imported lazily on first use, so that
 from __future__ import annotations
 
 import importlib
-import logging
 
-from ._errors import DataError, EcomapError, EcomapWarning, InputError, Problem
-
-logging.getLogger(__name__).addHandler(logging.NullHandler())
-
-#: Public name -> the module that defines it (imported on first access).
+#: Public name -> the module that defines it (imported on first access). The errors are
+#: lazy too: ``_errors`` gives the package logger its NullHandler, and so loads logging.
 _LAZY = {
+    "DataError": "_errors",
+    "EcomapError": "_errors",
+    "EcomapWarning": "_errors",
+    "InputError": "_errors",
+    "Problem": "_errors",
     "gcj02_to_wgs84": "crs",
     "wgs84_to_gcj02": "crs",
     "export_layers": "export",

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 __all__ = ["EcomapError", "InputError", "DataError", "Problem", "EcomapWarning"]
+
+# The package logger stays silent unless the application configures logging. It lives here,
+# not in ecomap/__init__, because every module that logs imports this one and ``ecomap --help``
+# imports neither (logging costs ~10 ms of start-up).
+logging.getLogger("ecomap").addHandler(logging.NullHandler())
 
 
 class EcomapError(Exception):

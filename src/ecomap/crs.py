@@ -382,7 +382,20 @@ _TRANSFORMERS: dict[tuple[str, str], pyproj.Transformer] = {}
 
 
 def _transformer(src: str, dst: str) -> pyproj.Transformer:
+    """The transformer ``src`` -> ``dst``, built once per process and shared with ``to_crs``.
+
+    Building one searches PROJ's database (0.1-0.25 s), so the transformer for the user's
+    points is geopandas' own for ``GeoDataFrame.to_crs`` (its cache, called as ``to_crs``
+    calls it), not a second one: the same pyproj object, the same numbers.
+    """
     key = (src, dst)
     if key not in _TRANSFORMERS:
-        _TRANSFORMERS[key] = pyproj.Transformer.from_crs(src, dst, always_xy=True)
+        _TRANSFORMERS[key] = _from_crs(pyproj.CRS.from_user_input(src), pyproj.CRS.from_user_input(dst),
+                                       always_xy=True)
     return _TRANSFORMERS[key]
+
+
+try:  # geopandas' cache of Transformer.from_crs (geopandas.array, 0.14 to 1.x)
+    from geopandas.array import TransformerFromCRS as _from_crs
+except ImportError:  # pragma: no cover - a geopandas without it: one of our own
+    _from_crs = pyproj.Transformer.from_crs

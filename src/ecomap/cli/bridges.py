@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import logging
 import sys
-from pathlib import Path
 
-from .._errors import InputError
-from .options import _data_arg
-
-log = logging.getLogger("ecomap")
+from .options import _data_arg, _path
 
 
 # --- bridges -----------------------------------------------------------------------------
@@ -24,7 +18,7 @@ def _add_bridges(sub) -> None:
     s.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     s.add_argument("--min-spacing", type=float, default=10.0, metavar="M",
                    help="least distance in metres between two sites (default 10; 0 places them independently)")
-    s.add_argument("--out", type=Path, required=True, metavar="FILE", help="GeoJSON file to write")
+    s.add_argument("--out", type=_path, required=True, metavar="FILE", help="GeoJSON file to write")
     _add_bridges_register(bsub)
 
 
@@ -33,6 +27,7 @@ def _run_bridges(args) -> int:
 
 
 def _run_bridges_synth(args) -> int:
+    from .._errors import InputError
     from ..bridges import synthesize
     from ..io import write_geojson
     from ..network import load_network
@@ -47,7 +42,7 @@ def _run_bridges_synth(args) -> int:
 
 def _add_bridges_register(bsub) -> None:
     i = bsub.add_parser("import", help="add a field survey (CSV or GeoJSON) to the register, all or nothing")
-    i.add_argument("file", type=Path, metavar="FILE",
+    i.add_argument("file", type=_path, metavar="FILE",
                    help="CSV with lon,lat (or longitude,latitude / x,y / 经度,纬度) columns, or GeoJSON points")
     i.add_argument("--crs", default="wgs84", choices=["wgs84", "gcj02"],
                    help="datum of the file's coordinates: wgs84 (phone GPS) or gcj02 (a Chinese map app)")
@@ -89,6 +84,8 @@ def _run_bridges_list(args) -> int:
 
 
 def _run_bridges_stats(args) -> int:
+
+    import json
 
     from ..bridges import STATS_BY, site_stats
     from ..network import load_network

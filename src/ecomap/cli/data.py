@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-import logging
 import sys
-from pathlib import Path
 
-from .options import _data_arg, _factor_args, _mspa_args, _mspa_options, _roads
-
-log = logging.getLogger("ecomap")
+from .options import _data_arg, _factor_args, _mspa_args, _mspa_options, _path, _roads
 
 
 # --- build -------------------------------------------------------------------------------
 def _add_build(sub) -> None:
     p = sub.add_parser("build", help="all layers -> outputs/: web maps, GeoJSON layers, connectivity report")
     _data_arg(p)
-    p.add_argument("--out", type=Path, default=Path("outputs"), metavar="DIR", help="output folder (default: outputs)")
+    p.add_argument("--out", type=_path, default="outputs", metavar="DIR", help="output folder (default: outputs)")
     p.add_argument("--screenshots", action="store_true",
                    help="also save a PNG screenshot of each map with headless Chromium")
     c = p.add_argument_group("the chain from land cover (sources -> resistance -> corridors -> report)")
-    c.add_argument("--landcover", type=Path, metavar="FILE.tif",
+    c.add_argument("--landcover", type=_path, metavar="FILE.tif",
                    help="land-cover GeoTIFF: MSPA cores become the patches every later step runs on")
-    c.add_argument("--reclass", type=Path, metavar="TABLE.toml",
+    c.add_argument("--reclass", type=_path, metavar="TABLE.toml",
                    help="land-cover code = resistance (default: the shipped WorldCover table)")
     c.add_argument("--resolution", type=float, default=30.0, metavar="M", help="cell size in metres (default 30)")
     _mspa_args(c)
@@ -89,19 +85,19 @@ def _add_import(sub) -> None:
     p = sub.add_parser("import", help="OpenStreetMap extracts and GIS files -> an ecomap data folder")
     isub = p.add_subparsers(dest="import_source", metavar="SOURCE", required=True)
     o = isub.add_parser("osm", help="an OSM extract (.osm.pbf or .osm), clipped to a boundary (ODbL)")
-    o.add_argument("file", type=Path, metavar="FILE", help="the OSM extract")
+    o.add_argument("file", type=_path, metavar="FILE", help="the OSM extract")
     where = o.add_mutually_exclusive_group(required=True)
-    where.add_argument("--boundary", type=Path, metavar="FILE", help="polygon file of the study area")
+    where.add_argument("--boundary", type=_path, metavar="FILE", help="polygon file of the study area")
     where.add_argument("--bbox", metavar="W,S,E,N", help="study area as minlon,minlat,maxlon,maxlat (WGS-84)")
     o.add_argument("--boundary-crs", metavar="CRS", help="CRS of the boundary file if it has none or a wrong one")
     o.add_argument("--adcode", metavar="CODE", help="administrative code of the boundary (default: from the file)")
     o.add_argument("--margin", type=float, default=0.05, metavar="DEG",
                    help="read ways with a node this close to the boundary's bbox (default 0.05 degrees)")
-    o.add_argument("--out", type=Path, required=True, metavar="DIR", help="data folder to create")
+    o.add_argument("--out", type=_path, required=True, metavar="DIR", help="data folder to create")
     o.add_argument("--overwrite", action="store_true", help="replace DIR if it exists and is not empty")
     f = isub.add_parser("file", help="any GIS file (Shapefile, GeoPackage, GeoJSON, ...) -> one layer")
     f.add_argument("layer", metavar="LAYER", help="the ecomap layer, e.g. corridors, patches, bridges")
-    f.add_argument("file", type=Path, metavar="FILE", help="the GIS file")
+    f.add_argument("file", type=_path, metavar="FILE", help="the GIS file")
     f.add_argument("--crs", metavar="CRS", help="EPSG:nnnn, wgs84, gcj02 (AMap) or bd09 (Baidu) (default: the file's own)")
     f.add_argument("--encoding", metavar="ENC", help="text encoding of a Shapefile's DBF: gbk, big5, utf-8 (default: .cpg or detected)")
     f.add_argument("--make-valid", action="store_true", help="repair invalid geometries instead of refusing them")
@@ -113,7 +109,7 @@ def _add_import(sub) -> None:
     f.add_argument("--source", metavar="TEXT", help="value of `source` where the file has no such column")
     f.add_argument("--confidence", default="digitized", metavar="C",
                    help="value of `confidence` where the file has no such column (default: digitized)")
-    f.add_argument("--out", type=Path, required=True, metavar="DIR", help="data folder to write the layer into")
+    f.add_argument("--out", type=_path, required=True, metavar="DIR", help="data folder to write the layer into")
     f.add_argument("--overwrite", action="store_true", help="replace the layer if DIR already has it")
 
 
@@ -147,7 +143,7 @@ def _add_export(sub) -> None:
     p.add_argument("--crs", default="EPSG:4326", metavar="CRS",
                    help="EPSG:4326 (default), EPSG:4547, gcj02 (only for Chinese map apps; the files say so) "
                         "or any EPSG code")
-    p.add_argument("--out", type=Path, required=True, metavar="DIR|FILE",
+    p.add_argument("--out", type=_path, required=True, metavar="DIR|FILE",
                    help="a folder (one file per layer; ecomap.gpkg for gpkg) or a file with the format's suffix")
     p.add_argument("--results", action="store_true",
                    help="also the connectivity analysis: gaps (points) and corridor_ranking (lines with dPC, rank)")
@@ -173,11 +169,11 @@ def _add_db(sub) -> None:
     i = dsub.add_parser("init", help="create the schema: one table per layer, constraints, GiST indexes")
     i.add_argument("--data", required=True, metavar="URL", help="postgresql://user@host/db?schema=NAME")
     lo = dsub.add_parser("load", help="replace the database's layers with a data folder's, in one transaction")
-    lo.add_argument("folder", type=Path, metavar="FOLDER", help="data folder of <layer>.geojson files")
+    lo.add_argument("folder", type=_path, metavar="FOLDER", help="data folder of <layer>.geojson files")
     lo.add_argument("--data", required=True, metavar="URL", help="postgresql://user@host/db?schema=NAME")
     d = dsub.add_parser("dump", help="write the database's layers as a data folder")
     d.add_argument("--data", required=True, metavar="URL", help="postgresql://user@host/db?schema=NAME")
-    d.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write <layer>.geojson into")
+    d.add_argument("--out", type=_path, required=True, metavar="DIR", help="folder to write <layer>.geojson into")
     d.add_argument("--overwrite", action="store_true", help="replace layer files DIR already has")
 
 

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 import sys
-from pathlib import Path
 
-from .._errors import InputError
-from .options import _check_out_file, _data_arg
-
-log = logging.getLogger("ecomap")
+from .options import _check_out_file, _data_arg, _path
 
 
 # --- query -------------------------------------------------------------------------------
@@ -33,14 +28,14 @@ def _add_query(sub) -> None:
     p.add_argument("--input-crs", default="wgs84", choices=["wgs84", "gcj02"],
                    help="datum of the coordinates given here (gcj02: copied from a Chinese map app)")
     p.add_argument("--format", default="table", choices=["table", "geojson", "csv", "json"])
-    p.add_argument("--out", type=Path, metavar="FILE", help="write the answer to FILE instead of printing it")
+    p.add_argument("--out", type=_path, metavar="FILE", help="write the answer to FILE instead of printing it")
 
 
 def _run_query(args) -> int:
+    from .._errors import InputError
     from ..io import write_text
     from ..layers import CATALOGUE
-    from ..network import load_network
-    from ..query import format_result, parse_bbox, parse_lonlat, parse_where, query
+    from ..query import format_result, parse_bbox, parse_lonlat, parse_where, query, query_folder
     from ..store import is_database_url
 
     if args.layer not in CATALOGUE:
@@ -49,10 +44,13 @@ def _run_query(args) -> int:
     near = parse_lonlat(args.near, option="--near") if args.near else None
     to = parse_lonlat(args.to, option="--to") if args.to else None
     bbox = parse_bbox(args.bbox) if args.bbox else None
-    source = args.data if is_database_url(args.data) else load_network(args.data)
-    result = query(source, args.layer, near=near, radius_m=args.radius, bbox=bbox,
-                   intersects=args.intersects, within=args.within, nearest=args.nearest, to=to,
-                   where=where, input_crs=args.input_crs)
+    conditions = {"near": near, "radius_m": args.radius, "bbox": bbox, "intersects": args.intersects,
+                  "within": args.within, "nearest": args.nearest, "to": to, "where": where,
+                  "input_crs": args.input_crs}
+    if is_database_url(args.data):
+        result = query(args.data, args.layer, **conditions)
+    else:  # only the layers the question needs, reprojected only if it must (ecomap.query.folder)
+        result = query_folder(args.data, args.layer, **conditions)
     text = format_result(result, args.layer, fmt=args.format)
     if args.out is not None:
         _check_out_file(args.out)
@@ -71,7 +69,7 @@ def _add_map(sub) -> None:
                    help="osm, light, imagery, gaode (GCJ-02), tianditu (key in $ECOMAP_TIANDITU_KEY) or none")
     p.add_argument("--layers", default=None, metavar="A,B,...",
                    help="comma-separated layers to draw (default: every layer, and gaps)")
-    p.add_argument("--out", type=Path, default=Path("map.html"), metavar="FILE", help="HTML file (default: map.html)")
+    p.add_argument("--out", type=_path, default="map.html", metavar="FILE", help="HTML file (default: map.html)")
     p.add_argument("--title", default="坪山生态网络 Pingshan ecological network", help="title of the page")
     p.add_argument("--no-analysis", action="store_true",
                    help="skip the connectivity analysis that adds importance (dPC rank) and gaps to the map")

@@ -3,17 +3,17 @@
 Each sub-command has an ``_add_<name>`` function that declares its options and a
 ``_run_<name>`` function that calls the API, in the file of its family (``data``,
 ``analysis``, ``explore``, ``bridges``); shared options live in ``options``. Task modules
-are imported inside the run functions so that ``ecomap --help`` stays fast.
+are imported inside the run functions, and a command's options are declared only when that
+command is chosen (:class:`_Commands`), so that ``ecomap --help`` stays fast: it loads
+argparse and these files, not logging, json, the errors module or any task package.
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
+import os
 import sys
-import warnings
 
-from .._errors import DataError, EcomapError, InputError
 from .analysis import (
     _add_connectivity,
     _add_corridors,
@@ -43,8 +43,6 @@ from .explore import _add_map, _add_query, _run_map, _run_query
 
 __all__ = ["main", "parser", "COMMANDS"]
 
-log = logging.getLogger("ecomap")
-
 
 COMMANDS = {
     "build": (_add_build, _run_build),
@@ -73,23 +71,118 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
-def parser() -> argparse.ArgumentParser:
-    """The argument parser of ``ecomap``."""
-    p = argparse.ArgumentParser(
+def _columns() -> int:
+    """The terminal's width, as ``shutil.get_terminal_size`` reads it (COLUMNS, then the tty, else 80)."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns if columns > 0 else 80
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help formatter, sized without importing shutil (which brings bz2 and lzma)."""
+
+    def __init__(self, prog, indent_increment=2, max_help_position=24, width=None):
+        super().__init__(prog, indent_increment, max_help_position, _columns() - 2 if width is None else width)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose help uses :class:`_Formatter`; its sub-parsers are ``_Parser`` too."""
+
+    def __init__(self, *args, formatter_class=_Formatter, **kwargs):
+        super().__init__(*args, formatter_class=formatter_class, **kwargs)
+
+
+class _Ignore:
+    """Accepts any call and ignores it: a command's options while the commands are only listed."""
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: self
+
+
+class _Commands(argparse._SubParsersAction):
+    """The sub-commands; each declares its options only when it is chosen on the command line.
+
+    ``add(self)`` runs twice per command: first while listing, when :meth:`add_parser`
+    makes the sub-parser (name, help, description) and hands back an :class:`_Ignore` for
+    the options; then, if the command is chosen, for real on the same sub-parser. Building
+    every command's options cost ~15 ms of ``ecomap --help``.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._pending: dict = {}
+        self._declaring = False
+
+    def add_command(self, name: str, add) -> None:
+        """List command ``name``; ``add(subparsers)`` declares it (see the class)."""
+        self._pending[name] = add
+        add(self)
+
+    def add_parser(self, name, **kwargs):
+        """Make the sub-parser while listing (options ignored); hand it back while declaring."""
+        if self._declaring:
+            return self._name_parser_map[name]
+        super().add_parser(name, **kwargs)
+        return _Ignore()
+
+    def declare(self, name: str) -> argparse.ArgumentParser:
+        """Declare the options of command ``name`` (once) and return its sub-parser."""
+        add = self._pending.pop(name, None)
+        if add is not None:
+            self._declaring = True
+            try:
+                add(self)
+            finally:
+                self._declaring = False
+        return self._name_parser_map[name]
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if values and values[0] in self._pending:
+            self.declare(values[0])
+        super().__call__(parser, namespace, values, option_string)
+
+
+def parser(lazy: bool = True) -> argparse.ArgumentParser:
+    """The argument parser of ``ecomap``.
+
+    Parameters
+    ----------
+    lazy : bool
+        Declare a command's options only when it is chosen (the default, fast start-up);
+        False declares every command's options now (e.g. to inspect them).
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The parser; its sub-commands action is a ``_Commands``.
+    """
+    p = _Parser(
         prog="ecomap",
         description="The ecological network of Pingshan District, Shenzhen: layers, connectivity, queries, maps.",
     )
     p.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and exit")
     p.add_argument("-v", "--verbose", action="count", default=0, help="log progress (-vv for debug)")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for add, _ in COMMANDS.values():
-        add(sub)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True, action=_Commands)
+    for name, (add, _) in COMMANDS.items():
+        sub.add_command(name, add)
+        if not lazy:
+            sub.declare(name)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``ecomap``; returns the exit code (0 ok, 2 bad input, 1 anything else)."""
     args = parser().parse_args(argv)
+    import logging
+    import warnings
+
     level = logging.WARNING if args.verbose == 0 else logging.INFO if args.verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     with warnings.catch_warnings():
@@ -104,6 +197,8 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 
 def _run(args) -> int:
     """Run the chosen command; errors become one line and an exit code."""
+    from .._errors import DataError, EcomapError, InputError
+
     try:
         return COMMANDS[args.command][1](args)
     except DataError as exc:

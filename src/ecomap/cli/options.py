@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-
-from .._errors import InputError
 
 
-def _check_out_file(out: Path) -> None:
-    """Refuse an ``--out`` that cannot be a file: empty, a folder, or under a file."""
+def _check_out_file(out) -> None:
+    """Refuse an ``--out`` (a Path) that cannot be a file: empty, a folder, or under a file."""
+    from .._errors import InputError
+
     if str(out) in {"", "."} or out.is_dir():
         raise InputError(f"--out {str(out)!r}: give a file name, not a folder")
     parent = out.parent
@@ -17,11 +16,20 @@ def _check_out_file(out: Path) -> None:
         parent = parent.parent
     if not parent.is_dir():
         raise InputError(f"--out {out}: {parent} is a file, not a folder")
-def _data_source(text: str) -> str | Path:
-    """A ``--data`` value: a ``postgresql://`` URL stays text, anything else is a folder."""
+
+
+def _path(text: str):
+    """A file or folder option as a Path (pathlib loads on use: with its imports ~3 ms of start-up)."""
+    from pathlib import Path
+
+    return Path(text)
+
+
+def _data_source(text: str):
+    """A ``--data`` value: a ``postgresql://`` URL stays text, anything else is a folder Path."""
     from ..store import is_database_url
 
-    return text if is_database_url(text) else Path(text)
+    return text if is_database_url(text) else _path(text)
 
 
 def _data_arg(p: argparse.ArgumentParser) -> None:
@@ -44,6 +52,8 @@ def _mspa_args(p) -> None:
 
 def _mspa_options(args) -> dict:
     """The keyword arguments of :func:`ecomap.corridors.sources.sources_from_landcover` from :func:`_mspa_args`."""
+    from .._errors import InputError
+
     try:
         fg = [int(c) for c in args.foreground.split(",") if c.strip()]
     except ValueError:
@@ -59,7 +69,7 @@ def _mspa_options(args) -> dict:
 
 def _factor_args(p) -> None:
     """Resistance from several factors (the table's ``[factors]``), as ``corridors`` and ``build`` take them."""
-    p.add_argument("--dem", type=Path, default=None, metavar="FILE.tif",
+    p.add_argument("--dem", type=_path, default=None, metavar="FILE.tif",
                    help="elevation GeoTIFF (metres, any CRS): its slope becomes a weighted resistance factor")
     p.add_argument("--roads", default=None, metavar="network|FILE",
                    help="distance to roads as a weighted resistance factor: 'network' (the barriers layer's "
@@ -68,4 +78,4 @@ def _factor_args(p) -> None:
 
 def _roads(value: str | None):
     """``--roads``: ``network`` as is, anything else a path."""
-    return None if value is None else "network" if value == "network" else Path(value)
+    return None if value is None else "network" if value == "network" else _path(value)

@@ -94,8 +94,23 @@ def _drawn_links(corridors, pos: dict[str, int]) -> dict[tuple[int, int], list[s
     return drawn
 
 
+def _lcd_floor(euclid: np.ndarray, r: np.ndarray, cellsize: float) -> np.ndarray:
+    """A lower bound of every least-cost distance from geometry alone: gap x the least resistance.
+
+    A step costs its length times the mean of the resistances it touches, so a path costs at
+    least ``r_min`` times its length, and its length is at least the straight distance between
+    its end cells' centres. A source cell's centre lies within half a diagonal of its patch
+    (cells are burned by centre, or all-touched for small patches), so the centres are at least
+    ``euclid - sqrt(2) * cellsize`` apart. Shaved by 1e-9 against rounding.
+    """
+    finite = r[np.isfinite(r)]
+    r_min = max(float(finite.min()), 0.0) if finite.size else 0.0
+    return r_min * np.maximum(euclid - math.sqrt(2.0) * cellsize, 0.0) * (1.0 - 1e-9)
+
+
 def _candidate_links(lcd: np.ndarray, drawn, max_cost: float | None, *, euclid: np.ndarray | None = None,
-                     max_euclid: float | None = None, nearest: int | None = None, nearest_by: str = "cwd"):
+                     max_euclid: float | None = None, nearest: int | None = None, nearest_by: str = "cwd",
+                     floor: np.ndarray | None = None, stats: dict | None = None):
     """Choose the pairs to trace: the drawn links, and the others Linkage Mapper's rules keep.
 
     A pair the plan lacks is kept when its least-cost distance is at most the threshold
@@ -104,6 +119,12 @@ def _candidate_links(lcd: np.ndarray, drawn, max_cost: float | None, *, euclid: 
     nearest neighbours of either end (by ``nearest_by``: ``'cwd'`` or ``'euclid'``), as Linkage
     Mapper's network pruning. Without drawn links (and no ``max_cost``) each source is linked to
     its nearest by cost. Returns the pairs to trace (sorted) and the threshold used.
+
+    Cheap rejections first: with ``floor`` (:func:`_lcd_floor`, a lower bound of ``lcd`` from
+    geometry) a pair whose bound exceeds the threshold is dropped before its least-cost distance
+    is read, and with ``euclid`` a pair of touching patches the plan lacks is never traced
+    (:func:`_trace_links` would drop it). ``stats`` (a dict) receives the counts: ``pairs``
+    considered, ``after_floor``, ``after_rules`` and ``traced``.
     """
     n = len(lcd)
     drawn_costs = [lcd[p] for p in drawn if np.isfinite(lcd[p])]
@@ -114,13 +135,30 @@ def _candidate_links(lcd: np.ndarray, drawn, max_cost: float | None, *, euclid: 
         pairs = sorted({(min(a, int(np.argmin(off[a]))), max(a, int(np.argmin(off[a])))) for a in range(n)
                         if np.isfinite(off[a]).any()})
         threshold = math.inf
-    ok = np.isfinite(lcd) & (lcd <= (math.inf if threshold is None else threshold))
+    limit = math.inf if threshold is None else threshold
+    a, b = np.triu_indices(n, 1)
+    after_floor = len(a)
+    if floor is not None:  # geometry alone: no raster, no lcd read
+        keep = floor[a, b] <= limit
+        a, b = a[keep], b[keep]
+        after_floor = len(a)
     if max_euclid is not None:
-        ok &= euclid <= max_euclid
+        keep = euclid[a, b] <= max_euclid
+        a, b = a[keep], b[keep]
+    cost = lcd[a, b]  # each source's cost surface read at the other's cells, once (_source_cost_distances)
+    keep = np.isfinite(cost) & (cost <= limit)
+    a, b = a[keep], b[keep]
     if nearest is not None:
-        ok &= _nearest_mask(lcd if nearest_by == "cwd" else euclid, nearest)
-    candidates = [(a, b) for a in range(n) for b in range(a + 1, n) if (a, b) not in drawn and ok[a, b]]
-    return sorted(set(pairs) | set(candidates)), threshold
+        keep = _nearest_mask(lcd if nearest_by == "cwd" else euclid, nearest)[a, b]
+        a, b = a[keep], b[keep]
+    candidates = {(int(x), int(y)) for x, y in zip(a, b, strict=True)} - set(drawn)
+    chosen = set(pairs) | candidates
+    if euclid is not None:  # touching patches are one habitat: not a link unless drawn
+        chosen = {p for p in chosen if p in drawn or euclid[p] > 0}
+    if stats is not None:
+        stats.update(pairs=n * (n - 1) // 2, after_floor=after_floor, after_rules=len(candidates),
+                     traced=len(chosen))
+    return sorted(chosen), threshold
 
 
 def _nearest_mask(dist: np.ndarray, k: int) -> np.ndarray:
@@ -148,35 +186,56 @@ def _path_line(grid: Grid, cells: np.ndarray):
     return shapely.linestrings(xs, ys) if len(cells) > 1 else shapely.points(xs[0], ys[0]).buffer(0.01).boundary
 
 
+def _cells_of_sources(lab: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each source's cells as flat indices, ascending, grouped by source: ``cells[first[i]:first[i + 1]]``."""
+    flat = np.flatnonzero(lab.ravel() >= 0)
+    cells = flat[np.argsort(lab.ravel()[flat], kind="stable")]
+    first = np.searchsorted(lab.ravel()[cells], np.arange(n + 1))
+    return cells, first
+
+
+def _end_cell(cwd_a: np.ndarray, cells: np.ndarray, shape) -> tuple[int, int]:
+    """The cell of ``cells`` (flat, ascending) where ``cwd_a`` is least, the first of ties (as argmin)."""
+    return np.unravel_index(int(cells[int(np.argmin(cwd_a.ravel()[cells]))]), shape)
+
+
+def _add_to_mosaic(out: _Traced, nl: np.ndarray, link: int) -> None:
+    """Keep, per cell, the least normalized corridor so far and which link it is (full-raster work)."""
+    better = nl < out.mosaic
+    out.mosaic[better] = nl[better]
+    out.which[better] = link
+
+
 def _trace_links(pairs, *, r, lab, cwd, lcd, drawn, sources, ids, grid: Grid, neighbours: int,
                  progress: bool) -> _Traced:
     """Trace the least-cost path of each pair, kept unless Linkage Mapper's rules drop it.
 
-    A link the plan lacks is dropped when its path runs through a third source, or when its two
-    patches touch (one habitat, not a link). Each kept link adds its normalized corridor
-    ``CWD_a + CWD_b - LCD_ab`` to the mosaic (the minimum over links).
+    A link the plan lacks is dropped when its two patches touch (one habitat, not a link), or
+    when its path runs through a third source. Each kept link adds its normalized corridor
+    ``CWD_a + CWD_b - LCD_ab`` to the mosaic (the minimum over links). A pair is rejected
+    before any full-raster work: the touching test is geometry, the path's end is found among
+    the target's cells only and the trace walks the path; only a kept link reads whole rasters.
     """
+    import shapely
     from tqdm import tqdm
 
     out = _Traced(mosaic=np.full(grid.shape, np.inf), which=np.full(grid.shape, -1, dtype=np.int64))
+    cells_of, first = _cells_of_sources(lab, len(ids))
+    shapes = np.asarray(sources.geometry.values)  # once: a frame lookup per pair cost ~1 ms
     for a, b in tqdm(pairs, desc="least-cost paths", unit="link", disable=not progress, leave=False):
         if not np.isfinite(lcd[a, b]):
             continue
-        db = np.where(lab == b, cwd[a], np.inf)
-        end = np.unravel_index(int(np.argmin(db)), grid.shape)
+        planned = (a, b) in drawn
+        if not planned and shapely.distance(shapes[a], shapes[b]) == 0:
+            continue  # patches that touch are one habitat, not a link
+        end = _end_cell(cwd[a], cells_of[first[b]:first[b + 1]], grid.shape)
         cells = np.array(_trace(cwd[a], r, end, cellsize=grid.cellsize, neighbours=neighbours))
         crossed = sorted({int(x) for x in lab[cells[:, 0], cells[:, 1]]} - {-1, a, b})
-        planned = (a, b) in drawn
         if crossed and not planned:
             continue  # Linkage Mapper drops links that run through a third core
-        if not planned and sources.geometry.iloc[a].distance(sources.geometry.iloc[b]) == 0:
-            continue  # patches that touch are one habitat, not a link
         link = len(out.links)
         out.links.append((a, b))
-        nl = cwd[a] + cwd[b] - lcd[a, b]
-        better = nl < out.mosaic
-        out.mosaic[better] = nl[better]
-        out.which[better] = link
+        _add_to_mosaic(out, cwd[a] + cwd[b] - lcd[a, b], link)
         out.rows.append({
             "id": f"{ids[a]}--{ids[b]}", "from_id": ids[a], "to_id": ids[b], "cwd": float(lcd[a, b]),
             "planned": planned, "corridor_ids": ",".join(drawn.get((a, b), [])) or None,

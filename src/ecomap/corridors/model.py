@@ -24,6 +24,7 @@ from .grid import Grid, _extent_geometry, make_grid
 from .links import (
     _candidate_links,
     _drawn_links,
+    _lcd_floor,
     _paths_frame,
     _source_cost_distances,
     _source_labels,
@@ -407,8 +408,9 @@ def model_corridors(
         cor = network["corridors"]
         missing["links_without_data"] = [str(c) for c, row in cor.iterrows()
                                          if str(row["from_id"]) in gone or str(row["to_id"]) in gone]
-    pairs, threshold = _candidate_links(lcd, drawn, max_cost, euclid=_edge_distances(sources),
-                                        max_euclid=max_euclid, nearest=nearest, nearest_by=nearest_by)
+    euclid = _edge_distances(sources)
+    pairs, threshold = _candidate_links(lcd, drawn, max_cost, euclid=euclid, max_euclid=max_euclid, nearest=nearest,
+                                        nearest_by=nearest_by, floor=_lcd_floor(euclid, r, cs))
     traced = _trace_links(pairs, r=r, lab=lab, cwd=cwd, lcd=lcd, drawn=drawn, sources=sources, ids=ids,
                           grid=grid, neighbours=neighbours, progress=progress)
     paths = _paths_frame(traced.rows, sources)

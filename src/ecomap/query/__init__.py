@@ -27,12 +27,14 @@ against a column's type and allowed set. A comparison on an empty value is false
 The files, in the order a question passes through them: ``inputs`` (points, boxes,
 geometries and footprints from the user), ``filters`` (the ``--where`` grammar),
 ``_index`` (positions through the spatial index), ``spatial`` (the verbs and
-:func:`query`), ``output`` (the answer as text). ``_common`` holds what they share.
+:func:`query`), ``output`` (the answer as text); ``folder`` answers from a data folder
+reading only the layers a question needs (``ecomap query``). ``_common`` holds what they share.
 """
 
 from __future__ import annotations
 
 from .filters import MAX_WHERE_LENGTH, Where, parse_where, where
+from .folder import query_folder
 from .inputs import footprint, parse_bbox, parse_geometry, parse_lonlat, user_geometry, user_point
 from .output import format_result
 from .spatial import in_bbox, intersecting, near, nearest, query, within
@@ -54,5 +56,6 @@ __all__ = [
     "within",
     "nearest",
     "query",
+    "query_folder",
     "format_result",
 ]

@@ -30,6 +30,7 @@ import scipy.sparse as sp
 from scipy.linalg import lapack
 from scipy.sparse import csgraph
 from scipy.sparse.linalg import splu
+from sksparse import cholmod
 
 from .._errors import InputError
 from ._solver import _available_memory
@@ -41,15 +42,15 @@ class _Block:
 
     nodes: np.ndarray  # node ids in factor order (ground left out; rings last)
     ground: int
-    lu: object | None  # SuperLU of the grounded Laplacian in ``nodes`` order (None: rings only)
+    fac: object | None  # CHOLMOD factor of the grounded Laplacian in ``nodes`` order (None: rings only)
     dense: np.ndarray | None  # the grounded Laplacian itself when it is rings only
     rings: np.ndarray  # ring node ids, in the order of ``G``
-    g: np.ndarray  # grounded Green's function on ``rings``
+    g: np.ndarray  # grounded Green's function on ``rings`` (lower triangle; full when rings only)
 
     def solve(self, b: np.ndarray) -> np.ndarray:
-        if self.lu is None:
+        if self.fac is None:
             return sla.solve(self.dense, b, assume_a="pos")
-        return self.lu.solve(b)
+        return self.fac.solve_A(b)
 
 
 def nd_order(rows: np.ndarray, cols: np.ndarray, *, leaf: int = 64) -> np.ndarray:
@@ -84,17 +85,23 @@ def _order_inner(lap: sp.csr_matrix, inner: np.ndarray, coords) -> np.ndarray:
     return inner[np.argsort(lu0.perm_c)]
 
 
-def _factor_block(lap: sp.csr_matrix, members: np.ndarray, is_ring: np.ndarray, coords=None) -> _Block:
+def _factor_block(lap: sp.csr_matrix, members: np.ndarray, ring_of: np.ndarray, coords=None) -> _Block:
     """Factor one component's grounded Laplacian with its ring nodes last; ``G`` on the rings.
 
-    With no pivoting the trailing factors are ``S = L22 D L22^T`` (``S`` the Schur complement on
-    the rings), so ``G = S^{-1} = (D^{-1/2} L22^{-1})^T (D^{-1/2} L22^{-1})``: one triangular
-    inverse and one triangular product (LAPACK ``trtri``, ``lauum``).
+    CHOLMOD's supernodal Cholesky ``A = L L^T`` in the given order (dense BLAS-3 on the ring
+    block, where SuperLU works column by column). The trailing factor is that of the Schur
+    complement on the rings, ``S = L22 L22^T``, so ``G = S^{-1} = L22^{-T} L22^{-1}``: one
+    triangular inverse and one triangular product (LAPACK ``trtri``, ``lauum``). Only the lower
+    triangle of ``G`` is filled (the pair solves read only that). ``ring_of`` is the first region
+    whose ring holds a node (-1: no ring); the rings are ordered region by region, so a region's
+    ring is one contiguous block of ``G``.
     """
+    is_ring = ring_of >= 0
     inner = members[~is_ring[members]]
     ground = int(inner[0]) if len(inner) else int(members[0])
     inner = inner[inner != ground]
     rings = members[is_ring[members] & (members != ground)]
+    rings = rings[np.argsort(ring_of[rings], kind="stable")]
     if len(inner):
         inner = _order_inner(lap, inner, coords)
     nodes = np.concatenate([inner, rings])
@@ -102,37 +109,23 @@ def _factor_block(lap: sp.csr_matrix, members: np.ndarray, is_ring: np.ndarray, 
     m, ni = len(rings), len(inner)
     if not ni:
         dense = a.toarray()
-        return _Block(nodes, ground, None, dense, rings, np.linalg.inv(dense) if m else np.zeros((0, 0)))
-    lu = splu(a, permc_spec="NATURAL", options={"SymmetricMode": True, "DiagPivotThresh": 0.0})
-    if not (np.array_equal(lu.perm_r, np.arange(len(nodes))) and np.array_equal(lu.perm_c, np.arange(len(nodes)))):
-        raise RuntimeError("SuperLU pivoted off the diagonal of a Laplacian")  # pragma: no cover
+        g = np.tril(np.linalg.inv(dense)) if m else np.zeros((0, 0))
+        return _Block(nodes, ground, None, dense, rings, g)
+    fac = cholmod.cholesky(a, mode="supernodal", ordering_method="natural")
+    if not np.array_equal(fac.P(), np.arange(len(nodes))):  # pragma: no cover
+        raise RuntimeError("CHOLMOD reordered a factorization asked in natural order")
     if not m:
-        return _Block(nodes, ground, lu, None, rings, np.zeros((0, 0)))
-    l22 = _trailing(lu.L, ni, m, lower=True)
-    d = lu.U.diagonal()[ni:]
-    np.fill_diagonal(l22, 1.0)
-    linv, info = lapack.dtrtri(l22, lower=1, unitdiag=1, overwrite_c=1)
+        return _Block(nodes, ground, fac, None, rings, np.zeros((0, 0)))
+    low = fac.L()[:, ni:].tocsc()  # the ring columns: rows >= ni (lower triangular)
+    l22 = sp.csc_matrix((low.data, low.indices - ni, low.indptr), shape=(m, m)).toarray(order="F")
+    del low
+    linv, info = lapack.dtrtri(l22, lower=1, overwrite_c=1)
     if info:  # pragma: no cover
         raise RuntimeError(f"LAPACK trtri failed ({info})")
-    y = linv / np.sqrt(d)[:, None]
-    g, info = lapack.dlauum(np.asfortranarray(y.T), lower=0, overwrite_c=1)  # upper U U^T = Y^T Y
+    g, info = lapack.dlauum(linv, lower=1, overwrite_c=1)  # lower triangle of L^T L
     if info:  # pragma: no cover
         raise RuntimeError(f"LAPACK lauum failed ({info})")
-    g = np.triu(g)
-    g = g + np.triu(g, 1).T
-    return _Block(nodes, ground, lu, None, rings, g)
-
-
-def _trailing(f: sp.csc_matrix, start: int, m: int, *, lower: bool) -> np.ndarray:
-    """The dense trailing ``m x m`` block of a CSC triangular factor (its last ``m`` columns)."""
-    f = f.tocsc()
-    lo, hi = f.indptr[start], f.indptr[-1]
-    rows, data = f.indices[lo:hi], f.data[lo:hi]
-    cols = np.repeat(np.arange(m), np.diff(f.indptr[start:]))
-    keep = rows >= start
-    out = np.zeros((m, m))
-    out[rows[keep] - start, cols[keep]] = data[keep]
-    return out
+    return _Block(nodes, ground, fac, None, rings, g)
 
 
 class RegionCircuit:
@@ -161,14 +154,17 @@ class RegionCircuit:
         _, self.comp = csgraph.connected_components(lap, directed=False)
         self.rings = [self._ring(nodes) for nodes in regions]
         self._overlaps = _overlaps(n, regions)
-        is_ring = np.zeros(n, dtype=bool)
-        for ring in self.rings:
-            is_ring[ring] = True
+        ring_of = np.full(n, -1, dtype=np.int64)
+        for k in range(len(regions) - 1, -1, -1):
+            ring_of[self.rings[k]] = k
+        is_ring = ring_of >= 0
         _check_ring_memory(int(is_ring.sum()), max_memory)
         self.blocks: dict[int, _Block] = {}
+        self._spans: dict[int, slice | None] = {}
+        self._chols: dict[int, np.ndarray] = {}
         self.where = np.full(n, -1, dtype=np.int64)  # position of a ring node in its block's G
         for c in np.unique(self.comp[is_ring]):
-            blk = _factor_block(lap, np.flatnonzero(self.comp == c), is_ring, coords)
+            blk = _factor_block(lap, np.flatnonzero(self.comp == c), ring_of, coords)
             self.blocks[int(c)] = blk
             self.where[blk.rings] = np.arange(len(blk.rings))
 
@@ -191,8 +187,67 @@ class RegionCircuit:
         ca, cb = self.comp[self.rings[a]], self.comp[self.rings[b]]
         return bool(len(np.intersect1d(ca, cb)))
 
+    def _span(self, k: int):
+        """Region k's ring as a slice of its block's ``G`` (one component, ground not on it), else None."""
+        if k not in self._spans:
+            ring, out = self.rings[k], None
+            if len(ring) and np.all(self.comp[ring] == self.comp[ring[0]]):
+                pos = np.sort(self.where[ring])
+                if pos[0] >= 0 and pos[-1] - pos[0] + 1 == len(pos):
+                    out = slice(int(pos[0]), int(pos[-1]) + 1)
+            self._spans[k] = out
+        return self._spans[k]
+
+    def _chol(self, k: int) -> np.ndarray:
+        """Lower Cholesky factor of ``G`` on region k's ring (kept: every pair with k reuses it)."""
+        if k not in self._chols:
+            sl = self._span(k)
+            low = np.tril(self.blocks[int(self.comp[self.rings[k][0]])].g[sl, sl])
+            self._chols[k] = lapack.dpotrf(low + np.tril(low, -1).T, lower=1, clean=1)[0]
+        return self._chols[k]
+
+    def _block_solve(self, big: int, small: int, rhs: np.ndarray) -> np.ndarray:
+        """``G_tt^{-1} rhs`` on ``t = ring(big) + ring(small)`` by a 2x2 block Cholesky.
+
+        The factor of the larger ring's diagonal block is shared by all its pairs, so a pair
+        costs ``|big|^2 |small|`` (one triangular solve), not ``(|big| + |small|)^3 / 3``.
+        """
+        g = self.blocks[int(self.comp[self.rings[big][0]])].g
+        sa, sb = self._span(big), self._span(small)
+        gba = g[sb, sa] if sb.start > sa.start else g[sa, sb].T  # only the lower triangle is filled
+        la = self._chol(big)
+        w = sla.solve_triangular(la, gba.T, lower=True, check_finite=False)
+        low = np.tril(g[sb, sb])
+        sc = low + np.tril(low, -1).T - w.T @ w
+        ls = lapack.dpotrf(sc, lower=1, clean=1, overwrite_a=1)[0]
+        na = la.shape[0]
+        ya = sla.solve_triangular(la, rhs[:na], lower=True, check_finite=False)
+        yb = sla.solve_triangular(ls, rhs[na:] - w.T @ ya, lower=True, check_finite=False)
+        xb = sla.solve_triangular(ls, yb, lower=True, trans="T", check_finite=False)
+        xa = sla.solve_triangular(la, ya - w @ xb, lower=True, trans="T", check_finite=False)
+        return np.concatenate([xa, xb])
+
     def solve_pair(self, a: int, b: int) -> tuple[float, np.ndarray, np.ndarray]:
         """Effective resistance and the ring currents ``(nodes, i)`` for 1 A from a to b (connected)."""
+        sa, sb = self._span(a), self._span(b)
+        if sa is not None and sb is not None and self.comp[self.rings[a][0]] == self.comp[self.rings[b][0]]:
+            big, small = (a, b) if sa.stop - sa.start >= sb.stop - sb.start else (b, a)
+            ring_g = self.blocks[int(self.comp[self.rings[a][0]])].rings  # ring nodes in G's order
+            t = np.concatenate([ring_g[self._span(big)], ring_g[self._span(small)]])
+            into_a = np.zeros(len(t))
+            if big == a:
+                into_a[:sa.stop - sa.start] = 1.0
+            else:
+                into_a[sb.stop - sb.start:] = 1.0
+            c = np.stack([np.ones(len(t)), -into_a], axis=1)  # (component, 1 A into a) as below
+            mc = self._block_solve(big, small, c)
+            d = np.abs(c)
+            y = np.linalg.solve(-(d.T @ mc), np.array([0.0, 1.0]))
+            return float(y[1]), t, -(mc @ y)
+        return self._solve_pair_dense(a, b)
+
+    def _solve_pair_dense(self, a: int, b: int) -> tuple[float, np.ndarray, np.ndarray]:
+        """:meth:`solve_pair` in general: rings over several components, or holding a ground node."""
         shared = np.intersect1d(self.comp[self.rings[a]], self.comp[self.rings[b]])
         ta = self.rings[a][np.isin(self.comp[self.rings[a]], shared)]
         tb = self.rings[b][np.isin(self.comp[self.rings[b]], shared)]
@@ -203,7 +258,9 @@ class RegionCircuit:
         for c in shared:
             sel = np.flatnonzero(ct == c)
             pos = self.where[t[sel]]
-            sub = self.blocks[int(c)].g[np.ix_(np.maximum(pos, 0), np.maximum(pos, 0))]
+            low = self.blocks[int(c)].g[np.ix_(np.maximum(pos, 0), np.maximum(pos, 0))]
+            sub = low + low.T  # G is stored as its lower triangle (zeros above)
+            sub[np.diag_indices_from(sub)] -= np.diagonal(low)
             sub[pos < 0, :] = 0.0  # the ground node: potential 0 whatever the currents
             sub[:, pos < 0] = 0.0
             big[np.ix_(sel, sel)] = sub

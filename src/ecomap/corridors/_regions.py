@@ -30,10 +30,11 @@ import scipy.sparse as sp
 from scipy.linalg import lapack
 from scipy.sparse import csgraph
 from scipy.sparse.linalg import splu
-from sksparse import cholmod
 
 from .._errors import InputError
-from ._solver import _available_memory
+from ._solver import _available_memory, import_cholmod
+
+cholmod = import_cholmod()
 
 
 @dataclass

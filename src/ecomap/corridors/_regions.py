@@ -117,9 +117,7 @@ def _factor_block(lap: sp.csr_matrix, members: np.ndarray, ring_of: np.ndarray, 
         raise RuntimeError("CHOLMOD reordered a factorization asked in natural order")
     if not m:
         return _Block(nodes, ground, fac, None, rings, np.zeros((0, 0)))
-    low = fac.L()[:, ni:].tocsc()  # the ring columns: rows >= ni (lower triangular)
-    l22 = sp.csc_matrix((low.data, low.indices - ni, low.indptr), shape=(m, m)).toarray(order="F")
-    del low
+    l22 = _trailing(fac.L(), ni, m)
     linv, info = lapack.dtrtri(l22, lower=1, overwrite_c=1)
     if info:  # pragma: no cover
         raise RuntimeError(f"LAPACK trtri failed ({info})")
@@ -127,6 +125,20 @@ def _factor_block(lap: sp.csr_matrix, members: np.ndarray, ring_of: np.ndarray, 
     if info:  # pragma: no cover
         raise RuntimeError(f"LAPACK lauum failed ({info})")
     return _Block(nodes, ground, fac, None, rings, g)
+
+
+def _trailing(f: sp.csc_matrix, start: int, m: int) -> np.ndarray:
+    """The dense trailing ``m x m`` block of a lower-triangular CSC factor, in Fortran order."""
+    out = np.zeros((m, m), order="F")
+    ptr, rows, data = f.indptr, f.indices, f.data
+    for j in range(m):  # column by column: each is a short contiguous run (dense below the diagonal)
+        lo, hi = ptr[start + j], ptr[start + j + 1]
+        r = rows[lo:hi] - start
+        if hi - lo == m - j and r[0] == j and r[-1] == m - 1:
+            out[j:, j] = data[lo:hi]
+        else:
+            out[r, j] = data[lo:hi]
+    return out
 
 
 class RegionCircuit:

@@ -86,7 +86,26 @@ def _order_inner(lap: sp.csr_matrix, inner: np.ndarray, coords) -> np.ndarray:
     return inner[np.argsort(lu0.perm_c)]
 
 
-def _factor_block(lap: sp.csr_matrix, members: np.ndarray, ring_of: np.ndarray, coords=None) -> _Block:
+def _lower(edges, nodes: np.ndarray, n: int) -> sp.csc_matrix:
+    """The lower triangle of the Laplacian on ``nodes``, in their order (CHOLMOD reads only it).
+
+    ``edges`` is ``(u, v, g, degree)``; an edge to a node not in ``nodes`` (the ground) only adds
+    to the diagonal.
+    """
+    u, v, g, degree = edges
+    inv = np.full(n, -1, dtype=np.int64)
+    inv[nodes] = np.arange(len(nodes))
+    i, j = inv[u], inv[v]
+    keep = (i >= 0) & (j >= 0)
+    i, j = i[keep], j[keep]
+    k = len(nodes)
+    rows = np.concatenate([np.maximum(i, j), np.arange(k)])
+    cols = np.concatenate([np.minimum(i, j), np.arange(k)])
+    data = np.concatenate([-g[keep], degree[nodes]])
+    return sp.csc_matrix((data, (rows, cols)), shape=(k, k))
+
+
+def _factor_block(lap: sp.csr_matrix, edges, members: np.ndarray, ring_of: np.ndarray, coords=None) -> _Block:
     """Factor one component's grounded Laplacian with its ring nodes last; ``G`` on the rings.
 
     CHOLMOD's supernodal Cholesky ``A = L L^T`` in the given order (dense BLAS-3 on the ring
@@ -95,7 +114,7 @@ def _factor_block(lap: sp.csr_matrix, members: np.ndarray, ring_of: np.ndarray, 
     triangular inverse and one triangular product (LAPACK ``trtri``, ``lauum``). Only the lower
     triangle of ``G`` is filled (the pair solves read only that). ``ring_of`` is the first region
     whose ring holds a node (-1: no ring); the rings are ordered region by region, so a region's
-    ring is one contiguous block of ``G``.
+    ring is one contiguous block of ``G``. ``edges``: see :func:`_lower`.
     """
     is_ring = ring_of >= 0
     inner = members[~is_ring[members]]
@@ -106,10 +125,11 @@ def _factor_block(lap: sp.csr_matrix, members: np.ndarray, ring_of: np.ndarray, 
     if len(inner):
         inner = _order_inner(lap, inner, coords)
     nodes = np.concatenate([inner, rings])
-    a = lap[nodes][:, nodes].tocsc()
+    a = _lower(edges, nodes, lap.shape[0])
     m, ni = len(rings), len(inner)
     if not ni:
         dense = a.toarray()
+        dense = dense + np.tril(dense, -1).T
         g = np.tril(np.linalg.inv(dense)) if m else np.zeros((0, 0))
         return _Block(nodes, ground, None, dense, rings, g)
     fac = cholmod.cholesky(a, mode="supernodal", ordering_method="natural")
@@ -176,8 +196,9 @@ class RegionCircuit:
         self._spans: dict[int, slice | None] = {}
         self._chols: dict[int, np.ndarray] = {}
         self.where = np.full(n, -1, dtype=np.int64)  # position of a ring node in its block's G
+        edges = (u, v, g, np.bincount(u, g, minlength=n) + np.bincount(v, g, minlength=n))
         for c in np.unique(self.comp[is_ring]):
-            blk = _factor_block(lap, np.flatnonzero(self.comp == c), ring_of, coords)
+            blk = _factor_block(lap, edges, np.flatnonzero(self.comp == c), ring_of, coords)
             self.blocks[int(c)] = blk
             self.where[blk.rings] = np.arange(len(blk.rings))
 

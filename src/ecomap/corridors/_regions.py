@@ -3,8 +3,8 @@
 In a pairwise solve Circuitscape short-circuits only the pair's two focal regions (its
 ``docs/src/options.md``, "Focal Nodes"); every other region is ordinary cells. Solving each pair
 from scratch needs one factorization per pair. Here the cell Laplacian (no focal region shorted)
-is factored once per component, with the **ring** cells last: the cells of a region that touch a
-cell outside it. Only ring cells matter when a region is shorted (its inner cells are then at the
+is factored once per component (CHOLMOD's supernodal Cholesky), with the **ring** cells last:
+the cells of a region that touch a cell outside it. Only ring cells matter when a region is shorted (its inner cells are then at the
 ring's potential). The trailing block of that factorization is the Schur complement on the ring
 cells, whose inverse ``G`` is the grounded Green's function on them. A pair (A, B) is then a small
 dense system on the rings of A and B (the currents ``i`` the shorted node sends into its ring
@@ -14,8 +14,9 @@ cells, the two region potentials and one potential offset per component)::
     P^T i = 0                         (no net current into any component)
     1_A^T i = 1                       (1 A enters A)
 
-and ``R_AB = V_A``. The pair's potentials on every cell, for its current map, are one more solve
-with the same factor.
+and ``R_AB = V_A``. Each ring is one block of ``G``; a pair eliminates ``i`` by a 2x2 block
+Cholesky that reuses the factor of the larger ring's block. The pair's potentials on every cell,
+for its current map, are one more solve with the same factor.
 
 Private to :mod:`ecomap.corridors.circuit`.
 """
@@ -151,7 +152,7 @@ def _trailing(f: sp.csc_matrix, start: int, m: int) -> np.ndarray:
     """The dense trailing ``m x m`` block of a lower-triangular CSC factor, in Fortran order."""
     out = np.zeros((m, m), order="F")
     ptr, rows, data = f.indptr, f.indices, f.data
-    for j in range(m):  # column by column: each is a short contiguous run (dense below the diagonal)
+    for j in range(m):  # column by column: in the dense ring block each is one contiguous run
         lo, hi = ptr[start + j], ptr[start + j + 1]
         r = rows[lo:hi] - start
         if hi - lo == m - j and r[0] == j and r[-1] == m - 1:

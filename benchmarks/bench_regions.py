@@ -3,8 +3,9 @@
 On the district at 30 m (and 10 m if asked) with the bundled sources topped up to ``--sources``
 (as ``bench_corridors.py``), timed in the same run:
 
-* ``regions='pair'`` (ecomap's default: one factorization per component with the region rings
-  last, a dense system per pair);
+* ``regions='pair'`` (ecomap's default: one CHOLMOD supernodal Cholesky per component with the
+  region rings last, the Green's matrix on the rings, then a 2x2 block Cholesky per pair that
+  reuses the larger ring's factor);
 * ``regions='all'`` (every source shorted in every solve, the previous model: one solve per source);
 * one solve per pair from scratch (``effective_resistance`` called with the pair's two regions
   only), timed on ``--sample`` pairs and projected to all pairs; its values are compared with
@@ -20,9 +21,19 @@ import time
 
 import numpy as np
 from bench_corridors import _sources  # noqa: I001  (run from benchmarks/)
+from scipy import ndimage
 
 from ecomap.corridors import effective_resistance, make_grid, resistance_surface
 from ecomap.network import load_network
+
+
+def _ring_cells(r: np.ndarray, masks: list[np.ndarray]) -> int:
+    """Cells of a source with a valid 8-neighbour outside it (the region rule's ring cells)."""
+    valid = np.isfinite(r)
+    out = np.zeros(r.shape, dtype=bool)
+    for m in masks:
+        out |= m & valid & ndimage.binary_dilation(valid & ~m, structure=np.ones((3, 3), bool))
+    return int(out.sum())
 
 
 def run(resolution: float, n_sources: int, sample: int) -> None:
@@ -32,7 +43,8 @@ def run(resolution: float, n_sources: int, sample: int) -> None:
     lab, _ = _sources(network, grid, r, n_sources)
     k = int(lab.max()) + 1
     masks = [lab == i for i in range(k)]
-    print(f"\n== {resolution:g} m: {int(np.isfinite(r).sum()):,} cells, {k} sources, {k * (k - 1) // 2} pairs")
+    print(f"\n== {resolution:g} m: {int(np.isfinite(r).sum()):,} cells, {k} sources, {k * (k - 1) // 2} pairs, "
+          f"{_ring_cells(r, masks):,} ring cells (the dense block)")
     t = time.perf_counter()
     r_all = effective_resistance(r, masks, regions="all")
     t_all = time.perf_counter() - t

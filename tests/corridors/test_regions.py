@@ -142,3 +142,57 @@ def test_two_ids_on_one_cell_are_zero_apart():
     big[0, :2] = True
     out = effective_resistance(r, [big, (0, 1), (2, 2)], neighbours=4)
     assert out[0, 1] == 0 and out[0, 2] > 0
+
+
+def _region_circuit(res, masks, neighbours=8):
+    """The RegionCircuit that ``effective_resistance`` builds for ``res`` and ``masks``."""
+    from ecomap.corridors._regions import RegionCircuit
+    from ecomap.corridors.circuit import _collapse_focal, _conductances
+
+    valid = np.isfinite(res).ravel()
+    node_of_cell, n, _ = _collapse_focal(valid, [])
+    u, v, g = _conductances(res, node_of_cell, neighbours=neighbours, average="conductance")
+    sets = [np.unique(node_of_cell[m.ravel() & valid]) for m in masks]
+    return RegionCircuit(n, u, v, g, sets, coords=np.divmod(np.flatnonzero(valid), res.shape[1]))
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_block_solve_equals_the_dense_pair_system(seed):
+    # regions of very different ring sizes: the 2x2 block Cholesky (the larger ring's factor
+    # reused) against the pair's whole system on its two rings, and against one solve from scratch
+    rng = np.random.default_rng(seed)
+    res = rng.lognormal(0.0, 1.0, size=(24, 26))
+    masks = [np.zeros(res.shape, bool) for _ in range(4)]
+    masks[0][2:14, 2:12] = True
+    masks[1][18:21, 20:24] = True
+    masks[2][3, 22] = True
+    masks[3][16:22, 3:6] = True
+    masks[3][18, 4] = False  # a hole: inner ring cells too
+    from ecomap.corridors._solver import one_blas_thread
+
+    with one_blas_thread():  # as effective_resistance (small dense calls)
+        rc = _region_circuit(res, masks)
+        got = {(a, b): (rc.solve_pair(a, b), rc._solve_pair_dense(a, b), _oracle(res, masks, a, b)[0])
+               for a in range(4) for b in range(a + 1, 4)}
+    for a in range(4):
+        for b in range(a + 1, 4):
+            assert rc._span(a) is not None and rc._span(b) is not None
+            (r_fast, t_fast, i_fast), (r_dense, t_dense, i_dense), want = got[a, b]
+            assert r_fast == pytest.approx(r_dense, rel=1e-11)
+            order = np.argsort(t_fast)
+            np.testing.assert_allclose(i_fast[order], i_dense[np.argsort(t_dense)], rtol=1e-8, atol=1e-11)
+            assert r_fast == pytest.approx(want, rel=1e-9)
+
+
+def test_cholmod_loads_with_the_environment_restored(monkeypatch):
+    from ecomap.corridors._solver import _openblas_core, import_cholmod
+
+    monkeypatch.delenv("OPENBLAS_CORETYPE", raising=False)
+    cholmod = import_cholmod()
+    assert "OPENBLAS_CORETYPE" not in __import__("os").environ
+    assert _openblas_core() in (None, "SkylakeX", "Haswell")
+    a = np.array([[4.0, 1.0], [1.0, 3.0]])
+    import scipy.sparse as sp
+
+    fac = cholmod.cholesky(sp.csc_matrix(a), mode="supernodal", ordering_method="natural")
+    np.testing.assert_allclose(fac.solve_A(np.array([1.0, 2.0])), np.linalg.solve(a, [1.0, 2.0]), rtol=1e-14)

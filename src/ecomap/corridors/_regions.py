@@ -3,8 +3,8 @@
 In a pairwise solve Circuitscape short-circuits only the pair's two focal regions (its
 ``docs/src/options.md``, "Focal Nodes"); every other region is ordinary cells. Solving each pair
 from scratch needs one factorization per pair. Here the cell Laplacian (no focal region shorted)
-is factored once per component, with the **ring** cells last: the cells of a region that touch a
-cell outside it. Only ring cells matter when a region is shorted (its inner cells are then at the
+is factored once per component (CHOLMOD's supernodal Cholesky), with the **ring** cells last:
+the cells of a region that touch a cell outside it. Only ring cells matter when a region is shorted (its inner cells are then at the
 ring's potential). The trailing block of that factorization is the Schur complement on the ring
 cells, whose inverse ``G`` is the grounded Green's function on them. A pair (A, B) is then a small
 dense system on the rings of A and B (the currents ``i`` the shorted node sends into its ring
@@ -14,8 +14,9 @@ cells, the two region potentials and one potential offset per component)::
     P^T i = 0                         (no net current into any component)
     1_A^T i = 1                       (1 A enters A)
 
-and ``R_AB = V_A``. The pair's potentials on every cell, for its current map, are one more solve
-with the same factor.
+and ``R_AB = V_A``. Each ring is one block of ``G``; a pair eliminates ``i`` by a 2x2 block
+Cholesky that reuses the factor of the larger ring's block. The pair's potentials on every cell,
+for its current map, are one more solve with the same factor.
 
 Private to :mod:`ecomap.corridors.circuit`.
 """
@@ -32,7 +33,9 @@ from scipy.sparse import csgraph
 from scipy.sparse.linalg import splu
 
 from .._errors import InputError
-from ._solver import _available_memory
+from ._solver import _available_memory, import_cholmod
+
+cholmod = import_cholmod()
 
 
 @dataclass
@@ -41,15 +44,15 @@ class _Block:
 
     nodes: np.ndarray  # node ids in factor order (ground left out; rings last)
     ground: int
-    lu: object | None  # SuperLU of the grounded Laplacian in ``nodes`` order (None: rings only)
+    fac: object | None  # CHOLMOD factor of the grounded Laplacian in ``nodes`` order (None: rings only)
     dense: np.ndarray | None  # the grounded Laplacian itself when it is rings only
     rings: np.ndarray  # ring node ids, in the order of ``G``
-    g: np.ndarray  # grounded Green's function on ``rings``
+    g: np.ndarray  # grounded Green's function on ``rings`` (lower triangle; full when rings only)
 
     def solve(self, b: np.ndarray) -> np.ndarray:
-        if self.lu is None:
+        if self.fac is None:
             return sla.solve(self.dense, b, assume_a="pos")
-        return self.lu.solve(b)
+        return self.fac.solve_A(b)
 
 
 def nd_order(rows: np.ndarray, cols: np.ndarray, *, leaf: int = 64) -> np.ndarray:
@@ -84,54 +87,78 @@ def _order_inner(lap: sp.csr_matrix, inner: np.ndarray, coords) -> np.ndarray:
     return inner[np.argsort(lu0.perm_c)]
 
 
-def _factor_block(lap: sp.csr_matrix, members: np.ndarray, is_ring: np.ndarray, coords=None) -> _Block:
+def _lower(edges, nodes: np.ndarray, n: int) -> sp.csc_matrix:
+    """The lower triangle of the Laplacian on ``nodes``, in their order (CHOLMOD reads only it).
+
+    ``edges`` is ``(u, v, g, degree)``; an edge to a node not in ``nodes`` (the ground) only adds
+    to the diagonal.
+    """
+    u, v, g, degree = edges
+    inv = np.full(n, -1, dtype=np.int64)
+    inv[nodes] = np.arange(len(nodes))
+    i, j = inv[u], inv[v]
+    keep = (i >= 0) & (j >= 0)
+    i, j = i[keep], j[keep]
+    k = len(nodes)
+    rows = np.concatenate([np.maximum(i, j), np.arange(k)])
+    cols = np.concatenate([np.minimum(i, j), np.arange(k)])
+    data = np.concatenate([-g[keep], degree[nodes]])
+    return sp.csc_matrix((data, (rows, cols)), shape=(k, k))
+
+
+def _factor_block(lap: sp.csr_matrix, edges, members: np.ndarray, ring_of: np.ndarray, coords=None) -> _Block:
     """Factor one component's grounded Laplacian with its ring nodes last; ``G`` on the rings.
 
-    With no pivoting the trailing factors are ``S = L22 D L22^T`` (``S`` the Schur complement on
-    the rings), so ``G = S^{-1} = (D^{-1/2} L22^{-1})^T (D^{-1/2} L22^{-1})``: one triangular
-    inverse and one triangular product (LAPACK ``trtri``, ``lauum``).
+    CHOLMOD's supernodal Cholesky ``A = L L^T`` in the given order (dense BLAS-3 on the ring
+    block, where SuperLU works column by column). The trailing factor is that of the Schur
+    complement on the rings, ``S = L22 L22^T``, so ``G = S^{-1} = L22^{-T} L22^{-1}``: one
+    triangular inverse and one triangular product (LAPACK ``trtri``, ``lauum``). Only the lower
+    triangle of ``G`` is filled (the pair solves read only that). ``ring_of`` is the first region
+    whose ring holds a node (-1: no ring); the rings are ordered region by region, so a region's
+    ring is one contiguous block of ``G``. ``edges``: see :func:`_lower`.
     """
+    is_ring = ring_of >= 0
     inner = members[~is_ring[members]]
     ground = int(inner[0]) if len(inner) else int(members[0])
     inner = inner[inner != ground]
     rings = members[is_ring[members] & (members != ground)]
+    rings = rings[np.argsort(ring_of[rings], kind="stable")]
     if len(inner):
         inner = _order_inner(lap, inner, coords)
     nodes = np.concatenate([inner, rings])
-    a = lap[nodes][:, nodes].tocsc()
+    a = _lower(edges, nodes, lap.shape[0])
     m, ni = len(rings), len(inner)
     if not ni:
         dense = a.toarray()
-        return _Block(nodes, ground, None, dense, rings, np.linalg.inv(dense) if m else np.zeros((0, 0)))
-    lu = splu(a, permc_spec="NATURAL", options={"SymmetricMode": True, "DiagPivotThresh": 0.0})
-    if not (np.array_equal(lu.perm_r, np.arange(len(nodes))) and np.array_equal(lu.perm_c, np.arange(len(nodes)))):
-        raise RuntimeError("SuperLU pivoted off the diagonal of a Laplacian")  # pragma: no cover
+        dense = dense + np.tril(dense, -1).T
+        g = np.tril(np.linalg.inv(dense)) if m else np.zeros((0, 0))
+        return _Block(nodes, ground, None, dense, rings, g)
+    fac = cholmod.cholesky(a, mode="supernodal", ordering_method="natural")
+    if not np.array_equal(fac.P(), np.arange(len(nodes))):  # pragma: no cover
+        raise RuntimeError("CHOLMOD reordered a factorization asked in natural order")
     if not m:
-        return _Block(nodes, ground, lu, None, rings, np.zeros((0, 0)))
-    l22 = _trailing(lu.L, ni, m, lower=True)
-    d = lu.U.diagonal()[ni:]
-    np.fill_diagonal(l22, 1.0)
-    linv, info = lapack.dtrtri(l22, lower=1, unitdiag=1, overwrite_c=1)
+        return _Block(nodes, ground, fac, None, rings, np.zeros((0, 0)))
+    l22 = _trailing(fac.L(), ni, m)
+    linv, info = lapack.dtrtri(l22, lower=1, overwrite_c=1)
     if info:  # pragma: no cover
         raise RuntimeError(f"LAPACK trtri failed ({info})")
-    y = linv / np.sqrt(d)[:, None]
-    g, info = lapack.dlauum(np.asfortranarray(y.T), lower=0, overwrite_c=1)  # upper U U^T = Y^T Y
+    g, info = lapack.dlauum(linv, lower=1, overwrite_c=1)  # lower triangle of L^T L
     if info:  # pragma: no cover
         raise RuntimeError(f"LAPACK lauum failed ({info})")
-    g = np.triu(g)
-    g = g + np.triu(g, 1).T
-    return _Block(nodes, ground, lu, None, rings, g)
+    return _Block(nodes, ground, fac, None, rings, g)
 
 
-def _trailing(f: sp.csc_matrix, start: int, m: int, *, lower: bool) -> np.ndarray:
-    """The dense trailing ``m x m`` block of a CSC triangular factor (its last ``m`` columns)."""
-    f = f.tocsc()
-    lo, hi = f.indptr[start], f.indptr[-1]
-    rows, data = f.indices[lo:hi], f.data[lo:hi]
-    cols = np.repeat(np.arange(m), np.diff(f.indptr[start:]))
-    keep = rows >= start
-    out = np.zeros((m, m))
-    out[rows[keep] - start, cols[keep]] = data[keep]
+def _trailing(f: sp.csc_matrix, start: int, m: int) -> np.ndarray:
+    """The dense trailing ``m x m`` block of a lower-triangular CSC factor, in Fortran order."""
+    out = np.zeros((m, m), order="F")
+    ptr, rows, data = f.indptr, f.indices, f.data
+    for j in range(m):  # column by column: in the dense ring block each is one contiguous run
+        lo, hi = ptr[start + j], ptr[start + j + 1]
+        r = rows[lo:hi] - start
+        if hi - lo == m - j and r[0] == j and r[-1] == m - 1:
+            out[j:, j] = data[lo:hi]
+        else:
+            out[r, j] = data[lo:hi]
     return out
 
 
@@ -161,14 +188,18 @@ class RegionCircuit:
         _, self.comp = csgraph.connected_components(lap, directed=False)
         self.rings = [self._ring(nodes) for nodes in regions]
         self._overlaps = _overlaps(n, regions)
-        is_ring = np.zeros(n, dtype=bool)
-        for ring in self.rings:
-            is_ring[ring] = True
+        ring_of = np.full(n, -1, dtype=np.int64)
+        for k in range(len(regions) - 1, -1, -1):
+            ring_of[self.rings[k]] = k
+        is_ring = ring_of >= 0
         _check_ring_memory(int(is_ring.sum()), max_memory)
         self.blocks: dict[int, _Block] = {}
+        self._spans: dict[int, slice | None] = {}
+        self._chols: dict[int, np.ndarray] = {}
         self.where = np.full(n, -1, dtype=np.int64)  # position of a ring node in its block's G
+        edges = (u, v, g, np.bincount(u, g, minlength=n) + np.bincount(v, g, minlength=n))
         for c in np.unique(self.comp[is_ring]):
-            blk = _factor_block(lap, np.flatnonzero(self.comp == c), is_ring, coords)
+            blk = _factor_block(lap, edges, np.flatnonzero(self.comp == c), ring_of, coords)
             self.blocks[int(c)] = blk
             self.where[blk.rings] = np.arange(len(blk.rings))
 
@@ -191,8 +222,67 @@ class RegionCircuit:
         ca, cb = self.comp[self.rings[a]], self.comp[self.rings[b]]
         return bool(len(np.intersect1d(ca, cb)))
 
+    def _span(self, k: int):
+        """Region k's ring as a slice of its block's ``G`` (one component, ground not on it), else None."""
+        if k not in self._spans:
+            ring, out = self.rings[k], None
+            if len(ring) and np.all(self.comp[ring] == self.comp[ring[0]]):
+                pos = np.sort(self.where[ring])
+                if pos[0] >= 0 and pos[-1] - pos[0] + 1 == len(pos):
+                    out = slice(int(pos[0]), int(pos[-1]) + 1)
+            self._spans[k] = out
+        return self._spans[k]
+
+    def _chol(self, k: int) -> np.ndarray:
+        """Lower Cholesky factor of ``G`` on region k's ring (kept: every pair with k reuses it)."""
+        if k not in self._chols:
+            sl = self._span(k)
+            low = np.tril(self.blocks[int(self.comp[self.rings[k][0]])].g[sl, sl])
+            self._chols[k] = lapack.dpotrf(low + np.tril(low, -1).T, lower=1, clean=1)[0]
+        return self._chols[k]
+
+    def _block_solve(self, big: int, small: int, rhs: np.ndarray) -> np.ndarray:
+        """``G_tt^{-1} rhs`` on ``t = ring(big) + ring(small)`` by a 2x2 block Cholesky.
+
+        The factor of the larger ring's diagonal block is shared by all its pairs, so a pair
+        costs ``|big|^2 |small|`` (one triangular solve), not ``(|big| + |small|)^3 / 3``.
+        """
+        g = self.blocks[int(self.comp[self.rings[big][0]])].g
+        sa, sb = self._span(big), self._span(small)
+        gba = g[sb, sa] if sb.start > sa.start else g[sa, sb].T  # only the lower triangle is filled
+        la = self._chol(big)
+        w = sla.solve_triangular(la, gba.T, lower=True, check_finite=False)
+        low = np.tril(g[sb, sb])
+        sc = low + np.tril(low, -1).T - w.T @ w
+        ls = lapack.dpotrf(sc, lower=1, clean=1, overwrite_a=1)[0]
+        na = la.shape[0]
+        ya = sla.solve_triangular(la, rhs[:na], lower=True, check_finite=False)
+        yb = sla.solve_triangular(ls, rhs[na:] - w.T @ ya, lower=True, check_finite=False)
+        xb = sla.solve_triangular(ls, yb, lower=True, trans="T", check_finite=False)
+        xa = sla.solve_triangular(la, ya - w @ xb, lower=True, trans="T", check_finite=False)
+        return np.concatenate([xa, xb])
+
     def solve_pair(self, a: int, b: int) -> tuple[float, np.ndarray, np.ndarray]:
         """Effective resistance and the ring currents ``(nodes, i)`` for 1 A from a to b (connected)."""
+        sa, sb = self._span(a), self._span(b)
+        if sa is not None and sb is not None and self.comp[self.rings[a][0]] == self.comp[self.rings[b][0]]:
+            big, small = (a, b) if sa.stop - sa.start >= sb.stop - sb.start else (b, a)
+            ring_g = self.blocks[int(self.comp[self.rings[a][0]])].rings  # ring nodes in G's order
+            t = np.concatenate([ring_g[self._span(big)], ring_g[self._span(small)]])
+            into_a = np.zeros(len(t))
+            if big == a:
+                into_a[:sa.stop - sa.start] = 1.0
+            else:
+                into_a[sb.stop - sb.start:] = 1.0
+            c = np.stack([np.ones(len(t)), -into_a], axis=1)  # (component, 1 A into a) as below
+            mc = self._block_solve(big, small, c)
+            d = np.abs(c)
+            y = np.linalg.solve(-(d.T @ mc), np.array([0.0, 1.0]))
+            return float(y[1]), t, -(mc @ y)
+        return self._solve_pair_dense(a, b)
+
+    def _solve_pair_dense(self, a: int, b: int) -> tuple[float, np.ndarray, np.ndarray]:
+        """:meth:`solve_pair` in general: rings over several components, or holding a ground node."""
         shared = np.intersect1d(self.comp[self.rings[a]], self.comp[self.rings[b]])
         ta = self.rings[a][np.isin(self.comp[self.rings[a]], shared)]
         tb = self.rings[b][np.isin(self.comp[self.rings[b]], shared)]
@@ -203,7 +293,9 @@ class RegionCircuit:
         for c in shared:
             sel = np.flatnonzero(ct == c)
             pos = self.where[t[sel]]
-            sub = self.blocks[int(c)].g[np.ix_(np.maximum(pos, 0), np.maximum(pos, 0))]
+            low = self.blocks[int(c)].g[np.ix_(np.maximum(pos, 0), np.maximum(pos, 0))]
+            sub = low + low.T  # G is stored as its lower triangle (zeros above)
+            sub[np.diag_indices_from(sub)] -= np.diagonal(low)
             sub[pos < 0, :] = 0.0  # the ground node: potential 0 whatever the currents
             sub[:, pos < 0] = 0.0
             big[np.ix_(sel, sel)] = sub

@@ -10,6 +10,7 @@ import contextlib
 import ctypes
 import logging
 import math
+import os
 import warnings
 
 import numpy as np
@@ -168,3 +169,38 @@ def one_blas_thread():
     finally:
         for (_, put), n in zip(controls, before, strict=True):
             put(n)
+
+
+def _openblas_core() -> str | None:
+    """An OpenBLAS kernel set this CPU runs (``SkylakeX`` with AVX-512, ``Haswell`` with AVX2), else None."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as fh:
+            flags = next((set(line.split(":", 1)[1].split()) for line in fh if line.startswith("flags")), set())
+    except OSError:
+        return None
+    if {"avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd"} <= flags:
+        return "SkylakeX"
+    if {"avx2", "fma"} <= flags:
+        return "Haswell"
+    return None
+
+
+def import_cholmod():
+    """``sksparse.cholmod``, loading the system OpenBLAS under it with kernels for this CPU.
+
+    CHOLMOD calls the system BLAS (Debian 12: OpenBLAS 0.3.21). That OpenBLAS does not know
+    recent Xeons and falls back to its ``Prescott`` (SSE3) kernels: its dense Cholesky then takes
+    2-3 times as long (measured on the region rule's ring block, ``benchmarks/bench_regions.py``).
+    Unless ``OPENBLAS_CORETYPE`` is set, it is set for the load to the kernels the CPU's flags
+    allow, then restored (OpenBLAS reads it once, when the library is loaded).
+    """
+    if "OPENBLAS_CORETYPE" in os.environ or (core := _openblas_core()) is None:
+        from sksparse import cholmod
+
+        return cholmod
+    os.environ["OPENBLAS_CORETYPE"] = core
+    try:
+        from sksparse import cholmod
+    finally:
+        del os.environ["OPENBLAS_CORETYPE"]
+    return cholmod

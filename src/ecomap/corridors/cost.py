@@ -10,11 +10,9 @@ import math
 from collections.abc import Iterable, Iterator
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse import csgraph
 
 from .._errors import InputError
-from ._common import KNIGHT, OFFSETS4, OFFSETS8, SQRT2, STEPS8, check_neighbours, knight_between
+from ._common import SQRT2, STEPS8, check_neighbours
 
 __all__ = ["cost_distance", "cost_distances"]
 
@@ -57,25 +55,6 @@ def _checked_cost(cost, neighbours: int) -> tuple[np.ndarray, np.ndarray]:
     return c, passable
 
 
-def _mcp(cost, sources, *, cellsize: float, neighbours: int):
-    from skimage.graph import MCP_Geometric
-
-    cost, passable = _checked_cost(cost, neighbours)
-    mask = _source_mask(sources, cost.shape)
-    _refuse_null_start(sources, mask, passable)
-    mask &= passable
-    # MCP treats negative costs as impassable
-    mcp = MCP_Geometric(np.where(passable, cost, -1.0), fully_connected=neighbours == 8,
-                        sampling=(float(cellsize), float(cellsize)))
-    starts = np.argwhere(mask)
-    if not len(starts):
-        return np.full(cost.shape, np.inf), None
-    cum, _ = mcp.find_costs([tuple(s) for s in starts])
-    cum = np.asarray(cum, dtype=float)
-    cum[~passable] = np.inf
-    return cum, mcp
-
-
 def cost_distance(cost, sources, *, cellsize: float = 1.0, neighbours: int = 8,
                   max_cost: float | None = None) -> np.ndarray:
     r"""Cumulative cost from the nearest source cell to every cell (GRASS ``r.cost``'s rule).
@@ -86,7 +65,8 @@ def cost_distance(cost, sources, *, cellsize: float = 1.0, neighbours: int = 8,
               d_{ij} = s \text{ (orthogonal)},\; \sqrt{2}\,s \text{ (diagonal)}
 
     with ``s`` the cell size, and the cumulative cost is the least sum over all paths
-    (Dijkstra, via scikit-image's ``MCP_Geometric``). This is what ``r.cost`` computes without
+    (Dijkstra over the implicit grid, compiled; the values of scikit-image's ``MCP_Geometric``
+    bit for bit). This is what ``r.cost`` computes without
     ``-k``.
 
     Parameters
@@ -123,92 +103,43 @@ def cost_distance(cost, sources, *, cellsize: float = 1.0, neighbours: int = 8,
     GRASS GIS manual, ``r.cost``. Neteler, M. & Mitasova, H. (2008). *Open Source GIS: A GRASS
     GIS Approach*, 3rd ed. Springer.
     """
-    if neighbours == 16 or max_cost is not None:
-        return _CostGraph(cost, cellsize=cellsize, neighbours=neighbours).distance(sources, max_cost=max_cost)
-    cum, _ = _mcp(cost, sources, cellsize=cellsize, neighbours=neighbours)
-    return cum
+    return _CostGraph(cost, cellsize=cellsize, neighbours=neighbours).distance(sources, max_cost=max_cost)
 
 
 class _CostGraph:
-    """The grid as a sparse graph of step costs, built once and searched from many sources.
+    """The grid searched as an implicit graph from many sources (compiled Dijkstra, no stored graph).
 
-    Node i is raster cell i (impassable cells are nodes without edges, so a search's result is
-    the raster without a copy), and every step is stored in both directions, so a search needs
-    no transposed graph. The rows are filled straight from the raster into the final CSR
-    arrays (no COO sort, no cells × offsets temporaries, no second copy): one neighbour offset
-    at a time, in increasing node order, so the CSR indices come out sorted. Indices are
-    int32 below 2^31 steps. About 100 bytes a cell stay (8 steps × (8-byte length + 4-byte
-    index) + the row pointer): scipy's Dijkstra takes float64 lengths only.
+    A cell's steps are made from the cost raster as the search settles it
+    (:mod:`ecomap.corridors._dijkstra`), with the arithmetic of the sparse graph this replaced,
+    so the values are bit for bit the same. Memory above the cost raster and the result: an
+    settled flag a cell and the heap of the search front (a few bytes a cell; the float64 CSR
+    graph scipy's Dijkstra needed took 124).
     """
 
     def __init__(self, cost, *, cellsize: float, neighbours: int):
+        from ._dijkstra import step_table
+
         c, self.passable = _checked_cost(cost, neighbours)
+        self.cost = np.ascontiguousarray(c, dtype=np.float64)
         self.shape = c.shape
-        h, w = c.shape
-        n = h * w
-        index = np.int32 if 16 * n < np.iinfo(np.int32).max else np.int64
-        pad = 2 if neighbours == 16 else 1  # knight's moves reach two cells
-        # node of each passable cell, -1 elsewhere (a frame of -1 around the grid)
-        node = np.full((h + 2 * pad, w + 2 * pad), -1, dtype=index)
-        node[pad:-pad, pad:-pad] = np.where(self.passable, np.arange(n, dtype=index).reshape(h, w), -1)
-        padded = np.full((h + 2 * pad, w + 2 * pad), np.nan)  # cost, NaN off the passable cells
-        padded[pad:-pad, pad:-pad][self.passable] = c[self.passable]
-        half = OFFSETS4 if neighbours == 4 else OFFSETS8 + (KNIGHT if neighbours == 16 else ())
-        offsets = sorted([(-dr, -dc) for dr, dc in half] + list(half))  # increasing node order
-
-        def at(a: np.ndarray, dr: int, dc: int) -> np.ndarray:
-            return a[pad + dr:pad + dr + h, pad + dc:pad + dc + w]
-
-        def allowed(dr: int, dc: int) -> np.ndarray:
-            ok = (at(node, dr, dc) >= 0) & self.passable
-            if abs(dr) + abs(dc) == 3:  # r.cost -k: neither cell passed between may be NULL
-                (a1, b1), (a2, b2) = knight_between(dr, dc)
-                ok &= np.isfinite(at(padded, a1, b1)) & np.isfinite(at(padded, a2, b2))
-            return ok
-
-        # steps per cell, counted offset by offset (no cells x offsets temporaries)
-        count = np.zeros((h, w), dtype=index)
-        for dr, dc in offsets:
-            count += allowed(dr, dc)
-        indptr = np.zeros(n + 1, dtype=index)
-        np.cumsum(count.ravel(), out=indptr[1:])
-        del count
-        indices = np.empty(int(indptr[-1]), dtype=index)
-        data = np.empty(int(indptr[-1]))
-        fill = indptr[:-1].reshape(h, w).copy()   # the next free slot of every row
-        mine = at(padded, 0, 0)
-        for dr, dc in offsets:  # in increasing node order: each row's indices come out sorted
-            ok = allowed(dr, dc)
-            slot = fill[ok]
-            indices[slot] = at(node, dr, dc)[ok]
-            step = float(cellsize) * (SQRT2 if abs(dr) == abs(dc) == 1 else math.hypot(dr, dc))
-            if abs(dr) + abs(dc) == 3:  # r.cost -k: the mean of the four cells
-                (a1, b1), (a2, b2) = knight_between(dr, dc)
-                total = mine[ok] + at(padded, dr, dc)[ok] + at(padded, a1, b1)[ok] + at(padded, a2, b2)[ok]
-                data[slot] = step * total / 4.0
-            else:  # the arithmetic of r.cost's rule, step * (r_i + r_j) / 2, as before
-                data[slot] = step * (mine[ok] + at(padded, dr, dc)[ok]) / 2.0
-            fill[ok] += 1
-        del fill
-        # a zero step (between two zero-cost cells) stays an explicit zero entry, which csgraph
-        # takes for an edge of weight 0 (scipy.sparse.csgraph, "zero-weight edges")
-        self.graph = sp.csr_matrix((data, indices, indptr), shape=(n, n), copy=False)
-        self.graph.has_sorted_indices = True
+        self.table, self.length = step_table(neighbours, cellsize)
 
     def distance(self, sources, *, max_cost: float | None = None) -> np.ndarray:
+        from ._dijkstra import grid_dijkstra
+
         mask = _source_mask(sources, self.shape)
         _refuse_null_start(sources, mask, self.passable)
         start = np.flatnonzero((mask & self.passable).ravel())
-        if not len(start):
-            return np.full(self.shape, np.inf)
-        d = csgraph.dijkstra(self.graph, directed=True, indices=start, min_only=True,
-                             limit=np.inf if max_cost is None else float(max_cost))
-        return np.asarray(d, dtype=float).reshape(self.shape)
+        dist = np.full(self.cost.size, np.inf)
+        if len(start):
+            grid_dijkstra(self.cost, start.astype(np.int64), self.table, self.length,
+                          np.inf if max_cost is None else float(max_cost), dist)
+        return dist.reshape(self.shape)
 
 
 def cost_distances(cost, sources: Iterable, *, cellsize: float = 1.0,
                    neighbours: int = 8) -> Iterator[np.ndarray]:
-    """Cost-distance from each of many sources, the grid's graph built once (scipy Dijkstra).
+    """Cost-distance from each of many sources (a compiled Dijkstra over the implicit grid).
 
     Same rule and values as :func:`cost_distance`, and faster than repeated calls from the
     second source on.
@@ -221,8 +152,8 @@ def cost_distances(cost, sources: Iterable, *, cellsize: float = 1.0,
         One item per search, each a ``(rows, cols)`` bool mask or a list of ``(row, col)``.
     cellsize : float, default 1.0
         Length of a cell side (metres for a resistance surface).
-    neighbours : {8, 4}
-        8 (default) or 4.
+    neighbours : {8, 4, 16}
+        8 (default), 4 or 16 (``r.cost -k``), as for :func:`cost_distance`.
 
     Yields
     ------

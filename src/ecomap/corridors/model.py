@@ -17,6 +17,7 @@ from scipy import ndimage
 from .._errors import InputError
 from ._budget import check_model_memory, model_memory, ring_cells
 from ._regions import check_regions
+from ._surfaces import kept_surfaces, reach
 from .barriers import _link_improvements
 from .circuit import _pairwise
 from .grid import Grid, _extent_geometry, make_grid
@@ -359,7 +360,8 @@ def model_corridors(
     parts = model_memory(int(r.size), n, ring_cells(lab), circuit=circuit, regions=regions, neighbours=neighbours,
                          radii=len(table.restoration["radii_m"]))
     budget = check_model_memory(parts, max_memory, resolution=resolution)
-    cwd, lcd, to_nearest = _source_cost_distances(r, lab, n, cellsize=cs, neighbours=neighbours, progress=progress)
+    lcd, to_nearest, lcd_raw = _source_cost_distances(r, lab, n, cellsize=cs, neighbours=neighbours,
+                                                      progress=progress)
 
     pos = {pid: i for i, pid in enumerate(ids)}
     drawn = _drawn_links(network["corridors"], pos)
@@ -370,6 +372,7 @@ def model_corridors(
                                          if str(row["from_id"]) in gone or str(row["to_id"]) in gone]
     pairs, threshold = _candidate_links(lcd, drawn, max_cost, euclid=_edge_distances(sources),
                                         max_euclid=max_euclid, nearest=nearest, nearest_by=nearest_by)
+    cwd = kept_surfaces(r, lab, reach(lcd_raw, pairs, width), cellsize=cs, neighbours=neighbours, progress=progress)
     traced = _trace_links(pairs, r=r, lab=lab, cwd=cwd, lcd=lcd, drawn=drawn, sources=sources, ids=ids,
                           grid=grid, neighbours=neighbours, progress=progress)
     paths = _paths_frame(traced.rows, sources)

@@ -119,6 +119,18 @@ def reach(lcd_raw: np.ndarray, pairs, width: float) -> np.ndarray:
     return cap
 
 
+def window_bytes(extents: tuple[np.ndarray, np.ndarray], cap: np.ndarray) -> int:
+    """Bytes the windows of searches capped at ``cap`` will take, from each source's row and column minima."""
+    rowmin, colmin = extents
+    total = 0
+    for a in np.flatnonzero(cap >= 0):
+        rows = np.flatnonzero(rowmin[a] <= cap[a])
+        cols = np.flatnonzero(colmin[a] <= cap[a])
+        if len(rows) and len(cols):
+            total += 8 * (int(rows[-1]) - int(rows[0]) + 1) * (int(cols[-1]) - int(cols[0]) + 1)
+    return total
+
+
 def kept_surfaces(r: np.ndarray, lab: np.ndarray, cap: np.ndarray, *, cellsize: float, neighbours: int,
                   progress: bool) -> Surfaces:
     """Search each source with ``cap >= 0`` to its cap and keep the bounding box of what it reached.

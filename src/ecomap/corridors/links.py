@@ -58,8 +58,10 @@ def _source_cost_distances(r: np.ndarray, lab: np.ndarray, n: int, *, cellsize: 
     """Least-cost distances between the sources and the nearest-source surface; no surface is kept.
 
     Returns ``lcd`` (``(n, n)``, symmetric, 0 on the diagonal, ``inf`` where unconnected), the
-    nearest-source surface (the minimum over the sources) and ``raw`` (row a: the least
-    cost-distance from a to each source's cells, before the symmetric minimum). The surfaces
+    nearest-source surface (the minimum over the sources), ``raw`` (row a: the least
+    cost-distance from a to each source's cells, before the symmetric minimum) and each source's
+    least cost-distance per row and per column of the grid (``(n, rows)``, ``(n, cols)``: the
+    bounding box of a capped search, known before it runs). The surfaces
     the links need are searched again once the links are chosen (:mod:`._surfaces`), so memory
     does not grow with the sources.
     """
@@ -67,6 +69,7 @@ def _source_cost_distances(r: np.ndarray, lab: np.ndarray, n: int, *, cellsize: 
 
     raw = np.full((n, n), np.inf)
     nearest = np.full(r.shape, np.inf)
+    rowmin, colmin = np.empty((n, r.shape[0])), np.empty((n, r.shape[1]))
     # the source cells grouped by source, so each source's minimum is one reduceat (every source
     # has at least one cell), not a pass over the whole raster
     flat = np.flatnonzero(lab.ravel() >= 0)
@@ -76,12 +79,14 @@ def _source_cost_distances(r: np.ndarray, lab: np.ndarray, n: int, *, cellsize: 
     for a, d in enumerate(tqdm(each, total=n, desc="cost-distance", unit="source", disable=not progress,
                                leave=False)):
         np.minimum(nearest, d, out=nearest)
+        d.min(axis=1, out=rowmin[a])
+        d.min(axis=0, out=colmin[a])
         if n:
             raw[a] = np.minimum.reduceat(d.ravel()[in_source], first)
         del d
     lcd = np.minimum(raw, raw.T)
     np.fill_diagonal(lcd, 0.0)
-    return lcd, nearest, raw
+    return lcd, nearest, raw, (rowmin, colmin)
 
 
 def _drawn_links(corridors, pos: dict[str, int]) -> dict[tuple[int, int], list[str]]:

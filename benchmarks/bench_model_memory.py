@@ -3,8 +3,10 @@
 The network is the bundled one with its habitat patches topped up to ``--sources`` by 150 m
 discs spread evenly over the district (farthest-point picks from a fixed random sample), so
 both checkouts model the same sources. Each run is its own subprocess: peak RSS is the
-kernel's high-water mark (``VmHWM``) minus the RSS after the imports and the network are
-loaded; time is wall and CPU of ``model_corridors`` alone. The circuit is off by default
+kernel's high-water mark (``VmHWM``, reset by ``/proc/self/clear_refs``) minus the RSS after
+the imports, the network and a warm-up model at a quarter of the resolution (lazy imports,
+compiled kernels), with glibc's mmap threshold fixed (``MALLOC_MMAP_THRESHOLD_``) so freed
+arrays leave the resident set; time is wall and CPU of ``model_corridors`` alone. The circuit is off by default
 (``--circuit`` turns it on): with hundreds of sources its solves, not the per-source
 surfaces, would set the time. The outputs of the two checkouts are compared cell by cell.
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -66,6 +69,8 @@ extra["geometry"] = [shapely.Point(*c).buffer(150) for c in chosen]
 layers = {name: net[name] for name in net.layers}
 layers["patches"] = gpd.GeoDataFrame(gpd.pd.concat([patches, extra]), crs=patches.crs)
 net = Network(layers, data_dir=net.data_dir)
+model_corridors(net, resolution=4 * res, circuit=circuit)  # warm-up: lazy imports, compiled kernels
+open("/proc/self/clear_refs", "w").write("5")
 base = rss("VmRSS:")
 w, c = time.perf_counter(), time.process_time()
 m = model_corridors(net, resolution=res, circuit=circuit)
@@ -81,7 +86,8 @@ print(json.dumps({"wall": w, "cpu": c, "peak": peak, "sources": len(m.sources), 
 def run(src: str, sources: int, resolution: float, circuit: bool, out: Path) -> dict:
     """Run the model in a subprocess on checkout ``src``; return its figures."""
     proc = subprocess.run([sys.executable, "-c", CHILD, src, str(sources), str(resolution), str(int(circuit)),
-                           str(out)], capture_output=True, text=True, check=False)
+                           str(out)], capture_output=True, text=True, check=False,
+                          env={**os.environ, "MALLOC_MMAP_THRESHOLD_": "131072"})
     if proc.returncode:
         raise SystemExit(proc.stderr[-3000:])
     return json.loads(proc.stdout.strip().splitlines()[-1])

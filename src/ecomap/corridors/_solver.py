@@ -96,8 +96,9 @@ class _Solver:
 #: Peak bytes of a direct solve per ``n log2 n`` (n the passable cells): the Laplacian's copies and
 #: SuperLU's fill; measured 79.0-80.6 on the district at 30, 45 and 60 m (20 and 40 sources).
 FACTOR_BYTES = 80.0
-#: Peak bytes of an AMG solve per passable cell (the hierarchy, the Laplacian's copies, CG's vectors).
-AMG_BYTES = 1000.0
+#: Peak bytes of an AMG solve per passable cell (the hierarchy, the Laplacian's copies, CG's
+#: vectors); measured 35.1 MB on 45 649 cells and about 145 MB on 182 575, pyamg imported.
+AMG_BYTES = 780.0
 #: Dense ``m x m`` float64 matrices the region rule holds at its peak (``m`` ring cells): G, its
 #: triangular factors and their copies; measured 7.1-7.3 at 30, 45 and 60 m.
 RING_MATRICES = 7.25
@@ -114,7 +115,7 @@ def estimate_memory(n_cells: int, n_nodes: int, *, neighbours: int = 8, valid: i
     the district at 30-60 m) and keeps half of that; one potential vector a focal node is kept
     after it (``regions='all'``); the region rule holds about 7.25 dense :math:`m \times m`
     matrices. With AMG (``solver='amg'``,
-    or ``'auto'`` when the factor would not fit) the factor term is about 1000 bytes a cell.
+    or ``'auto'`` when the factor would not fit) the factor term is about 780 bytes a cell.
 
     Parameters
     ----------

@@ -10,6 +10,7 @@ import pytest
 from shapely.geometry import box
 
 from ecomap.corridors import links
+from ecomap.corridors.cost import cost_distances
 from ecomap.corridors.grid import Grid
 from ecomap.corridors.links import (
     _candidate_links,
@@ -45,7 +46,8 @@ def _layout(n_wanted: int, size: int = 80, seed: int = 0):
                                index=[f"P{i:03d}" for i in range(len(shapes))])
     sources, lab = _sources(patches, box(X0, Y0, X0 + size * CS, Y0 + size * CS), grid, r)
     n = len(sources)
-    cwd, lcd, _ = _source_cost_distances(r, lab, n, cellsize=CS, neighbours=8, progress=False)
+    lcd = _source_cost_distances(r, lab, n, cellsize=CS, neighbours=8, progress=False)[0]
+    cwd = list(cost_distances(r, (lab == a for a in range(n)), cellsize=CS, neighbours=8))  # full surfaces
     euclid = np.asarray(gpd.GeoSeries(sources.geometry.values).apply(lambda g: sources.distance(g).to_numpy()).tolist())
     return grid, r, sources, lab, cwd, lcd, euclid
 

@@ -226,14 +226,17 @@ def test_link_rule_options_are_checked(kw, message):
 
 def test_the_whole_models_memory_is_checked_before_it_starts():
     from ecomap._errors import InputError
-    from ecomap.corridors._budget import model_memory, ring_cells
+    from ecomap.corridors._budget import model_memory, model_peak, ring_cells
 
     lab = np.full((6, 7), -1)
     lab[1:4, 1:4] = 0  # 9 cells, 8 on its ring
     lab[2, 5] = 1
     assert ring_cells(lab) == 9
-    parts = model_memory(1_000_000, 400, 5000, circuit=True, regions="pair", neighbours=8, radii=3)
-    assert parts["cost-distance surfaces (400 sources x 8 bytes a cell)"] == 3_200_000_000
+    before = model_memory(1_000_000, 400, 5000, circuit=True, regions="pair", neighbours=8, radii=3)
+    after = model_memory(1_000_000, 400, 5000, circuit=True, regions="pair", neighbours=8, radii=3,
+                         windows=3_200_000_000)  # once the links are chosen: their windows
+    assert before["kept cost-distance windows"] == 0
+    assert model_peak(after) - model_peak(before) == 2 * 3_200_000_000  # the windows and the minima on them
     with pytest.raises(InputError, match=r"needs about .* GiB but 0\.0 GiB is available .*coarser --resolution"):
         model_corridors(_strip_network((0, 0, 150, 600), (600, 0, 750, 600)), max_memory=1000)
     m = model_corridors(_strip_network((0, 0, 150, 600), (600, 0, 750, 600)), circuit=False)

@@ -43,7 +43,7 @@ from .circuit import (
     estimate_memory,
     voltage,
 )
-from .cost import cost_distance, cost_distances
+from .cost import cost_distance, cost_distances, estimate_cost_memory
 from .grid import Grid, make_grid
 from .model import CorridorModel, model_corridors
 from .modes import all_to_one, one_to_all
@@ -72,6 +72,7 @@ from .tables import ResistanceTable, default_table_path, load_reclass_table, loa
 __all__ = [
     "cost_distance",
     "cost_distances",
+    "estimate_cost_memory",
     "effective_resistance",
     "current_density",
     "voltage",

@@ -33,7 +33,7 @@ from scipy.sparse import csgraph
 from scipy.sparse.linalg import splu
 
 from .._errors import InputError
-from ._solver import _available_memory, import_cholmod
+from ._solver import RING_MATRICES, _available_memory, import_cholmod
 
 cholmod = import_cholmod()
 
@@ -434,7 +434,7 @@ def _region_pairwise(rc: RegionCircuit, shape, node_of_cell, masks, shorts, shor
 
 
 def _check_ring_memory(m: int, max_memory: int | None) -> None:
-    need = 3 * 8 * m * m
+    need = int(RING_MATRICES * 8 * m * m)
     have = max_memory if max_memory is not None else int(_available_memory() * 0.8)
     if need > have:
         raise InputError(

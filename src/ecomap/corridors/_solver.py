@@ -94,33 +94,67 @@ class _Solver:
         return x
 
 
-def estimate_memory(n_cells: int, n_nodes: int, *, neighbours: int = 8) -> int:
-    r"""Bytes a circuit solve needs, roughly: the graph, the AMG hierarchy and one potential per node.
+#: Peak bytes of a direct solve per ``n log2 n`` (n the passable cells): the Laplacian's copies and
+#: SuperLU's fill; measured 79.0-80.6 on the district at 30, 45 and 60 m (20 and 40 sources).
+FACTOR_BYTES = 80.0
+#: Peak bytes of an AMG solve per passable cell (the hierarchy, the Laplacian's copies, CG's
+#: vectors); measured 35.1 MB on 45 649 cells and about 145 MB on 182 575, pyamg imported.
+AMG_BYTES = 780.0
+#: Dense ``m x m`` float64 matrices the region rule holds at its peak (``m`` ring cells) above the
+#: factor term: CHOLMOD's dense ring supernode, G's lower triangle and the pair blocks; measured
+#: 2.25-2.32 at 30, 45 and 60 m (7.1-7.3 before, with SuperLU and G kept whole).
+RING_MATRICES = 2.3
 
-    .. math:: M \approx n\,[\,(k+1)\cdot 12 \cdot 3 + 8\,(N + 8)\,]
 
-    for ``n`` cells, ``k`` neighbours and ``N`` focal nodes (sparse entries of 12 bytes; the
-    hierarchy and the matrix copies about three times the Laplacian; eight work vectors).
+def estimate_memory(n_cells: int, n_nodes: int, *, neighbours: int = 8, valid: int | None = None,
+                    regions: str = "all", rings: int = 0, solver: str = "auto") -> int:
+    r"""Bytes a pairwise circuit solve needs at its peak: the factor or AMG hierarchy, potentials, ring matrices.
+
+    .. math:: M \approx \max(F,\; F/2 + 8\,n\,(N + 2)) + 18.4\,m^2,\qquad F = 80\,n \log_2 n
+
+    for ``n`` passable cells, ``N`` focal nodes and ``m`` ring cells (region rule only): SuperLU's
+    factorization of the Laplacian peaks at about 80 bytes per :math:`n \log_2 n` (measured on
+    the district at 30-60 m) and keeps half of that; one potential vector a focal node is kept
+    after it (``regions='all'``); the region rule holds about 2.3 dense :math:`m \times m`
+    matrices. With AMG (``solver='amg'``,
+    or ``'auto'`` when the factor would not fit) the factor term is about 780 bytes a cell.
 
     Parameters
     ----------
     n_cells : int
-        Cells of the raster (rows x cols, dropped cells included).
+        Cells of the raster (rows x cols, dropped cells included); the passable cells when
+        ``valid`` is not given.
     n_nodes : int
         Focal nodes (sources).
     neighbours : {8, 4}
         Neighbourhood of the circuit.
+    valid : int, optional
+        Passable cells (the circuit's nodes); default ``n_cells``.
+    regions : {'all', 'pair'}
+        The region rule (:func:`~ecomap.corridors.effective_resistance`).
+    rings : int, default 0
+        Ring cells of the focal regions (cells next to a cell outside their region), for
+        ``regions='pair'``.
+    solver : {'auto', 'direct', 'amg'}
+        The solver, as :func:`~ecomap.corridors.effective_resistance` chooses it.
 
     Returns
     -------
     int
         Bytes.
     """
-    return int(n_cells * ((neighbours + 1) * 12 * 3 + 8 * (n_nodes + 8)))
+    n = max(int(valid if valid is not None else n_cells), 2)
+    scale = (neighbours + 1) / 9.0  # the Laplacian's entries a row
+    amg = solver == "amg" or (solver == "auto" and _lu_bytes(n) > min(DIRECT_MAX_BYTES, _available_memory() // 2))
+    solve = AMG_BYTES * scale * n if amg else FACTOR_BYTES * scale * n * math.log2(n)
+    potentials = 8 * n * (n_nodes + 2) if regions == "all" else 0
+    ring = RING_MATRICES * 8 * rings * rings if regions == "pair" else 0
+    return int(max(solve, solve / 2 + potentials) + ring)
 
 
-def _check_memory(n_cells: int, n_nodes: int, neighbours: int, max_memory: int | None) -> None:
-    need = estimate_memory(n_cells, n_nodes, neighbours=neighbours)
+def _check_memory(n_cells: int, n_nodes: int, neighbours: int, max_memory: int | None, *,
+                  valid: int | None = None, solver: str = "auto") -> None:
+    need = estimate_memory(n_cells, n_nodes, neighbours=neighbours, valid=valid, solver=solver)
     have = max_memory if max_memory is not None else int(_available_memory() * 0.8)
     if need > have:
         raise InputError(

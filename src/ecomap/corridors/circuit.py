@@ -263,7 +263,7 @@ def _pairwise(resistance, nodes: Sequence, *, pairs: Iterable[tuple[int, int]] |
     r = _checked_resistance(resistance, neighbours, average)
     masks = _focal_masks(nodes, r.shape)
     shorts = _focal_masks(short_circuit, r.shape)
-    _check_memory(int(r.size), len(nodes), neighbours, max_memory)
+    _check_memory(int(r.size), len(nodes), neighbours, max_memory, valid=int(np.isfinite(r).sum()), solver=solver)
     masks = _through_shorts(masks, shorts, np.isfinite(r))
     valid = np.isfinite(r).ravel()
     node_of_cell, n, short_node = _collapse_focal(valid, shorts)

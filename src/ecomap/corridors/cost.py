@@ -10,13 +10,48 @@ import math
 from collections.abc import Iterable, Iterator
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse import csgraph
 
 from .._errors import InputError
-from ._common import KNIGHT, OFFSETS4, OFFSETS8, SQRT2, STEPS8, check_neighbours, knight_between
+from ._common import KNIGHT, SQRT2, STEPS8, check_neighbours, knight_between
 
-__all__ = ["cost_distance", "cost_distances"]
+__all__ = ["cost_distance", "cost_distances", "estimate_cost_memory"]
+
+#: Bytes a cell of one search above the cost raster: its result (8), a settled flag and the
+#: passable cells (1 each); the heap of the search front is a thin band (measured: 10.3 bytes a
+#: cell on 2.25 M cells, 8 and 16 neighbours).
+SEARCH_BYTES = 10
+
+
+def estimate_cost_memory(n_cells: int, *, kept: int = 0, mask: bool = False) -> int:
+    """Bytes a cost-distance search needs above the cost raster, its result included.
+
+    Parameters
+    ----------
+    n_cells : int
+        Cells of the raster (rows x cols).
+    kept : int, default 0
+        Earlier results the caller still holds while the search runs (8 bytes a cell each;
+        a loop over :func:`cost_distances` holds the previous one: ``kept=1``).
+    mask : bool, default False
+        The sources are given as a boolean mask (the caller's and a copy: 2 bytes a cell).
+
+    Returns
+    -------
+    int
+        Bytes.
+    """
+    return int(n_cells) * (SEARCH_BYTES + 8 * int(kept) + 2 * bool(mask)) + (1 << 16)
+
+
+def _check_cost_memory(n_cells: int, kept: int, max_memory: int | None = None, *, mask: bool = False) -> None:
+    """Refuse a search whose estimate exceeds ``max_memory`` (default 80 % of the available memory)."""
+    from ._solver import _available_memory
+
+    need = estimate_cost_memory(n_cells, kept=kept, mask=mask)
+    have = max_memory if max_memory is not None else int(_available_memory() * 0.8)
+    if need > have:
+        raise InputError(f"cost-distance on {n_cells:,} cells needs about {need / 2**30:.1f} GiB but "
+                         f"{have / 2**30:.1f} GiB is available; use a coarser resolution or a smaller extent")
 
 
 def _source_mask(sources, shape: tuple[int, int]) -> np.ndarray:
@@ -57,25 +92,6 @@ def _checked_cost(cost, neighbours: int) -> tuple[np.ndarray, np.ndarray]:
     return c, passable
 
 
-def _mcp(cost, sources, *, cellsize: float, neighbours: int):
-    from skimage.graph import MCP_Geometric
-
-    cost, passable = _checked_cost(cost, neighbours)
-    mask = _source_mask(sources, cost.shape)
-    _refuse_null_start(sources, mask, passable)
-    mask &= passable
-    # MCP treats negative costs as impassable
-    mcp = MCP_Geometric(np.where(passable, cost, -1.0), fully_connected=neighbours == 8,
-                        sampling=(float(cellsize), float(cellsize)))
-    starts = np.argwhere(mask)
-    if not len(starts):
-        return np.full(cost.shape, np.inf), None
-    cum, _ = mcp.find_costs([tuple(s) for s in starts])
-    cum = np.asarray(cum, dtype=float)
-    cum[~passable] = np.inf
-    return cum, mcp
-
-
 def cost_distance(cost, sources, *, cellsize: float = 1.0, neighbours: int = 8,
                   max_cost: float | None = None) -> np.ndarray:
     r"""Cumulative cost from the nearest source cell to every cell (GRASS ``r.cost``'s rule).
@@ -86,7 +102,8 @@ def cost_distance(cost, sources, *, cellsize: float = 1.0, neighbours: int = 8,
               d_{ij} = s \text{ (orthogonal)},\; \sqrt{2}\,s \text{ (diagonal)}
 
     with ``s`` the cell size, and the cumulative cost is the least sum over all paths
-    (Dijkstra, via scikit-image's ``MCP_Geometric``). This is what ``r.cost`` computes without
+    (Dijkstra over the implicit grid, compiled; the values of scikit-image's ``MCP_Geometric``
+    bit for bit). This is what ``r.cost`` computes without
     ``-k``.
 
     Parameters
@@ -116,100 +133,54 @@ def cost_distance(cost, sources, *, cellsize: float = 1.0, neighbours: int = 8,
     InputError
         If ``cost`` is not 2-D or has negative values, ``neighbours`` is not 4, 8 or 16, a
         source cell lies outside the grid (also a :class:`ValueError`), or a listed start cell
-        is impassable (a mask: all of its cells).
+        is impassable (a mask: all of its cells), or the search would not fit in 80 % of the
+        available memory (:func:`estimate_cost_memory`).
 
     References
     ----------
     GRASS GIS manual, ``r.cost``. Neteler, M. & Mitasova, H. (2008). *Open Source GIS: A GRASS
     GIS Approach*, 3rd ed. Springer.
     """
-    if neighbours == 16 or max_cost is not None:
-        return _CostGraph(cost, cellsize=cellsize, neighbours=neighbours).distance(sources, max_cost=max_cost)
-    cum, _ = _mcp(cost, sources, cellsize=cellsize, neighbours=neighbours)
-    return cum
+    graph = _CostGraph(cost, cellsize=cellsize, neighbours=neighbours)
+    _check_cost_memory(graph.cost.size, 0)
+    return graph.distance(sources, max_cost=max_cost)
 
 
 class _CostGraph:
-    """The grid as a sparse graph of step costs, built once and searched from many sources.
+    """The grid searched as an implicit graph from many sources (compiled Dijkstra, no stored graph).
 
-    Node i is raster cell i (impassable cells are nodes without edges, so a search's result is
-    the raster without a copy), and every step is stored in both directions, so a search needs
-    no transposed graph. The rows are filled straight from the raster into the final CSR
-    arrays (no COO sort, no cells × offsets temporaries, no second copy): one neighbour offset
-    at a time, in increasing node order, so the CSR indices come out sorted. Indices are
-    int32 below 2^31 steps. About 100 bytes a cell stay (8 steps × (8-byte length + 4-byte
-    index) + the row pointer): scipy's Dijkstra takes float64 lengths only.
+    A cell's steps are made from the cost raster as the search settles it
+    (:mod:`ecomap.corridors._dijkstra`), with the arithmetic of the sparse graph this replaced,
+    so the values are bit for bit the same. Memory above the cost raster and the result: an
+    settled flag a cell and the heap of the search front (a few bytes a cell; the float64 CSR
+    graph scipy's Dijkstra needed took 124).
     """
 
     def __init__(self, cost, *, cellsize: float, neighbours: int):
+        from ._dijkstra import step_table
+
         c, self.passable = _checked_cost(cost, neighbours)
+        self.cost = np.ascontiguousarray(c, dtype=np.float64)
         self.shape = c.shape
-        h, w = c.shape
-        n = h * w
-        index = np.int32 if 16 * n < np.iinfo(np.int32).max else np.int64
-        pad = 2 if neighbours == 16 else 1  # knight's moves reach two cells
-        # node of each passable cell, -1 elsewhere (a frame of -1 around the grid)
-        node = np.full((h + 2 * pad, w + 2 * pad), -1, dtype=index)
-        node[pad:-pad, pad:-pad] = np.where(self.passable, np.arange(n, dtype=index).reshape(h, w), -1)
-        padded = np.full((h + 2 * pad, w + 2 * pad), np.nan)  # cost, NaN off the passable cells
-        padded[pad:-pad, pad:-pad][self.passable] = c[self.passable]
-        half = OFFSETS4 if neighbours == 4 else OFFSETS8 + (KNIGHT if neighbours == 16 else ())
-        offsets = sorted([(-dr, -dc) for dr, dc in half] + list(half))  # increasing node order
-
-        def at(a: np.ndarray, dr: int, dc: int) -> np.ndarray:
-            return a[pad + dr:pad + dr + h, pad + dc:pad + dc + w]
-
-        def allowed(dr: int, dc: int) -> np.ndarray:
-            ok = (at(node, dr, dc) >= 0) & self.passable
-            if abs(dr) + abs(dc) == 3:  # r.cost -k: neither cell passed between may be NULL
-                (a1, b1), (a2, b2) = knight_between(dr, dc)
-                ok &= np.isfinite(at(padded, a1, b1)) & np.isfinite(at(padded, a2, b2))
-            return ok
-
-        # steps per cell, counted offset by offset (no cells x offsets temporaries)
-        count = np.zeros((h, w), dtype=index)
-        for dr, dc in offsets:
-            count += allowed(dr, dc)
-        indptr = np.zeros(n + 1, dtype=index)
-        np.cumsum(count.ravel(), out=indptr[1:])
-        del count
-        indices = np.empty(int(indptr[-1]), dtype=index)
-        data = np.empty(int(indptr[-1]))
-        fill = indptr[:-1].reshape(h, w).copy()   # the next free slot of every row
-        mine = at(padded, 0, 0)
-        for dr, dc in offsets:  # in increasing node order: each row's indices come out sorted
-            ok = allowed(dr, dc)
-            slot = fill[ok]
-            indices[slot] = at(node, dr, dc)[ok]
-            step = float(cellsize) * (SQRT2 if abs(dr) == abs(dc) == 1 else math.hypot(dr, dc))
-            if abs(dr) + abs(dc) == 3:  # r.cost -k: the mean of the four cells
-                (a1, b1), (a2, b2) = knight_between(dr, dc)
-                total = mine[ok] + at(padded, dr, dc)[ok] + at(padded, a1, b1)[ok] + at(padded, a2, b2)[ok]
-                data[slot] = step * total / 4.0
-            else:  # the arithmetic of r.cost's rule, step * (r_i + r_j) / 2, as before
-                data[slot] = step * (mine[ok] + at(padded, dr, dc)[ok]) / 2.0
-            fill[ok] += 1
-        del fill
-        # a zero step (between two zero-cost cells) stays an explicit zero entry, which csgraph
-        # takes for an edge of weight 0 (scipy.sparse.csgraph, "zero-weight edges")
-        self.graph = sp.csr_matrix((data, indices, indptr), shape=(n, n), copy=False)
-        self.graph.has_sorted_indices = True
+        self.table, self.length = step_table(neighbours, cellsize)
 
     def distance(self, sources, *, max_cost: float | None = None) -> np.ndarray:
+        from ._dijkstra import grid_dijkstra
+
         mask = _source_mask(sources, self.shape)
         _refuse_null_start(sources, mask, self.passable)
         start = np.flatnonzero((mask & self.passable).ravel())
-        if not len(start):
-            return np.full(self.shape, np.inf)
-        d = csgraph.dijkstra(self.graph, directed=True, indices=start, min_only=True,
-                             limit=np.inf if max_cost is None else float(max_cost))
-        return np.asarray(d, dtype=float).reshape(self.shape)
+        dist = np.full(self.cost.size, np.inf)
+        if len(start):
+            grid_dijkstra(self.cost, start.astype(np.int64), self.table, self.length,
+                          np.inf if max_cost is None else float(max_cost), dist)
+        return dist.reshape(self.shape)
 
 
 def cost_distances(cost, sources: Iterable, *, cellsize: float = 1.0, neighbours: int = 8,
                    workers: int | None = None, scheduler: str | None = None, client=None,
                    max_memory: int | None = None) -> Iterator[np.ndarray]:
-    """Cost-distance from each of many sources, the grid's graph built once (scipy Dijkstra).
+    """Cost-distance from each of many sources (a compiled Dijkstra over the implicit grid).
 
     Same rule and values as :func:`cost_distance`, and faster than repeated calls from the
     second source on.
@@ -222,11 +193,11 @@ def cost_distances(cost, sources: Iterable, *, cellsize: float = 1.0, neighbours
         One item per search, each a ``(rows, cols)`` bool mask or a list of ``(row, col)``.
     cellsize : float, default 1.0
         Length of a cell side (metres for a resistance surface).
-    neighbours : {8, 4}
-        8 (default) or 4.
+    neighbours : {8, 4, 16}
+        8 (default), 4 or 16 (``r.cost -k``), as for :func:`cost_distance`.
     workers : int, optional
         Run the searches as dask.distributed tasks on a ``LocalCluster`` of this many processes:
-        the sources split into groups, each task building the graph once for its group.
+        the sources split into groups, one task a group.
     scheduler : str, optional
         The same on a running Dask cluster (``tcp://host:8786``).
     client : distributed.Client, optional
@@ -243,8 +214,9 @@ def cost_distances(cost, sources: Iterable, *, cellsize: float = 1.0, neighbours
     Raises
     ------
     InputError
-        As :func:`cost_distance`, when the graph is built (on the first item); or a Dask run whose
-        memory estimate does not fit (:func:`ecomap.corridors.scaleout.check_worker_memory`).
+        As :func:`cost_distance`, on the first item (the memory check counts the previous
+        result as still held and the sources as masks: ``estimate_cost_memory(cells, kept=1,
+        mask=True)``); or a Dask run whose memory estimate does not fit (:func:`ecomap.corridors.scaleout.check_worker_memory`).
 
     References
     ----------
@@ -257,6 +229,7 @@ def cost_distances(cost, sources: Iterable, *, cellsize: float = 1.0, neighbours
                                            max_memory=max_memory)
         return
     graph = _CostGraph(cost, cellsize=cellsize, neighbours=neighbours)
+    _check_cost_memory(graph.cost.size, 1, mask=True)
     for src in sources:
         yield graph.distance(src)
 
@@ -293,7 +266,7 @@ def _cost_distances_on_dask(cost, sources: list, *, cellsize, neighbours, worker
     _checked_cost(c, neighbours)  # refused here, before any cluster starts
     w = 1 if workers is None else max(int(workers), 1)
     per = max(1, -(-len(sources) // (2 * w)))  # two groups a worker
-    parts = {"worker process": WORKER_BASE_BYTES, "the grid's graph": (100 if neighbours != 16 else 200) * c.size,
+    parts = {"worker process": WORKER_BASE_BYTES, "the search": estimate_cost_memory(c.size, mask=True),
              "the cost raster": 16 * c.size, f"{per} cost-distance surfaces a task": 8 * per * c.size}
     need = check_worker_memory(parts, workers=1 if workers is None else w, what="cost-distance on Dask",
                                options="fewer --workers, a coarser --resolution, or a cluster with more memory "

@@ -55,17 +55,22 @@ def _sources(patches, ext, grid: Grid, r: np.ndarray):
 
 def _source_cost_distances(r: np.ndarray, lab: np.ndarray, n: int, *, cellsize: float, neighbours: int,
                            progress: bool, workers: int | None = None, scheduler: str | None = None):
-    """Cost-distance from every source, the nearest-source surface, and the least-cost distances.
+    """Least-cost distances between the sources and the nearest-source surface; no surface is kept.
 
-    Returns ``cwd`` (one surface per source), ``lcd`` (``(n, n)``, symmetric, 0 on the diagonal,
-    ``inf`` where unconnected) and ``nearest`` (the minimum over the sources). With ``workers``
-    or ``scheduler`` the searches are dask.distributed tasks (:func:`.cost_distances`).
+    Returns ``lcd`` (``(n, n)``, symmetric, 0 on the diagonal, ``inf`` where unconnected), the
+    nearest-source surface (the minimum over the sources), ``raw`` (row a: the least
+    cost-distance from a to each source's cells, before the symmetric minimum) and each source's
+    least cost-distance per row and per column of the grid (``(n, rows)``, ``(n, cols)``: the
+    bounding box of a capped search, known before it runs). The surfaces
+    the links need are searched again once the links are chosen (:mod:`._surfaces`), so memory
+    does not grow with the sources. With ``workers`` or ``scheduler`` the searches are
+    dask.distributed tasks (:func:`.cost_distances`).
     """
     from tqdm import tqdm
 
-    cwd: list[np.ndarray] = []
-    lcd = np.full((n, n), np.inf)
+    raw = np.full((n, n), np.inf)
     nearest = np.full(r.shape, np.inf)
+    rowmin, colmin = np.empty((n, r.shape[0])), np.empty((n, r.shape[1]))
     # the source cells grouped by source, so each source's minimum is one reduceat (every source
     # has at least one cell), not a pass over the whole raster
     flat = np.flatnonzero(lab.ravel() >= 0)
@@ -75,13 +80,15 @@ def _source_cost_distances(r: np.ndarray, lab: np.ndarray, n: int, *, cellsize: 
                           workers=workers, scheduler=scheduler)
     for a, d in enumerate(tqdm(each, total=n, desc="cost-distance", unit="source", disable=not progress,
                                leave=False)):
-        cwd.append(d)
         np.minimum(nearest, d, out=nearest)
+        d.min(axis=1, out=rowmin[a])
+        d.min(axis=0, out=colmin[a])
         if n:
-            lcd[a] = np.minimum.reduceat(d.ravel()[in_source], first)
-    lcd = np.minimum(lcd, lcd.T)
+            raw[a] = np.minimum.reduceat(d.ravel()[in_source], first)
+        del d
+    lcd = np.minimum(raw, raw.T)
     np.fill_diagonal(lcd, 0.0)
-    return cwd, lcd, nearest
+    return lcd, nearest, raw, (rowmin, colmin)
 
 
 def _drawn_links(corridors, pos: dict[str, int]) -> dict[tuple[int, int], list[str]]:

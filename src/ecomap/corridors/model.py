@@ -18,6 +18,7 @@ from .._errors import InputError
 from ._budget import check_model_memory, model_memory, ring_cells
 from ._linktools import _link_tools
 from ._regions import check_regions
+from ._surfaces import kept_surfaces, reach, window_bytes
 from .barriers import _link_improvements
 from .circuit import _pairwise
 from .grid import Grid, _extent_geometry, make_grid
@@ -297,9 +298,11 @@ def model_corridors(
     solver : {'auto', 'direct', 'amg'}
         As :func:`~ecomap.corridors.effective_resistance`.
     max_memory : int, optional
-        Bytes the model may take (checked before it starts, from an estimate of its largest
-        parts: the per-source cost-distance surfaces, the circuit's factor, the region rule's
-        dense ring matrices, Barrier Mapper's minima); default 80 % of the available memory.
+        Bytes the model may take, checked from an estimate of its peak before it starts (the
+        rasters, one cost-distance search at a time, the circuit's factor, the region rule's
+        dense ring matrices, the source masks) and again once the links are chosen, when the
+        windows of the surfaces they need are known (kept only where a link can use them, so
+        memory grows with the links, not the sources); default 80 % of the available memory.
     progress : bool, default False
         Show progress bars on stderr.
     workers : int, optional
@@ -396,10 +399,11 @@ def model_corridors(
     n = len(ids)
     log.info("%d source patches on a %d x %d grid of %g m", n, grid.height, grid.width, cs)
     parts = model_memory(int(r.size), n, ring_cells(lab), circuit=circuit, regions=regions, neighbours=neighbours,
-                         radii=len(table.restoration["radii_m"]))
-    budget = check_model_memory(parts, max_memory, resolution=resolution)
-    cwd, lcd, to_nearest = _source_cost_distances(r, lab, n, cellsize=cs, neighbours=neighbours, progress=progress,
-                                                  workers=workers, scheduler=scheduler)
+                         radii=len(table.restoration["radii_m"]), valid=int(np.isfinite(r).sum()))
+    check_model_memory(parts, max_memory, resolution=resolution)  # before the searches: no window yet
+    lcd, to_nearest, lcd_raw, extents = _source_cost_distances(r, lab, n, cellsize=cs, neighbours=neighbours,
+                                                               progress=progress,
+                                                               workers=workers, scheduler=scheduler)
 
     pos = {pid: i for i, pid in enumerate(ids)}
     drawn = _drawn_links(network["corridors"], pos)
@@ -411,6 +415,10 @@ def model_corridors(
     euclid = _edge_distances(sources)
     pairs, threshold = _candidate_links(lcd, drawn, max_cost, euclid=euclid, max_euclid=max_euclid, nearest=nearest,
                                         nearest_by=nearest_by, floor=_lcd_floor(euclid, r, cs))
+    cap = reach(lcd_raw, pairs, width)
+    parts["kept cost-distance windows"] = window_bytes(extents, cap)  # now known: check again
+    budget = check_model_memory(parts, max_memory, resolution=resolution)
+    cwd = kept_surfaces(r, lab, cap, cellsize=cs, neighbours=neighbours, progress=progress)
     traced = _trace_links(pairs, r=r, lab=lab, cwd=cwd, lcd=lcd, drawn=drawn, sources=sources, ids=ids,
                           grid=grid, neighbours=neighbours, progress=progress)
     paths = _paths_frame(traced.rows, sources)

@@ -203,8 +203,7 @@ def analyse(
     pc_graph = all_pairs_graph(network) if links == "distance" and pc_pairs == "all" else graph
     res_iic = removal_importance(graph, kind="iic", landscape_area=area)
     res_pc = removal_importance(pc_graph, kind="pc", landscape_area=area, median_dispersal_m=median_dispersal)
-    # PC's distances are betweenness's when both run on the same graph
-    nb, lb = betweenness(graph, distances=res_pc.distances if pc_graph is graph else None)
+    nb, lb = betweenness(graph)
     patches = _patch_table(network, graph, res_iic, res_pc, nb)
     corridor_trails, patch_trails = trail_lengths(network)
     crossings = barrier_crossings(network, cover_distance_m=cover_distance_m)

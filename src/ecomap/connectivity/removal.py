@@ -12,7 +12,7 @@ arcs), not with n²; nothing of size n × n is kept.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,9 @@ class _Index:
     num: float                 # Σ Σ a_i a_j v_ij
     nodes: pd.DataFrame        # d, intra, flux, connector (percent)
     links: pd.Series           # removal importance per link (percent)
+    # no all-pairs distance matrix is kept any more (memory grows with the links): always
+    # None, kept so that ``betweenness(graph, distances=res.distances)`` still reads
+    distances: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 def removal_importance(graph: Graph, *, kind: str, landscape_area: float,
@@ -71,7 +74,8 @@ def removal_importance(graph: Graph, *, kind: str, landscape_area: float,
     _Index
         ``value`` (IIC or PC), ``num`` (I_num, km⁴), ``nodes`` (DataFrame by patch id:
         ``d``, ``intra``, ``flux``, ``connector`` in percent) and ``links`` (Series by
-        link id, percent). All 0 when I_num is 0.
+        link id, percent); ``distances`` is ``None`` (no n × n matrix is kept). All 0
+        when I_num is 0.
 
     Raises
     ------

@@ -181,12 +181,11 @@ def _dfs(cnt, order, idom, pre, prelist, child_ptr, child, stack):
 
 
 @njit(cache=True)
-def _rerun(root, keep_root, p_cut, w_cut, pre, size, prelist, dist, indptr, nbr, wt,
-           nd, a, pc, theta, hk, hv):
-    """Σ a_x (v_sx − v'_sx) over the subtree of ``root`` once it is cut off.
+def _rerun(root, keep_root, p_cut, w_cut, pre, size, prelist, dist, indptr, nbr, wt, nd, hk, hv):
+    """New distances (into ``nd``) of the subtree of ``root`` once it is cut off.
 
     ``keep_root``: the root stays (an arc p_cut -> root is cut, or lengthened to
-    ``w_cut``); otherwise the root itself is removed.
+    ``w_cut``); otherwise the root itself is removed. The rest keeps its distances.
     """
     lo = pre[root]
     hi = lo + size[root]
@@ -224,10 +223,46 @@ def _rerun(root, keep_root, p_cut, w_cut, pre, size, prelist, dist, indptr, nbr,
             if c < nd[y]:
                 nd[y] = c
                 hsize = _push(hk, hv, hsize, c, y)
+
+
+@njit(cache=True)
+def _loss(lo, hi, prelist, vs, nd, a, pc, theta):
+    """Σ a_x (v_sx − v'_sx) over the preorder positions ``lo:hi``."""
     loss = 0.0
-    for t in range(first, hi):
+    for t in range(lo, hi):
         z = prelist[t]
-        loss += a[z] * (_value(dist[z], pc, theta) - _value(nd[z], pc, theta))
+        loss += a[z] * (vs[z] - _value(nd[z], pc, theta))
+    return loss
+
+
+@njit(cache=True)
+def _node_rerun(k, single, p, pos, child_ptr, child, npar, pre, size, prelist, dist, vs, indptr, nbr,
+                wt, nd, a, pc, theta, hk, hv):
+    """Σ a_x (v_sx − v'_sx) over the targets k dominates once k is removed, each unordered pair once.
+
+    A pair (s, x) through k is seen from s and from x. When every shortest path enters k
+    from one neighbour p (from s) and leaves it to one child c (towards x), the same pair
+    seen from x enters from c and leaves to p: it is counted twice from the end whose
+    entry has the smaller number and not from the other; any other pair once from each end.
+    """
+    r = pos[k]
+    weight_sum = 0
+    for c_i in range(child_ptr[r], child_ptr[r + 1]):
+        c = child[c_i]
+        if not single or npar[c] != 1 or p < c:
+            weight_sum += 1
+    if weight_sum == 0:
+        return 0.0
+    _rerun(k, False, -1, 0.0, pre, size, prelist, dist, indptr, nbr, wt, nd, hk, hv)
+    loss = 0.0
+    for c_i in range(child_ptr[r], child_ptr[r + 1]):
+        c = child[c_i]
+        wgt = 1.0
+        if single and npar[c] == 1:
+            wgt = 2.0 if p < c else 0.0
+        if wgt == 0.0:
+            continue
+        loss += wgt * _loss(pre[c], pre[c] + size[c], prelist, vs, nd, a, pc, theta)
     return loss
 
 
@@ -286,6 +321,7 @@ def removal_sums(sources, indptr, nbr, wt, edge, alt, a, pc, theta, eps):
     child = np.empty(n, dtype=np.int64)
     stack = np.empty(n, dtype=np.int64)
     sub = np.empty(n)
+    vs = np.empty(n)
     num = 0.0
     toward = np.zeros(n)
     connector = np.zeros(n)
@@ -302,6 +338,7 @@ def removal_sums(sources, indptr, nbr, wt, edge, alt, a, pc, theta, eps):
         for r in range(cnt):
             x = order[r]
             v = _value(dist[x], pc, theta)
+            vs[x] = v
             sub[x] = a[x] * v
             asum += a[x] * v
             if r > 0:
@@ -312,13 +349,17 @@ def removal_sums(sources, indptr, nbr, wt, edge, alt, a, pc, theta, eps):
         num += a[s] * asum
         for r in range(1, cnt):
             k = order[r]
-            if size[k] > 1 and a[s] * (sub[k] - a[k] * _value(dist[k], pc, theta)) > eps:
-                connector[k] += a[s] * _rerun(k, False, -1, 0.0, pre, size, prelist, dist, indptr, nbr,
-                                              wt, nd, a, pc, theta, hk, hv)
-            if npar[k] == 1 and a[s] * sub[k] > eps:
+            if size[k] > 1 and a[s] * (sub[k] - a[k] * vs[k]) > eps:
+                connector[k] += a[s] * _node_rerun(k, npar[k] == 1, idom[k], pos, child_ptr, child, npar,
+                                                   pre, size, prelist, dist, vs, indptr, nbr, wt, nd, a,
+                                                   pc, theta, hk, hv)
+            # an edge's pairs seen from both ends: once, from the end where its arc runs u -> v
+            p = idom[k]
+            if npar[k] == 1 and p < k and a[s] * sub[k] > eps:
                 e = par_edge[k]
-                edge_loss[e] += a[s] * _rerun(k, True, idom[k], alt[e], pre, size, prelist, dist,
-                                              indptr, nbr, wt, nd, a, pc, theta, hk, hv)
+                _rerun(k, True, p, alt[e], pre, size, prelist, dist, indptr, nbr, wt, nd, hk, hv)
+                lo = pre[k]
+                edge_loss[e] += 2.0 * a[s] * _loss(lo, lo + size[k], prelist, vs, nd, a, pc, theta)
         for r in range(cnt):
             x = order[r]
             dist[x] = np.inf

@@ -140,7 +140,10 @@ def _one_size(n: int, networkx_too: bool) -> dict:
     print(json.dumps(out), flush=True)      # kept if analyse does not finish
     t, c, _ = timed(cn.betweenness, graph, repeat=1)
     out["bc_wall"], out["bc_cpu"] = t, c
-    if networkx_too:
+    t, c, _ = timed(cn.analyse, net, repeat=1)
+    out["wall"], out["cpu"] = t, c
+    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if networkx_too:   # last: its dictionaries would count in analyse's peak RSS
         g = nx.Graph()
         g.add_nodes_from(range(graph.n))
         g.add_weighted_edges_from(graph.edges[["u", "v", "distance"]].itertuples(index=False, name=None))
@@ -148,9 +151,6 @@ def _one_size(n: int, networkx_too: bool) -> dict:
         nx.betweenness_centrality(g, weight="weight")
         nx.edge_betweenness_centrality(g, weight="weight")
         out["nx_wall"], out["nx_cpu"] = time.perf_counter() - t0, time.process_time() - c0
-    t, c, _ = timed(cn.analyse, net, repeat=1)
-    out["wall"], out["cpu"] = t, c
-    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
 
 

@@ -121,29 +121,47 @@ def timed(fn, *args, repeat: int = 3, **kw):
 
 
 def _one_size(n: int, networkx_too: bool) -> dict:
-    """Time the removal step, betweenness and ``analyse`` on n patches and 3n links (in a child).
+    """Time ``analyse`` on n patches and 3n links, and inside it the removal step and betweenness (in a child).
 
-    The removal step (IIC and PC, patches and links) runs first, so that the peak RSS
-    read after it is its own (plus the graph); ``analyse`` (which runs it again) last.
+    ``analyse`` runs once; the removal step (``removal_importance``, IIC and PC) and
+    ``betweenness`` are timed where it calls them, and the peak RSS is read right after the
+    removal step (so far: the graph and that step) and at the end. Lines are printed as they
+    come, so that a size stopped by its timeout still reports what finished.
     """
     import networkx as nx
 
+    from ecomap.connectivity import analysis
+
     net = generated_network(n, 3 * n)
-    graph = cn.build_graph(net)
-    area = float(net.boundary.area.sum()) / 1e6
-    out = {"n": n, "links": len(graph.edges)}
-    t0, c0 = time.perf_counter(), time.process_time()
-    for kind in ("iic", "pc"):
-        cn.removal_importance(graph, kind=kind, landscape_area=area)
-    out["rm_wall"], out["rm_cpu"] = time.perf_counter() - t0, time.process_time() - c0
-    out["rm_peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps(out), flush=True)      # kept if analyse does not finish
-    t, c, _ = timed(cn.betweenness, graph, repeat=1)
-    out["bc_wall"], out["bc_cpu"] = t, c
-    t, c, _ = timed(cn.analyse, net, repeat=1)
+    out = {"n": n, "links": 0, "rm_cpu": 0.0, "rm_wall": 0.0, "bc_cpu": 0.0, "bc_wall": 0.0}
+
+    def timed_step(fn, key):
+        def run(*args, **kw):
+            t0, c0 = time.perf_counter(), time.process_time()
+            res = fn(*args, **kw)
+            out[f"{key}_wall"] += time.perf_counter() - t0
+            out[f"{key}_cpu"] += time.process_time() - c0
+            out[f"{key}_peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            if key == "rm":
+                out["links"] = len(args[0].edges)
+                out["rm_calls"] = out.get("rm_calls", 0) + 1
+                if out["rm_calls"] == 2:
+                    print(json.dumps(out), flush=True)
+            return res
+        return run
+
+    steps = {"removal_importance": analysis.removal_importance, "betweenness": analysis.betweenness}
+    analysis.removal_importance = timed_step(steps["removal_importance"], "rm")
+    analysis.betweenness = timed_step(steps["betweenness"], "bc")
+    try:
+        t, c, _ = timed(cn.analyse, net, repeat=1)
+    finally:
+        analysis.removal_importance, analysis.betweenness = steps.values()
     out["wall"], out["cpu"] = t, c
     out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(out), flush=True)
     if networkx_too:   # last: its dictionaries would count in analyse's peak RSS
+        graph = cn.build_graph(net)
         g = nx.Graph()
         g.add_nodes_from(range(graph.n))
         g.add_weighted_edges_from(graph.edges[["u", "v", "distance"]].itertuples(index=False, name=None))

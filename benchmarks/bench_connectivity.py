@@ -13,13 +13,15 @@ Timed:
   ``--sample`` patches and ``--sample`` links drawn at random and scaled to all of them; its
   values on that sample are checked against the fast ones.
 
-Scaling (``--scale 100,1000,5000``): the full ``analyse`` and the betweenness alone at each size
-(links = 3 × patches), each size in its own subprocess so that its peak RSS is its own; printed
-with the time ratio between sizes and the fitted exponent (time ∝ n^k, least squares over the
-sizes and between each two), and betweenness against networkx's Brandes where that finishes.
+Scaling (``--scale 100,1000,5000``): the removal step (IIC + PC), the betweenness and the full
+``analyse`` at each size (links = 3 × patches), each size in its own subprocess so that its peak
+RSS is its own; with ``--before OLD/src`` the same in another source tree (an older commit), in
+the same run; printed with same-run ratios, the ratio between sizes and the fitted exponent
+(time ∝ n^k, least squares over the sizes and between each two), and betweenness against
+networkx's Brandes where that finishes.
 
 Run: ``.venv/bin/python benchmarks/bench_connectivity.py [--patches 500] [--links 1500] [--sample 40]``
-or ``.venv/bin/python benchmarks/bench_connectivity.py --scale 100,1000,5000``
+or ``.venv/bin/python benchmarks/bench_connectivity.py --scale 100,1000,5000 [--before /tmp/old/src]``
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import resource
 import subprocess
 import sys
@@ -118,15 +121,47 @@ def timed(fn, *args, repeat: int = 3, **kw):
 
 
 def _one_size(n: int, networkx_too: bool) -> dict:
-    """Time ``analyse`` and betweenness on a generated network of n patches and 3n links (in a child)."""
+    """Time ``analyse`` on n patches and 3n links, and inside it the removal step and betweenness (in a child).
+
+    ``analyse`` runs once; the removal step (``removal_importance``, IIC and PC) and
+    ``betweenness`` are timed where it calls them, and the peak RSS is read right after the
+    removal step (so far: the graph and that step) and at the end. Lines are printed as they
+    come, so that a size stopped by its timeout still reports what finished.
+    """
     import networkx as nx
 
+    from ecomap.connectivity import analysis
+
     net = generated_network(n, 3 * n)
-    graph = cn.build_graph(net)
-    out = {"n": n, "links": len(graph.edges)}
-    t, c, _ = timed(cn.betweenness, graph, repeat=1)
-    out["bc_wall"], out["bc_cpu"] = t, c
-    if networkx_too:
+    out = {"n": n, "links": 0, "rm_cpu": 0.0, "rm_wall": 0.0, "bc_cpu": 0.0, "bc_wall": 0.0}
+
+    def timed_step(fn, key):
+        def run(*args, **kw):
+            t0, c0 = time.perf_counter(), time.process_time()
+            res = fn(*args, **kw)
+            out[f"{key}_wall"] += time.perf_counter() - t0
+            out[f"{key}_cpu"] += time.process_time() - c0
+            out[f"{key}_peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            if key == "rm":
+                out["links"] = len(args[0].edges)
+                out["rm_calls"] = out.get("rm_calls", 0) + 1
+                if out["rm_calls"] == 2:
+                    print(json.dumps(out), flush=True)
+            return res
+        return run
+
+    steps = {"removal_importance": analysis.removal_importance, "betweenness": analysis.betweenness}
+    analysis.removal_importance = timed_step(steps["removal_importance"], "rm")
+    analysis.betweenness = timed_step(steps["betweenness"], "bc")
+    try:
+        t, c, _ = timed(cn.analyse, net, repeat=1)
+    finally:
+        analysis.removal_importance, analysis.betweenness = steps.values()
+    out["wall"], out["cpu"] = t, c
+    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(out), flush=True)
+    if networkx_too:   # last: its dictionaries would count in analyse's peak RSS
+        graph = cn.build_graph(net)
         g = nx.Graph()
         g.add_nodes_from(range(graph.n))
         g.add_weighted_edges_from(graph.edges[["u", "v", "distance"]].itertuples(index=False, name=None))
@@ -134,9 +169,6 @@ def _one_size(n: int, networkx_too: bool) -> dict:
         nx.betweenness_centrality(g, weight="weight")
         nx.edge_betweenness_centrality(g, weight="weight")
         out["nx_wall"], out["nx_cpu"] = time.perf_counter() - t0, time.process_time() - c0
-    t, c, _ = timed(cn.analyse, net, repeat=1)
-    out["wall"], out["cpu"] = t, c
-    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
 
 
@@ -145,29 +177,69 @@ def _exponent(ns, ts) -> float:
     return float(np.polyfit(np.log(ns), np.log(ts), 1)[0])
 
 
-def scaling(sizes: list[int], networkx_up_to: int, timeout: float = 1800.0) -> None:
-    """Run every size in a subprocess; print times, peak RSS, ratios and fitted exponents."""
-    rows = []
-    for n in sizes:
-        try:
-            res = subprocess.run([sys.executable, __file__, "--one", str(n), "--nx", str(int(n <= networkx_up_to))],
-                                 capture_output=True, text=True, check=True, timeout=timeout)
-        except (subprocess.TimeoutExpired, subprocess.CalledProcessError) as exc:
-            print(f"  {n:>6} patches: stopped ({type(exc).__name__}); exponents from the sizes before it")
-            break
-        rows.append(json.loads(res.stdout.strip().splitlines()[-1]))
-        r = rows[-1]
-        nx_part = f", networkx {r['nx_cpu']:.2f} s CPU ({r['nx_cpu'] / r['bc_cpu']:.0f}x slower)" if "nx_cpu" in r else ""
-        print(f"  {n:>6} patches, {r['links']:>6} links: analyse {r['wall']:.2f} s wall / {r['cpu']:.2f} s CPU, "
-              f"peak RSS {r['peak_mb']:.0f} MB; betweenness {r['bc_cpu']:.2f} s CPU{nx_part}", flush=True)
-    ns = [r["n"] for r in rows]
-    if len(ns) < 2:
-        return
-    for key, what in (("cpu", "analyse CPU"), ("bc_cpu", "betweenness CPU"), ("peak_mb", "analyse peak RSS")):
-        vals = [r[key] for r in rows]
+def _run_size(n: int, src: str | None, networkx_too: bool, timeout: float) -> dict | None:
+    """One size in a subprocess (``src``: another source tree on PYTHONPATH); None if nothing finished."""
+    env = {**os.environ, "PYTHONPATH": src} if src else None
+    cmd = [sys.executable, __file__, "--one", str(n), "--nx", str(int(networkx_too))]
+    try:
+        res = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=timeout, env=env)
+        lines = res.stdout
+    except subprocess.TimeoutExpired as exc:
+        lines = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+    except subprocess.CalledProcessError as exc:
+        print(f"  {n:>6} patches: failed\n{exc.stderr[-2000:]}")
+        return None
+    rows = [json.loads(x) for x in lines.strip().splitlines() if x.startswith("{")]
+    return rows[-1] if rows else None
+
+
+def _fmt(r: dict | None, timeout: float) -> str:
+    if r is None:
+        return f"removal step not finished in {timeout:.0f} s"
+    rm = f"removal step {r['rm_cpu']:.2f} s CPU, peak RSS {r['rm_peak_mb']:.0f} MB"
+    if "cpu" not in r:
+        return f"{rm}; analyse not finished in {timeout:.0f} s"
+    nx_part = f", networkx {r['nx_cpu']:.2f} s" if "nx_cpu" in r else ""
+    return (f"{rm}; analyse {r['wall']:.2f} s wall / {r['cpu']:.2f} s CPU, peak RSS {r['peak_mb']:.0f} MB; "
+            f"betweenness {r['bc_cpu']:.2f} s CPU{nx_part}")
+
+
+def _exponents(label: str, rows: list[dict]) -> None:
+    for key, what in (("rm_cpu", "removal CPU"), ("rm_peak_mb", "removal peak RSS"), ("cpu", "analyse CPU"),
+                      ("peak_mb", "analyse peak RSS"), ("bc_cpu", "betweenness CPU")):
+        pts = [(r["n"], r[key]) for r in rows if r is not None and key in r]
+        if len(pts) < 2:
+            continue
+        ns, vals = zip(*pts, strict=True)
         steps = ", ".join(f"{a}->{b}: {vb / va:.1f}x (n^{math.log(vb / va) / math.log(b / a):.2f})"
                           for a, b, va, vb in zip(ns, ns[1:], vals, vals[1:], strict=False))
-        print(f"{what}: fitted exponent {_exponent(ns, vals):.2f}; {steps}")
+        print(f"{label} {what}: fitted exponent {_exponent(ns, vals):.2f}; {steps}")
+
+
+def scaling(sizes: list[int], networkx_up_to: int, timeout: float = 1800.0, before: str | None = None,
+            before_timeout: float = 600.0) -> None:
+    """Run every size in a subprocess (and with ``before``, the older source tree too).
+
+    Prints times, peak RSS, same-run ratios and fitted exponents.
+    """
+    runs = {"after": []}
+    if before:
+        runs["before"] = []
+    for n in sizes:
+        r = _run_size(n, None, n <= networkx_up_to, timeout)
+        runs["after"].append(r)
+        print(f"  {n:>6} patches, after:  {_fmt(r, timeout)}", flush=True)
+        if before:
+            b = _run_size(n, before, False, before_timeout)
+            runs["before"].append(b)
+            ratio = ""
+            if b is not None and r is not None:
+                ratio = f" -> removal step {b['rm_cpu'] / r['rm_cpu']:.1f}x CPU"
+                if "cpu" in b and "cpu" in r:
+                    ratio += f", analyse {b['cpu'] / r['cpu']:.1f}x CPU, {b['peak_mb'] / r['peak_mb']:.1f}x RSS"
+            print(f"  {n:>6} patches, before: {_fmt(b, before_timeout)}{ratio}", flush=True)
+    for label, rows in runs.items():
+        _exponents(label, rows)
 
 
 def main() -> None:
@@ -175,6 +247,9 @@ def main() -> None:
     ap.add_argument("--scale", help="comma-separated patch counts, e.g. 100,1000,5000")
     ap.add_argument("--networkx-up-to", type=int, default=1000, help="largest size also timed with networkx")
     ap.add_argument("--size-timeout", type=float, default=1800.0, help="seconds one size may take (scaling)")
+    ap.add_argument("--before", help="an older source tree (its src/ directory) timed the same way, e.g. "
+                    "from `git archive <commit> src | tar -x -C /tmp/old`")
+    ap.add_argument("--before-timeout", type=float, default=600.0, help="seconds one size may take (before)")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--nx", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--patches", type=int, default=500)
@@ -186,7 +261,8 @@ def main() -> None:
         print(json.dumps(_one_size(args.one, bool(args.nx))))
         return
     if args.scale:
-        scaling([int(x) for x in args.scale.split(",")], args.networkx_up_to, args.size_timeout)
+        scaling([int(x) for x in args.scale.split(",")], args.networkx_up_to, args.size_timeout,
+                before=args.before, before_timeout=args.before_timeout)
         return
 
     net = generated_network(args.patches, args.links)

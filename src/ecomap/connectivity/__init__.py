@@ -9,9 +9,10 @@ The package reads like the method's steps:
 - :mod:`.scenario`: before and after removing or adding corridors and patches.
 
 Removal importance (dIIC, dPC) is exact. Recomputing all shortest paths after each removal
-would cost one all-pairs run per patch and per link; instead, for each removal only the
-sources whose shortest paths can change are re-run, and of those only one side of the cut
-(see :func:`ecomap.connectivity.removal._removal_losses`), with scipy's compiled Dijkstra.
+would cost one all-pairs run per patch and per link; instead each source is run once, in
+compiled code (:mod:`._dominators`, numba): the dominator tree of its shortest-path DAG
+says which targets each removal cuts off, and only those are re-run, inside their subtree.
+Memory grows with the links, not with n².
 """
 
 from __future__ import annotations

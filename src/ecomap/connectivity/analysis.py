@@ -203,8 +203,7 @@ def analyse(
     pc_graph = all_pairs_graph(network) if links == "distance" and pc_pairs == "all" else graph
     res_iic = removal_importance(graph, kind="iic", landscape_area=area)
     res_pc = removal_importance(pc_graph, kind="pc", landscape_area=area, median_dispersal_m=median_dispersal)
-    # PC's distances are betweenness's when both run on the same graph
-    nb, lb = betweenness(graph, distances=res_pc.distances if pc_graph is graph else None)
+    nb, lb = betweenness(graph)
     patches = _patch_table(network, graph, res_iic, res_pc, nb)
     corridor_trails, patch_trails = trail_lengths(network)
     crossings = barrier_crossings(network, cover_distance_m=cover_distance_m)
@@ -379,14 +378,23 @@ def _restore_gain(network: Network, graph: Graph, corr: pd.DataFrame, num: float
         & corr["to_id"].astype(str).isin(pos.index).to_numpy() \
         & (corr["from_id"].astype(str) != corr["to_id"].astype(str)).to_numpy()
     theta = math.log(2) / median
-    a = graph.attribute
     distances = corridor_distances(network.corridors, cost_lengths, length=corr["length_m"].to_numpy())
     for i in np.flatnonzero(cand):
         dist = float(distances[i])
         u, v = sorted((int(pos[str(corr["from_id"].iloc[i])]), int(pos[str(corr["to_id"].iloc[i])])))
         edges = pd.concat([graph.edges, pd.DataFrame({"u": [u], "v": [v], "distance": [max(dist, MIN_LENGTH_M)]})],
                           ignore_index=True).groupby(["u", "v"], as_index=False)["distance"].min()
-        g2 = Graph(graph.nodes, graph.links, edges)
-        pv = pair_values(dijkstra(g2.matrix(), directed=False), kind="pc", theta=theta)
-        out[i] = 100 * (float(a @ pv @ a) - num) / num
+        out[i] = 100 * (_pc_num(Graph(graph.nodes, graph.links, edges), theta) - num) / num
     return out
+
+
+def _pc_num(graph: Graph, theta: float, cells: int = 2_000_000) -> float:
+    """Σ Σ a_i a_j p*_ij, a few sources at a time (about ``cells`` pair values; no n × n matrix)."""
+    a, n = graph.attribute, graph.n
+    mat = graph.matrix()
+    step = max(1, cells // max(n, 1))
+    total = 0.0
+    for start in range(0, n, step):
+        rows = np.arange(start, min(n, start + step))
+        total += float(a[rows] @ pair_values(dijkstra(mat, directed=False, indices=rows), kind="pc", theta=theta) @ a)
+    return total

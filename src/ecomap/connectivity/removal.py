@@ -1,10 +1,12 @@
-"""Removal importance (dIIC, dPC) of every patch and link, exactly, re-running few Dijkstra sources.
+"""Removal importance (dIIC, dPC) of every patch and link, exactly, one source at a time.
 
 Recomputing all shortest paths after each removal would cost one all-pairs run per patch
-and per link; instead, for each removal only the sources whose shortest paths can change
-are re-run, and of those only one side of the cut (see :func:`_removal_losses`), with
-scipy's compiled Dijkstra: per connected component, and inside the removed element's
-biconnected block where that block is smaller than its component (``_blocks.Blocks``).
+and per link. Instead every source is run once, in compiled code
+(:func:`~ecomap.connectivity._dominators.removal_sums`): its shortest-path DAG gives the
+dominator tree, whose subtree under node k (under arc p -> x) is exactly the set of
+targets whose distance changes when k (that link) is removed; only those are re-run, by a
+Dijkstra inside the subtree. Memory grows with the links (a few arrays of n and of the
+arcs), not with n²; nothing of size n × n is kept.
 """
 
 from __future__ import annotations
@@ -15,11 +17,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.sparse.csgraph import reverse_cuthill_mckee
 
-from ._blocks import Blocks
-from ._common import DEFAULT_MEDIAN_DISPERSAL_M, pair_values
-from ._paths import count_into, on_path, path_counts, reverse_arc
+from ._common import DEFAULT_MEDIAN_DISPERSAL_M
+from ._dominators import removal_sums
 from .graph import Graph
 
 __all__ = ["removal_importance"]
@@ -31,8 +32,8 @@ class _Index:
     num: float                 # Σ Σ a_i a_j v_ij
     nodes: pd.DataFrame        # d, intra, flux, connector (percent)
     links: pd.Series           # removal importance per link (percent)
-    # PC only: the all-pairs shortest-path distances the index was computed from, so that
-    # betweenness need not run the same Dijkstra again
+    # no all-pairs distance matrix is kept any more (memory grows with the links): always
+    # None, kept so that ``betweenness(graph, distances=res.distances)`` still reads
     distances: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
@@ -55,8 +56,9 @@ def removal_importance(graph: Graph, *, kind: str, landscape_area: float,
     the shortest is scored against the next shortest.
 
     The values are exact (checked against recomputing every pair after each removal and
-    against a brute force over all simple paths); only the sources whose shortest paths
-    can change are re-run.
+    against a brute force over all simple paths): for each source, only the targets all
+    of whose shortest paths run through the removed element are re-run. Path lengths
+    within 1e-9 of the source's longest distance count as tied.
 
     Parameters
     ----------
@@ -73,9 +75,9 @@ def removal_importance(graph: Graph, *, kind: str, landscape_area: float,
     -------
     _Index
         ``value`` (IIC or PC), ``num`` (I_num, km⁴), ``nodes`` (DataFrame by patch id:
-        ``d``, ``intra``, ``flux``, ``connector`` in percent), ``links`` (Series by link
-        id, percent) and ``distances`` (PC: the all-pairs path distances used; IIC:
-        ``None``). All 0 when I_num is 0.
+        ``d``, ``intra``, ``flux``, ``connector`` in percent) and ``links`` (Series by
+        link id, percent); ``distances`` is ``None`` (no n × n matrix is kept). All 0
+        when I_num is 0.
 
     Raises
     ------
@@ -94,324 +96,70 @@ def removal_importance(graph: Graph, *, kind: str, landscape_area: float,
     theta = math.log(2) / median_dispersal_m
     a = graph.attribute
     weighted = kind == "pc"
-    d = dijkstra(graph.matrix(weighted=weighted), directed=False) if graph.n else np.zeros((0, 0))
-    pv = pair_values(d, kind=kind, theta=theta)
-    num = float(a @ pv @ a) if graph.n else 0.0
+    first, alt = _parallel_links(graph, weighted=weighted)
+    num, toward, connector, edge_loss = _sums(graph, a, alt, weighted=weighted, theta=theta)
     value = num / landscape_area ** 2
     if num <= 0:
         nodes = pd.DataFrame(0.0, index=graph.nodes.index, columns=["d", "intra", "flux", "connector"])
-        return _Index(value, num, nodes, pd.Series(0.0, index=graph.links.index), d if weighted else None)
-    intra = a ** 2
-    flux = 2.0 * a * (pv @ a - np.diagonal(pv) * a)   # Σ_{i≠k} v_ik a_i, no n × n copy
-    connector, edge_loss = _removal_losses(graph, kind=kind, theta=theta, d=d, pvals=pv)
+        return _Index(value, num, nodes, pd.Series(0.0, index=graph.links.index))
     nodes = pd.DataFrame({
-        "intra": 100 * intra / num, "flux": 100 * flux / num, "connector": 100 * connector / num,
+        "intra": 100 * a ** 2 / num, "flux": 100 * 2.0 * a * toward / num, "connector": 100 * connector / num,
     }, index=graph.nodes.index)
     nodes.insert(0, "d", nodes.sum(axis=1))
-    links = _link_importance(graph, kind=kind, theta=theta, d=d, pv=pv, num=num,
-                             edge_loss=edge_loss, weighted=weighted)
-    return _Index(value, num, nodes, links, d if weighted else None)
+    links = np.zeros(len(graph.links))
+    e = first[first >= 0]
+    links[first >= 0] = edge_loss[e]
+    return _Index(value, num, nodes, pd.Series(100 * links / num, index=graph.links.index))
 
 
-def _link_importance(graph: Graph, *, kind: str, theta: float, d: np.ndarray, pv: np.ndarray,
-                     num: float, edge_loss: np.ndarray, weighted: bool) -> pd.Series:
-    lk = graph.links
+def _parallel_links(graph: Graph, *, weighted: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Which link carries each edge's loss, and the length an edge takes when "removed".
+
+    Of parallel links only the shortest matters, and only down to the next shortest (PC);
+    topology (IIC) does not change while another link remains. Returns (per link: its
+    graph edge if it carries that edge's loss, else -1; per edge: ``inf``, or the next
+    shortest parallel length).
+    """
+    lk, m = graph.links, len(graph.edges)
+    alt = np.full(m, np.inf)
     if lk.empty:
-        return pd.Series(dtype=float, index=lk.index)
-    edge_of = pd.Series(np.arange(len(graph.edges)),
-                        index=pd.MultiIndex.from_frame(graph.edges[["u", "v"]]))
+        return np.zeros(0, dtype=np.int64), alt
+    edge_of = pd.Series(np.arange(m), index=pd.MultiIndex.from_frame(graph.edges[["u", "v"]]))
     e = edge_of.reindex(pd.MultiIndex.from_frame(lk[["u", "v"]])).to_numpy()
-    out = np.zeros(len(lk))
-    count = np.bincount(e, minlength=len(graph.edges))
-    single = count[e] == 1
-    out[single] = edge_loss[e[single]]
-    a = graph.attribute
-    for edge in np.flatnonzero(count > 1):
-        # parallel links: only the shortest matters, and only down to the next shortest (PC);
-        # topology (IIC) does not change while another link remains
-        rows = lk[e == edge]
-        order = rows.sort_values("distance")
-        first, second = order.index[0], order["distance"].iloc[1]
-        if not weighted or second <= order["distance"].iloc[0]:
-            continue
-        mat = graph.matrix(weighted=True, edge_distance=(int(edge), float(second)))
-        new = pair_values(dijkstra(mat, directed=False), kind=kind, theta=theta)
-        out[lk.index.get_loc(first)] = float(a @ (pv - new) @ a)
-    return pd.Series(100 * out / num, index=lk.index)
+    dist = lk["distance"].to_numpy(dtype=float)
+    count = np.bincount(e, minlength=m)
+    carrier = np.where(count[e] == 1, e, -1)
+    # parallel: sort each edge's links by distance (stable: the first listed of equal ones)
+    order = np.lexsort((np.arange(len(lk)), dist, e))
+    head = np.r_[True, e[order][1:] != e[order][:-1]]
+    multi = head & (count[e[order]] > 1)
+    firsts, seconds = order[multi], order[np.flatnonzero(multi) + 1]
+    alt[e[firsts]] = dist[seconds] if weighted else 1.0
+    longer = (dist[seconds] > dist[firsts]) & weighted
+    carrier[firsts[longer]] = e[firsts[longer]]
+    return carrier, alt
 
 
-def _removal_losses(graph: Graph, *, kind: str, theta: float, d: np.ndarray, pvals: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Connector loss of each node and loss of each edge, exactly, re-running few sources.
-
-    A removal changes only pairs inside its own connected component, so each component
-    is worked on alone (its distance block, its arcs, its Dijkstra re-runs).
-
-    A pair (i, j) loses only if *every* shortest path i → j runs through the removed node
-    or edge. For node k, such a path enters k from some neighbour n_a and leaves to
-    another n_b; then i is "behind" n_a (D[i, n_a] + w = D[i, k]) and j behind n_b. Two
-    sources both behind the same neighbour n* never need k between them (D[i, j] ≤
-    D[i, n*] + D[n*, j] < D[i, k] + D[k, j]), so taking n* with the most sources behind
-    it, only sources not behind n* are re-run, and of those only sources for which k is
-    an interior node of the shortest-path DAG (in the hop metric: a DAG child of k whose
-    only DAG parent is k). For an edge u–v, a losing pair has one end i whose only DAG
-    parent of v is u and the other end j whose only DAG parent of u is v; the smaller of
-    the two sets is re-run. Pair values are symmetric, so rows suffice.
-
-    Returns (connector loss per node, loss per graph edge when removed), as Σ a_i a_j Δv_ij.
-    """
-    weighted = kind == "pc"
-    a = graph.attribute
-    n = graph.n
-    m = len(graph.edges)
-    connector = np.zeros(n)
-    edge_loss = np.zeros(m)
-    if m == 0:
-        return connector, edge_loss
-    eu = graph.edges["u"].to_numpy(dtype=int)
-    ev = graph.edges["v"].to_numpy(dtype=int)
-    ew = graph.edges["distance"].to_numpy(dtype=float) if weighted else np.ones(m)
-    # one tolerance for the whole graph (as if the components were worked on together)
-    tol = 1e-9 * max(float(np.max(d, where=np.isfinite(d), initial=1.0)), 1.0)
-    _, label = connected_components(
-        csr_matrix((np.ones(m), (eu, ev)), shape=(n, n)), directed=False)
-    edge_label = label[eu]
-    order = np.argsort(label, kind="stable")
-    bounds = np.r_[0, np.cumsum(np.bincount(label))]
-    edge_order = np.argsort(edge_label, kind="stable")
-    edge_bounds = np.r_[0, np.cumsum(np.bincount(edge_label, minlength=len(bounds) - 1))]
-    local = np.empty(n, dtype=int)
-    for c in range(len(bounds) - 1):
-        nodes = order[bounds[c]:bounds[c + 1]]
-        edges = edge_order[edge_bounds[c]:edge_bounds[c + 1]]
-        if len(edges) == 0:
-            continue  # an isolated patch: no connector role, no links
-        local[nodes] = np.arange(len(nodes))
-        whole = len(nodes) == n     # one component: its blocks are the matrices, no n × n copies
-        dc, pc = (d, pvals) if whole else (d[np.ix_(nodes, nodes)], pvals[np.ix_(nodes, nodes)])
-        conn_c, loss_c = _component_losses(
-            a[nodes], local[eu[edges]], local[ev[edges]], ew[edges], dc, pc,
-            kind=kind, theta=theta, tol=tol)
-        connector[nodes] = conn_c
-        edge_loss[edges] = loss_c
-    return connector, edge_loss
-
-
-def _component_losses(a: np.ndarray, eu: np.ndarray, ev: np.ndarray, ew: np.ndarray, d: np.ndarray,
-                      pvals: np.ndarray, *, kind: str, theta: float, tol: float
-                      ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_removal_losses` on one connected component (local node numbers ``0..n-1``).
-
-    Steps: the shortest-path DAGs of every source -> one re-run machine (a CSR layout
-    where a removed arc gets an infinite length, and the biconnected blocks) -> the
-    connector loss of every node -> the loss of every edge.
-    """
-    dag = _shortest_path_dags(eu, ev, ew, d, weighted=kind == "pc", tol=tol)
-    rerun = _Rerun(dag, d, kind=kind, theta=theta)
-    connector = _connector_losses(a, dag, d, pvals, rerun, tol=tol)
-    edge_loss = _edge_losses(a, dag, d, pvals, rerun, tol=tol)
-    return connector, edge_loss
-
-
-@dataclass(frozen=True)
-class _Dag:
-    """The shortest-path DAGs of one component from every source (arc e: u->v, e + m: v->u)."""
-
-    n: int
-    m: int
-    src: np.ndarray
-    dst: np.ndarray
-    w: np.ndarray
-    on: np.ndarray             # [i, arc]: the arc lies on a shortest path from i
-    only_parent: np.ndarray    # [i, arc]: src is the only DAG parent of dst
-    sigma: np.ndarray | None   # hop metric: number of shortest paths between every pair
-    weighted: bool
-
-
-def _shortest_path_dags(eu: np.ndarray, ev: np.ndarray, ew: np.ndarray, d: np.ndarray, *,
-                        weighted: bool, tol: float) -> _Dag:
-    n = d.shape[0]
-    m = len(eu)
-    # arc e: u->v, arc e + m: v->u
-    src, dst, w = np.r_[eu, ev], np.r_[ev, eu], np.r_[ew, ew]
-    on = on_path(d, src, dst, w, tol=tol)
-    # indeg[i, x]: number of DAG parents of x in the shortest-path DAG from i; only_parent
-    # [i, arc]: src is the only DAG parent of dst (row by row: no V x arcs float matrix)
-    only_parent = np.empty_like(on)
-    for rows in _row_chunks(n, 2 * m):
-        indeg = count_into(on[rows], dst, n)
-        only_parent[rows] = on[rows] & (indeg[:, dst] == 1)
-    # hop metric (many ties): sigma[i, j] = number of shortest paths, so that a pair whose
-    # paths do not all run through the removed element is not counted as losing
-    sigma = path_counts(d, src, dst) if not weighted else None
-    return _Dag(n, m, src, dst, w, on, only_parent, sigma, weighted)
-
-
-def _row_chunks(n: int, width: int, cells: int = 4_000_000):
-    """Slices of ``n`` rows, each about ``cells`` cells of ``width`` columns."""
-    step = max(1, cells // max(width, 1))
-    return [slice(i, min(n, i + step)) for i in range(0, n, step)]
-
-
-def _all_through(rows_via: np.ndarray, via_cols: np.ndarray, direct: np.ndarray) -> np.ndarray:
-    """σ_ik σ_kj = σ_ij (up to rounding, on the safe side) <=> every path runs through k."""
-    return rows_via[:, None] * via_cols[None, :] >= direct * (1 - 1e-9)
-
-
-class _Rerun:
-    """Pair values of some sources once some arcs are cut: in the arcs' block, or the whole component.
-
-    One CSR layout serves every re-run; a removed arc gets an infinite length, restored
-    at the next call.
-    """
-
-    def __init__(self, dag: _Dag, d: np.ndarray, *, kind: str, theta: float):
-        n, src, dst, w = dag.n, dag.src, dag.dst, dag.w
-        self.n, self.kind, self.theta = n, kind, theta
-        self.csr_order = np.lexsort((dst, src))
-        self.indptr = np.r_[0, np.cumsum(np.bincount(src, minlength=n))]
-        indices, self.data0 = dst[self.csr_order], w[self.csr_order]
-        self.slot = np.empty_like(self.csr_order)
-        self.slot[self.csr_order] = np.arange(2 * dag.m)
-        self.mat = csr_matrix((self.data0.copy(), indices, self.indptr), shape=(n, n))
-        self.last = np.empty(0, dtype=int)
-        self.blocks = Blocks(n, src, dst, w, d, kind=kind, theta=theta)
-
-    def __call__(self, removed_slots: np.ndarray, cover: np.ndarray, block: int, old: np.ndarray) -> np.ndarray:
-        """Pair values of the ``cover`` rows once the arcs in ``removed_slots`` are cut."""
-        if block >= 0 and self.blocks.size(block) < self.n:
-            return self.blocks.rerun(block, self.csr_order[removed_slots], cover, old)
-        self.mat.data[self.last] = self.data0[self.last]
-        self.mat.data[removed_slots] = np.inf
-        self.last = removed_slots
-        return pair_values(dijkstra(self.mat, directed=True, indices=cover), kind=self.kind, theta=self.theta)
-
-
-def _connector_losses(a: np.ndarray, dag: _Dag, d: np.ndarray, pvals: np.ndarray, rerun: _Rerun, *,
-                      tol: float) -> np.ndarray:
-    """Σ a_i a_j Δv_ij over pairs i, j ≠ k when node k is removed, for every node k."""
-    n, m, src, dst, on = dag.n, dag.m, dag.src, dag.dst, dag.on
-    arcs = np.arange(2 * m)
-    connector = np.zeros(n)
-    # nodes, all at once: needs[i, k] = k is an interior node of i's shortest-path DAG
-    # (weighted: ties are rare, any DAG child; hop metric: a child with k its only parent)
-    child = dag.only_parent if not dag.weighted else on
-    needs = np.empty((n, n), dtype=bool)
-    for rows in _row_chunks(n, 2 * m):
-        needs[rows] = count_into(child[rows], src, n) > 0
-    # for each k, the neighbour (arc into k) with the most sources behind it that need k;
-    # of equal counts the first arc
-    behind = np.zeros(2 * m, dtype=np.int64)
-    for rows in _row_chunks(n, 2 * m):
-        behind += (on[rows] & needs[rows][:, dst]).sum(axis=0)
-    first = np.lexsort((arcs, -behind, dst))
-    head = np.r_[True, dst[first][1:] != dst[first][:-1]]
-    best_arc = np.full(n, -1)
-    best_arc[dst[first[head]]] = first[head]
-    in_deg = np.bincount(dst, minlength=n)
-    cand = np.flatnonzero(in_deg >= 2)  # an end node (degree <= 1) is never a connector
-    cover_masks = needs[:, cand].T & ~on[:, best_arc[cand]].T
-    cover_masks[np.arange(len(cand)), cand] = False
-    needs_t = np.ascontiguousarray(needs.T)
-    all_nodes = np.arange(n)
-    for k, cover_mask in zip(cand, cover_masks, strict=True):
-        cover = np.flatnonzero(cover_mask)
-        if len(cover) == 0:
-            continue
-        with np.errstate(invalid="ignore"):
-            via = np.abs(d[cover, k][:, None] + d[k][None, :] - d[cover]) <= tol
-        via &= needs_t[k][None, :]
-        if dag.sigma is not None:
-            via &= _all_through(dag.sigma[cover, k], dag.sigma[k], dag.sigma[cover])
-        via[:, k] = False
-        via[np.arange(len(cover)), cover] = False
-        cover = _thin_cover(cover, all_nodes, via)
-        if len(cover) == 0:
-            continue
-        out_slots = np.arange(rerun.indptr[k], rerun.indptr[k + 1])
-        removed = np.r_[out_slots, rerun.slot[reverse_arc(rerun.csr_order[out_slots], m)]]
-        old = pvals[cover]
-        new = rerun(removed, cover, rerun.blocks.of_node[k], old)
-        old[:, k] = 0.0
-        new[:, k] = 0.0
-        connector[k] = _loss_from_rows(a, old, new, cover)
-    return connector
-
-
-def _edge_losses(a: np.ndarray, dag: _Dag, d: np.ndarray, pvals: np.ndarray, rerun: _Rerun, *,
-                 tol: float) -> np.ndarray:
-    """Σ a_i a_j Δv_ij over all pairs when edge e is removed, for every edge e."""
-    m = dag.m
-    edge_loss = np.zeros(m)
-    # sources whose only DAG parent of an arc's head is its tail, arc by arc, a chunk of
-    # edges at a time (one list of all of them would be n² indices)
-    has = dag.only_parent.any(axis=0)
-    todo = np.flatnonzero(has[:m] & has[m:])
-    step = max(1, 2_000_000 // max(dag.n, 1))
-    for c0 in range(0, len(todo), step):
-        chunk = todo[c0:c0 + step]
-        sub = np.ascontiguousarray(dag.only_parent[:, np.r_[chunk, chunk + m]].T)
-        for r, e in enumerate(chunk):
-            edge_loss[e] = _edge_loss(e, np.flatnonzero(sub[r]), np.flatnonzero(sub[r + len(chunk)]),
-                                      a, dag, d, pvals, rerun, tol=tol)
-    return edge_loss
-
-
-def _edge_loss(e: int, ru: np.ndarray, rv: np.ndarray, a: np.ndarray, dag: _Dag, d: np.ndarray,
-               pvals: np.ndarray, rerun: _Rerun, *, tol: float) -> float:
-    """Loss of edge e; ``ru``: sources reaching v only through u -> v, ``rv``: u only through v -> u."""
-    m, src, dst, w = dag.m, dag.src, dag.dst, dag.w
-    u, v, we = src[e], dst[e], w[e]
-    block = ru[:, None], rv[None, :]
-    with np.errstate(invalid="ignore"):
-        via = np.abs(d[ru, u][:, None] + we + d[v, rv][None, :] - d[block]) <= tol
-    if dag.sigma is not None:
-        via &= _all_through(dag.sigma[ru, u], dag.sigma[v, rv], dag.sigma[block])
-    if len(ru) == 1 or len(rv) == 1:   # a single source on one side covers every pair
-        cover = (ru if len(ru) == 1 else rv) if via.any() else ru[:0]
-    else:
-        cover = _thin_cover(ru, rv, via)
-    if len(cover) == 0:
-        return 0.0
-    old = pvals[cover]
-    new = rerun(rerun.slot[[e, e + m]], cover, rerun.blocks.of_edge[e], old)
-    return _loss_from_rows(a, old, new, cover)
-
-
-def _loss_from_rows(a: np.ndarray, old_rows: np.ndarray, new_rows: np.ndarray,
-                    cover: np.ndarray) -> float:
-    """Σ over ordered pairs of a_i a_j (P_ij − P'_ij), knowing only the rows of ``cover``.
-
-    Every changed pair has at least one end in ``cover``; P is symmetric.
-    """
-    # a pair with both ends in the cover is counted by both rows, any other pair by one
-    weight = 2.0 * a
-    weight[cover] = a[cover]
-    return float(a[cover] @ ((old_rows - new_rows) @ weight))
-
-
-def _thin_cover(rows: np.ndarray, cols: np.ndarray, pairs: np.ndarray) -> np.ndarray:
-    """Pick a small set of nodes touching every pair ``(rows[r], cols[c])`` with ``pairs[r, c]``.
-
-    ``rows`` and ``cols`` are sorted node numbers without repeats; ``rows`` must already
-    touch every pair (each pair of nodes that can lose appears with at least one end
-    among the rows). Of each pair the end with more pairs is kept (ties:
-    the lower index), which is itself a cover and, where the pairs through a patch fan
-    out from the nodes near it, a much smaller one; the row ends alone and the column
-    ends alone are covers too, and the smallest of the three is returned.
-    """
-    row_deg = np.count_nonzero(pairs, axis=1)
-    if not row_deg.any():
-        return np.empty(0, dtype=int)
-    col_deg = np.count_nonzero(pairs, axis=0)
-    deg = np.zeros(int(max(rows[-1], cols[-1])) + 1)
-    deg[cols] = col_deg
-    deg[rows] = row_deg
-    dr, dc = deg[rows][:, None], deg[cols][None, :]
-    pick_row = (dr > dc) | ((dr == dc) & (rows[:, None] < cols[None, :]))
-    keep = np.zeros(len(deg), dtype=bool)
-    keep[rows[(pairs & pick_row).any(axis=1)]] = True
-    keep[cols[(pairs & ~pick_row).any(axis=0)]] = True
-    # every pair also has a row end and a column end: take whichever set is smallest
-    options = [np.flatnonzero(keep), rows[row_deg > 0], cols[col_deg > 0]]
-    return min(options, key=len)
+def _sums(graph: Graph, a: np.ndarray, alt: np.ndarray, *, weighted: bool, theta: float
+          ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+    """Run every source through the compiled kernel: I_num, Σ a_s v_sx, connector and edge losses."""
+    n, m = graph.n, len(graph.edges)
+    if n == 0:
+        return 0.0, np.zeros(0), np.zeros(0), np.zeros(m)
+    u = graph.edges["u"].to_numpy(dtype=np.int64)
+    v = graph.edges["v"].to_numpy(dtype=np.int64)
+    w = graph.edges["distance"].to_numpy(dtype=float) if weighted else np.ones(m)
+    # renumber the nodes so that neighbours have near numbers (reverse Cuthill-McKee): the
+    # kernel's per-node arrays are then read in nearby places (about 15 % faster)
+    perm = reverse_cuthill_mckee(csr_matrix((np.ones(2 * m), (np.r_[u, v], np.r_[v, u])), shape=(n, n)),
+                                 symmetric_mode=True).astype(np.int64)
+    new = np.empty(n, dtype=np.int64)
+    new[perm] = np.arange(n)
+    src, dst = new[np.r_[u, v]], new[np.r_[v, u]]
+    order = np.lexsort((dst, src))
+    indptr = np.r_[0, np.cumsum(np.bincount(src, minlength=n))].astype(np.int64)
+    edge = np.r_[np.arange(m), np.arange(m)][order].astype(np.int64)
+    num, toward, connector, edge_loss = removal_sums(
+        np.arange(n, dtype=np.int64), indptr, dst[order], np.r_[w, w][order], edge, alt,
+        np.asarray(a, dtype=float)[perm], weighted, theta, 0.0)
+    return num, toward[new], connector[new], edge_loss

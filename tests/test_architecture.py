@@ -21,6 +21,7 @@ MAX_FUNCTION_LINES = 80
 #: (a sideways call between task packages) or lower. cli -> build -> tasks -> network/io
 #: -> layers/crs -> _errors.
 RANKS = {
+    "__main__": 6,  # python -m ecomap: the command itself
     "cli": 5,
     "build": 4,
     **dict.fromkeys(("corridors", "connectivity", "importers", "bridges", "query", "webmap",

@@ -105,3 +105,11 @@ def test_lazy_commands_keep_path_defaults_and_errors(capsys):
     with pytest.raises(SystemExit):
         parser().parse_args(["nosuch"])
     assert "invalid choice: 'nosuch'" in capsys.readouterr().err
+
+
+def test_python_dash_m_ecomap_is_the_command():
+    env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    out = subprocess.run([sys.executable, "-m", "ecomap", "query", "--help"], capture_output=True, text=True, env=env)
+    assert out.returncode == 0 and "usage: ecomap query" in out.stdout
+    bad = subprocess.run([sys.executable, "-m", "ecomap", "no-such-command"], capture_output=True, text=True, env=env)
+    assert bad.returncode == 2

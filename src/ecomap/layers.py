@@ -397,8 +397,11 @@ def _ids(gdf: gpd.GeoDataFrame) -> list[str]:
 
 
 def _is_missing(series: pd.Series) -> np.ndarray:
-    s = series.astype("object")
-    return (s.isna() | (s.astype(str).str.strip() == "")).to_numpy()
+    """Null, NaN or text that is blank once stripped, row by row (only text can be blank)."""
+    if series.dtype.kind in "biufcmM":
+        return series.isna().to_numpy()
+    vals = series.to_numpy(dtype=object)
+    return pd.isna(vals) | np.fromiter((isinstance(v, str) and not v.strip() for v in vals), bool, len(vals))
 
 
 def check_layer(gdf: gpd.GeoDataFrame, name: str, *, file: str) -> list[Problem]:

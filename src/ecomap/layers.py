@@ -396,9 +396,8 @@ def _ids(gdf: gpd.GeoDataFrame) -> list[str]:
     ]
 
 
-def _is_missing(series: pd.Series) -> np.ndarray:
-    """Null, NaN or text that is blank once stripped, row by row (only text can be blank)."""
-    if series.dtype.kind in "biufcmM":
+def _is_missing(series: pd.Series) -> np.ndarray:  # null, NaN or blank text, column-wide
+    if series.dtype.kind in "biufcmM":  # only text can be blank
         return series.isna().to_numpy()
     vals = series.to_numpy(dtype=object)
     return pd.isna(vals) | np.fromiter((isinstance(v, str) and not v.strip() for v in vals), bool, len(vals))

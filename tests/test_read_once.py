@@ -24,7 +24,7 @@ from ecomap.io import (
     default_data_dir,
     read_layer_file,
 )
-from ecomap.layers import LAYER_NAMES, _is_missing
+from ecomap.layers import LAYER_NAMES, _ids, _is_missing
 
 POINT = {"type": "Feature", "properties": {"id": "B1"}, "geometry": {"type": "Point", "coordinates": [114.35, 22.69]}}
 
@@ -121,3 +121,20 @@ def test_blank_values_found_column_wide_as_row_by_row(values):
     if all(v is None or isinstance(v, str) for v in values):
         s = pd.Series(values, dtype="string")
         assert _is_missing(s).tolist() == _blank_per_row(s).tolist()
+
+
+def _labels_per_row(gdf) -> list[str]:
+    """The per-row labels ``check_layer`` used before."""
+    vals = gdf["id"].tolist() if "id" in gdf.columns else [None] * len(gdf)
+    return [str(v) if v is not None and not (isinstance(v, float) and np.isnan(v)) and str(v) != ""
+            else f"#{i + 1}" for i, v in enumerate(vals)]
+
+
+@pytest.mark.parametrize("ids", [["B1", "B2"], ["B1", None], ["B1", ""], ["B1", " "], [1.0, np.nan], [None, None], []])
+def test_labels_found_column_wide_as_row_by_row(ids):
+    for frame in (pd.DataFrame({"id": ids}), pd.DataFrame({"id": pd.Series(ids, dtype=object)}),
+                  pd.DataFrame({"x": range(len(ids))})):
+        assert _ids(frame) == _labels_per_row(frame)
+    if all(v is None or isinstance(v, str) for v in ids):
+        frame = pd.DataFrame({"id": pd.Series(ids, dtype="string")})
+        assert _ids(frame) == _labels_per_row(frame)

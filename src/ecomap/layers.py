@@ -17,6 +17,7 @@ import pandas as pd
 import shapely
 
 from ._errors import Problem
+from ._labels import _ids, _is_missing
 
 __all__ = [
     "Column",
@@ -381,26 +382,6 @@ def coerce_columns(gdf: pd.DataFrame, name: str) -> pd.DataFrame:
         elif c.dtype in {"float", "int"}:
             out[c.name] = pd.to_numeric(out[c.name], errors="coerce").astype("float64")
     return out
-
-
-def _ids(gdf: gpd.GeoDataFrame) -> list[str]:
-    """Feature labels for messages: the id where there is one, else ``#row``."""
-    if "id" in gdf.columns:
-        vals = gdf["id"].tolist()
-    else:
-        vals = [None] * len(gdf)
-    return [
-        str(v) if v is not None and not (isinstance(v, float) and np.isnan(v)) and str(v) != ""
-        else f"#{i + 1}"
-        for i, v in enumerate(vals)
-    ]
-
-
-def _is_missing(series: pd.Series) -> np.ndarray:  # null, NaN or blank text, column-wide
-    if series.dtype.kind in "biufcmM":  # only text can be blank
-        return series.isna().to_numpy()
-    vals = series.to_numpy(dtype=object)
-    return pd.isna(vals) | np.fromiter((isinstance(v, str) and not v.strip() for v in vals), bool, len(vals))
 
 
 def check_layer(gdf: gpd.GeoDataFrame, name: str, *, file: str) -> list[Problem]:

@@ -17,6 +17,7 @@ import pandas as pd
 import pyogrio
 import pytest
 
+from ecomap._labels import _plain_dates
 from ecomap.io import (
     _parse_checked,
     _parse_once,
@@ -138,3 +139,28 @@ def test_labels_found_column_wide_as_row_by_row(ids):
     if all(v is None or isinstance(v, str) for v in ids):
         frame = pd.DataFrame({"id": pd.Series(ids, dtype="string")})
         assert _ids(frame) == _labels_per_row(frame)
+
+
+@pytest.mark.parametrize("values", [
+    ["2024-01-01", None, "1999-12-31"],
+    ["2024-01-01 12:00", "2024-01-02"],
+    ["1500-01-01", "2024-01-02"],
+    [None, None],
+])
+def test_dates_passed_whole_only_where_each_would_pass(values):
+    import geopandas as gpd
+    import shapely
+
+    from ecomap.layers import check_layer, spec
+
+    col = next(c.name for c in spec("bridges").columns if c.dtype == "date")
+    for unit in ("s", "ms"):
+        dates = pd.Series(pd.to_datetime(values, format="ISO8601")).astype(f"datetime64[{unit}]")
+        gdf = gpd.GeoDataFrame({"id": [f"B{i}" for i in range(len(values))], col: dates},
+                               geometry=[shapely.Point(114.35, 22.69)] * len(values), crs="EPSG:4326")
+        per_row = [p for p in check_layer(gdf, "bridges", file="f") if p.rule.startswith(f"{col} ")]
+        if _plain_dates(dates):
+            assert per_row == []
+        text = dates.astype(str).str.strip()
+        fails = ~text.str.match(r"^\d{4}-\d{2}-\d{2}$") & dates.notna()
+        assert len(per_row) == int(fails.sum())

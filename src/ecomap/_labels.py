@@ -2,8 +2,8 @@
 
 Both used to run a Python expression per row of every column (``astype(str)`` on each
 value); on a register of 20,000 sites that was most of the time ``check_layer`` took.
-They now look at whole columns and only fall back to Python for the few values that
-could be blank, with the same answers (``tests/test_read_once.py``).
+They now test each value once without formatting it, and pass whole columns of dates
+or labels where that is known to give the same answers (``tests/test_read_once.py``).
 """
 
 from __future__ import annotations
@@ -16,20 +16,14 @@ import pandas as pd
 def _is_missing(series: pd.Series) -> np.ndarray:
     """Null, NaN, or text that is empty once stripped (``str.strip``), row by row.
 
-    Only text can be blank. For a text column, a value can be blank only if it is empty
-    or starts with a character that ``str.isspace``; only those are stripped.
+    Only text can be blank: a column of numbers or dates is missing where it is null. In
+    any other column each value is tested once, without formatting it as text first.
     """
     miss = series.isna().to_numpy(copy=True)
     if series.dtype.kind in "biufcmM":
         return miss
-    if isinstance(series.dtype, pd.StringDtype):
-        head = series.str.slice(0, 1)
-        maybe = (head == "") | head.isin([h for h in head.dropna().unique() if h.isspace()])
-        at = np.flatnonzero(maybe.to_numpy(dtype=bool, na_value=False))
-    else:
-        at = np.arange(len(series))
-    vals = series.iloc[at].to_numpy(dtype=object)
-    miss[at[[isinstance(v, str) and not v.strip() for v in vals]]] = True
+    vals = series.to_numpy(dtype=object)
+    miss |= np.fromiter((isinstance(v, str) and not v.strip() for v in vals), bool, len(vals))
     return miss
 
 
@@ -45,3 +39,20 @@ def _ids(gdf: gpd.GeoDataFrame) -> list[str]:
         else f"#{i + 1}"
         for i, v in enumerate(vals)
     ]
+
+
+def _plain_dates(col: pd.Series) -> bool:
+    """Whether a column holds dates that all pass the date rule, known without formatting them.
+
+    True for ``datetime64`` without a time zone (GDAL reads ISO dates as such) whose
+    values all fall at midnight in the years 1678-2261: each then formats as
+    ``YYYY-MM-DD`` and parses back, and missing ones are left to the missing-value rule.
+    Anything else goes through the rule value by value.
+    """
+    if col.dtype.kind != "M" or getattr(col.dtype, "tz", None) is not None:
+        return False
+    v = col.dropna()
+    if v.empty:
+        return True
+    years = v.dt.year
+    return bool((v == v.dt.normalize()).all() and years.min() >= 1678 and years.max() <= 2261)

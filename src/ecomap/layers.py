@@ -17,7 +17,7 @@ import pandas as pd
 import shapely
 
 from ._errors import Problem
-from ._labels import _ids, _is_missing
+from ._labels import _ids, _is_missing, _plain_dates
 
 __all__ = [
     "Column",
@@ -485,7 +485,7 @@ def check_layer(gdf: gpd.GeoDataFrame, name: str, *, file: str) -> list[Problem]
             if c.maximum is not None:
                 for i in np.flatnonzero(good & (num > c.maximum)):
                     add(int(i), f"{c.name} {num[i]:g} is above {c.maximum:g}")
-        if c.dtype == "date":
+        if c.dtype == "date" and not _plain_dates(col):
             text = col.astype(str).str.strip()
             shaped = text.str.match(_DATE).to_numpy()
             parsed = pd.to_datetime(text.where(shaped), format="%Y-%m-%d", errors="coerce")

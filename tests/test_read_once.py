@@ -164,3 +164,14 @@ def test_dates_passed_whole_only_where_each_would_pass(values):
         text = dates.astype(str).str.strip()
         fails = ~text.str.match(r"^\d{4}-\d{2}-\d{2}$") & dates.notna()
         assert len(per_row) == int(fails.sum())
+
+
+def test_blank_values_in_long_text_columns_as_row_by_row():
+    rng = np.random.default_rng(5)
+    pool = ["a", "", " ", "\t\n", None, "\u3000", "\x1c", " b ", "\u3000x", "nan", "\u00a0", "\u2028"]
+    values = [pool[i] for i in rng.integers(0, len(pool), 5000)]
+    for dtype in ("str", "string[pyarrow]", object):
+        series = pd.Series(values, dtype=dtype)
+        assert _is_missing(series).tolist() == _blank_per_row(series).tolist()
+    clean = pd.Series([f"B{i}" for i in range(3000)], dtype="str")
+    assert not _is_missing(clean).any()

@@ -22,9 +22,31 @@ def _is_missing(series: pd.Series) -> np.ndarray:
     miss = series.isna().to_numpy(copy=True)
     if series.dtype.kind in "biufcmM":
         return miss
+    if len(series) >= 1000 and getattr(series.dtype, "storage", None) == "pyarrow":
+        at = _maybe_blank(series)  # a long text column: strip only what could be blank
+        vals = series.iloc[at].to_numpy(dtype=object)
+        miss[at[[isinstance(v, str) and not v.strip() for v in vals]]] = True
+        return miss
     vals = series.to_numpy(dtype=object)
     miss |= np.fromiter((isinstance(v, str) and not v.strip() for v in vals), bool, len(vals))
     return miss
+
+
+def _maybe_blank(series: pd.Series) -> np.ndarray:
+    """Rows of an Arrow text column that are empty or start with a character ``str.isspace``.
+
+    Blank text is empty or all spaces, so it is among these; pyarrow cuts the first
+    character of every value and Python judges only the distinct ones.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    head = pc.utf8_slice_codeunits(pa.array(series.array), 0, 1)
+    blank_heads = [h for h in pc.unique(head).to_pylist() if h is not None and not h.strip()]
+    if not blank_heads:
+        return np.array([], dtype=np.intp)
+    hit = pc.fill_null(pc.is_in(head, value_set=pa.array(blank_heads, type=head.type)), False)
+    return np.flatnonzero(hit.to_numpy(zero_copy_only=False))
 
 
 def _ids(gdf: gpd.GeoDataFrame) -> list[str]:

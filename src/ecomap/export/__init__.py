@@ -17,17 +17,15 @@ from __future__ import annotations
 
 import importlib
 
+from .formats import FORMATS, Format, coordinates_label
+from .prepare import iso_dates, prepare  # eager: the submodule's name is also the function's
+
 #: Public name -> the submodule that defines it, imported on first access: ``ecomap
 #: query`` needs only :func:`prepare`, not the writers and styles (~25 ms of imports).
 _LAZY = {
     "analysis_frames": "bundle",
     "export_layers": "bundle",
     "export_network": "bundle",
-    "FORMATS": "formats",
-    "Format": "formats",
-    "coordinates_label": "formats",
-    "iso_dates": "prepare",
-    "prepare": "prepare",
     "layer_style_qml": "styles",
     "layer_style_sld": "styles",
     "shapefile_fields": "writers",

@@ -19,7 +19,7 @@ _COMMON = {"name_zh", "name_en", "source", "confidence"}
 
 def _prepared(result: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
     """Prepare the result as export writes it: WGS-84, 7 decimals, catalogue columns in order."""
-    from ..export.prepare import prepare
+    from ..export import prepare
 
     return prepare(result, layer if layer in CATALOGUE else None)
 

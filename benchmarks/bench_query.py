@@ -16,8 +16,9 @@ against a plain geopandas script asking the same of the same folder (read the la
 pyogrio, project to EPSG:4547 where the question is metric, filter, print the rows' lon/lat
 and attributes), for near / within a bbox / where, on the bundled data and on a copy whose
 register has ``--sites`` synthetic sites (``bridges synth``). The commands take turns and
-the best of ``--repeat`` is kept; ``--src`` adds an older tree's ``ecomap query``. Each
-pair must find the same number of features.
+the best of ``--repeat`` is kept, of the wall-clock time and (less disturbed by other
+load on the machine) of the CPU time, user + system, of each run; ``--src`` adds an older
+tree's ``ecomap query``. Each pair must find the same number of features.
 
 Run: ``.venv/bin/python benchmarks/bench_query.py [--sizes 10000,100000] [--queries 1000]``
 or ``.venv/bin/python benchmarks/bench_query.py --cli [--sites 20000] [--repeat 5] [--src old/src]``
@@ -28,6 +29,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -175,6 +177,12 @@ def _count(text: str) -> int:
     return 0 if found is None else int(found.group(1))
 
 
+def _child_cpu() -> float:
+    """CPU seconds (user + system) of the finished child processes so far."""
+    use = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return use.ru_utime + use.ru_stime
+
+
 def cli_runs(repeat: int, sites: int, trees: list[str]) -> None:
     scratch = Path(tempfile.mkdtemp(prefix="bench_query-"))
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
@@ -192,18 +200,20 @@ def cli_runs(repeat: int, sites: int, trees: list[str]) -> None:
             cmds = [([sys.executable, str(plain), str(folder / "bridges.geojson"), kind], trees[0])]
             cmds += [([sys.executable, "-c", CLI, "query", "bridges", "--data", str(folder), *argv], t) for t in trees]
             best = [float("inf")] * len(cmds)
+            cpu = [float("inf")] * len(cmds)
             counts = [0] * len(cmds)
             for r in range(repeat + 1):  # the first round writes the bytecode
                 for i, (cmd, tree) in enumerate(cmds):
-                    t0 = time.perf_counter()
+                    c0, t0 = _child_cpu(), time.perf_counter()
                     out = subprocess.run(cmd, env={**env, "PYTHONPATH": tree}, capture_output=True, text=True, check=True)
                     if r:
                         best[i] = min(best[i], time.perf_counter() - t0)
+                        cpu[i] = min(cpu[i], _child_cpu() - c0)
                     counts[i] = _count(out.stdout)
             assert len(set(counts)) == 1, (label, q, counts)
-            rest = "  ".join(f"{t:.3f} s = {t / best[0]:.2f}x ({Path(tree).parent.name or tree})"
-                             for t, (_, tree) in zip(best[1:], cmds[1:], strict=True))
-            print(f"{label:>14} {q:>5}: {counts[0]:>5} hits  plain {best[0]:.3f} s  ecomap {rest}")
+            rest = "  ".join(f"{t:.3f} s = {t / best[0]:.2f}x, cpu {c / cpu[0]:.2f}x ({Path(tree).parent.name or tree})"
+                             for t, c, (_, tree) in zip(best[1:], cpu[1:], cmds[1:], strict=True))
+            print(f"{label:>14} {q:>5}: {counts[0]:>5} hits  plain {best[0]:.3f} s (cpu {cpu[0]:.3f} s)  ecomap {rest}")
     shutil.rmtree(scratch, ignore_errors=True)
 
 

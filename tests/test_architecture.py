@@ -34,6 +34,7 @@ RANKS = {
     "_datums": 1,
     "_atomic": 1,
     "_atomic_set": 1,
+    "_labels": 1,
     "_errors": 0,
     "__init__": 0,
     "spreadsheet": 1,

@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import warnings
 from pathlib import Path
 
@@ -252,20 +253,20 @@ def read_layer_file(path: str | os.PathLike, name: str) -> tuple[gpd.GeoDataFram
     spec(name)
     try:
         data = path.read_bytes()  # read once: parsed and hashed from the same bytes
-        info = pyogrio.read_info(data)
-    except Exception as exc:  # pyogrio raises DataSourceError and friends
+    except OSError as exc:
         return None, [Problem(file, None, f"not readable as GeoJSON: {_first_line(exc)}")]
-    if info.get("driver") != "GeoJSON":
-        return None, [Problem(file, None, f"not GeoJSON (read as {info.get('driver')})")]
-    problems: list[Problem] = []
-    crs = info.get("crs")
+    read = _parse_once(data) if _plainly_geojson(data) else None
+    if read is None:  # anything else: GDAL names the driver first, then reads
+        read = _parse_checked(data, file)
+        if isinstance(read, Problem):
+            return None, [read]
+    meta, wkb, fields = read
+    crs = meta.get("crs")
     if crs is None:
         return None, [Problem(file, None, "missing CRS: layers must be WGS-84 (EPSG:4326) GeoJSON")]
     if not _is_wgs84(crs):
         return None, [Problem(file, None, f"wrong CRS {crs}: layers must be WGS-84 (EPSG:4326) GeoJSON")]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        meta, _fids, wkb, fields = pyogrio.raw.read(data)
+    problems: list[Problem] = []
     columns = {str(n): np.asarray(v) for n, v in zip(meta["fields"], fields, strict=True)}
     frame = pd.DataFrame(columns)
     for col in frame.columns:
@@ -290,8 +291,56 @@ def read_layer_file(path: str | os.PathLike, name: str) -> tuple[gpd.GeoDataFram
     return gdf, problems
 
 
+# Members that make GDAL open a JSON object with another driver than GeoJSON (TopoJSON,
+# ESRIJSON, JSON-FG) or as a sequence (GeoJSONSeq's record separator).
+_OTHER_JSON = (b'"Topology"', b"esriGeometry", b'"geometryType"', b'"spatialReference"',
+               b'"conformsTo"', b'"coordRefSys"', b'"place"', b'"featureType"', b"\x1e")
+_FEATURE_COLLECTION = re.compile(rb'\A(?:\xef\xbb\xbf)?\s*\{\s*"type"\s*:\s*"FeatureCollection"\s*,')
+
+
+def _plainly_geojson(data: bytes) -> bool:
+    """Whether ``data`` is a FeatureCollection that only GDAL's GeoJSON driver would open.
+
+    A JSON object whose first member is ``"type": "FeatureCollection"`` and that holds
+    none of the members other JSON drivers look for (:data:`_OTHER_JSON`) in its first
+    64 KiB (GDAL picks a driver from the first few KiB). Anything else (CSV, a truncated
+    file, TopoJSON, ...) takes the slower path that asks GDAL which driver reads it.
+    """
+    head = data[:65536]
+    return _FEATURE_COLLECTION.match(head, 0, 4096) is not None and not any(m in head for m in _OTHER_JSON)
+
+
+def _parse_once(data: bytes):
+    """``(meta, wkb, fields)`` of a plain GeoJSON file, parsed once; None if GDAL fails."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            meta, _fids, wkb, fields = pyogrio.raw.read(data)
+    except Exception:  # noqa: BLE001 - the checked path below reports it
+        return None
+    return meta, wkb, fields
+
+
+def _parse_checked(data: bytes, file: str):
+    """``(meta, wkb, fields)`` after GDAL names the driver, or the file-level Problem."""
+    try:
+        info = pyogrio.read_info(data)
+    except Exception as exc:  # pyogrio raises DataSourceError and friends
+        return Problem(file, None, f"not readable as GeoJSON: {_first_line(exc)}")
+    if info.get("driver") != "GeoJSON":
+        return Problem(file, None, f"not GeoJSON (read as {info.get('driver')})")
+    if info.get("crs") is None or not _is_wgs84(info["crs"]):
+        return {"crs": info.get("crs")}, None, []  # refused on its CRS before the features are read
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        meta, _fids, wkb, fields = pyogrio.raw.read(data)
+    return meta, wkb, fields
+
+
 def _is_wgs84(crs) -> bool:
     """WGS-84 longitude/latitude, 2-D (EPSG:4326) or with heights (EPSG:4979, RFC 7946)."""
+    if crs == "EPSG:4326":
+        return True
     c = pyproj.CRS.from_user_input(crs)
     if len(c.axis_info) == 3 and c.is_geographic:
         c = c.to_2d()

@@ -17,6 +17,7 @@ import pandas as pd
 import shapely
 
 from ._errors import Problem
+from ._labels import _ids, _is_missing, _plain_dates
 
 __all__ = [
     "Column",
@@ -383,24 +384,6 @@ def coerce_columns(gdf: pd.DataFrame, name: str) -> pd.DataFrame:
     return out
 
 
-def _ids(gdf: gpd.GeoDataFrame) -> list[str]:
-    """Feature labels for messages: the id where there is one, else ``#row``."""
-    if "id" in gdf.columns:
-        vals = gdf["id"].tolist()
-    else:
-        vals = [None] * len(gdf)
-    return [
-        str(v) if v is not None and not (isinstance(v, float) and np.isnan(v)) and str(v) != ""
-        else f"#{i + 1}"
-        for i, v in enumerate(vals)
-    ]
-
-
-def _is_missing(series: pd.Series) -> np.ndarray:
-    s = series.astype("object")
-    return (s.isna() | (s.astype(str).str.strip() == "")).to_numpy()
-
-
 def check_layer(gdf: gpd.GeoDataFrame, name: str, *, file: str) -> list[Problem]:
     """Every rule of the catalogue that ``gdf`` (as read, WGS-84, ``id`` a column) breaks.
 
@@ -502,7 +485,7 @@ def check_layer(gdf: gpd.GeoDataFrame, name: str, *, file: str) -> list[Problem]
             if c.maximum is not None:
                 for i in np.flatnonzero(good & (num > c.maximum)):
                     add(int(i), f"{c.name} {num[i]:g} is above {c.maximum:g}")
-        if c.dtype == "date":
+        if c.dtype == "date" and not _plain_dates(col):
             text = col.astype(str).str.strip()
             shaped = text.str.match(_DATE).to_numpy()
             parsed = pd.to_datetime(text.where(shaped), format="%Y-%m-%d", errors="coerce")

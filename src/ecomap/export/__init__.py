@@ -15,11 +15,21 @@ asked for, and says so: the file names end in ``_gcj02``, and the file's own met
 
 from __future__ import annotations
 
-from .bundle import analysis_frames, export_layers, export_network
+import importlib
+
 from .formats import FORMATS, Format, coordinates_label
-from .prepare import iso_dates, prepare
-from .styles import layer_style_qml, layer_style_sld
-from .writers import shapefile_fields
+from .prepare import iso_dates, prepare  # eager: the submodule's name is also the function's
+
+#: Public name -> the submodule that defines it, imported on first access: ``ecomap
+#: query`` needs only :func:`prepare`, not the writers and styles (~25 ms of imports).
+_LAZY = {
+    "analysis_frames": "bundle",
+    "export_layers": "bundle",
+    "export_network": "bundle",
+    "layer_style_qml": "styles",
+    "layer_style_sld": "styles",
+    "shapefile_fields": "writers",
+}
 
 __all__ = [
     "FORMATS",
@@ -34,3 +44,15 @@ __all__ = [
     "coordinates_label",
     "iso_dates",
 ]
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -67,7 +67,8 @@ def query_folder(data_dir: str | os.PathLike | None, layer: str, **conditions) -
     """
     within = conditions.get("within")
     frames = read_lonlat_layers(data_dir, [layer, *_within_layer(within)])
-    frames.setdefault(layer, empty_layer(layer, crs=_crs.WGS84))
+    if layer not in frames:
+        frames[layer] = empty_layer(layer, crs=_crs.WGS84)
     spatial = any(conditions.get(k) is not None for k in ("near", "bbox", "intersects", "within", "nearest"))
     if not spatial:  # attributes only: no coordinate changes at all
         return query({layer: frames[layer]}, layer, **conditions)

@@ -10,7 +10,6 @@ import shapely
 
 from .._errors import InputError
 from ..layers import CATALOGUE
-from ..spreadsheet import neutralise_frame
 
 __all__ = ["format_result"]
 
@@ -69,6 +68,8 @@ def format_result(result: gpd.GeoDataFrame, layer: str, *, fmt: str = "table") -
         return _prepared(result, layer).to_json(na="null", drop_id=True, ensure_ascii=False) + "\n"
     table = _records(result, layer)
     if fmt == "csv":
+        from ..spreadsheet import neutralise_frame
+
         return neutralise_frame(table).to_csv(index=False)
     if fmt == "json":
         rows = json.loads(table.to_json(orient="records", force_ascii=False))

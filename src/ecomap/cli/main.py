@@ -98,6 +98,12 @@ class _Parser(argparse.ArgumentParser):
     def __init__(self, *args, formatter_class=_Formatter, **kwargs):
         super().__init__(*args, formatter_class=formatter_class, **kwargs)
 
+    def error(self, message):
+        """Print a usage error as one line naming the command and its ``--help``; exit 2."""
+        message = message[len("argument ") :] if message.startswith("argument ") else message
+        message = message.replace("invalid choice: ", "invalid choice ", 1)
+        self.exit(2, f"{self.prog}: {message}; see {self.prog} --help\n")
+
 
 class _Ignore:
     """Accepts any call and ignores it: a command's options while the commands are only listed."""

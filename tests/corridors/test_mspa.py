@@ -99,6 +99,10 @@ def test_options_are_checked():
         mspa(np.ones((5, 5)), edge_width=0)
     with pytest.raises(InputError, match="1 \\(habitat\\)"):
         mspa(np.full((5, 5), 2.0))
+    with pytest.raises(InputError, match="habitat: no cell has habitat cells"):
+        mspa(np.where(np.eye(5) == 1, np.nan, 0.0))
+    with pytest.raises(InputError, match="every cell with data has habitat cells"):
+        mspa(np.where(np.eye(5) == 1, np.nan, 1.0))
 
 
 def _brute_dpc(area, d, theta_m):
@@ -154,8 +158,8 @@ def test_every_pair_of_options_runs():
         assert (mspa(h, connectivity=conn, intext=intext) == CORE).sum() == 81
 
 
-def _landcover(path, network, cell=60.0):
-    """A synthetic WorldCover-coded GeoTIFF over the district: tree blobs (10) in built-up (50)."""
+def _landcover(path, network, cell=60.0, fill=None):
+    """A synthetic WorldCover-coded GeoTIFF over the district: tree blobs (10) in built-up (50), or all ``fill``."""
     import rasterio
     from rasterio.transform import from_origin
 
@@ -167,6 +171,8 @@ def _landcover(path, network, cell=60.0):
     for _ in range(12):
         cy, cx, r = rng.integers(0, h), rng.integers(0, w), rng.integers(4, 14)
         lc[(yy - cy) ** 2 + (xx - cx) ** 2 <= r * r] = 10
+    if fill is not None:
+        lc[:] = fill
     with rasterio.open(path, "w", driver="GTiff", height=h, width=w, count=1, dtype="uint8",
                        crs="EPSG:4547", transform=from_origin(x0, y1, cell, cell)) as d:
         d.write(lc, 1)
@@ -188,6 +194,22 @@ def test_cli_sources_feed_the_connectivity_command(tmp_path, capsys):
     net = load_network(out / "data")
     assert 1 <= len(net.patches) <= 6 and net.patches["source"].str.startswith("mspa:core/").all()
     assert main(["connectivity", "--data", str(out / "data")]) == 0
+
+
+@pytest.mark.parametrize(("fill", "rule"), [(50, "no cell has a habitat code (--foreground 10,20,30,90,95); "),
+                                             (10, "every cell with data has a habitat code (--foreground 10,20,")])
+def test_landcover_without_habitat_or_background_is_refused_before_mspa(tmp_path, capsys, fill, rule):
+    from ecomap.cli import main
+    from ecomap.network import load_network
+
+    lc = _landcover(tmp_path / "dem.tif", load_network(), fill=fill)
+    for argv in (["sources", "--landcover", str(lc), "--resolution", "60", "--out", str(tmp_path / "s")],
+                 ["build", "--landcover", str(lc), "--resolution", "60", "--out", str(tmp_path / "b")]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith(f"ecomap: {lc}: {rule}"), err
+        assert "pyguidos" not in err.lower() and "Missing" not in err
+    assert not (tmp_path / "b").exists()
 
 
 def _cells_of(geom, shape, tr):

@@ -72,6 +72,15 @@ def _check_options(connectivity: int, edge_width: int) -> None:
         raise InputError(f"MSPA edge width {edge_width!r} must be a whole number of cells >= 1")
 
 
+def _check_both(h: np.ndarray, what: str, habitat: str, background: str) -> None:
+    """Refuse a habitat raster without habitat or without background: pyguidos exits on it."""
+    if not (h == 1).any():
+        raise InputError(f"{what}: no cell has {habitat}; MSPA needs habitat and non-habitat cells")
+    if not (h == 0).any():
+        raise InputError(f"{what}: every cell with data has {habitat}, none {background}; "
+                         "MSPA needs habitat and non-habitat cells")
+
+
 def mspa(habitat, *, connectivity: int = 8, edge_width: int = 1, transition: bool = True,
          intext: bool = True) -> np.ndarray:
     """Run MSPA (the JRC engine, through pyguidos) on a habitat raster.
@@ -97,7 +106,8 @@ def mspa(habitat, *, connectivity: int = 8, edge_width: int = 1, transition: boo
     Raises
     ------
     InputError
-        A raster that is not 2-D, values other than 0, 1 and NaN, or bad options.
+        A raster that is not 2-D, values other than 0, 1 and NaN, no habitat or no background
+        cell, or bad options.
     ImportError
         pyguidos (``pip install ecomap[mspa]``) is not installed.
 
@@ -114,6 +124,7 @@ def mspa(habitat, *, connectivity: int = 8, edge_width: int = 1, transition: boo
     ok = np.isfinite(h)
     if not np.isin(h[ok], (0.0, 1.0)).all():
         raise InputError("habitat must hold 1 (habitat), 0 (background) or NaN (no data)")
+    _check_both(h, "habitat", "habitat cells (1)", "background cells (0)")
     import pyguidos
     import rasterio
 

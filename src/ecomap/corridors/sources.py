@@ -19,6 +19,7 @@ import numpy as np
 from .mspa import (
     MISSING,
     WORLDCOVER_HABITAT,
+    _check_both,
     habitat_from_landcover,
     mspa,
     mspa_class_table,
@@ -124,7 +125,8 @@ def sources_from_landcover(
     Raises
     ------
     InputError
-        An unreadable land cover, one that misses the district, or bad MSPA options.
+        An unreadable land cover, one that misses the district, one with no habitat or no
+        non-habitat cell in the district, or bad MSPA options.
     """
     from rasterio.features import geometry_mask
 
@@ -137,7 +139,10 @@ def sources_from_landcover(
     lc = _read_landcover(Path(landcover), grid)
     outside = geometry_mask([network.district], out_shape=grid.shape, transform=grid.transform)
     lc[outside] = np.nan
-    codes = mspa(habitat_from_landcover(lc, foreground), connectivity=connectivity, edge_width=edge_width,
+    habitat = habitat_from_landcover(lc, foreground)
+    fg = ",".join(map(str, foreground))
+    _check_both(habitat, str(landcover), f"a habitat code (--foreground {fg})", "another code")
+    codes = mspa(habitat, connectivity=connectivity, edge_width=edge_width,
                  transition=transition, intext=intext)
     classes = mspa_class_table(codes, grid.cellsize)
     sources = select_sources(codes, transform=grid.transform, cellsize=grid.cellsize,

@@ -56,6 +56,19 @@ def test_perforation_around_a_hole(intext):
     np.testing.assert_array_equal(mspa(h, intext=intext), want)
 
 
+def test_hole_in_a_ring_without_core_is_a_border_opening_not_habitat():
+    h = _square(12, 12, 1, 1, 10)
+    h[3:9, 3:9] = 0  # a ring two cells wide: no core, so an islet, around a 6 x 6 hole
+    codes = mspa(h)
+    assert (codes[3:9, 3:9] == 220).all() and (codes[h == 1] == ISLET).all()
+    assert (mspa(h, intext=False)[3:9, 3:9] == 0).all()  # without intext the hole is plain background
+    t = mspa_class_table(codes, 10.0)
+    assert t.loc["border-opening", "cells"] == 36 and np.isnan(t.loc["border-opening", "share_of_habitat"])
+    assert t.loc["background", "cells"] == 144 - 100
+    assert t.loc["islet", "share_of_habitat"] == pytest.approx(100.0)
+    assert t.loc["border-opening", "share_of_area"] == pytest.approx(100 * 36 / 144)
+
+
 def test_small_patch_is_an_islet_and_classes_add_up():
     h = _square(8, 8, 1, 1, 2)
     h[7, 7] = np.nan
@@ -90,6 +103,10 @@ def test_same_as_pyguidos_run_directly(tmp_path):
         table = mspa_class_table(got, 1.0)
         for cls, n in stats["output stats"]["class freq aggr"].items():
             assert table.loc[cls.lower(), "cells"] == n
+        background = stats["output stats"]["class freq"]["Background"]
+        assert table.loc["background", "cells"] == background["Background (0)"]
+        assert table.loc["core-opening", "cells"] == background["Core-Opening (100)"]
+        assert table.loc["border-opening", "cells"] == background["Border-Opening (220)"]
 
 
 def test_options_are_checked():
@@ -189,6 +206,9 @@ def test_cli_sources_feed_the_connectivity_command(tmp_path, capsys):
                  "--top", "6", "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "core" in text and "mspa:core/" in text
+    classes = (out / "mspa_classes.csv").read_text().splitlines()
+    assert [r.split(",")[0] for r in classes] == ["class", "core", "islet", "perforation", "edge", "loop", "bridge",
+                                                   "branch", "background", "core-opening", "border-opening"]
     for f in ("mspa.tif", "mspa_classes.csv", "mspa_classes.png", "data/patches.geojson", "data/boundary.geojson"):
         assert (out / f).exists(), f
     net = load_network(out / "data")

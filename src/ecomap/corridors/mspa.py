@@ -22,12 +22,15 @@ import numpy as np
 
 from .._errors import InputError
 
-__all__ = ["MSPA_CLASSES", "WORLDCOVER_HABITAT", "habitat_from_landcover", "mspa", "mspa_class_table",
+__all__ = ["MSPA_CLASSES", "NON_HABITAT", "WORLDCOVER_HABITAT", "habitat_from_landcover", "mspa", "mspa_class_table",
            "mspa_cores", "select_sources"]
 
 #: MSPA's classes -> their GuidosToolbox codes (external, internal with ``intext``; loops and
 #: bridges crossing an edge or perforation, with ``transition``, count as that edge or perforation,
-#: as in pyguidos's own statistics).
+#: as in pyguidos's own statistics). The last three are not habitat: with ``intext`` the background
+#: enclosed by habitat is split off as ``core-opening`` (100: holes bounded by perforation, i.e.
+#: inside a core) and ``border-opening`` (220: holes bounded by edge, islet, bridge, loop or branch
+#: cells), as pyguidos's statistics name them; ``background`` (0) is the rest.
 MSPA_CLASSES: dict[str, tuple[int, ...]] = {
     "core": (17, 117),
     "islet": (9, 109),
@@ -36,8 +39,12 @@ MSPA_CLASSES: dict[str, tuple[int, ...]] = {
     "loop": (65, 165),
     "bridge": (33, 133),
     "branch": (1, 101),
-    "background": (0, 100, 220),
+    "background": (0,),
+    "core-opening": (100,),
+    "border-opening": (220,),
 }
+#: The classes of :data:`MSPA_CLASSES` that are not habitat.
+NON_HABITAT = ("background", "core-opening", "border-opening")
 #: GuidosToolbox's code for a cell with no data.
 MISSING = 129
 
@@ -155,8 +162,9 @@ def mspa_class_table(codes, cellsize_m: float):
     Returns
     -------
     pandas.DataFrame
-        Indexed by class (the eight of :data:`MSPA_CLASSES`); columns ``cells``, ``area_ha``
-        (hectares), ``share_of_habitat`` (percent of the foreground; NaN for background) and
+        Indexed by class (the ten of :data:`MSPA_CLASSES`); columns ``cells``, ``area_ha``
+        (hectares), ``share_of_habitat`` (percent of the foreground; NaN for the three
+        :data:`NON_HABITAT` classes) and
         ``share_of_area`` (percent of the cells with data).
     """
     import pandas as pd
@@ -165,9 +173,9 @@ def mspa_class_table(codes, cellsize_m: float):
     cells = {k: int(np.isin(c, v).sum()) for k, v in MSPA_CLASSES.items()}
     t = pd.DataFrame({"cells": pd.Series(cells)})
     t["area_ha"] = t["cells"] * cellsize_m ** 2 / 1e4
-    fg = t["cells"].drop("background").sum()
+    fg = t["cells"].drop(list(NON_HABITAT)).sum()
     t["share_of_habitat"] = 100.0 * t["cells"] / fg if fg else 0.0
-    t.loc["background", "share_of_habitat"] = np.nan
+    t.loc[list(NON_HABITAT), "share_of_habitat"] = np.nan
     total = t["cells"].sum()
     t["share_of_area"] = 100.0 * t["cells"] / total if total else 0.0
     t.index.name = "class"

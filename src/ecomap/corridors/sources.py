@@ -18,6 +18,7 @@ import numpy as np
 
 from .mspa import (
     MISSING,
+    NON_HABITAT,
     WORLDCOVER_HABITAT,
     _check_both,
     habitat_from_landcover,
@@ -62,11 +63,15 @@ def _write_chart(path: Path, classes) -> Path:
 
     from ..io import atomic_write
 
-    fg = classes.drop("background")
-    fig, ax = plt.subplots(figsize=(6, 3.2))
+    fg = classes.drop(list(NON_HABITAT))
+    bg = classes.loc[list(NON_HABITAT)]
+    fig, (ax, ax_bg) = plt.subplots(1, 2, figsize=(9, 3.2), width_ratios=(3, 2))
     ax.barh(fg.index[::-1], fg["share_of_habitat"][::-1], color="#2e7d32")
     ax.set_xlabel("share of habitat (%)")
-    ax.set_title("MSPA classes")
+    ax.set_title("MSPA habitat classes")
+    ax_bg.barh(bg.index[::-1], bg["share_of_area"][::-1], color="#9e9e9e")
+    ax_bg.set_xlabel("share of the area (%)")
+    ax_bg.set_title("not habitat")
     fig.tight_layout()
     with atomic_write(path) as tmp:
         fig.savefig(tmp, dpi=120, format="png")
@@ -164,6 +169,7 @@ def sources_from_landcover(
                "min_core_area_ha": float(min_core_area_ha), "n_sources": n_sources,
                "median_dispersal_m": float(median_dispersal), "sources": len(sources),
                "class_share_of_habitat_pct": {k: round(float(v), 4)
-                                              for k, v in classes["share_of_habitat"].dropna().items()}}
+                                              for k, v in classes["share_of_habitat"].dropna().items()},
+               "class_share_of_area_pct": {k: round(float(v), 4) for k, v in classes["share_of_area"].items()}}
     run.written.append(write_json(out / "summary.json", summary))
     return run

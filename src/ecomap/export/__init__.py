@@ -16,7 +16,7 @@ asked for, and says so: the file names end in ``_gcj02``, and the file's own met
 from __future__ import annotations
 
 from .bundle import analysis_frames, export_layers, export_network
-from .formats import FORMATS, Format, coordinates_label
+from .formats import FORMATS, Format, coordinates_label, resolve_format
 from .prepare import iso_dates, prepare
 from .styles import layer_style_qml, layer_style_sld
 from .writers import shapefile_fields
@@ -32,5 +32,6 @@ __all__ = [
     "layer_style_qml",
     "layer_style_sld",
     "coordinates_label",
+    "resolve_format",
     "iso_dates",
 ]

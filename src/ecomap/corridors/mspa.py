@@ -316,6 +316,8 @@ def select_sources(codes, *, transform, cellsize: float, min_core_area_ha: float
     _check_options(connectivity, 1)
     if distance not in ("euclidean", "cost") or (distance == "cost" and resistance is None):
         raise InputError("distance must be 'euclidean', or 'cost' with a resistance raster")
+    if not (np.isfinite(min_core_area_ha) and min_core_area_ha >= 0):
+        raise InputError(f"min_core_area_ha {min_core_area_ha!r} must be a finite area in hectares >= 0")
     labels, n = mspa_cores(codes, connectivity=connectivity)
     area_ha = np.bincount(labels.ravel(), minlength=n + 1)[1:] * cellsize ** 2 / 1e4
     kept = np.flatnonzero(area_ha >= min_core_area_ha) + 1

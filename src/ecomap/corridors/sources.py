@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._errors import InputError
 from .mspa import (
     MISSING,
     NON_HABITAT,
@@ -139,6 +140,8 @@ def sources_from_landcover(
     from .grid import make_grid
     from .resistance import _read_landcover
 
+    if not (np.isfinite(min_core_area_ha) and min_core_area_ha >= 0):
+        raise InputError(f"min_core_area_ha {min_core_area_ha!r} must be a finite area in hectares >= 0")
     out = Path(out_dir)
     grid = make_grid(network.district, resolution)
     lc = _read_landcover(Path(landcover), grid)

@@ -104,7 +104,7 @@ def test_lazy_commands_keep_path_defaults_and_errors(capsys):
     assert parser().parse_args(["map"]).out == Path("map.html")
     with pytest.raises(SystemExit):
         parser().parse_args(["nosuch"])
-    assert "invalid choice: 'nosuch'" in capsys.readouterr().err
+    assert "invalid choice 'nosuch'" in capsys.readouterr().err
 
 
 def test_python_dash_m_ecomap_is_the_command():

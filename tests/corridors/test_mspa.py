@@ -56,6 +56,19 @@ def test_perforation_around_a_hole(intext):
     np.testing.assert_array_equal(mspa(h, intext=intext), want)
 
 
+def test_hole_in_a_ring_without_core_is_a_border_opening_not_habitat():
+    h = _square(12, 12, 1, 1, 10)
+    h[3:9, 3:9] = 0  # a ring two cells wide: no core, so an islet, around a 6 x 6 hole
+    codes = mspa(h)
+    assert (codes[3:9, 3:9] == 220).all() and (codes[h == 1] == ISLET).all()
+    assert (mspa(h, intext=False)[3:9, 3:9] == 0).all()  # without intext the hole is plain background
+    t = mspa_class_table(codes, 10.0)
+    assert t.loc["border-opening", "cells"] == 36 and np.isnan(t.loc["border-opening", "share_of_habitat"])
+    assert t.loc["background", "cells"] == 144 - 100
+    assert t.loc["islet", "share_of_habitat"] == pytest.approx(100.0)
+    assert t.loc["border-opening", "share_of_area"] == pytest.approx(100 * 36 / 144)
+
+
 def test_small_patch_is_an_islet_and_classes_add_up():
     h = _square(8, 8, 1, 1, 2)
     h[7, 7] = np.nan
@@ -90,6 +103,10 @@ def test_same_as_pyguidos_run_directly(tmp_path):
         table = mspa_class_table(got, 1.0)
         for cls, n in stats["output stats"]["class freq aggr"].items():
             assert table.loc[cls.lower(), "cells"] == n
+        background = stats["output stats"]["class freq"]["Background"]
+        assert table.loc["background", "cells"] == background["Background (0)"]
+        assert table.loc["core-opening", "cells"] == background["Core-Opening (100)"]
+        assert table.loc["border-opening", "cells"] == background["Border-Opening (220)"]
 
 
 def test_options_are_checked():
@@ -99,6 +116,10 @@ def test_options_are_checked():
         mspa(np.ones((5, 5)), edge_width=0)
     with pytest.raises(InputError, match="1 \\(habitat\\)"):
         mspa(np.full((5, 5), 2.0))
+    with pytest.raises(InputError, match="habitat: no cell has habitat cells"):
+        mspa(np.where(np.eye(5) == 1, np.nan, 0.0))
+    with pytest.raises(InputError, match="every cell with data has habitat cells"):
+        mspa(np.where(np.eye(5) == 1, np.nan, 1.0))
 
 
 def _brute_dpc(area, d, theta_m):
@@ -154,8 +175,8 @@ def test_every_pair_of_options_runs():
         assert (mspa(h, connectivity=conn, intext=intext) == CORE).sum() == 81
 
 
-def _landcover(path, network, cell=60.0):
-    """A synthetic WorldCover-coded GeoTIFF over the district: tree blobs (10) in built-up (50)."""
+def _landcover(path, network, cell=60.0, fill=None):
+    """A synthetic WorldCover-coded GeoTIFF over the district: tree blobs (10) in built-up (50), or all ``fill``."""
     import rasterio
     from rasterio.transform import from_origin
 
@@ -167,6 +188,8 @@ def _landcover(path, network, cell=60.0):
     for _ in range(12):
         cy, cx, r = rng.integers(0, h), rng.integers(0, w), rng.integers(4, 14)
         lc[(yy - cy) ** 2 + (xx - cx) ** 2 <= r * r] = 10
+    if fill is not None:
+        lc[:] = fill
     with rasterio.open(path, "w", driver="GTiff", height=h, width=w, count=1, dtype="uint8",
                        crs="EPSG:4547", transform=from_origin(x0, y1, cell, cell)) as d:
         d.write(lc, 1)
@@ -183,11 +206,30 @@ def test_cli_sources_feed_the_connectivity_command(tmp_path, capsys):
                  "--top", "6", "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "core" in text and "mspa:core/" in text
+    classes = (out / "mspa_classes.csv").read_text().splitlines()
+    assert [r.split(",")[0] for r in classes] == ["class", "core", "islet", "perforation", "edge", "loop", "bridge",
+                                                   "branch", "background", "core-opening", "border-opening"]
     for f in ("mspa.tif", "mspa_classes.csv", "mspa_classes.png", "data/patches.geojson", "data/boundary.geojson"):
         assert (out / f).exists(), f
     net = load_network(out / "data")
     assert 1 <= len(net.patches) <= 6 and net.patches["source"].str.startswith("mspa:core/").all()
     assert main(["connectivity", "--data", str(out / "data")]) == 0
+
+
+@pytest.mark.parametrize(("fill", "rule"), [(50, "no cell has a habitat code (--foreground 10,20,30,90,95); "),
+                                             (10, "every cell with data has a habitat code (--foreground 10,20,")])
+def test_landcover_without_habitat_or_background_is_refused_before_mspa(tmp_path, capsys, fill, rule):
+    from ecomap.cli import main
+    from ecomap.network import load_network
+
+    lc = _landcover(tmp_path / "dem.tif", load_network(), fill=fill)
+    for argv in (["sources", "--landcover", str(lc), "--resolution", "60", "--out", str(tmp_path / "s")],
+                 ["build", "--landcover", str(lc), "--resolution", "60", "--out", str(tmp_path / "b")]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith(f"ecomap: {lc}: {rule}"), err
+        assert "pyguidos" not in err.lower() and "Missing" not in err
+    assert not (tmp_path / "b").exists()
 
 
 def _cells_of(geom, shape, tr):

@@ -80,6 +80,10 @@ def _run_corridors(args) -> int:
         raise InputError("--reclass needs --landcover FILE.tif")
     if not (math.isfinite(args.resolution) and 1.0 <= args.resolution <= 10_000.0):
         raise InputError(f"--resolution {args.resolution:g}: give a cell size of 1 to 10000 metres")
+    if args.mode == "advanced" and (args.sources is None or args.grounds is None):
+        raise InputError("--mode advanced needs --sources S.tif and --grounds G.tif (current sources and grounds)")
+    if args.mode != "advanced" and (args.sources is not None or args.grounds is not None):
+        raise InputError("--sources and --grounds go with --mode advanced only")
     model = model_corridors(
         load_network(args.data), resolution=args.resolution, extent=args.extent, table=args.resistance,
         landcover=args.landcover, reclass=args.reclass, width=args.width, max_cost=args.max_cost,
@@ -161,7 +165,13 @@ def _add_omniscape(sub) -> None:
 
 
 def _run_omniscape(args) -> int:
+    from .._errors import InputError
     from ..corridors import run_omniscape_files
+
+    for option, value, least in (("--radius", args.radius, 1), ("--block-size", args.block_size, 1),
+                                 ("--buffer", args.buffer, 0)):
+        if value < least:
+            raise InputError(f"{option} {value}: give a whole number of cells >= {least}")
 
     written = run_omniscape_files(
         args.resistance, args.out, source=args.source, radius=args.radius, block_size=args.block_size,

@@ -139,7 +139,9 @@ def _add_export(sub) -> None:
     p = sub.add_parser("export", help="layers as GeoJSON, GeoPackage, FlatGeobuf, GeoParquet, Shapefile, KML, CSV")
     _data_arg(p)
     p.add_argument("--layers", nargs="+", metavar="LAYER", help="layers to export (default: every non-empty one)")
-    p.add_argument("--format", default="geojson", choices=["geojson", "gpkg", "fgb", "parquet", "shp", "kml", "kmz", "csv"])
+    p.add_argument("--format", default=None, choices=["geojson", "gpkg", "fgb", "parquet", "shp", "kml", "kmz", "csv"],
+                   help="default: the format --out's suffix names (.geojson .gpkg .fgb .parquet .shp .kml .kmz "
+                        ".csv), else geojson")
     p.add_argument("--crs", default="EPSG:4326", metavar="CRS",
                    help="EPSG:4326 (default), EPSG:4547, gcj02 (only for Chinese map apps; the files say so) "
                         "or any EPSG code")

@@ -98,6 +98,12 @@ class _Parser(argparse.ArgumentParser):
     def __init__(self, *args, formatter_class=_Formatter, **kwargs):
         super().__init__(*args, formatter_class=formatter_class, **kwargs)
 
+    def error(self, message):
+        """Print a usage error as one line naming the command and its ``--help``; exit 2."""
+        message = message[len("argument ") :] if message.startswith("argument ") else message
+        message = message.replace("invalid choice: ", "invalid choice ", 1)
+        self.exit(2, f"{self.prog}: {message}; see {self.prog} --help\n")
+
 
 class _Ignore:
     """Accepts any call and ignores it: a command's options while the commands are only listed."""
@@ -185,9 +191,29 @@ def main(argv: list[str] | None = None) -> int:
 
     level = logging.WARNING if args.verbose == 0 else logging.INFO if args.verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    _quiet_dask(args.verbose)
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
         return _run(args)
+
+
+def _quiet_dask(verbose: int) -> None:
+    """Keep dask's and distributed's loggers at WARNING unless ``-v`` (INFO) or ``-vv`` (DEBUG).
+
+    distributed sets its loggers to INFO when imported (``logging.distributed`` of dask's
+    config): the environment variable covers a later import and the worker processes, the
+    levels an earlier import.
+    """
+    import logging
+
+    level = "warning" if verbose == 0 else "info" if verbose == 1 else "debug"
+    os.environ["DASK_LOGGING__DISTRIBUTED"] = level
+    for name in ("distributed", "dask"):
+        logging.getLogger(name).setLevel(level.upper())
+    if "dask" in sys.modules:
+        import dask
+
+        dask.config.set({"logging.distributed": level})
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -52,6 +52,8 @@ def _mspa_args(p) -> None:
 
 def _mspa_options(args) -> dict:
     """The keyword arguments of :func:`ecomap.corridors.sources.sources_from_landcover` from :func:`_mspa_args`."""
+    import math
+
     from .._errors import InputError
 
     try:
@@ -60,6 +62,8 @@ def _mspa_options(args) -> dict:
         raise InputError(f"--foreground {args.foreground!r}: give land-cover codes separated by commas") from None
     if not fg:
         raise InputError("--foreground: give at least one land-cover code")
+    if not (math.isfinite(args.min_core_ha) and args.min_core_ha >= 0):
+        raise InputError(f"--min-core-ha {args.min_core_ha:g}: give an area in hectares >= 0")
     if args.top is not None and args.top < 1:
         raise InputError(f"--top {args.top}: give a number of sources >= 1")
     return {"foreground": fg, "connectivity": args.connectivity, "edge_width": args.edge_width,
@@ -77,5 +81,13 @@ def _factor_args(p) -> None:
 
 
 def _roads(value: str | None):
-    """``--roads``: ``network`` as is, anything else a path."""
-    return None if value is None else "network" if value == "network" else _path(value)
+    """``--roads``: ``network`` as is, anything else the path of an existing file."""
+    if value is None or value == "network":
+        return value
+    path = _path(value)
+    if not path.is_file():
+        from .._errors import InputError
+
+        raise InputError(f"--roads {value}: no such file; give 'network' (the barriers layer's roads) "
+                         "or a line file of roads (e.g. OSM highways)")
+    return path

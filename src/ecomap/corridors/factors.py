@@ -143,7 +143,8 @@ def _road_lines(network, roads, spec: dict, crs: str):
     try:
         gdf = gpd.read_file(p)
     except Exception as exc:  # pyogrio raises its own error types
-        raise InputError(f"{p}: not a readable vector file of roads: {str(exc).splitlines()[0]}") from None
+        raise InputError(f"{p}: not a readable vector file of roads ('network' or a line file is expected): "
+                         f"{str(exc).splitlines()[0]}") from None
     if gdf.crs is None:
         raise InputError(f"{p}: has no CRS; save it with one (e.g. EPSG:4326)")
     if "highway" in gdf:

@@ -22,12 +22,15 @@ import numpy as np
 
 from .._errors import InputError
 
-__all__ = ["MSPA_CLASSES", "WORLDCOVER_HABITAT", "habitat_from_landcover", "mspa", "mspa_class_table",
+__all__ = ["MSPA_CLASSES", "NON_HABITAT", "WORLDCOVER_HABITAT", "habitat_from_landcover", "mspa", "mspa_class_table",
            "mspa_cores", "select_sources"]
 
 #: MSPA's classes -> their GuidosToolbox codes (external, internal with ``intext``; loops and
 #: bridges crossing an edge or perforation, with ``transition``, count as that edge or perforation,
-#: as in pyguidos's own statistics).
+#: as in pyguidos's own statistics). The last three are not habitat: with ``intext`` the background
+#: enclosed by habitat is split off as ``core-opening`` (100: holes bounded by perforation, i.e.
+#: inside a core) and ``border-opening`` (220: holes bounded by edge, islet, bridge, loop or branch
+#: cells), as pyguidos's statistics name them; ``background`` (0) is the rest.
 MSPA_CLASSES: dict[str, tuple[int, ...]] = {
     "core": (17, 117),
     "islet": (9, 109),
@@ -36,8 +39,12 @@ MSPA_CLASSES: dict[str, tuple[int, ...]] = {
     "loop": (65, 165),
     "bridge": (33, 133),
     "branch": (1, 101),
-    "background": (0, 100, 220),
+    "background": (0,),
+    "core-opening": (100,),
+    "border-opening": (220,),
 }
+#: The classes of :data:`MSPA_CLASSES` that are not habitat.
+NON_HABITAT = ("background", "core-opening", "border-opening")
 #: GuidosToolbox's code for a cell with no data.
 MISSING = 129
 
@@ -72,6 +79,15 @@ def _check_options(connectivity: int, edge_width: int) -> None:
         raise InputError(f"MSPA edge width {edge_width!r} must be a whole number of cells >= 1")
 
 
+def _check_both(h: np.ndarray, what: str, habitat: str, background: str) -> None:
+    """Refuse a habitat raster without habitat or without background: pyguidos exits on it."""
+    if not (h == 1).any():
+        raise InputError(f"{what}: no cell has {habitat}; MSPA needs habitat and non-habitat cells")
+    if not (h == 0).any():
+        raise InputError(f"{what}: every cell with data has {habitat}, none {background}; "
+                         "MSPA needs habitat and non-habitat cells")
+
+
 def mspa(habitat, *, connectivity: int = 8, edge_width: int = 1, transition: bool = True,
          intext: bool = True) -> np.ndarray:
     """Run MSPA (the JRC engine, through pyguidos) on a habitat raster.
@@ -97,7 +113,8 @@ def mspa(habitat, *, connectivity: int = 8, edge_width: int = 1, transition: boo
     Raises
     ------
     InputError
-        A raster that is not 2-D, values other than 0, 1 and NaN, or bad options.
+        A raster that is not 2-D, values other than 0, 1 and NaN, no habitat or no background
+        cell, or bad options.
     ImportError
         pyguidos (``pip install ecomap[mspa]``) is not installed.
 
@@ -114,6 +131,7 @@ def mspa(habitat, *, connectivity: int = 8, edge_width: int = 1, transition: boo
     ok = np.isfinite(h)
     if not np.isin(h[ok], (0.0, 1.0)).all():
         raise InputError("habitat must hold 1 (habitat), 0 (background) or NaN (no data)")
+    _check_both(h, "habitat", "habitat cells (1)", "background cells (0)")
     import pyguidos
     import rasterio
 
@@ -144,8 +162,9 @@ def mspa_class_table(codes, cellsize_m: float):
     Returns
     -------
     pandas.DataFrame
-        Indexed by class (the eight of :data:`MSPA_CLASSES`); columns ``cells``, ``area_ha``
-        (hectares), ``share_of_habitat`` (percent of the foreground; NaN for background) and
+        Indexed by class (the ten of :data:`MSPA_CLASSES`); columns ``cells``, ``area_ha``
+        (hectares), ``share_of_habitat`` (percent of the foreground; NaN for the three
+        :data:`NON_HABITAT` classes) and
         ``share_of_area`` (percent of the cells with data).
     """
     import pandas as pd
@@ -154,9 +173,9 @@ def mspa_class_table(codes, cellsize_m: float):
     cells = {k: int(np.isin(c, v).sum()) for k, v in MSPA_CLASSES.items()}
     t = pd.DataFrame({"cells": pd.Series(cells)})
     t["area_ha"] = t["cells"] * cellsize_m ** 2 / 1e4
-    fg = t["cells"].drop("background").sum()
+    fg = t["cells"].drop(list(NON_HABITAT)).sum()
     t["share_of_habitat"] = 100.0 * t["cells"] / fg if fg else 0.0
-    t.loc["background", "share_of_habitat"] = np.nan
+    t.loc[list(NON_HABITAT), "share_of_habitat"] = np.nan
     total = t["cells"].sum()
     t["share_of_area"] = 100.0 * t["cells"] / total if total else 0.0
     t.index.name = "class"
@@ -297,6 +316,8 @@ def select_sources(codes, *, transform, cellsize: float, min_core_area_ha: float
     _check_options(connectivity, 1)
     if distance not in ("euclidean", "cost") or (distance == "cost" and resistance is None):
         raise InputError("distance must be 'euclidean', or 'cost' with a resistance raster")
+    if not (np.isfinite(min_core_area_ha) and min_core_area_ha >= 0):
+        raise InputError(f"min_core_area_ha {min_core_area_ha!r} must be a finite area in hectares >= 0")
     labels, n = mspa_cores(codes, connectivity=connectivity)
     area_ha = np.bincount(labels.ravel(), minlength=n + 1)[1:] * cellsize ** 2 / 1e4
     kept = np.flatnonzero(area_ha >= min_core_area_ha) + 1

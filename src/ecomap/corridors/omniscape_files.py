@@ -109,7 +109,7 @@ def run_omniscape_files(resistance, out_dir, *, source=None, tile_size: int = TI
     def chunk_of(e):
         return FileChunk((e[0], e[2]), (e[1] - e[0], e[3] - e[2]), r_path, s_path)
 
-    with contextlib.ExitStack() as stack:
+    with _remove_if_refused(Path(out_dir)), contextlib.ExitStack() as stack:
         dsts = [_open(stack.enter_context(atomic_write(p)), stack, prof, grid) for p in paths]
 
         def write(core, *tiles):
@@ -128,6 +128,25 @@ def run_omniscape_files(resistance, out_dir, *, source=None, tile_size: int = TI
                         tile_size=str(grid.size))
             dst.update_tags(**tags)
     return paths
+
+
+@contextlib.contextmanager
+def _remove_if_refused(out: Path):
+    """On an error, remove the folders this run made for ``out`` (only those, and only if empty)."""
+    made = []
+    folder = out.absolute()
+    while not folder.exists() and folder != folder.parent:
+        made.append(folder)
+        folder = folder.parent
+    try:
+        yield
+    except BaseException:
+        for folder in made:  # innermost first
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        raise
 
 
 def _check_options(options: dict) -> None:

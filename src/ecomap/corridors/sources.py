@@ -16,9 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
+from .._errors import InputError
 from .mspa import (
     MISSING,
+    NON_HABITAT,
     WORLDCOVER_HABITAT,
+    _check_both,
     habitat_from_landcover,
     mspa,
     mspa_class_table,
@@ -61,11 +64,15 @@ def _write_chart(path: Path, classes) -> Path:
 
     from ..io import atomic_write
 
-    fg = classes.drop("background")
-    fig, ax = plt.subplots(figsize=(6, 3.2))
+    fg = classes.drop(list(NON_HABITAT))
+    bg = classes.loc[list(NON_HABITAT)]
+    fig, (ax, ax_bg) = plt.subplots(1, 2, figsize=(9, 3.2), width_ratios=(3, 2))
     ax.barh(fg.index[::-1], fg["share_of_habitat"][::-1], color="#2e7d32")
     ax.set_xlabel("share of habitat (%)")
-    ax.set_title("MSPA classes")
+    ax.set_title("MSPA habitat classes")
+    ax_bg.barh(bg.index[::-1], bg["share_of_area"][::-1], color="#9e9e9e")
+    ax_bg.set_xlabel("share of the area (%)")
+    ax_bg.set_title("not habitat")
     fig.tight_layout()
     with atomic_write(path) as tmp:
         fig.savefig(tmp, dpi=120, format="png")
@@ -124,7 +131,8 @@ def sources_from_landcover(
     Raises
     ------
     InputError
-        An unreadable land cover, one that misses the district, or bad MSPA options.
+        An unreadable land cover, one that misses the district, one with no habitat or no
+        non-habitat cell in the district, or bad MSPA options.
     """
     from rasterio.features import geometry_mask
 
@@ -132,12 +140,17 @@ def sources_from_landcover(
     from .grid import make_grid
     from .resistance import _read_landcover
 
+    if not (np.isfinite(min_core_area_ha) and min_core_area_ha >= 0):
+        raise InputError(f"min_core_area_ha {min_core_area_ha!r} must be a finite area in hectares >= 0")
     out = Path(out_dir)
     grid = make_grid(network.district, resolution)
     lc = _read_landcover(Path(landcover), grid)
     outside = geometry_mask([network.district], out_shape=grid.shape, transform=grid.transform)
     lc[outside] = np.nan
-    codes = mspa(habitat_from_landcover(lc, foreground), connectivity=connectivity, edge_width=edge_width,
+    habitat = habitat_from_landcover(lc, foreground)
+    fg = ",".join(map(str, foreground))
+    _check_both(habitat, str(landcover), f"a habitat code (--foreground {fg})", "another code")
+    codes = mspa(habitat, connectivity=connectivity, edge_width=edge_width,
                  transition=transition, intext=intext)
     classes = mspa_class_table(codes, grid.cellsize)
     sources = select_sources(codes, transform=grid.transform, cellsize=grid.cellsize,
@@ -159,6 +172,7 @@ def sources_from_landcover(
                "min_core_area_ha": float(min_core_area_ha), "n_sources": n_sources,
                "median_dispersal_m": float(median_dispersal), "sources": len(sources),
                "class_share_of_habitat_pct": {k: round(float(v), 4)
-                                              for k, v in classes["share_of_habitat"].dropna().items()}}
+                                              for k, v in classes["share_of_habitat"].dropna().items()},
+               "class_share_of_area_pct": {k: round(float(v), 4) for k, v in classes["share_of_area"].items()}}
     run.written.append(write_json(out / "summary.json", summary))
     return run

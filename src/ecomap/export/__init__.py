@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import importlib
 
-from .formats import FORMATS, Format, coordinates_label
+from .formats import FORMATS, Format, coordinates_label, resolve_format
 from .prepare import iso_dates, prepare  # eager: the submodule's name is also the function's
 
 #: Public name -> the submodule that defines it, imported on first access: ``ecomap
@@ -42,6 +42,7 @@ __all__ = [
     "layer_style_qml",
     "layer_style_sld",
     "coordinates_label",
+    "resolve_format",
     "iso_dates",
 ]
 

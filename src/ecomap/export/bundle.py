@@ -13,7 +13,7 @@ from .. import crs as _crs
 from .._errors import InputError
 from ..io import output_folder
 from ..layers import CATALOGUE
-from .formats import FORMATS, _geographic, coordinates_label
+from .formats import FORMATS, _geographic, coordinates_label, resolve_format
 from .gpkg import write_gpkg
 from .prepare import prepare
 from .writers import _WRITERS, _file_name
@@ -25,7 +25,7 @@ def export_layers(
     frames: Mapping[str, gpd.GeoDataFrame],
     out: str | os.PathLike,
     *,
-    fmt: str = "geojson",
+    fmt: str | None = None,
     crs: str = _crs.WGS84,
     precision: int | None = None,
 ) -> list[Path]:
@@ -51,8 +51,9 @@ def export_layers(
         ``<layer>_gcj02.<suffix>`` for GCJ-02) or, for ``gpkg`` or a single layer, a
         file with the format's suffix. A GeoPackage written to a folder is
         ``<folder>/ecomap.gpkg`` (``ecomap_gcj02.gpkg`` for GCJ-02).
-    fmt : str, default "geojson"
-        One of :data:`FORMATS`.
+    fmt : str, optional
+        One of :data:`FORMATS`; default the format ``out``'s suffix names, else geojson
+        (:func:`resolve_format`).
     crs : str, default "EPSG:4326"
         ``EPSG:4326`` (default), ``gcj02`` or any CRS pyproj knows; KML takes only
         longitude/latitude.
@@ -69,7 +70,8 @@ def export_layers(
     Raises
     ------
     InputError
-        An unknown format, a CRS the format cannot hold, CSV of lines or polygons,
+        An unknown format, an ``out`` with another format's suffix, a CRS the format
+        cannot hold, CSV of lines or polygons,
         or a file name for several single-layer files; also an unknown CRS, or every
         frame empty.
 
@@ -87,8 +89,7 @@ def export_layers(
     .. [7] Y. Shafranovich, *Common Format and MIME Type for Comma-Separated Values
        (CSV) Files*, RFC 4180 (2005) (written as UTF-8 with a byte order mark).
     """
-    if fmt not in FORMATS:
-        raise InputError(f"unknown format {fmt!r}; formats are: {', '.join(FORMATS)}")
+    fmt = resolve_format(out, fmt)
     f = FORMATS[fmt]
     code = _crs.parse_crs(crs)
     if f.geographic_only and not _geographic(code):
@@ -162,7 +163,7 @@ def analysis_frames(network, **options) -> dict[str, gpd.GeoDataFrame]:
     return {"gaps": result.gaps, "corridor_ranking": ranking}
 
 
-def export_network(network, out: str | os.PathLike, *, fmt: str = "geojson", layers: Iterable[str] | None = None,
+def export_network(network, out: str | os.PathLike, *, fmt: str | None = None, layers: Iterable[str] | None = None,
                    crs: str = _crs.WGS84, precision: int | None = None, results: bool = False) -> list[Path]:
     """Export layers of a Network: the named ones, or every non-empty one.
 
@@ -175,8 +176,8 @@ def export_network(network, out: str | os.PathLike, *, fmt: str = "geojson", lay
         The layers to export (EPSG:4547, indexed by ``id``).
     out : str or os.PathLike
         A folder, or a file with the format's suffix (see :func:`export_layers`).
-    fmt : str, default "geojson"
-        One of :data:`FORMATS`.
+    fmt : str, optional
+        One of :data:`FORMATS`; default the format ``out``'s suffix names, else geojson.
     layers : iterable of str, optional
         Catalogue layers to export, duplicates ignored; default every non-empty one.
     crs : str, default "EPSG:4326"
@@ -196,6 +197,7 @@ def export_network(network, out: str | os.PathLike, *, fmt: str = "geojson", lay
     InputError
         An unknown or empty named layer, and whatever :func:`export_layers` refuses.
     """
+    fmt = resolve_format(out, fmt)
     if layers:
         names = list(dict.fromkeys(layers))
         unknown = [n for n in names if n not in CATALOGUE]

@@ -58,6 +58,43 @@ FORMATS: dict[str, Format] = {
 }
 
 
+def resolve_format(out, fmt: str | None = None) -> str:
+    """The export format for ``out``: ``fmt`` if given, else the one its suffix names, else geojson.
+
+    Parameters
+    ----------
+    out : str or os.PathLike
+        The folder or file to write.
+    fmt : str, optional
+        One of :data:`FORMATS`; None takes the format whose suffix ``out`` has
+        (``roads.shp`` -> ``shp``), or ``geojson`` for a folder.
+
+    Returns
+    -------
+    str
+        A key of :data:`FORMATS`.
+
+    Raises
+    ------
+    InputError
+        An unknown ``fmt``, or an ``out`` whose suffix is another format's (``b.gpkg`` with csv).
+    """
+    from pathlib import PurePath
+
+    from .._errors import InputError
+
+    suffix = PurePath(out).suffix.lower()
+    named = next((f.name for f in FORMATS.values() if f.suffix == suffix), None)
+    if fmt is None:
+        return named or "geojson"
+    if fmt not in FORMATS:
+        raise InputError(f"unknown format {fmt!r}; formats are: {', '.join(FORMATS)}")
+    if named is not None and named != fmt:
+        raise InputError(f"--out {out} is a {suffix} ({named}) file but --format is {fmt}: give an --out ending "
+                         f"in {FORMATS[fmt].suffix} or a folder, or leave --format out to write {named}")
+    return fmt
+
+
 # --- preparing a frame ---------------------------------------------------------------------
 def coordinates_label(crs: str) -> str:
     """How a file describes its coordinates: ``WGS-84``, ``GCJ-02`` or ``EPSG:nnnn``.

@@ -1,0 +1,65 @@
+"""Usage errors (wrong choice, wrong type, unknown option) are one line and exit 2, no usage block."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import run_cli
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["corridors", "--mode", "bogus"], "ecomap corridors: --mode: invalid choice 'bogus' (choose from"),
+        (["corridors", "--neighbours", "12"], "ecomap corridors: --neighbours: invalid choice 12"),
+        (["build", "--connectivity", "6"], "ecomap build: --connectivity: invalid choice 6"),
+        (["sources", "--resolution", "abc"], "ecomap sources: --resolution: invalid"),
+        (["nonsense"], "ecomap: COMMAND: invalid choice 'nonsense'"),
+        (["import", "bogus"], "ecomap import: SOURCE: invalid choice 'bogus'"),
+    ],
+)
+def test_usage_error_is_one_line_exit_2(args, expected, capsys):
+    with pytest.raises(SystemExit) as e:
+        run_cli(*args)
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith(expected), err
+    assert "usage:" not in err
+    assert err.rstrip().endswith("--help")
+
+
+OMNI_RES = str(__import__("pathlib").Path(__file__).parent / "data" / "omniscape" / "input" / "resistance.asc")
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["sources", "--landcover", "lc.tif", "--min-core-ha", "-1"], "ecomap: --min-core-ha -1: give an area"),
+        (["sources", "--landcover", "lc.tif", "--min-core-ha", "nan"], "ecomap: --min-core-ha nan: give an area"),
+        (["sources", "--landcover", "lc.tif", "--min-core-ha", "inf"], "ecomap: --min-core-ha inf: give an area"),
+        (["corridors", "--mode", "advanced"], "ecomap: --mode advanced needs --sources S.tif and --grounds G.tif"),
+        (["corridors", "--grounds", "g.tif"], "ecomap: --sources and --grounds go with --mode advanced only"),
+        (["corridors", "--roads", "nonsense"], "ecomap: --roads nonsense: no such file; give 'network'"),
+        (["omniscape", OMNI_RES, "--radius", "0"], "ecomap: --radius 0: give a whole number of cells >= 1"),
+        (["omniscape", OMNI_RES, "--radius", "3", "--block-size", "0"], "ecomap: --block-size 0: give"),
+        (["omniscape", OMNI_RES, "--radius", "3", "--buffer", "-1"], "ecomap: --buffer -1: give"),
+    ],
+)
+def test_bad_option_values_name_the_option(args, expected, tmp_path, capsys):
+    assert run_cli(*args, "--out", tmp_path / "o") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(expected), err
+    assert not (tmp_path / "o").exists()
+
+
+def test_select_sources_refuses_a_negative_core_area():
+    import numpy as np
+    from affine import Affine
+
+    from ecomap import InputError
+    from ecomap.corridors import select_sources
+
+    with pytest.raises(InputError, match="min_core_area_ha -1.0 must be a finite area"):
+        select_sources(np.full((4, 4), 17, dtype=np.uint8), transform=Affine.identity(), cellsize=1.0,
+                       min_core_area_ha=-1.0)

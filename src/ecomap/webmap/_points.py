@@ -203,7 +203,7 @@ ecomap.ClusterLayer = L.Layer.extend({
       if (!p || !p.cluster) { single.push(f.id); continue; }
       var cnt = p.point_count, size = cnt < 10 ? 'small' : cnt < 100 ? 'medium' : 'large';
       var mk = L.marker([c[1], c[0]], {icon: L.divIcon({
-        html: '<div><span>' + cnt + '</span></div>', className: 'marker-cluster marker-cluster-' + size,
+        html: '<div data-cluster="' + p.cluster_id + '"><span>' + cnt + '</span></div>', className: 'marker-cluster marker-cluster-' + size,
         iconSize: L.point(40, 40)})});
       mk.on('click', L.bind(function (id, ll) {
         this._map.setView(ll, Math.min(idx.getClusterExpansionZoom(id), this._map.getMaxZoom()));

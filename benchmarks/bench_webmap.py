@@ -309,7 +309,7 @@ open({out!r}, "w", encoding="utf-8").write(page)
 def stock_cluster_page(br: gpd.GeoDataFrame, *, fast: bool) -> str:
     """The stock folium clusters: MarkerCluster of one CircleMarker per site, or FastMarkerCluster."""
     ll = br.to_crs("EPSG:4326")
-    m = folium.Map(location=[22.69, 114.35], zoom_start=12, tiles=None, prefer_canvas=True, max_zoom=18)
+    m = folium.Map(location=[22.69, 114.35], zoom_start=12, tiles=None, prefer_canvas=True)
     m.default_js = [j for j in m.default_js if j[0] == "leaflet"]
     m.default_css = [c for c in m.default_css if c[0] == "leaflet_css"]
     lat, lon = shapely.get_y(ll.geometry.values), shapely.get_x(ll.geometry.values)
@@ -322,7 +322,8 @@ def stock_cluster_page(br: gpd.GeoDataFrame, *, fast: bool) -> str:
             folium.CircleMarker([y, x], radius=4, fill=True, tooltip=f"{fid} {row.status}",
                                 popup=f"{fid}<br>{row.host}<br>{row.material}<br>{row.installed}").add_to(group)
     m.fit_bounds([[22.62, 114.26], [22.79, 114.44]])
-    return webmap.inline_assets(m.get_root().render())
+    # markercluster needs a maxZoom, which a map without tiles does not get from folium
+    return webmap.inline_assets(m.get_root().render().replace('"zoom": 12,', '"zoom": 12, "maxZoom": 18,', 1))
 
 
 PAN_ANY = """() => new Promise(res => {

@@ -27,8 +27,16 @@ with ``--old-src old/src``, the atlas of an older source tree built in a subproc
 size, build time, first paint, all drawn, and the median of 8 pans (300 px, alternating
 direction, drawn again two frames later). Targets: page < 5 MB, a pan < 100 ms.
 
+With ``--thematic`` it times instead the thematic bridge map (clusters and heat map) at each
+size against, in the same run, the stock folium clusters (``MarkerCluster`` of one
+``CircleMarker`` per site up to 10,000; ``FastMarkerCluster`` up to ``--stock-up-to``) and,
+with ``--old-src``, the thematic map of an older source tree (one marker per site): page
+size, build time, first paint, the time the first cluster bubble is on the page, the best of
+3 pans (300 px, drawn again two frames later) and the JS heap; a page that does not get
+there in ``--timeout`` seconds reads nan. It prints the ratios and the fitted exponents.
+
 Run: ``.venv/bin/python benchmarks/bench_webmap.py [--sizes 10000 100000 1000000] [--stock-up-to 100000]
-[--no-browser] [--trails 20000 [--old-src /tmp/old/src]]``
+[--no-browser] [--trails 20000 [--old-src /tmp/old/src]] [--thematic [--old-src /tmp/old/src]]``
 """
 
 from __future__ import annotations
@@ -42,6 +50,7 @@ import time
 from pathlib import Path
 
 import folium
+import folium.plugins
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -280,13 +289,139 @@ def load_times(browser, path: Path, ready: str | None, repeat: int = 2) -> tuple
     return fcp, drawn
 
 
+# --- the thematic bridge map: clusters ---------------------------------------------------
+_OLD_BRIDGES = """
+import sys, time
+sys.path.insert(0, {bench!r})
+from bench_webmap import bridges_in
+from ecomap import webmap
+from ecomap.network import load_network
+from ecomap.webmap._maps import _bridges_map
+base = load_network()
+net = base.replace(bridges=bridges_in(base.district, {n}))
+t0 = time.perf_counter()
+page = webmap.render_html(_bridges_map(net, basemap="none"))
+print(time.perf_counter() - t0)
+open({out!r}, "w", encoding="utf-8").write(page)
+"""
+
+
+def stock_cluster_page(br: gpd.GeoDataFrame, *, fast: bool) -> str:
+    """The stock folium clusters: MarkerCluster of one CircleMarker per site, or FastMarkerCluster."""
+    ll = br.to_crs("EPSG:4326")
+    m = folium.Map(location=[22.69, 114.35], zoom_start=12, tiles=None, prefer_canvas=True)
+    m.default_js = [j for j in m.default_js if j[0] == "leaflet"]
+    m.default_css = [c for c in m.default_css if c[0] == "leaflet_css"]
+    lat, lon = shapely.get_y(ll.geometry.values), shapely.get_x(ll.geometry.values)
+    if fast:
+        folium.plugins.FastMarkerCluster(np.column_stack([lat, lon]).round(6).tolist(), callback="""
+            function (row) { return L.circleMarker(new L.LatLng(row[0], row[1]), {radius: 4}); }""").add_to(m)
+    else:
+        group = folium.plugins.MarkerCluster(name="bridges").add_to(m)
+        for fid, row, y, x in zip(ll.index, ll.itertuples(), lat, lon, strict=True):
+            folium.CircleMarker([y, x], radius=4, fill=True, tooltip=f"{fid} {row.status}",
+                                popup=f"{fid}<br>{row.host}<br>{row.material}<br>{row.installed}").add_to(group)
+    m.fit_bounds([[22.62, 114.26], [22.79, 114.44]])
+    # markercluster needs a maxZoom, which a map without tiles does not get from folium
+    return webmap.inline_assets(m.get_root().render().replace('"zoom": 12,', '"zoom": 12, "maxZoom": 18,', 1))
+
+
+PAN_ANY = """() => new Promise(res => {
+    const map = window.ecomap ? ecomap.map : Object.values(window).find(v => v instanceof L.Map), t0 = performance.now();
+    map.panBy([300, 120], {animate: false});
+    requestAnimationFrame(() => requestAnimationFrame(() => res([performance.now() - t0,
+        performance.memory ? performance.memory.usedJSHeapSize : NaN]))); })"""
+
+CLUSTERS_DRAWN = "document.querySelector('.marker-cluster')"
+
+
+def cluster_page_times(browser, path: Path, timeout_s: float) -> tuple[float, float, float, float]:
+    """(first paint, cluster bubbles drawn, best of 3 pans, JS heap MB); nan where the page did not get there."""
+    ctx = browser.new_context(viewport={"width": 1200, "height": 800})
+    ctx.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:")) else r.abort())
+    page = ctx.new_page()
+    fcp = drawn = pan = heap = float("nan")
+    try:
+        page.goto(path.resolve().as_uri(), wait_until="load", timeout=timeout_s * 1000)
+        page.wait_for_function(CLUSTERS_DRAWN, timeout=timeout_s * 1000, polling=50)
+        t = page.evaluate("""() => { const p = performance.getEntriesByName('first-contentful-paint')[0];
+            return [p ? p.startTime : NaN, performance.now()]; }""")
+        fcp, drawn = t[0] / 1000, t[1] / 1000
+        pan = np.inf
+        for _ in range(3):
+            ms, heap = page.evaluate(PAN_ANY)
+            pan = min(pan, ms / 1000)
+        heap /= 1e6
+    except Exception as exc:  # playwright's TimeoutError or a crashed page: record it as not loaded
+        print(f"    {path.name}: {type(exc).__name__}: {str(exc).splitlines()[0][:100]}", flush=True)
+    ctx.close()
+    return fcp, drawn, pan, heap
+
+
+def thematic_run(browser, base, sizes, *, old_src: str | None, stock_up_to: int, timeout_s: float, tmp: str) -> None:
+    """The thematic bridge map against the stock folium clusters and an older source tree, one run."""
+    from ecomap.webmap._maps import _bridges_map
+
+    rows = []
+    for n in sizes:
+        br = bridges_in(base.district, n)
+        net = base.replace(bridges=br)
+        variants = [("ecomap thematic", lambda net=net: webmap.render_html(_bridges_map(net, basemap="none")))]
+        if old_src:
+            variants.append(("older thematic (marker per site)", None))
+        if n <= stock_up_to:
+            variants.append(("stock FastMarkerCluster", lambda br=br: stock_cluster_page(br, fast=True)))
+        if n <= 10_000:
+            variants.append(("stock MarkerCluster+CircleMarker", lambda br=br: stock_cluster_page(br, fast=False)))
+        for label, fn in variants:
+            path = Path(tmp) / f"thematic-{n}-{len(rows)}.html"
+            if fn is None:
+                secs = old_bridges(old_src, n, path)
+            else:
+                secs, page = timed(fn)
+                path.write_text(page, encoding="utf-8")
+                del page
+            mb = path.stat().st_size / 1e6
+            fcp = drawn = pan = heap = float("nan")
+            if browser is not None:
+                fcp, drawn, pan, heap = cluster_page_times(browser, path, timeout_s)
+            rows.append({"sites": n, "variant": label, "build_s": secs, "html_MB": mb, "first_paint_s": fcp,
+                         "drawn_s": drawn, "pan_s": pan, "heap_MB": heap})
+            print(f"{n:>9,} {label:<34} build {secs:6.2f} s  html {mb:7.2f} MB  first paint {fcp:6.2f} s  "
+                  f"clusters drawn {drawn:6.2f} s  pan {pan * 1000:7.0f} ms  JS heap {heap:6.0f} MB", flush=True)
+            path.unlink()
+    table = pd.DataFrame(rows)
+    print()
+    for n, grp in table.groupby("sites"):
+        ours = grp[grp["variant"] == "ecomap thematic"].iloc[0]
+        for _, r in grp[grp["variant"] != "ecomap thematic"].iterrows():
+            print(f"{n:>9,} sites: {r['variant']} / ecomap thematic: size x{r['html_MB'] / ours['html_MB']:.1f}, "
+                  f"drawn x{r['drawn_s'] / ours['drawn_s']:.1f}, pan x{r['pan_s'] / ours['pan_s']:.1f}, "
+                  f"heap x{r['heap_MB'] / ours['heap_MB']:.1f}")
+    ours = table[table["variant"] == "ecomap thematic"]
+    if len(ours) > 1:
+        for col in ("html_MB", "drawn_s", "pan_s", "heap_MB"):
+            k = np.polyfit(np.log(ours["sites"]), np.log(ours[col].astype(float)), 1)[0]
+            print(f"ecomap thematic: {col} grows as n^{k:.2f}")
+
+
+def old_bridges(old_src: str, n: int, out: Path) -> float:
+    """Build the thematic bridge map with an older source tree, in a subprocess; its build seconds."""
+    code = _OLD_BRIDGES.format(bench=str(Path(__file__).parent), n=n, out=str(out))
+    env = {**os.environ, "PYTHONPATH": old_src}
+    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    return float(res.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     ap.add_argument("--no-browser", action="store_true", help="skip the Chromium load times")
     ap.add_argument("--stock-up-to", type=int, default=100_000, help="largest size also built the stock folium way")
     ap.add_argument("--trails", type=int, default=0, help="time an atlas of this many footpaths instead")
-    ap.add_argument("--old-src", default=None, help="with --trails: an older source tree to compare in the same run")
+    ap.add_argument("--old-src", default=None, help="with --trails or --thematic: an older source tree to compare")
+    ap.add_argument("--thematic", action="store_true", help="time the thematic bridge map (clusters) instead")
+    ap.add_argument("--timeout", type=float, default=300.0, help="with --thematic: seconds a page may take to load")
     args = ap.parse_args()
 
     t_load, base = timed(lambda: load_network())
@@ -300,6 +435,14 @@ def main() -> None:
         browser = pw.chromium.launch(executable_path=webmap.find_chromium(), args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--host-resolver-rules=MAP * ~NOTFOUND"])
     rows = []
+    if args.thematic:
+        with tempfile.TemporaryDirectory(prefix="bench-thematic-") as tmp:
+            thematic_run(browser, base, args.sizes, old_src=args.old_src, stock_up_to=args.stock_up_to,
+                         timeout_s=args.timeout, tmp=tmp)
+        if browser is not None:
+            browser.close()
+            pw.stop()
+        return
     if args.trails:
         with tempfile.TemporaryDirectory() as tmp:
             trails_run(browser, base, args.trails, args.old_src, tmp)

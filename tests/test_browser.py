@@ -335,6 +335,54 @@ def test_thematic_maps_load_and_draw(page, net, tmp_path):
             assert "gaps" in drawn
 
 
+def test_thematic_bridge_map_clusters_20000_sites_from_columns(page, tmp_path):
+    from ecomap.webmap._maps import _bridges_map
+
+    net = load_network(make_atlas_data(tmp_path / "geo", n_bridges=20_000))
+    n = len(net.bridges)
+    path = webmap.save_map(_bridges_map(net, basemap="none"), tmp_path / "bridges.html")
+    pg = page.open(path)
+    assert page.errors == [] and page.network == [] and page.failed == []
+    pg.evaluate("""() => { const d = ecomap.layers.bridges.d; let s = 90, w = 180, nn = -90, e = -180;
+        for (let i = 0; i < d.lat.length; i++) { s = Math.min(s, d.lat[i]); nn = Math.max(nn, d.lat[i]);
+          w = Math.min(w, d.lon[i]); e = Math.max(e, d.lon[i]); }
+        ecomap.map.fitBounds([[s, w], [nn, e]], {animate: false}); }""")
+    pg.wait_for_timeout(300)
+    # every site in view: the bubbles' counts and the single sites add up to all of them
+    counts = [int(t) for t in pg.locator(".marker-cluster span").all_inner_texts()]
+    shown = pg.evaluate("ecomap.layers.bridges.shown")
+    assert counts and sorted(counts) == sorted(shown["counts"])
+    assert sum(counts) + shown["single"] == n
+    assert pg.locator(".leaflet-marker-icon").count() == len(counts) < 500   # a marker per bubble, not per site
+    # a click on a bubble zooms to the zoom at which it splits, its sites in view
+    zoom = pg.evaluate("ecomap.map.getZoom()")
+    bubble = pg.locator(".marker-cluster").first
+    cid = int(bubble.locator("div").get_attribute("data-cluster"))
+    expansion = pg.evaluate(f"ecomap.layers.bridges.index.getClusterExpansionZoom({cid})")
+    leaves = pg.evaluate(f"ecomap.layers.bridges.index.getLeaves({cid}, Infinity).map(f => f.geometry.coordinates)")
+    bubble.click()
+    pg.wait_for_timeout(300)
+    assert pg.evaluate("ecomap.map.getZoom()") == expansion > zoom
+    inside = pg.evaluate("ll => ll.filter(c => ecomap.map.getBounds().contains([c[1], c[0]])).length", leaves)
+    assert inside == len(leaves) > 1
+    # in the closer view, still counted right: the sites the bubbles and points stand for are in the index
+    shown = pg.evaluate("ecomap.layers.bridges.shown")
+    assert shown["single"] + sum(shown["counts"]) <= n
+    # the heat map reads the same columns
+    assert pg.evaluate("ecomap.layers.density._latlngs.length") == n
+    # at the closest zoom a site stands alone, drawn on the canvas, its tooltip and popup built from the columns
+    lat, lon, fid = pg.evaluate("""() => { const l = ecomap.layers.bridges, p = l.latLngOf(0);
+        ecomap.map.setView(p, ecomap.map.getMaxZoom(), {animate: false}); return [p.lat, p.lng, l.d.id[0]]; }""")
+    pg.wait_for_timeout(300)
+    assert pg.evaluate("Array.from(ecomap.layers.bridges._pts.sel).includes(0)")
+    x, y = page.screen_xy(lat, lon)
+    pg.mouse.move(x, y)
+    assert fid in pg.locator(".leaflet-tooltip").inner_text()
+    pg.mouse.click(x, y)
+    assert fid in pg.locator(".leaflet-popup-content").inner_text()
+    assert page.errors == []
+
+
 def test_build_screenshots(tmp_path, minimal_data):
     if webmap.find_chromium() is None:
         _unavailable("no Chromium: apt-get install chromium")

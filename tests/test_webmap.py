@@ -468,6 +468,26 @@ def test_ten_thousand_sites_stay_small(tmp_path):
     assert page.count("L.circleMarker(") == _RUNTIME.count("L.circleMarker(")  # in the runtime only, no marker per site
 
 
+def test_thematic_bridge_map_grows_by_the_atlas_bytes_per_site(tmp_path):
+    # clusters and the heat map come from the sites' typed columns: no object or HTML per site
+    from ecomap.webmap._maps import _bridges_map
+    from ecomap.webmap._page import _RUNTIME
+
+    sizes, atlas, thematic = (1_000, 11_000), [], []
+    for n in sizes:
+        net = load_network(make_atlas_data(tmp_path / f"d{n}", n_bridges=n))
+        atlas.append(len(webmap.render_html(webmap.atlas(net, basemap="none")).encode()))
+        page = webmap.render_html(_bridges_map(net, basemap="none"))
+        thematic.append(len(page.encode()))
+        assert page.count("L.circleMarker(") == _RUNTIME.count("L.circleMarker(")
+        assert "markerClusterGroup" not in page and "/* supercluster.min.js */" in page
+        assert "ecomap.heat(" in page and "L.heatLayer([[" not in page
+    per_site_atlas = (atlas[1] - atlas[0]) / (sizes[1] - sizes[0])
+    per_site_thematic = (thematic[1] - thematic[0]) / (sizes[1] - sizes[0])
+    assert 0.9 < per_site_thematic / per_site_atlas < 1.1, (per_site_thematic, per_site_atlas)
+    assert per_site_thematic < 40
+
+
 # --- CLI and build -------------------------------------------------------------------------
 def test_cli_map_writes_a_page(atlas_data, tmp_path, capsys):
     out = tmp_path / "m.html"

@@ -25,6 +25,7 @@ from ._pack import pack_layer
 from ._page import (
     _CSS,
     _RUNTIME,
+    Supercluster,
 )
 from ._style import (
     _BASEMAPS,
@@ -250,7 +251,7 @@ class _MapBuilder:
             f"ecomap.points({_jsdump(name)}, {_jsdump(payload)}, {'true' if self.cluster_points else 'false'});"
         )
         if self.cluster_points:
-            self.script.need(folium.plugins.MarkerCluster)
+            self.script.need(Supercluster)
         label = f"{LABELS[name]} ({len(frame)})"
         self.overlays.append(_Overlay(name, html.escape(label), html.escape(group or self.GROUP_LOCAL), show))
         counts = frame["status"].value_counts()
@@ -312,13 +313,24 @@ class _MapBuilder:
             ]
             self.legend_sections.append((html.escape(label), swatches))
 
-    def add_heat(self, key: str, frame_internal: gpd.GeoDataFrame, *, label: str, show: bool = True) -> None:
-        frame = _page_frame(frame_internal[[frame_internal.geometry.name]], gcj02=self.gcj02)
-        pts = np.column_stack([shapely.get_y(frame.geometry.values), shapely.get_x(frame.geometry.values)])
+    def add_heat(self, key: str, frame_internal: gpd.GeoDataFrame | None, *, label: str, show: bool = True,
+                 source: str | None = None) -> None:
+        """A heat map of points: from typed columns of its own, or those of the point layer ``source``.
+
+        With ``source`` (a point layer added later, e.g. "bridges") the page reads that layer's
+        columns and the heat map adds no bytes per site; otherwise its frame's coordinates are
+        sent as base64 int32 columns (8 bytes a site before base64), not a JSON list of lists.
+        """
         self.script.need(folium.plugins.HeatMap)
         opts = {"radius": 14, "blur": 16, "minOpacity": 0.3, "maxZoom": 15, "pane": "ecoRaster"}
+        cols = None
+        if source is None:
+            frame = _page_frame(frame_internal[[frame_internal.geometry.name]], gcj02=self.gcj02)
+            scale = 10 ** PRECISION
+            cols = {"scale": scale, "lat": _b64(np.round(shapely.get_y(frame.geometry.values) * scale), np.int32),
+                    "lon": _b64(np.round(shapely.get_x(frame.geometry.values) * scale), np.int32)}
         self.script.parts.append(
-            f"ecomap.layers[{_jsdump(key)}] = L.heatLayer({_jsdump(np.round(pts, 5).tolist())}, {_jsdump(opts)});"
+            f"ecomap.heat({_jsdump(key)}, {_jsdump(cols)}, {_jsdump(opts)}, {_jsdump(source)});"
         )
         self.overlays.append(_Overlay(key, html.escape(label), html.escape(self.GROUP_ANALYSIS), show))
         self.legend_sections.append((html.escape(label), [

@@ -186,7 +186,7 @@ def _bridges_map(network, *, basemap: str) -> folium.Map | None:
     b = _MapBuilder(network, basemap_name=basemap, title="逃生设施 Escape-bridge sites", cluster_points=True)
     for name in ("districts", "boundary", "corridors", "river"):
         b.add_catalogue_layer(name, extra={"corridors": _corridor_extras(network, None)}.get(name))
-    b.add_heat("density", br, label="密度 Site density (heat map)")
+    b.add_heat("density", None, label="密度 Site density (heat map)", source="bridges")
     b.add_catalogue_layer("bridges", group=b.GROUP_ANALYSIS)
     return b.finish()
 

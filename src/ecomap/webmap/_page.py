@@ -39,6 +39,7 @@ _CSS = """
 .leaflet-container .marker-cluster-medium{background-color:rgba(121,134,203,.6)}.leaflet-container .marker-cluster-medium div{background-color:rgba(63,81,181,.75)}
 .leaflet-container .marker-cluster-large{background-color:rgba(149,117,205,.6)}.leaflet-container .marker-cluster-large div{background-color:rgba(94,53,177,.8)}
 .leaflet-container .marker-cluster div span{color:#fff;font-weight:600}
+.marker-cluster{background-clip:padding-box;border-radius:20px;cursor:pointer}.marker-cluster div{width:30px;height:30px;margin-left:5px;margin-top:5px;text-align:center;border-radius:15px;font:12px "Helvetica Neue",Arial,Helvetica,sans-serif}.marker-cluster span{line-height:30px}
 """
 
 _RUNTIME = r"""
@@ -219,8 +220,21 @@ _CSS_LINK = re.compile(r'<link rel="stylesheet" href="([^"]+)"/>')
 _CSS_URL = re.compile(r"url\(\s*(['\"]?)(?!data:|#)([^'\")]+)\1\s*\)")
 
 
+#: Assets ecomap ships itself (``webmap/assets``, each with its licence beside it), by CDN URL.
+_OWN_ASSETS = {
+    "https://unpkg.com/supercluster@9.1.0/dist/supercluster.min.js": "supercluster.min.js",
+}
+
+
+class Supercluster:
+    """mapbox's supercluster 9.1.0 (ISC), the thematic map's cluster index, for ``_Script.need``."""
+
+    default_js = [("supercluster", next(iter(_OWN_ASSETS)))]
+    default_css: list = []
+
+
 def _asset_table() -> Mapping[str, str]:
-    """folium-offline's URL -> file content table (a private attribute; both packages are pinned)."""
+    """URL -> file content: folium-offline's table (a private attribute; both packages are pinned) and ecomap's own."""
     try:
         from offlinefolium import elements
     except ImportError as exc:  # pragma: no cover - a dependency of ecomap
@@ -228,7 +242,8 @@ def _asset_table() -> Mapping[str, str]:
     table = getattr(elements, "_res", None)
     if not isinstance(table, Mapping):  # pragma: no cover
         raise EcomapError("folium-offline no longer carries its asset table; pin folium-offline==0.20.0.*")
-    return table
+    here = Path(__file__).parent / "assets"
+    return {**table, **{url: (here / name).read_text(encoding="utf-8") for url, name in _OWN_ASSETS.items()}}
 
 
 def inline_assets(page: str) -> str:

@@ -1,7 +1,9 @@
 """The page runtime for point layers: typed columns decoded, one canvas layer, text built on demand.
 
 Part of the page's JavaScript (``_page._RUNTIME`` includes it): a million bridge sites are one
-layer drawn from typed arrays, not a million map objects.
+layer drawn from typed arrays, not a million map objects. The thematic bridge map clusters
+them with mapbox's supercluster (``assets/supercluster.min.js``, ISC, inlined by ``_page``)
+fed from the same columns, and its heat map reads them too.
 """
 
 from __future__ import annotations
@@ -106,8 +108,9 @@ ecomap.PointLayer = L.Layer.extend({
     var cell = 6, gw = Math.ceil(W / cell) + 1, gh = Math.ceil(H / cell) + 1;
     var head = new Int32Array(gw * gh).fill(-1), next = new Int32Array(n), byStyle = [];
     for (var s = 0; s < styles.length; s++) byStyle.push([]);
-    for (var i = 0; i < n; i++) {
-      var px = this.x[i] * scale / 256 - ox, py = this.y[i] * scale / 256 - oy;
+    var sel = this.sel, m = sel ? sel.length : n;   // sel: the sites a cluster layer leaves single
+    for (var q = 0; q < m; q++) {
+      var i = sel ? sel[q] : q, px = this.x[i] * scale / 256 - ox, py = this.y[i] * scale / 256 - oy;
       if (px < -8 || py < -8 || px > W + 8 || py > H + 8) continue;
       var g = Math.floor((py + 8) / cell) * gw + Math.floor((px + 8) / cell);
       if (g < 0 || g >= head.length) continue;
@@ -160,23 +163,81 @@ ecomap.PointLayer = L.Layer.extend({
     map.openPopup(this.text.pop(i), this.latLngOf(i), {maxWidth: 320, offset: [0, -2]});
   }
 });
+// The thematic map's clusters: a supercluster index (mapbox, ISC) over the same columns, fed
+// one reused feature object, so no object per site is kept; at each move the clusters in
+// view are drawn as marker-cluster bubbles and the single sites by a PointLayer.
+ecomap.ClusterLayer = L.Layer.extend({
+  initialize: function (d) {
+    var n = d.lat.length, f = {id: 0, geometry: {type: 'Point', coordinates: [0, 0]}}, src = {length: n};
+    src[Symbol.iterator] = function () {
+      var i = -1;
+      return {next: function () {
+        if (++i >= n) return {done: true};
+        f.id = i; f.geometry.coordinates[0] = d.lon[i]; f.geometry.coordinates[1] = d.lat[i];
+        return {value: f, done: false};
+      }};
+    };
+    this.d = d; this.n = n;
+    this.index = new Supercluster({radius: 50, extent: 256, maxZoom: 17}).load(src);
+    this._pts = new ecomap.PointLayer(d);
+    this._pts.sel = new Int32Array(0);
+  },
+  latLngOf: function (i) { return L.latLng(this.d.lat[i], this.d.lon[i]); },
+  onAdd: function (map) {
+    this._group = L.layerGroup().addTo(map);
+    map.on('moveend', this._update, this);   // before the point layer's own redraw
+    this._update();
+    this._pts.addTo(map);
+  },
+  onRemove: function (map) {
+    map.off('moveend', this._update, this);
+    map.removeLayer(this._group); map.removeLayer(this._pts);
+  },
+  _update: function () {
+    var map = this._map, b = map.getBounds(), z = Math.floor(map.getZoom()), idx = this.index;
+    var fs = idx.getClusters([b.getWest(), b.getSouth(), b.getEast(), b.getNorth()], z);
+    var single = [], shown = [];
+    this._group.clearLayers();
+    for (var k = 0; k < fs.length; k++) {
+      var f = fs[k], c = f.geometry.coordinates, p = f.properties;
+      if (!p || !p.cluster) { single.push(f.id); continue; }
+      var cnt = p.point_count, size = cnt < 10 ? 'small' : cnt < 100 ? 'medium' : 'large';
+      var mk = L.marker([c[1], c[0]], {icon: L.divIcon({
+        html: '<div data-cluster="' + p.cluster_id + '"><span>' + cnt + '</span></div>', className: 'marker-cluster marker-cluster-' + size,
+        iconSize: L.point(40, 40)})});
+      mk.on('click', L.bind(function (id, ll) {
+        this._map.setView(ll, Math.min(idx.getClusterExpansionZoom(id), this._map.getMaxZoom()));
+      }, this, p.cluster_id, L.latLng(c[1], c[0])));
+      this._group.addLayer(mk);
+      shown.push(cnt);
+    }
+    this._pts.sel = Int32Array.from(single);
+    this.shown = {counts: shown, single: single.length};
+  }
+});
 ecomap.points = function (key, d, cluster) {
   d = ecomap.decodePoints(d);
-  var layer;
-  if (cluster) {   // the thematic map's clusters need one marker per site
-    var text = ecomap.pointText(d), n = d.lat.length, markers = new Array(n);
-    for (var i = 0; i < n; i++) {
-      markers[i] = L.circleMarker([d.lat[i], d.lon[i]], L.extend({renderer: ecomap.renderer, i: i}, d.styles[d.st[i]]));
-    }
-    layer = L.markerClusterGroup({chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50});
-    layer.addLayers(markers);
-    layer.bindTooltip(function (l) { return text.tip(l.options.i); }, {direction: 'top', offset: [0, -4]});
-    layer.bindPopup(function (l) { return text.pop(l.options.i); }, {maxWidth: 320});
-    layer.latLngOf = function (j) { return L.latLng(d.lat[j], d.lon[j]); };
-  } else {
-    layer = new ecomap.PointLayer(d);
-  }
+  var layer = cluster ? new ecomap.ClusterLayer(d) : new ecomap.PointLayer(d);
   ecomap.layers[key] = layer; ecomap.order.push(key);
+  return layer;
+};
+// A heat map read from typed columns: its own ({scale, lat, lon} base64 int32) or those of
+// the point layer `src`; the list Leaflet.heat draws from is made when the layer is shown.
+ecomap.heat = function (key, cols, opts, src) {
+  var layer = L.heatLayer([], opts), onAdd = layer.onAdd;
+  layer.onAdd = function (map) {
+    if (!this._filled) {
+      var lat, lon, s = 1;
+      if (src) { lat = ecomap.layers[src].d.lat; lon = ecomap.layers[src].d.lon; } else {
+        lat = ecomap.column(cols.lat, Int32Array); lon = ecomap.column(cols.lon, Int32Array); s = cols.scale;
+      }
+      var pts = new Array(lat.length);
+      for (var i = 0; i < lat.length; i++) pts[i] = [lat[i] / s, lon[i] / s];
+      this._latlngs = pts; this._filled = true;
+    }
+    return onAdd.call(this, map);
+  };
+  ecomap.layers[key] = layer;
   return layer;
 };
 """

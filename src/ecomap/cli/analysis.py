@@ -64,9 +64,11 @@ def _add_corridors(sub) -> None:
                    help="output folder (default: outputs/corridors)")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, default=None, metavar="N",
-                       help="per-source cost-distance on a dask.distributed LocalCluster of N processes")
+                       help="per-source cost-distance and per-pair circuit solves on a dask.distributed "
+                            "LocalCluster of N processes (the serial run's bits)")
     where.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                       help="per-source cost-distance on a running Dask cluster (tcp://host:8786)")
+                       help="per-source cost-distance and per-pair circuit solves on a running Dask cluster "
+                            "(tcp://host:8786)")
 
 
 def _run_corridors(args) -> int:

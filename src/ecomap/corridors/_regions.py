@@ -391,48 +391,6 @@ def _on_raster(shape, node_of_cell: np.ndarray, total: np.ndarray, masks: list[n
     return out.reshape(shape)
 
 
-def _region_pairwise(rc: RegionCircuit, shape, node_of_cell, masks, shorts, short_node, *, pairs,
-                     resistances: bool | list, progress: bool):
-    """The pairwise loop under Circuitscape's region rule (see ``circuit._pairwise``)."""
-    from tqdm import tqdm
-
-    k = len(masks)
-    solved: dict[tuple[int, int], tuple[float, np.ndarray, np.ndarray] | None] = {}
-
-    def pair(a: int, b: int):
-        key = (min(a, b), max(a, b))
-        if key not in solved:
-            ok = a != b and len(rc.regions[a]) and len(rc.regions[b]) and not rc.overlap(a, b)
-            solved[key] = rc.solve_pair(*key) if ok and rc.connected(a, b) else None
-        return solved[key]
-
-    reff = None
-    if resistances:
-        reff = np.full((k, k), -1.0)
-        every = [(i, j) for i in range(k) for j in range(i + 1, k)] if resistances is True else resistances
-        for a, b in tqdm(every, desc="pairs", unit="pair", disable=not progress, leave=False):
-            if len(rc.regions[a]) and len(rc.regions[b]) and rc.overlap(a, b):
-                reff[a, b] = reff[b, a] = 0.0
-            elif (res := pair(a, b)) is not None:
-                reff[a, b] = reff[b, a] = res[0]
-        np.fill_diagonal(reff, 0.0)
-    if pairs is None:
-        return reff, None
-    total = np.zeros(rc.n)
-    extra = np.zeros(k + len(shorts))
-    for a, b in tqdm(list(pairs), desc="current", unit="pair", disable=not progress, leave=False):
-        if (res := pair(a, b)) is None:
-            continue
-        sign = 1.0 if a < b else -1.0
-        cur = rc.node_current(a, b, rc.potentials(res[1], sign * res[2]))
-        total += cur
-        extra[a] += cur[rc.regions[a][0]]
-        extra[b] += cur[rc.regions[b][0]]
-    for j, f in enumerate(short_node):
-        extra[k + j] = total[f] if f >= 0 else np.nan
-    return reff, _on_raster(shape, node_of_cell, total, masks + shorts, extra, k)
-
-
 def _check_ring_memory(m: int, max_memory: int | None) -> None:
     need = int(RING_MATRICES * 8 * m * m)
     have = max_memory if max_memory is not None else int(_available_memory() * 0.8)

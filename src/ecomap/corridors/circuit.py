@@ -10,7 +10,7 @@ all use.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,8 +19,19 @@ from scipy.sparse import csgraph
 
 from .._errors import InputError
 from ._common import OFFSETS4, OFFSETS8, SQRT2, check_neighbours
-from ._regions import RegionCircuit, _on_raster, _region_pairwise, _through_shorts, check_regions
-from ._solver import DIRECT_MAX_BYTES, _check_memory, _Solver, estimate_memory, one_blas_thread
+from ._pairloop import (
+    _component_potentials,
+    _every_pair,
+    _solvable_pairs,
+    all_shorted,
+    block_bytes,
+    circuit_executor,
+    region_pairs,
+    ring_count,
+)
+from ._regions import _check_ring_memory, _on_raster, _through_shorts, check_regions
+from ._solver import DIRECT_MAX_BYTES, _check_memory, estimate_memory
+from .scaleout import WORKER_BASE_BYTES
 
 __all__ = ["effective_resistance", "current_density", "voltage", "estimate_memory", "DIRECT_MAX_BYTES"]
 
@@ -147,146 +158,68 @@ def _circuit(resistance, nodes, *, neighbours: int, average: str) -> _Circuit:
     return _Circuit(r.shape, node_of_cell, n, u, v, g, focal)
 
 
-def _component_potentials(circ: _Circuit, *, solver: str, tol: float, progress: bool = False):
-    """For every component holding focal nodes: the grounded Green's columns of its focal nodes.
-
-    Returns ``comp`` (component label per node) and ``cols``: for each focal node k with a
-    valid cell, the potential vector (over all nodes, 0 outside its component) when 1 A enters
-    at k and leaves at the component's ground (its first focal node).
-    """
-    from tqdm import tqdm
-
-    lap = circ.laplacian
-    ncomp, comp = csgraph.connected_components(lap, directed=False)
-    cols: dict[int, np.ndarray] = {}
-    focal = circ.focal
-    todo = [k for k in range(len(focal)) if focal[k] >= 0]
-    bar = tqdm(total=len(todo), desc="circuit solves", unit="node", disable=not progress, leave=False)
-    for c in np.unique(comp[focal[focal >= 0]]) if len(todo) else []:
-        ks = [k for k in todo if comp[focal[k]] == c]
-        ground = focal[ks[0]]
-        for k in ks:
-            if focal[k] == ground:
-                cols[k] = np.zeros(circ.n)
-                bar.update(1)
-        ks = [k for k in ks if focal[k] != ground]
-        if not ks:
-            continue
-        members = np.flatnonzero(comp == c)
-        members = members[members != ground]
-        pos = np.full(circ.n, -1, dtype=np.int64)
-        pos[members] = np.arange(len(members))
-        sub = lap[members][:, members]
-        slv = _Solver(sub, method=solver, tol=tol)
-        done: dict[int, np.ndarray] = {}
-        for k in ks:
-            if focal[k] in done:
-                cols[k] = done[focal[k]]
-                bar.update(1)
-                continue
-            b = np.zeros(len(members))
-            b[pos[focal[k]]] = 1.0
-            x = np.zeros(circ.n)
-            x[members] = slv.solve(b)
-            cols[k] = done[focal[k]] = x
-            bar.update(1)
-    bar.close()
-    return comp, cols
-
-
-def _solvable_pairs(circ: _Circuit, comp: np.ndarray, pairs: Iterable[tuple[int, int]], *,
-                    progress: bool = False, desc: str = "pairs") -> Iterator[tuple[int, int]]:
-    """Iterate the pairs of focal nodes that the circuit connects, in the given order: THE pairwise loop.
-
-    A pair is skipped when both ids are one node (0 ohm, no current), when either node has no
-    valid cell, or when the two lie in different connected components (no current can flow).
-    """
-    from tqdm import tqdm
-
-    f = circ.focal
-    for a, b in tqdm(list(pairs), desc=desc, unit="pair", disable=not progress, leave=False):
-        if f[a] != f[b] and f[a] >= 0 and f[b] >= 0 and comp[f[a]] == comp[f[b]]:
-            yield a, b
-
-
-def _every_pair(k: int) -> Iterator[tuple[int, int]]:
-    return ((a, b) for a in range(k) for b in range(a + 1, k))
-
-
-def _resistance_matrix(circ: _Circuit, comp: np.ndarray, cols: dict[int, np.ndarray], which=None) -> np.ndarray:
-    """:math:`R_{ab} = G_{aa} + G_{bb} - 2G_{ab}` for the pairs ``which`` (default all), else -1.
-
-    0 on the diagonal and between ids of one node.
-    """
-    f = circ.focal
-    k = len(f)
-    out = np.full((k, k), -1.0)
-    same = (f[:, None] == f[None, :]) & (f[:, None] >= 0)
-    out[same] = 0.0
-    np.fill_diagonal(out, 0.0)  # Circuitscape: 0 on the diagonal, even for a node on NoData
-    for a, b in _solvable_pairs(circ, comp, _every_pair(k) if which is None else which):
-        out[a, b] = out[b, a] = cols[a][f[a]] + cols[b][f[b]] - 2.0 * cols[a][f[b]]
-    return out
-
-
-def _node_current(circ: _Circuit, v: np.ndarray, a: int, b: int) -> np.ndarray:
-    """Circuitscape's node current for 1 A from a to b: half the sum of |branch| and |injected| currents."""
-    i = circ.g * (v[circ.u] - v[circ.v])
-    ai = np.abs(i)
-    acc = np.bincount(circ.u, ai, minlength=circ.n) + np.bincount(circ.v, ai, minlength=circ.n)
-    acc[circ.focal[a]] += 1.0
-    acc[circ.focal[b]] += 1.0
-    return 0.5 * acc
-
-
-def _cumulative_current(circ: _Circuit, comp: np.ndarray, cols: dict[int, np.ndarray],
-                        pairs: Iterable[tuple[int, int]], *, progress: bool) -> np.ndarray:
-    """Node currents summed over ``pairs`` (1 A each), per node."""
-    total = np.zeros(circ.n)
-    for a, b in _solvable_pairs(circ, comp, pairs, progress=progress, desc="current"):
-        total += _node_current(circ, cols[a] - cols[b], a, b)
-    return total
-
-
 def _pairwise(resistance, nodes: Sequence, *, pairs: Iterable[tuple[int, int]] | None,
               resistances: bool | list, neighbours: int, average: str, solver: str, tol: float,
               max_memory: int | None, progress: bool, regions: str = "pair",
-              short_circuit: Sequence = ()) -> tuple[np.ndarray | None, np.ndarray | None]:
+              short_circuit: Sequence = (), workers: int | None = None, scheduler: str | None = None,
+              client=None) -> tuple[np.ndarray | None, np.ndarray | None]:
     """The pairwise loop: the ``(N, N)`` effective resistance (if ``resistances``) and the current.
 
     The cumulative current is over ``pairs`` (``(rows, cols)``; ``None`` when ``pairs`` is None).
     ``regions='pair'`` shorts only a pair's two focal regions (Circuitscape, :mod:`._regions`);
     ``'all'`` shorts every region in every solve (one solve per focal node). Point nodes give
-    the same answer either way and take the one-solve-per-node path.
+    the same answer either way and take the one-solve-per-node path. The solves run as tasks
+    (:mod:`._pairloop`): here, or on Dask with ``workers``, ``scheduler`` or ``client``.
     """
     check_regions(regions)
     r = _checked_resistance(resistance, neighbours, average)
     masks = _focal_masks(nodes, r.shape)
     shorts = _focal_masks(short_circuit, r.shape)
-    _check_memory(int(r.size), len(nodes), neighbours, max_memory, valid=int(np.isfinite(r).sum()), solver=solver)
+    nvalid = int(np.isfinite(r).sum())
+    dask = {"workers": workers, "scheduler": scheduler, "client": client, "max_memory": max_memory}
+    if workers is None and scheduler is None and client is None:
+        _check_memory(int(r.size), len(nodes), neighbours, max_memory, valid=nvalid, solver=solver)
     masks = _through_shorts(masks, shorts, np.isfinite(r))
     valid = np.isfinite(r).ravel()
     node_of_cell, n, short_node = _collapse_focal(valid, shorts)
     sets = [np.unique(node_of_cell[m.ravel() & valid]) for m in masks]
+    pairs = None if pairs is None else list(pairs)
+    npairs = 0 if pairs is None else len(pairs)
     if regions == "all" or max((len(x) for x in sets), default=0) <= 1:
         circ = _circuit(r, masks + shorts, neighbours=neighbours, average=average)
         circ.focal, every = circ.focal[:len(masks)], circ.focal
-        comp, cols = _component_potentials(circ, solver=solver, tol=tol, progress=progress)
-        which = None if resistances is True else resistances
-        reff = _resistance_matrix(circ, comp, cols, which) if resistances is not False else None
+        fixed = {"the circuit": 8 * r.size + 24 * len(circ.u),
+                 "the solve": estimate_memory(r.size, len(nodes), neighbours=neighbours, valid=nvalid,
+                                              regions="all", solver=solver)}
+        with circuit_executor(lambda w: _parts(fixed, circ.n, npairs, w), **dask) as ex:
+            reff, total = all_shorted(ex, circ, which=resistances, pairs=pairs, solver=solver, tol=tol,
+                                      progress=progress)
         if pairs is None:
             return reff, None
-        total = _cumulative_current(circ, comp, cols, pairs, progress=progress)
         extra = np.array([total[f] if f >= 0 else np.nan for f in every])
         return reff, _on_raster(r.shape, circ.node_of_cell, total, masks + shorts, extra, len(masks))
     u, v, g = _conductances(r, node_of_cell, neighbours=neighbours, average=average)
     cells = np.flatnonzero(valid)
     first = np.full(n, cells.max(initial=0) + 1)
     np.minimum.at(first, node_of_cell[cells], cells)  # a node's position: its first cell
-    with one_blas_thread():
-        rc = RegionCircuit(n, u, v, g, sets, max_memory=max_memory, coords=np.divmod(first, r.shape[1]))
-        return _region_pairwise(rc, r.shape, node_of_cell, masks, shorts, short_node, pairs=pairs,
-                                resistances=resistances, progress=progress)
+    rings = ring_count(n, u, v, sets)
+    _check_ring_memory(rings, max_memory)
+    fixed = {"the circuit": 8 * r.size + 40 * len(u),
+             "the factor and ring matrices": estimate_memory(r.size, len(nodes), neighbours=neighbours, valid=nvalid,
+                                                             regions="pair", rings=rings, solver="direct")}
+    spec = (n, u, v, g, sets, max_memory, np.divmod(first, r.shape[1]))
+    with circuit_executor(lambda w: _parts(fixed, n, npairs, w), **dask) as ex:
+        reff, sums = region_pairs(ex, spec, resistances=resistances, pairs=pairs, progress=progress)
+    if pairs is None:
+        return reff, None
+    total = sums[:n]
+    extra = np.concatenate([sums[n:], [total[f] if f >= 0 else np.nan for f in short_node]])
+    return reff, _on_raster(r.shape, node_of_cell, total, masks + shorts, extra, len(masks))
+
+
+def _parts(fixed: dict[str, int], n: int, npairs: int, tasks: int) -> dict[str, int]:
+    """Bytes a worker needs, by part: the process, the circuit, its solve, the current's block sums."""
+    return {"worker process": WORKER_BASE_BYTES, **fixed, "current block sums": block_bytes(n, npairs, tasks)}
 
 
 def effective_resistance(
@@ -301,6 +234,9 @@ def effective_resistance(
     regions: str = "pair",
     short_circuit: Sequence = (),
     pairs: Iterable[tuple[int, int]] | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    client=None,
 ) -> np.ndarray:
     r"""Pairwise effective resistance between focal nodes of a resistance raster (Circuitscape).
 
@@ -344,6 +280,14 @@ def effective_resistance(
         node inside one takes its node.
     pairs : iterable of (int, int), optional
         Only these pairs (Circuitscape's included pairs); the others are -1.
+    workers : int, optional
+        Run the solves as dask.distributed tasks on a ``LocalCluster`` of this many processes:
+        the pairs (the sources, for ``regions='all'``) split into groups, one task a group,
+        each factoring its component once; the same bits as the serial run.
+    scheduler : str, optional
+        The same on a running Dask cluster (``tcp://host:8786``).
+    client : distributed.Client, optional
+        The same through this client.
 
     Returns
     -------
@@ -355,7 +299,7 @@ def effective_resistance(
     Raises
     ------
     InputError
-        If the raster is not 2-D or has values <= 0, a node lies outside it, an option is not one of its choices, or the solve needs more than ``max_memory``.
+        If the raster is not 2-D or has values <= 0, a node lies outside it, an option is not one of its choices, or the solve needs more than ``max_memory`` (on Dask: a worker's estimate does not fit, :func:`ecomap.corridors.scaleout.check_worker_memory`).
 
     Warns
     -----
@@ -371,7 +315,8 @@ def effective_resistance(
     which = True if pairs is None else sorted({(min(a, b), max(a, b)) for a, b in pairs if a != b})
     reff, _ = _pairwise(resistance, nodes, pairs=None, resistances=which, neighbours=neighbours,
                         average=average, solver=solver, tol=tol, max_memory=max_memory, progress=False,
-                        regions=regions, short_circuit=short_circuit)
+                        regions=regions, short_circuit=short_circuit, workers=workers, scheduler=scheduler,
+                        client=client)
     return reff
 
 
@@ -438,6 +383,9 @@ def current_density(
     regions: str = "pair",
     short_circuit: Sequence = (),
     progress: bool = False,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    client=None,
 ) -> np.ndarray:
     r"""Cumulative current through each cell, summed over pairwise solves (Circuitscape's cum. map).
 
@@ -462,6 +410,15 @@ def current_density(
         As :func:`effective_resistance`.
     progress : bool, default False
         Show progress bars (solves, pairs) on stderr.
+    workers : int, optional
+        Run the solves as dask.distributed tasks on a ``LocalCluster`` of this many processes:
+        the pairs (the sources, for ``regions='all'``) split into groups, one task a group,
+        each factoring its component once; the same bits as the serial run (the
+        current is added in blocks of pairs fixed by ``pairs``).
+    scheduler : str, optional
+        The same on a running Dask cluster (``tcp://host:8786``).
+    client : distributed.Client, optional
+        The same through this client.
 
     Returns
     -------
@@ -488,5 +445,6 @@ def current_density(
         pairs = list(_every_pair(len(nodes)))
     _, current = _pairwise(resistance, nodes, pairs=pairs, resistances=False, neighbours=neighbours,
                            average=average, solver=solver, tol=tol, max_memory=max_memory, progress=progress,
-                           regions=regions, short_circuit=short_circuit)
+                           regions=regions, short_circuit=short_circuit, workers=workers,
+                           scheduler=scheduler, client=client)
     return current

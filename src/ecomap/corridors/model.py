@@ -126,19 +126,21 @@ def _coverage(network, grid: Grid, hole: np.ndarray, inside: np.ndarray, landcov
 
 def _circuit_step(r, lab, n: int, links, cwd, table: ResistanceTable, *, cellsize: float, neighbours: int,
                   solver: str, max_memory: int | None, progress: bool, regions: str = "pair",
-                  mode: str = "pairwise", barrier: tuple[str, str] = ("annulus", "max"), rasters=None):
+                  mode: str = "pairwise", barrier: tuple[str, str] = ("annulus", "max"), rasters=None,
+                  dask: dict | None = None):
     """Effective resistance between the sources, cumulative current, Barrier Mapper; mode's resistances.
 
     The sources are focal regions, each short-circuited in the solves of its own pairs
     (``regions='pair'``, Circuitscape) or in every solve (``'all'``); 1 A per link. In
     ``one-to-all`` / ``all-to-one`` mode the current map is that mode's (every source shorted,
     as Circuitscape), and the mode's per-source resistances are returned too (else None).
+    ``dask`` (``workers``/``scheduler``) runs the pairwise solves on Dask (the same bits).
     """
     masks = [lab == i for i in range(n)]
     kw = {"neighbours": neighbours, "average": "conductance", "solver": solver, "tol": 1e-8,
           "max_memory": max_memory, "progress": progress}
     reff, current = _pairwise(r, masks, pairs=links if mode == "pairwise" else None, resistances=True,
-                              regions=regions, **kw)
+                              regions=regions, **kw, **(dask or {}))
     per_source = None
     if mode == "advanced":
         from .advanced import advanced
@@ -306,8 +308,9 @@ def model_corridors(
     progress : bool, default False
         Show progress bars on stderr.
     workers : int, optional
-        Run the per-source cost-distance searches as dask.distributed tasks on a ``LocalCluster``
-        of this many processes (the same surfaces, bit for bit).
+        Run the per-source cost-distance searches and the pairwise circuit solves as
+        dask.distributed tasks on a ``LocalCluster`` of this many processes (the same surfaces,
+        resistances and current, bit for bit).
     scheduler : str, optional
         The same on a running Dask cluster (``tcp://host:8786``).
     regions : {'pair', 'all'}
@@ -431,7 +434,8 @@ def model_corridors(
             r, lab, n, traced.links, cwd, table, cellsize=cs, neighbours=ring, solver=solver,
             max_memory=max_memory, progress=progress, regions=regions, mode=mode,
             barrier=(barrier_shape, barrier_combine),
-            rasters=_advanced_rasters(sources_raster, grounds_raster, grounds_are_resistances, grid))
+            rasters=_advanced_rasters(sources_raster, grounds_raster, grounds_are_resistances, grid),
+            dask={"workers": workers, "scheduler": scheduler})
         paths["eff_resistance"] = [reff[a, b] for a, b in traced.links]
     elif len(paths):
         paths["eff_resistance"] = np.nan

@@ -87,7 +87,9 @@ def executor(*, workers: int | None = None, scheduler: str | None = None, client
     client : distributed.Client, optional
         A client already connected (left open).
     memory_limit : int, optional
-        Bytes a ``LocalCluster`` worker may use (Dask pauses it at 80 % and restarts it at 95 %).
+        Bytes a ``LocalCluster`` worker may use: Dask pauses a worker whose process passes its
+        ``distributed.worker.memory.pause`` fraction (80 %) of its limit, so the limit is set to
+        this divided by that fraction (a worker at its estimate runs on; paused, it would wait for ever).
 
     Returns
     -------
@@ -115,6 +117,11 @@ def executor(*, workers: int | None = None, scheduler: str | None = None, client
         raise InputError("--workers and --scheduler need dask.distributed: pip install 'dask[distributed]'") from exc
     with contextlib.ExitStack() as stack:
         if workers is not None:
+            if memory_limit:
+                import dask
+
+                pause = dask.config.get("distributed.worker.memory.pause", 0.8) or 1.0
+                memory_limit = int(memory_limit / pause)
             cluster = stack.enter_context(LocalCluster(
                 n_workers=int(workers), threads_per_worker=1, processes=True, memory_limit=memory_limit or "auto",
                 dashboard_address=":0", silence_logs=logging.ERROR))

@@ -71,6 +71,15 @@ def test_build_from_a_url_matches_the_build_from_its_folder(cluster, tmp_path, c
     assert digests == table_digests(url) == table_digests(_loaded(cluster))
 
 
+def _flip(conn, schema: str) -> None:
+    """Flip every note in one transaction; the two writers take turns on a table lock (two
+    concurrent whole-table UPDATEs can lock rows in different orders and deadlock). The lock
+    mode does not block readers, so the build's snapshot reads are not serialised by it."""
+    with conn.transaction():
+        conn.execute(f"LOCK TABLE {schema}.bridges IN SHARE ROW EXCLUSIVE MODE")
+        conn.execute(f"UPDATE {schema}.bridges SET note = CASE note WHEN 'A' THEN 'B' ELSE 'A' END")
+
+
 def test_a_writer_between_steps_cannot_make_provenance_disagree(cluster, tmp_path, monkeypatch):
     url = _loaded(cluster)
     conninfo, schema = _conninfo(url)
@@ -85,12 +94,12 @@ def test_a_writer_between_steps_cannot_make_provenance_disagree(cluster, tmp_pat
     def writer():  # every commit flips every note: all A or all B, never a mix
         with psycopg.connect(conninfo, autocommit=True) as conn:
             while not stop.is_set():
-                conn.execute(f"UPDATE {schema}.bridges SET note = CASE note WHEN 'A' THEN 'B' ELSE 'A' END")
+                _flip(conn, schema)
                 flips[0] += 1
 
     def flip_between_steps(ctx):  # and between two steps of the build
         with psycopg.connect(conninfo, autocommit=True) as conn:
-            conn.execute(f"UPDATE {schema}.bridges SET note = CASE note WHEN 'A' THEN 'B' ELSE 'A' END")
+            _flip(conn, schema)
 
     monkeypatch.setattr(build_mod, "STEPS", [("layers", build_mod._step_layers), ("flip", flip_between_steps),
                                              ("provenance", build_mod._step_provenance)])

@@ -73,9 +73,8 @@ def _source_cost_distances(r: np.ndarray, lab: np.ndarray, n: int, *, cellsize: 
     rowmin, colmin = np.empty((n, r.shape[0])), np.empty((n, r.shape[1]))
     # the source cells grouped by source, so each source's minimum is one reduceat (every source
     # has at least one cell), not a pass over the whole raster
-    flat = np.flatnonzero(lab.ravel() >= 0)
-    in_source = flat[np.argsort(lab.ravel()[flat], kind="stable")]
-    first = np.searchsorted(lab.ravel()[in_source], np.arange(n))
+    in_source, bounds = _cells_of_sources(lab, n)
+    first = bounds[:n]
     each = cost_distances(r, (lab == a for a in range(n)), cellsize=cellsize, neighbours=neighbours,
                           workers=workers, scheduler=scheduler)
     for a, d in enumerate(tqdm(each, total=n, desc="cost-distance", unit="source", disable=not progress,

@@ -74,3 +74,13 @@ def test_cli_neighbours_16_centrality_and_pinchpoints(tmp_path):
     assert (cores["cf_central"] >= 1.0).all()  # every core ends at least one pair
     assert (out / "pinchpoints.tif").exists() and (out / "pinchpoints.qml").exists()
     assert run_cli("corridors", "--data", data, "--out", tmp_path / "bad", "--pinchpoint-cutoff", "nan") == 2
+    pins = gpd.read_file(out / "pinch_points.geojson")
+    assert (pins["method"] == "pinchpoint_mapper").all() and set(pins.geom_type) <= {"Polygon", "MultiPolygon"}
+    # --square-resistance: Pinchpoint Mapper's circuits on r * r (the ratio is left unset, as Linkage Mapper)
+    sq = tmp_path / "sq"
+    assert run_cli("corridors", "--data", data, "--out", sq, "--neighbours", "16", "--max-cost", "1e9", "--pinchpoint-cutoff", "3000",
+                   "--square-resistance") == 0
+    squared = gpd.read_file(sq / "least_cost_paths.geojson")
+    assert squared["cwd_to_eff_resistance"].isna().all()
+    assert (squared["pp_eff_resistance"] > paths["pp_eff_resistance"]).all()
+    assert run_cli("corridors", "--data", data, "--out", tmp_path / "bad2", "--square-resistance") == 2

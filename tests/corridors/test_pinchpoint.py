@@ -79,6 +79,29 @@ def test_each_link_equals_a_dense_solve_on_its_truncated_corridor(cutoff):
     np.testing.assert_allclose(got.current, mosaic, rtol=1e-8, atol=1e-12)
 
 
+def test_squared_resistance_is_a_dense_solve_on_the_squared_raster_in_the_unsquared_corridor():
+    # Linkage Mapper's "Square resistance values" (s8_pinchpoints.py: SQUARERESISTANCES): the
+    # circuit runs on r * r, the corridor is still cut with the cost-distances of r
+    r, cores = _layout()
+    cs, cutoff = 10.0, 40.0
+    cwds = [cost_distance(r, m, cellsize=cs) for m in cores]
+    links = [(0, 1), (0, 2), (1, 2)]
+    got = pinchpoint_mapper(r, cores, links, cutoff=cutoff * cs, cellsize=cs, squared_resistance=True)
+    plain = pinchpoint_mapper(r, cores, links, cutoff=cutoff * cs, cellsize=cs)
+    assert got.squared_resistance and not plain.squared_resistance
+    np.testing.assert_array_equal(got.cells, plain.cells)
+    mosaic = np.full(r.shape, np.nan)
+    for k, (a, b) in enumerate(links):
+        lcd = cwds[a][cores[b]].min()
+        keep = np.isfinite(r) & (cwds[a] + cwds[b] - lcd <= cutoff * cs)
+        reff, cur = _dense(r ** 2, keep, cores[a], cores[b])
+        assert got.eff_resistance[k] == pytest.approx(reff, rel=1e-9)
+        mosaic = np.fmax(mosaic, cur)
+    np.testing.assert_allclose(got.current, mosaic, rtol=1e-8, atol=1e-12)
+    assert np.isnan(got.cwd_to_eff_resistance).all()  # Linkage Mapper leaves the ratio unset
+    assert (got.eff_resistance > plain.eff_resistance).all()  # every resistance here is > 1
+
+
 def test_truncation_raises_resistance_and_lcd_and_cwds_may_be_given():
     r, cores = _layout()
     wide = pinchpoint_mapper(r, cores, [(0, 1)], cutoff=1e9)
@@ -105,6 +128,7 @@ def test_unjoined_cores_give_nan():
 @pytest.mark.parametrize(("kw", "message"), [
     ({"cutoff": 0.0}, "cutoff 0.0 must be"),
     ({"cutoff": 5.0, "links": [(0, 0)]}, "two different cores"),
+    ({"cutoff": 5.0, "quantile": 1.0}, r"quantile 1.0 must be a number in \[0, 1\)"),
 ])
 def test_bad_input_is_refused(kw, message):
     r, cores = _layout()

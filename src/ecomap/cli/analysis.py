@@ -53,7 +53,11 @@ def _add_corridors(sub) -> None:
                         "(cf_current, cf_central; core_centrality.csv)")
     p.add_argument("--pinchpoint-cutoff", type=float, default=None, metavar="COST",
                    help="Linkage Mapper's Pinchpoint Mapper: a circuit per link in its corridor truncated at "
-                        "COST cost units (pinchpoints.tif; pp_eff_resistance, cwd_to_eff_resistance)")
+                        "COST cost units (pinchpoints.tif; pp_eff_resistance, cwd_to_eff_resistance); "
+                        "pinch_points.geojson then holds its per-link pinch-point polygons")
+    p.add_argument("--square-resistance", action="store_true",
+                   help="with --pinchpoint-cutoff: Pinchpoint Mapper's circuits on the squared resistances "
+                        "(Linkage Mapper's 'Square resistance values'); the corridors keep the resistances")
     p.add_argument("--allow-partial", action="store_true",
                    help="model land cover that leaves part of the area or a patch without data (listed in the summary)")
     p.add_argument("--barrier-shape", choices=("annulus", "disc"), default="annulus",
@@ -96,6 +100,7 @@ def _run_corridors(args) -> int:
         grounds_raster=args.grounds, grounds_are_resistances=args.grounds_are_resistances,
         dem=args.dem, roads=_roads(args.roads),
         centrality=args.centrality, pinchpoint_cutoff=args.pinchpoint_cutoff,
+        squared_resistance=args.square_resistance,
         workers=args.workers, scheduler=args.scheduler,
     )
     written, _ = write_corridor_outputs(model, args.out)
@@ -115,7 +120,8 @@ def _run_corridors(args) -> int:
         print(f"resistance from factors: {model.notes['factors']['formula']}")
     lacking = model.missing_links
     print(f"links the plan lacks: {', '.join(lacking.index) if len(lacking) else 'none'}")
-    print(f"pinch points: {len(model.pinch_points)}")
+    print(f"pinch points: {len(model.pinch_points)}"
+          + (f" ({model.notes['pinch_points_method']})" if model.notes.get("pinch_points_method") else ""))
     print(f"wrote {len(written)} files to {args.out}")
     return 0
 

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import ndimage
 
 from .._errors import InputError
 from ._budget import check_model_memory, model_memory, ring_cells
 from ._linktools import _link_tools
+from ._pinchsites import _pinch_points, _pinch_polygons
 from ._regions import check_regions
 from ._surfaces import kept_surfaces, reach, window_bytes
 from .barriers import _link_improvements
@@ -157,45 +157,6 @@ def _circuit_step(r, lab, n: int, links, cwd, table: ResistanceTable, *, cellsiz
     return reff, current, barriers, per_source
 
 
-def _pinch_points(current, corridor, lab, which, links, ids, grid: Grid, quantile: float):
-    """Clusters of high current inside the corridors, as points at each cluster's peak."""
-    import geopandas as gpd
-    import pandas as pd
-
-    from ..crs import INTERNAL
-
-    cols = ("link", "current", "cells", "area_m2", "threshold")
-    empty = gpd.GeoDataFrame({c: [] for c in cols}, geometry=gpd.GeoSeries([], crs=INTERNAL), crs=INTERNAL)
-    empty.index.name = "id"
-    if current is None:
-        return empty
-    inside = np.isfinite(corridor) & (lab < 0) & np.isfinite(current)
-    if not inside.any():
-        return empty
-    thr = float(np.quantile(current[inside], quantile))
-    hot = inside & (current >= thr)
-    labels, k = ndimage.label(hot, structure=np.ones((3, 3)))
-    if not k:
-        return empty
-    idx = np.arange(1, k + 1)
-    peak = ndimage.maximum_position(np.where(hot, current, -np.inf), labels, idx)
-    size = ndimage.sum(hot, labels, idx)
-    pr = np.array([p[0] for p in peak])
-    pc = np.array([p[1] for p in peak])
-    xs, ys = grid.xy(pr, pc)
-    link_of = which[pr, pc]
-    gdf = gpd.GeoDataFrame({
-        "link": [f"{ids[links[i][0]]}--{ids[links[i][1]]}" if i >= 0 else None for i in link_of],
-        "current": current[pr, pc],
-        "cells": size.astype(int),
-        "area_m2": size * grid.cellsize ** 2,
-        "threshold": thr,
-    }, geometry=gpd.points_from_xy(xs, ys), crs=INTERNAL)
-    gdf = gdf.sort_values("current", ascending=False)
-    gdf.index = pd.Index([f"P{i + 1:03d}" for i in range(len(gdf))], name="id")
-    return gdf
-
-
 def _check_options(landcover, reclass, width: float, resolution: float = 30.0, max_cost: float | None = None,
                    cutoff: float | None = None) -> None:
     if (landcover is None) != (reclass is None):
@@ -254,6 +215,7 @@ def model_corridors(
     roads: str | os.PathLike | None = None,
     centrality: bool = False,
     pinchpoint_cutoff: float | None = None,
+    squared_resistance: bool = False,
     workers: int | None = None,
     scheduler: str | None = None,
 ) -> CorridorModel:
@@ -268,8 +230,11 @@ def model_corridors(
     the corridor surface is the minimum over links, truncated at ``width`` cost units.
     Circuit theory (patches as focal regions, each short-circuited in its own pairs' solves as
     Circuitscape; 1 A per link) gives the
-    cumulative current; pinch points are the clusters of cells above the ``pinch_quantile``
-    of current inside the corridors and outside the patches. Barrier Mapper scores the cells
+    cumulative current. Pinch points: with ``pinchpoint_cutoff``, per link the cells of its
+    truncated corridor (off the patches) above the ``pinch_quantile`` of its Pinchpoint Mapper
+    current, as polygons; otherwise the clusters of cells above the ``pinch_quantile`` of the
+    whole-raster current inside the corridors and outside the patches, as points at their peaks
+    (the ``method`` column says which). Barrier Mapper scores the cells
     by the improvement of restoring discs of the table's radii.
 
     Parameters
@@ -349,8 +314,12 @@ def model_corridors(
     pinchpoint_cutoff : float, optional
         Linkage Mapper's Pinchpoint Mapper (:func:`~ecomap.corridors.pinchpoint_mapper`) with this
         ``CWDCutoff`` (cost units): the mosaic of per-link currents in ``pinchpoints``, and
-        ``pp_eff_resistance`` and ``cwd_to_eff_resistance`` per link in ``paths`` (not with
-        ``circuit=False``).
+        ``pp_eff_resistance`` and ``cwd_to_eff_resistance`` per link in ``paths``, and the pinch
+        points from its per-link currents (not with ``circuit=False``).
+    squared_resistance : bool, default False
+        Pinchpoint Mapper's "Square resistance values": its circuits run on the squared
+        resistances (the truncated corridors and the other steps keep them as given); needs
+        ``pinchpoint_cutoff``.
     allow_partial : bool, default False
         Model land cover that leaves part of the study area or a source patch without data
         (refused otherwise); the gaps, the patches without data and the drawn links that lose an
@@ -385,6 +354,9 @@ def model_corridors(
     theory). McRae, B. H. et al. (2012). *PLoS ONE* 7:e52604 (Barrier Mapper).
     """
     _check_options(landcover, reclass, width, resolution, max_cost, pinchpoint_cutoff)
+    if squared_resistance and pinchpoint_cutoff is None:
+        raise InputError("squared_resistance (--square-resistance) is Pinchpoint Mapper's: give pinchpoint_cutoff "
+                         "(--pinchpoint-cutoff) too")
     _check_link_rules(max_euclid, nearest, nearest_by)
     check_regions(regions)
     if mode not in ("pairwise", "one-to-all", "all-to-one", "advanced"):
@@ -442,9 +414,10 @@ def model_corridors(
     if traced.links:  # Centrality Mapper on the link graph; Pinchpoint Mapper with the circuits
         pinchpoints = _link_tools(paths, sources, traced.links, ids, r=r, lab=lab, cwd=cwd, lcd=lcd, cellsize=cs,
                                   neighbours=ring, centrality=centrality, solver=solver, max_memory=max_memory,
-                                  cutoff=pinchpoint_cutoff if circuit else None, progress=progress)
-
-    pinch = _pinch_points(current, corridor, lab, traced.which, traced.links, ids, grid, pinch_quantile)
+                                  cutoff=pinchpoint_cutoff if circuit else None, progress=progress,
+                                  squared=squared_resistance, quantile=pinch_quantile)
+    pinch = (_pinch_polygons(pinchpoints, traced.links, ids, grid) if pinchpoints is not None else
+             _pinch_points(current, corridor, lab, traced.which, traced.links, ids, grid, pinch_quantile))
     comparison = _compare_plan(network, corridor, r, grid, lcd, pos, lab, ext)
     return CorridorModel(
         grid=grid, resistance=r, table=table, sources=sources, cost_distance=to_nearest,
@@ -453,9 +426,10 @@ def model_corridors(
         effective_resistance=None if reff is None else _by_id(reff, ids),
         landcover=None if landcover is None else str(landcover),
         notes={"max_cost": threshold, "extent": extent, "neighbours": neighbours, "regions": regions,
-               "missing": missing or None, "factors": factors.get("summary"), "memory_estimate_bytes": budget, "mode": mode, "barriers": f"{barrier_shape}, {barrier_combine}", "pinchpoint_cutoff": pinchpoint_cutoff, "mode_resistance": None if per_source is None else
+               "missing": missing or None, "factors": factors.get("summary"), "memory_estimate_bytes": budget, "mode": mode, "barriers": f"{barrier_shape}, {barrier_combine}", "pinchpoint_cutoff": pinchpoint_cutoff, "pinchpoint_squared_resistance": bool(squared_resistance), "pinch_quantile": pinch_quantile,
+               "pinch_points_method": pinch["method"].iloc[0] if len(pinch) else None, "mode_resistance": None if per_source is None else
                {i: (float(x) if x >= 0 else None) for i, x in zip(ids, per_source, strict=True)}},
-        source_labels=lab, pinchpoints=pinchpoints,
+        source_labels=lab, pinchpoints=None if pinchpoints is None else pinchpoints.current,
     )
 
 

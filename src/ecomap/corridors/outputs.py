@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..spreadsheet import neutralise_frame
+from ._pinchsites import PINCHPOINT_MAPPER, WHOLE_RASTER
 from .grid import Grid
 from .model import CorridorModel
 
@@ -141,7 +142,8 @@ def _write_rasters(model: CorridorModel, out: Path) -> list[Path]:
         written.append(_write_tif(out / "current.tif", model.current, g, name="current", tags=common))
     if model.pinchpoints is not None:
         written.append(_write_tif(out / "pinchpoints.tif", model.pinchpoints, g, name="pinchpoints",
-                                  tags={**common, "cwd_cutoff_cost_units": model.notes.get("pinchpoint_cutoff")}))
+                                  tags={**common, "cwd_cutoff_cost_units": model.notes.get("pinchpoint_cutoff"),
+                                        "squared_resistance": bool(model.notes.get("pinchpoint_squared_resistance"))}))
     if model.barriers is not None:
         written.append(_write_tif(out / "barriers.tif", model.barriers, g, name="barriers", tags=common))
     return written
@@ -183,6 +185,17 @@ def _write_tables(model: CorridorModel, out: Path) -> list[Path]:
     return written
 
 
+def _pinch_method(model: CorridorModel) -> str:
+    """Which rule made ``pinch_points.geojson`` (its ``method`` column), said in words."""
+    if model.pinchpoints is not None:
+        sq = ", squared resistances" if model.notes.get("pinchpoint_squared_resistance") else ""
+        return (f"{PINCHPOINT_MAPPER}: polygons, per link the cells of its corridor truncated at "
+                f"{model.notes.get('pinchpoint_cutoff'):g} cost units above the {model.notes.get('pinch_quantile', 0.9):g} "
+                f"quantile of its Pinchpoint Mapper current{sq}")
+    return (f"{WHOLE_RASTER}: points at the peaks of the clusters above the {model.notes.get('pinch_quantile', 0.9):g} "
+            "quantile of the whole-raster current inside the corridors")
+
+
 def _summary(model: CorridorModel, overlays: list[dict]) -> dict:
     return {
         "units": _UNITS,
@@ -198,6 +211,7 @@ def _summary(model: CorridorModel, overlays: list[dict]) -> dict:
         "corridor_width_cost_units": model.width,
         "max_cost_for_new_links": model.notes.get("max_cost"),
         "pinch_points": int(len(model.pinch_points)),
+        "pinch_points_method": _pinch_method(model),
         "circuit_mode": model.notes.get("mode", "pairwise"),
         "land_cover_without_data": model.notes.get("missing"),
         "mode_resistance": model.notes.get("mode_resistance"),

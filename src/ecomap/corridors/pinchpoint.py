@@ -6,7 +6,11 @@ Mapper's ``CWDCutoff``) form a resistance raster of their own; 1 A flows between
 each short-circuited (Circuitscape pairwise mode with the cores as focal regions). The current
 maps are mosaicked by their maximum, with the cores as no data (Pinchpoint Mapper's
 ``SETCORESTONULL``), and each link gets its effective resistance in its truncated corridor and
-Linkage Mapper's ratio of cost-weighted distance to effective resistance.
+Linkage Mapper's ratio of cost-weighted distance to effective resistance. The circuits may run on
+the squared resistances (Pinchpoint Mapper's "Square resistance values", ``SQUARERESISTANCES``);
+the corridors are still cut with the cost-distances of the resistances as given. With a
+``quantile``, each link's pinch-point cells are kept: the cells of its truncated corridor, off
+every core, whose current is at least that quantile of the link's current there.
 """
 
 from __future__ import annotations
@@ -32,7 +36,9 @@ class Pinchpoints:
     resistance in its truncated corridor (the resistance's units, as
     :func:`~ecomap.corridors.effective_resistance`; NaN where the corridor does not join the
     cores). ``cwd_to_eff_resistance``: ``lcd / (cellsize * eff_resistance)``, Linkage Mapper's
-    ``CWD_to_Eff_Resist`` ratio. ``cells``: the cells of each truncated corridor.
+    ``CWD_to_Eff_Resist`` ratio (NaN with squared resistances, which Linkage Mapper leaves unset).
+    ``cells``: the cells of each truncated corridor. ``hot`` (with a ``quantile``, else None): per
+    link, ``(flat cell indices, their current, threshold)`` of its pinch-point cells.
     """
 
     current: np.ndarray
@@ -40,6 +46,8 @@ class Pinchpoints:
     cwd_to_eff_resistance: np.ndarray
     cells: np.ndarray
     cutoff: float
+    squared_resistance: bool = False
+    hot: list | None = None
 
 
 def _truncated(keep: np.ndarray) -> tuple[slice, slice] | None:
@@ -67,6 +75,18 @@ def _link_circuit(r: np.ndarray, keep: np.ndarray, region_a: np.ndarray, region_
     return (float(reff[0, 1]) if reff[0, 1] > 0 else np.nan), cur, box
 
 
+def _hot_cells(cur: np.ndarray, box: tuple[slice, slice], shape: tuple[int, int], off: np.ndarray,
+               quantile: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """A link's pinch-point cells: current at least the ``quantile`` of its current off the cores."""
+    ok = np.isfinite(cur) & ~off[box]
+    if not ok.any():
+        return np.zeros(0, dtype=np.int64), np.zeros(0), np.nan
+    thr = float(np.quantile(cur[ok], quantile))
+    rows, cols = np.nonzero(ok & (cur >= thr))
+    flat = np.ravel_multi_index((rows + box[0].start, cols + box[1].start), shape)
+    return flat, cur[rows, cols], thr
+
+
 def _checked(resistance, regions, links, cutoff):
     r = np.asarray(resistance, dtype=float)
     if r.ndim != 2:
@@ -87,7 +107,8 @@ def _checked(resistance, regions, links, cutoff):
 def pinchpoint_mapper(resistance, regions: Sequence, links: Sequence[tuple[int, int]], *, cutoff: float,
                       cwds: Sequence[np.ndarray] | None = None, lcd=None, cellsize: float = 1.0,
                       neighbours: int = 8, cost_neighbours: int | None = None, solver: str = "auto",
-                      tol: float = 1e-10, max_memory: int | None = None, progress: bool = False) -> Pinchpoints:
+                      tol: float = 1e-10, max_memory: int | None = None, progress: bool = False,
+                      squared_resistance: bool = False, quantile: float | None = None) -> Pinchpoints:
     r"""Pinchpoint Mapper: each link's current in its corridor truncated at a cost-weighted distance.
 
     A cell belongs to link (a, b)'s truncated corridor when
@@ -97,7 +118,9 @@ def pinchpoint_mapper(resistance, regions: Sequence, links: Sequence[tuple[int, 
     and its resistance is finite. On those cells alone, 1 A flows from core a to core b (each
     short-circuited, Circuitscape's pairwise conventions as
     :func:`~ecomap.corridors.current_density`); the result is the maximum of the links' current
-    maps and each link's effective resistance.
+    maps and each link's effective resistance. With ``squared_resistance`` the circuits see each
+    cell's resistance squared (Pinchpoint Mapper's option "Square resistance values"); the
+    cost-distances, and so the truncated corridors, keep the resistance as given.
 
     Parameters
     ----------
@@ -124,6 +147,12 @@ def pinchpoint_mapper(resistance, regions: Sequence, links: Sequence[tuple[int, 
         As :func:`~ecomap.corridors.effective_resistance`.
     progress : bool, default False
         Show a progress bar over the links.
+    squared_resistance : bool, default False
+        Run the circuits on ``resistance ** 2`` (Linkage Mapper's ``SQUARERESISTANCES``): the
+        effective resistances are then in squared units and ``cwd_to_eff_resistance`` is NaN.
+    quantile : float in [0, 1), optional
+        Keep each link's pinch-point cells (``hot``): the cells of its truncated corridor, off
+        every core, whose current is at least this quantile of the link's current there.
 
     Returns
     -------
@@ -133,8 +162,8 @@ def pinchpoint_mapper(resistance, regions: Sequence, links: Sequence[tuple[int, 
     Raises
     ------
     InputError
-        A bad raster or mask, a cutoff that is not finite and > 0, or a link that is not two
-        different cores.
+        A bad raster or mask, a cutoff that is not finite and > 0, a quantile outside [0, 1), or a
+        link that is not two different cores.
 
     References
     ----------
@@ -145,6 +174,11 @@ def pinchpoint_mapper(resistance, regions: Sequence, links: Sequence[tuple[int, 
     from tqdm import tqdm
 
     r, masks, pairs = _checked(resistance, regions, links, cutoff)
+    if quantile is not None and not (isinstance(quantile, int | float) and 0 <= quantile < 1):
+        raise InputError(f"quantile {quantile!r} must be a number in [0, 1)")
+    circ = r * r if squared_resistance else r
+    off = np.logical_or.reduce(masks) if masks else np.zeros(r.shape, dtype=bool)
+    hot = [] if quantile is not None else None
     if cwds is None:
         cwds = list(cost_distances(r, masks, cellsize=cellsize,
                                    neighbours=neighbours if cost_neighbours is None else cost_neighbours))
@@ -156,14 +190,19 @@ def pinchpoint_mapper(resistance, regions: Sequence, links: Sequence[tuple[int, 
     reff, cells = np.full(len(pairs), np.nan), np.zeros(len(pairs), dtype=np.int64)
     kw = {"neighbours": neighbours, "solver": solver, "tol": tol, "max_memory": max_memory}
     for k, (a, b) in enumerate(tqdm(pairs, desc="pinch points", unit="link", disable=not progress, leave=False)):
-        if not np.isfinite(lcd[a, b]):
-            continue
-        with np.errstate(invalid="ignore"):
-            keep = np.isfinite(r) & (cwds[a] + cwds[b] - lcd[a, b] <= cutoff)
-        cells[k] = int(keep.sum())
-        reff[k], cur, box = _link_circuit(r, keep, masks[a], masks[b], **kw)
+        cur = None
+        if np.isfinite(lcd[a, b]):
+            with np.errstate(invalid="ignore"):
+                keep = np.isfinite(r) & (cwds[a] + cwds[b] - lcd[a, b] <= cutoff)
+            cells[k] = int(keep.sum())
+            reff[k], cur, box = _link_circuit(circ, keep, masks[a], masks[b], **kw)
         if cur is not None:
             mosaic[box] = np.fmax(mosaic[box], cur)
+        if hot is not None:
+            hot.append(_hot_cells(cur, box, r.shape, off, quantile) if cur is not None
+                       else (np.zeros(0, dtype=np.int64), np.zeros(0), np.nan))
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.array([lcd[a, b] for a, b in pairs]) / (cellsize * reff) if pairs else np.zeros(0)
-    return Pinchpoints(mosaic, reff, ratio, cells, float(cutoff))
+    if squared_resistance:
+        ratio = np.full(len(pairs), np.nan)  # Linkage Mapper leaves CWD_to_Eff_Resist unset then
+    return Pinchpoints(mosaic, reff, ratio, cells, float(cutoff), bool(squared_resistance), hot)

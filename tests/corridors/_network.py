@@ -37,6 +37,19 @@ def _strip_network(*patch_boxes, corridors=None):
     return Network(layers)
 
 
+def _tunnel_network():
+    """Two full-height patches with an expressway between them, passable only by a tunnel at y 90-150 m."""
+    bars = _frame(
+        [{"id": "E1", "kind": "expressway", "permeability": 0.0, "structure": "surface"},
+         {"id": "E2", "kind": "expressway", "permeability": 0.0, "structure": "tunnel"},
+         {"id": "E3", "kind": "expressway", "permeability": 0.0, "structure": "surface"}],
+        [LineString([(X0 + 735, Y0), (X0 + 735, Y0 + 90)]),
+         LineString([(X0 + 735, Y0 + 90), (X0 + 735, Y0 + 150)]),
+         LineString([(X0 + 735, Y0 + 150), (X0 + 735, Y0 + 600)])])
+    return Network({"boundary": _boundary(1500, 600), "patches": _patches((0, 0, 150, 600), (1350, 0, 1500, 600)),
+                    "barriers": bars})
+
+
 def _corridor(cid, a, b, line, status="planned", width=60.0):
     return _frame([{"id": cid, "width_m": width, "kind": "green", "from_id": a, "to_id": b, "status": status}],
                   [LineString([(X0 + x, Y0 + y) for x, y in line])])

@@ -6,8 +6,8 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-from corridors._network import X0, Y0, _boundary, _frame, _patches
-from shapely.geometry import LineString, box
+from corridors._network import X0, Y0, _tunnel_network
+from shapely.geometry import box
 
 from ecomap.corridors import model_corridors, pinchpoint_mapper, write_corridor_outputs
 from ecomap.corridors._pinchsites import (
@@ -17,7 +17,6 @@ from ecomap.corridors._pinchsites import (
     cell_clusters,
 )
 from ecomap.corridors.grid import Grid
-from ecomap.network import Network
 
 #: 3 x 7 cells of 100 m, north-west corner (0, 300)
 GRID = Grid(west=0.0, north=300.0, cellsize=100.0, width=7, height=3)
@@ -83,18 +82,6 @@ def test_cells_meeting_at_a_corner_are_one_cluster():
     assert diag.equals(shapely.union_all([_cells(0, 0, 0, 0), _cells(1, 1, 1, 1)]))
     assert n2 == 1 and peak2 == 2.0 and single.equals(_cells(0, 4, 0, 4))
     assert cell_clusters(np.zeros(0, dtype=int), np.zeros(0), GRID) == []
-
-
-def _tunnel_network():
-    bars = _frame(
-        [{"id": "E1", "kind": "expressway", "permeability": 0.0, "structure": "surface"},
-         {"id": "E2", "kind": "expressway", "permeability": 0.0, "structure": "tunnel"},
-         {"id": "E3", "kind": "expressway", "permeability": 0.0, "structure": "surface"}],
-        [LineString([(X0 + 735, Y0), (X0 + 735, Y0 + 90)]),
-         LineString([(X0 + 735, Y0 + 90), (X0 + 735, Y0 + 150)]),
-         LineString([(X0 + 735, Y0 + 150), (X0 + 735, Y0 + 600)])])
-    return Network({"boundary": _boundary(1500, 600), "patches": _patches((0, 0, 150, 600), (1350, 0, 1500, 600)),
-                    "barriers": bars})
 
 
 def test_the_model_takes_pinch_points_from_pinchpoint_mapper_when_it_runs(tmp_path):

@@ -105,8 +105,14 @@ def raster_style_qml(name: str, arr: np.ndarray, model: CorridorModel) -> str | 
     values = np.geomspace(lo, hi, 9) if isinstance(norm, LogNorm) else np.linspace(lo, hi, 9)
     stops = [(float(v), _hex(cmap(norm(v))), _STOP_LABELS[name].format(v)) for v in values]
     top = float(np.nanmax(arr)) if np.isfinite(arr).any() else hi
-    if below is not None and top > hi:  # clipped at the bottom only: the hottest cells keep the top colour
-        stops.append((top, stops[-1][1], _STOP_LABELS[name].format(top)))
+    if below is not None and top >= hi:  # clipped at the bottom only: the hottest cells keep the top colour
+        # the .qml writes 9 significant digits, which may round the maximum down and let QGIS's clip
+        # drop the hottest cell: the last stop sits a hair (1e-8, relative) above it
+        last = top * (1 + 1e-8) if top > 0 else top + 1e-12
+        if top > hi:
+            stops.append((last, stops[-1][1], _STOP_LABELS[name].format(top)))
+        else:
+            stops[-1] = (last, *stops[-1][1:])
     return raster_qml(stops, clip=below is not None)
 
 

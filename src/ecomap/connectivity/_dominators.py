@@ -266,7 +266,7 @@ def _node_rerun(k, single, p, pos, child_ptr, child, npar, pre, size, prelist, d
     return loss
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def removal_sums(sources, indptr, nbr, wt, edge, alt, a, pc, theta, eps):
     """Sums over the given sources of every pair value and of every removal's loss.
 

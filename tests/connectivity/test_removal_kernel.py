@@ -126,3 +126,11 @@ def test_breadth_first_rerun_equals_the_heap_rerun():
         assert np.array_equal(out[0], out[1])
         assert np.isfinite(out[0]).any()
     assert most > 24   # the sorted (not insertion-sorted) seeds ran too
+
+
+def test_removal_work_on_a_chain_counted_by_hand():
+    """0-1-2-3: depths 1+2+3 from each end, 1+1+2 from each middle; subtrees re-run 2+1, 1, 1, 2+1."""
+    g = cn.Graph.from_links([1.0] * 4, [("a", 0, 1, 100.0), ("b", 1, 2, 100.0), ("c", 2, 3, 100.0)])
+    for kind in ("iic", "pc"):
+        w = removal.removal_work(g, kind=kind)
+        assert w == {"pairs": 12, "mean_depth": 20 / 12, "subtree_sum": 20, "rerun_nodes": 8, "reruns": 6}

@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["removal_sums"]
+__all__ = ["dominator_stats", "removal_sums"]
 
 #: Two path lengths within this share of the source's longest finite distance (at least
 #: 1) count as tied, the tolerance of the all-pairs version this replaces (1e-9 of the
@@ -491,3 +491,56 @@ def removal_sums(sources, indptr, nbr, wt, edge, alt, a, pc, theta, eps):
                        npar, par_edge, pre, size, prelist, child_ptr, child, stack, sub, vs, hk, hv, q,
                        toward, connector, edge_loss)
     return num, toward, connector, edge_loss
+
+
+@njit(cache=True, nogil=True)
+def dominator_stats(sources, indptr, nbr, wt, edge, pc):
+    """Sizes of the work for the given sources: the dominator trees' depths and subtrees.
+
+    Parameters
+    ----------
+    sources : (b,) int64 array
+        The source nodes.
+    indptr, nbr, wt, edge : arrays
+        The graph as CSR, as for :func:`removal_sums`.
+    pc : bool
+        Lengths ``wt`` (PC) or hops (IIC).
+
+    Returns
+    -------
+    stats : (4,) int64 array
+        Σ of the reached pairs (s, x ≠ s); Σ of their depth in s's dominator tree (= Σ of
+        the subtree sizes under every k ≠ s); Σ of the nodes re-run (the subtree of k less
+        k, over the k that dominate something); the number of such re-runs.
+    """
+    n = len(indptr) - 1
+    cap = 2 * len(nbr) + n + 1
+    hk, hv = np.empty(cap), np.empty(cap, dtype=np.int64)
+    dist = np.full(n, np.inf)
+    ints = np.empty((11, n), dtype=np.int64)
+    order, idom, depth, npar, par_edge = ints[0], ints[1], ints[2], ints[3], ints[4]
+    size, prelist, child, stack, pos, pre = ints[5], ints[6], ints[7], ints[8], ints[9], ints[10]
+    pos[:] = -1
+    pre[:] = -1
+    child_ptr = np.empty(n + 1, dtype=np.int64)
+    out = np.zeros(4, dtype=np.int64)
+    for s in sources:
+        cnt = _bfs(s, indptr, nbr, dist, order) if not pc else _dijkstra(s, indptr, nbr, wt, dist, order, hk, hv)
+        for r in range(cnt):
+            pos[order[r]] = r
+        tol = TIE_RTOL * max(dist[order[cnt - 1]], 1.0)
+        _dominators(cnt, order, pos, dist, indptr, nbr, wt, edge, tol, idom, depth, npar, par_edge)
+        child_ptr[0] = 0
+        _preorder(cnt, order, idom, pre, size, prelist, child_ptr, child, stack)
+        for r in range(1, cnt):
+            x = order[r]
+            out[0] += 1
+            out[1] += depth[x]
+            if size[x] > 1:
+                out[2] += size[x] - 1
+                out[3] += 1
+        for r in range(cnt):
+            dist[order[r]] = np.inf
+            pos[order[r]] = -1
+            pre[order[r]] = -1
+    return out

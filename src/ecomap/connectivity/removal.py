@@ -27,10 +27,10 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import reverse_cuthill_mckee
 
 from ._common import DEFAULT_MEDIAN_DISPERSAL_M
-from ._dominators import removal_sums
+from ._dominators import dominator_stats, removal_sums
 from .graph import Graph
 
-__all__ = ["available_cores", "removal_importance"]
+__all__ = ["available_cores", "removal_importance", "removal_work"]
 
 #: Sources are run in at most BATCH_COUNT batches of at least BATCH_MIN sources each.
 BATCH_COUNT = 128
@@ -161,6 +161,15 @@ def _sums(graph: Graph, a: np.ndarray, alt: np.ndarray, *, weighted: bool, theta
     n, m = graph.n, len(graph.edges)
     if n == 0:
         return 0.0, np.zeros(0), np.zeros(0), np.zeros(m)
+    perm, new, indptr, nbr, wt, edge = _csr(graph, weighted=weighted)
+    args = (indptr, nbr, wt, edge, alt, np.asarray(a, dtype=float)[perm], weighted, theta, 0.0)
+    num, toward, connector, edge_loss = _batched(n, args, threads)
+    return num, toward[new], connector[new], edge_loss
+
+
+def _csr(graph: Graph, *, weighted: bool) -> tuple[np.ndarray, ...]:
+    """The graph as CSR for the kernel: (perm, its inverse, indptr, neighbours, lengths, edge of each slot)."""
+    n, m = graph.n, len(graph.edges)
     u = graph.edges["u"].to_numpy(dtype=np.int64)
     v = graph.edges["v"].to_numpy(dtype=np.int64)
     w = graph.edges["distance"].to_numpy(dtype=float) if weighted else np.ones(m)
@@ -174,9 +183,34 @@ def _sums(graph: Graph, a: np.ndarray, alt: np.ndarray, *, weighted: bool, theta
     order = np.lexsort((dst, src))
     indptr = np.r_[0, np.cumsum(np.bincount(src, minlength=n))].astype(np.int64)
     edge = np.r_[np.arange(m), np.arange(m)][order].astype(np.int64)
-    args = (indptr, dst[order], np.r_[w, w][order], edge, alt, np.asarray(a, dtype=float)[perm], weighted, theta, 0.0)
-    num, toward, connector, edge_loss = _batched(n, args, threads)
-    return num, toward[new], connector[new], edge_loss
+    return perm, new, indptr, dst[order], np.r_[w, w][order], edge
+
+
+def removal_work(graph: Graph, *, kind: str) -> dict:
+    """How much the removal step re-runs on this graph (a diagnostic for the benchmarks).
+
+    Parameters
+    ----------
+    graph : Graph
+        The habitat graph.
+    kind : {"iic", "pc"}
+        Hops or lengths.
+
+    Returns
+    -------
+    dict
+        ``pairs`` (reached pairs s, x ≠ s), ``mean_depth`` (mean depth of x in s's
+        dominator tree), ``subtree_sum`` (Σ over s and k ≠ s of the subtree size of k: the
+        targets whose distance changes, summed over every removal), ``rerun_nodes`` (Σ of
+        the nodes re-run) and ``reruns`` (their number).
+    """
+    if graph.n == 0:
+        return {"pairs": 0, "mean_depth": 0.0, "subtree_sum": 0, "rerun_nodes": 0, "reruns": 0}
+    _, _, indptr, nbr, wt, edge = _csr(graph, weighted=kind == "pc")
+    pairs, depth, rerun_nodes, reruns = (int(x) for x in dominator_stats(
+        np.arange(graph.n, dtype=np.int64), indptr, nbr, wt, edge, kind == "pc"))
+    return {"pairs": pairs, "mean_depth": depth / max(pairs, 1), "subtree_sum": depth,
+            "rerun_nodes": rerun_nodes, "reruns": reruns}
 
 
 def _batched(n: int, args: tuple, threads: int | None) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:

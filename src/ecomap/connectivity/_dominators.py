@@ -318,12 +318,20 @@ def _unit_run(k, first, hi, pre, nd, indptr, nbr, hk, hv, q):
 
 
 @njit(cache=True)
-def _loss(lo, hi, prelist, vs, nd, a, pc, theta):
-    """Σ a_x (v_sx − v'_sx) over the preorder positions ``lo:hi``."""
+def _values(lo, hi, prelist, nd, nv, pc, theta):
+    """Pair values ``nv`` of the new distances ``nd`` over the preorder positions ``lo:hi``."""
+    for t in range(lo, hi):
+        z = prelist[t]
+        nv[z] = _value(nd[z], pc, theta)
+
+
+@njit(cache=True)
+def _loss(lo, hi, prelist, vs, nv, a):
+    """Σ a_x (v_sx − v'_sx) over the preorder positions ``lo:hi`` (``nv``: the v')."""
     loss = 0.0
     for t in range(lo, hi):
         z = prelist[t]
-        loss += a[z] * (vs[z] - _value(nd[z], pc, theta))
+        loss += a[z] * (vs[z] - nv[z])
     return loss
 
 
@@ -338,14 +346,14 @@ def _node_counts(k, single, p, pos, child_ptr, child, npar):
 
 
 @njit(cache=True)
-def _node_loss(k, single, p, pos, child_ptr, child, npar, pre, size, prelist, vs, nd, a, pc, theta):
+def _node_loss(k, single, p, pos, child_ptr, child, npar, pre, size, prelist, vs, nv, a):
     """Σ a_x (v_sx − v'_sx) over the targets k dominates once k is removed, each unordered pair once.
 
     A pair (s, x) through k is seen from s and from x. When every shortest path enters k
     from one neighbour p (from s) and leaves it to one child c (towards x), the same pair
     seen from x enters from c and leaves to p: it is counted twice from the end whose
     entry has the smaller number and not from the other; any other pair once from each end.
-    ``nd``: the subtree's distances without k (:func:`_rerun`).
+    ``nv``: the subtree's pair values without k (:func:`_rerun`, :func:`_values`).
     """
     r = pos[k]
     loss = 0.0
@@ -356,18 +364,19 @@ def _node_loss(k, single, p, pos, child_ptr, child, npar, pre, size, prelist, vs
             wgt = 2.0 if p < c else 0.0
         if wgt == 0.0:
             continue
-        loss += wgt * _loss(pre[c], pre[c] + size[c], prelist, vs, nd, a, pc, theta)
+        loss += wgt * _loss(pre[c], pre[c] + size[c], prelist, vs, nv, a)
     return loss
 
 
 @njit(cache=True)
-def _edge_loss(k, p, w_cut, pre, size, prelist, dist, vs, nd, indptr, nbr, wt, a, pc, theta):
+def _edge_loss(k, p, w_cut, pre, size, prelist, dist, vs, nd, nv, indptr, nbr, wt, a, pc, theta):
     """Σ a_x (v_sx − v'_sx) over the subtree of k once its only DAG arc p -> k is cut (or lengthened).
 
     From the distances without k (``nd``, :func:`_rerun`): k's new distance d'_k comes from
     its other neighbours (outside the subtree: old distance; inside: ``nd``), and a path to
     x below k either avoids k (``nd[x]``) or runs through it (d'_k + d_x − d_k: the arcs
-    below k are untouched), so d'_x = min(nd[x], d'_k + d_x − d_k).
+    below k are untouched), so d'_x = min(nd[x], d'_k + d_x − d_k): in values (``nv``:
+    those of ``nd``), the larger of nv[x] and, for PC, exp(−θ (d'_k − d_k)) v_sx.
     """
     lo = pre[k]
     hi = lo + size[k]
@@ -384,15 +393,17 @@ def _edge_loss(k, p, w_cut, pre, size, prelist, dist, vs, nd, indptr, nbr, wt, a
         if c < dk_new:
             dk_new = c
     loss = a[k] * (vs[k] - _value(dk_new, pc, theta))
+    shift = dk_new - dist[k]
+    f = np.exp(-theta * shift)
     for t in range(lo + 1, hi):
         z = prelist[t]
-        d = min(nd[z], dk_new + (dist[z] - dist[k]))
-        loss += a[z] * (vs[z] - _value(d, pc, theta))
+        v = f * vs[z] if pc else 1.0 / (1.0 + (dist[z] + shift))
+        loss += a[z] * (vs[z] - max(nv[z], v))
     return loss
 
 
 @njit(cache=True)
-def _source(s, indptr, nbr, wt, edge, alt, a, pc, theta, eps, dist, nd, order, pos, idom, depth, npar,
+def _source(s, indptr, nbr, wt, edge, alt, a, pc, theta, eps, dist, nd, nv, order, pos, idom, depth, npar,
             par_edge, pre, size, prelist, child_ptr, child, stack, sub, vs, hk, hv, q, toward, connector,
             edge_loss):
     """Add one source's pair values and losses; return a_s Σ_x a_x v_sx. Scratch is reset after."""
@@ -425,12 +436,13 @@ def _source(s, indptr, nbr, wt, edge, alt, a, pc, theta, eps, dist, nd, order, p
         cut = single and p < k and a[s] * sub[k] > eps
         if size[k] > 1 and (node or cut):
             _rerun(k, pre, size, prelist, dist, indptr, nbr, wt, nd, hk, hv, q, not pc)
+            _values(pre[k] + 1, pre[k] + size[k], prelist, nd, nv, pc, theta)
         if node:
             connector[k] += a[s] * _node_loss(k, single, p, pos, child_ptr, child, npar, pre, size, prelist,
-                                              vs, nd, a, pc, theta)
+                                              vs, nv, a)
         if cut:
             e = par_edge[k]
-            edge_loss[e] += 2.0 * a[s] * _edge_loss(k, p, alt[e], pre, size, prelist, dist, vs, nd, indptr,
+            edge_loss[e] += 2.0 * a[s] * _edge_loss(k, p, alt[e], pre, size, prelist, dist, vs, nd, nv, indptr,
                                                     nbr, wt, a, pc, theta)
     for r in range(cnt):
         x = order[r]
@@ -478,7 +490,7 @@ def removal_sums(sources, indptr, nbr, wt, edge, alt, a, pc, theta, eps):
     n = len(indptr) - 1
     cap = 2 * len(nbr) + n + 1
     hk, hv = np.empty(cap), np.empty(cap, dtype=np.int64)
-    dist, nd, sub, vs = np.full(n, np.inf), np.empty(n), np.empty(n), np.empty(n)
+    dist, nd, nv, sub, vs = np.full(n, np.inf), np.empty(n), np.empty(n), np.empty(n), np.empty(n)
     ints = np.empty((10, n), dtype=np.int64)
     order, idom, depth, npar, par_edge = ints[0], ints[1], ints[2], ints[3], ints[4]
     size, prelist, child, stack, q = ints[5], ints[6], ints[7], ints[8], ints[9]
@@ -487,7 +499,7 @@ def removal_sums(sources, indptr, nbr, wt, edge, alt, a, pc, theta, eps):
     num = 0.0
     toward, connector, edge_loss = np.zeros(n), np.zeros(n), np.zeros(len(alt))
     for s in sources:
-        num += _source(s, indptr, nbr, wt, edge, alt, a, pc, theta, eps, dist, nd, order, pos, idom, depth,
+        num += _source(s, indptr, nbr, wt, edge, alt, a, pc, theta, eps, dist, nd, nv, order, pos, idom, depth,
                        npar, par_edge, pre, size, prelist, child_ptr, child, stack, sub, vs, hk, hv, q,
                        toward, connector, edge_loss)
     return num, toward, connector, edge_loss

@@ -159,7 +159,6 @@ def _one_size(n: int, networkx_too: bool) -> dict:
         analysis.removal_importance, analysis.betweenness = steps.values()
     out["wall"], out["cpu"] = t, c
     out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    out["threads"] = len(os.sched_getaffinity(0))
     print(json.dumps(out), flush=True)
     try:   # the work floor: Σ dominator-subtree sizes (a source tree that has the diagnostic)
         from ecomap.connectivity.removal import removal_work

@@ -160,6 +160,15 @@ def _one_size(n: int, networkx_too: bool) -> dict:
     out["wall"], out["cpu"] = t, c
     out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(out), flush=True)
+    try:   # the work floor: Σ dominator-subtree sizes (a source tree that has the diagnostic)
+        from ecomap.connectivity.removal import removal_work
+    except ImportError:
+        removal_work = None
+    if removal_work is not None:
+        graph = cn.build_graph(net)
+        for kind in ("iic", "pc"):
+            out[f"work_{kind}"] = removal_work(graph, kind=kind)
+        print(json.dumps(out), flush=True)
     if networkx_too:   # last: its dictionaries would count in analyse's peak RSS
         graph = cn.build_graph(net)
         g = nx.Graph()
@@ -196,16 +205,22 @@ def _run_size(n: int, src: str | None, networkx_too: bool, timeout: float) -> di
 def _fmt(r: dict | None, timeout: float) -> str:
     if r is None:
         return f"removal step not finished in {timeout:.0f} s"
-    rm = f"removal step {r['rm_cpu']:.2f} s CPU, peak RSS {r['rm_peak_mb']:.0f} MB"
+    rm = f"removal step {r['rm_wall']:.2f} s wall / {r['rm_cpu']:.2f} s CPU, peak RSS {r['rm_peak_mb']:.0f} MB"
     if "cpu" not in r:
         return f"{rm}; analyse not finished in {timeout:.0f} s"
+    for kind in ("iic", "pc"):
+        if f"work_{kind}" in r:
+            w = r[f"work_{kind}"]
+            rm += (f"; {kind.upper()} mean dominator depth {w['mean_depth']:.1f}, Σ subtree sizes "
+                   f"{w['subtree_sum'] / 1e6:.1f} M = {w['subtree_sum'] / r['n'] ** 2:.1f} n², "
+                   f"{w['reruns'] / 1e6:.2f} M re-runs of {w['rerun_nodes'] / 1e6:.1f} M nodes")
     nx_part = f", networkx {r['nx_cpu']:.2f} s" if "nx_cpu" in r else ""
     return (f"{rm}; analyse {r['wall']:.2f} s wall / {r['cpu']:.2f} s CPU, peak RSS {r['peak_mb']:.0f} MB; "
             f"betweenness {r['bc_cpu']:.2f} s CPU{nx_part}")
 
 
 def _exponents(label: str, rows: list[dict]) -> None:
-    for key, what in (("rm_cpu", "removal CPU"), ("rm_peak_mb", "removal peak RSS"), ("cpu", "analyse CPU"),
+    for key, what in (("rm_wall", "removal wall"), ("rm_cpu", "removal CPU"), ("rm_peak_mb", "removal peak RSS"), ("cpu", "analyse CPU"),
                       ("peak_mb", "analyse peak RSS"), ("bc_cpu", "betweenness CPU")):
         pts = [(r["n"], r[key]) for r in rows if r is not None and key in r]
         if len(pts) < 2:
@@ -234,7 +249,8 @@ def scaling(sizes: list[int], networkx_up_to: int, timeout: float = 1800.0, befo
             runs["before"].append(b)
             ratio = ""
             if b is not None and r is not None:
-                ratio = f" -> removal step {b['rm_cpu'] / r['rm_cpu']:.1f}x CPU"
+                ratio = (f" -> removal step {b['rm_wall'] / r['rm_wall']:.1f}x wall, "
+                         f"{b['rm_cpu'] / r['rm_cpu']:.1f}x CPU")
                 if "cpu" in b and "cpu" in r:
                     ratio += f", analyse {b['cpu'] / r['cpu']:.1f}x CPU, {b['peak_mb'] / r['peak_mb']:.1f}x RSS"
             print(f"  {n:>6} patches, before: {_fmt(b, before_timeout)}{ratio}", flush=True)

@@ -10,6 +10,11 @@ when p is x's only DAG parent. Every other node keeps its distance (a shortest p
 avoids the removed element), so the new distances of a dominated subtree come from a
 Dijkstra run inside that subtree, seeded from the arcs that enter it from outside.
 
+Only node removals are re-run: the loss of the arc p -> k (k's only DAG parent p) follows
+from the re-run without k, because the arcs below k are untouched (see :func:`_edge_loss`).
+With unit lengths (IIC) the Dijkstras are breadth-first searches: a FIFO queue, and for a
+re-run the seeds sorted once and merged with that queue (Dial's buckets of width 1).
+
 Nodes are the positions ``0..n-1`` of an undirected graph given as CSR (``indptr``,
 ``nbr``, ``wt``, ``edge``: the graph edge of each slot). Arc lengths are above 0.
 
@@ -25,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["removal_sums"]
+__all__ = ["dominator_stats", "removal_sums"]
 
 #: Two path lengths within this share of the source's longest finite distance (at least
 #: 1) count as tied, the tolerance of the all-pairs version this replaces (1e-9 of the
@@ -69,6 +74,24 @@ def _pop(hk, hv, size):
 
 
 @njit(cache=True)
+def _heapify(hk, hv, size):
+    """Make ``hk[:size]`` (with ``hv``) a binary min-heap in O(size)."""
+    for i in range(size // 2 - 1, -1, -1):
+        j = i
+        while True:
+            c = 2 * j + 1
+            if c >= size:
+                break
+            if c + 1 < size and hk[c + 1] < hk[c]:
+                c += 1
+            if hk[j] <= hk[c]:
+                break
+            hk[c], hk[j] = hk[j], hk[c]
+            hv[c], hv[j] = hv[j], hv[c]
+            j = c
+
+
+@njit(cache=True)
 def _value(d, pc, theta):
     if d == np.inf:
         return 0.0
@@ -96,6 +119,25 @@ def _dijkstra(s, indptr, nbr, wt, dist, order, hk, hv):
                 dist[y] = nd
                 size = _push(hk, hv, size, nd, y)
     return cnt
+
+
+@njit(cache=True)
+def _bfs(s, indptr, nbr, dist, order):
+    """:func:`_dijkstra` when every arc has length 1: a breadth-first search (the queue is ``order``)."""
+    dist[s] = 0.0
+    order[0] = s
+    head, tail = 0, 1
+    while head < tail:
+        x = order[head]
+        head += 1
+        nd = dist[x] + 1.0
+        for a in range(indptr[x], indptr[x + 1]):
+            y = nbr[a]
+            if dist[y] == np.inf:
+                dist[y] = nd
+                order[tail] = y
+                tail += 1
+    return tail
 
 
 @njit(cache=True)
@@ -181,17 +223,17 @@ def _dfs(cnt, order, idom, pre, prelist, child_ptr, child, stack):
 
 
 @njit(cache=True)
-def _rerun(root, keep_root, p_cut, w_cut, pre, size, prelist, dist, indptr, nbr, wt, nd, hk, hv):
-    """New distances (into ``nd``) of the subtree of ``root`` once it is cut off.
+def _rerun(root, pre, size, prelist, dist, indptr, nbr, wt, nd, hk, hv, q, unit):
+    """New distances (into ``nd``) of the subtree of ``root`` once ``root`` is removed.
 
-    ``keep_root``: the root stays (an arc p_cut -> root is cut, or lengthened to
-    ``w_cut``); otherwise the root itself is removed. The rest keeps its distances.
+    The rest keeps its distances: each node of the subtree is seeded from its neighbours
+    outside, then a Dijkstra runs inside (a merge of the sorted seeds with a FIFO queue when
+    every arc has length 1: ``unit``). ``nd[root]`` is left as it was.
     """
     lo = pre[root]
     hi = lo + size[root]
-    first = lo if keep_root else lo + 1
-    hsize = 0
-    for t in range(first, hi):
+    k = 0
+    for t in range(lo + 1, hi):
         z = prelist[t]
         best = np.inf
         for b in range(indptr[z], indptr[z + 1]):
@@ -199,17 +241,25 @@ def _rerun(root, keep_root, p_cut, w_cut, pre, size, prelist, dist, indptr, nbr,
             py = pre[y]
             if py >= lo and py < hi:
                 continue
-            if dist[y] == np.inf:
-                continue
-            w = wt[b]
-            if keep_root and z == root and y == p_cut:
-                w = w_cut
-            c = dist[y] + w
+            c = dist[y] + wt[b]      # inf when y is not reached
             if c < best:
                 best = c
         nd[z] = best
         if best < np.inf:
-            hsize = _push(hk, hv, hsize, best, z)
+            hk[k] = best
+            hv[k] = z
+            k += 1
+    if unit:
+        _unit_run(k, lo + 1, hi, pre, nd, indptr, nbr, hk, hv, q)
+    else:
+        _heap_run(k, lo + 1, hi, pre, nd, indptr, nbr, wt, hk, hv)
+
+
+@njit(cache=True)
+def _heap_run(k, first, hi, pre, nd, indptr, nbr, wt, hk, hv):
+    """Dijkstra inside the preorder positions ``first:hi`` from the k seeds in ``hk, hv``."""
+    _heapify(hk, hv, k)
+    hsize = k
     while hsize > 0:
         dv, z, hsize = _pop(hk, hv, hsize)
         if dv > nd[z]:
@@ -226,34 +276,86 @@ def _rerun(root, keep_root, p_cut, w_cut, pre, size, prelist, dist, indptr, nbr,
 
 
 @njit(cache=True)
-def _loss(lo, hi, prelist, vs, nd, a, pc, theta):
-    """Σ a_x (v_sx − v'_sx) over the preorder positions ``lo:hi``."""
+def _unit_run(k, first, hi, pre, nd, indptr, nbr, hk, hv, q):
+    """:func:`_heap_run` with arcs of length 1: sorted seeds merged with a FIFO queue.
+
+    Distances leave the queue in non-decreasing order, so the smaller of the next seed and
+    the queue's head is always the next to settle, and a node enters the queue at most once.
+    """
+    if k > 24:
+        idx = np.argsort(hk[:k], kind="mergesort")
+        sk, sv = hk[:k][idx], hv[:k][idx]
+        hk[:k], hv[:k] = sk, sv
+    else:
+        for i in range(1, k):            # insertion sort of a few seeds
+            key, val = hk[i], hv[i]
+            j = i - 1
+            while j >= 0 and hk[j] > key:
+                hk[j + 1], hv[j + 1] = hk[j], hv[j]
+                j -= 1
+            hk[j + 1], hv[j + 1] = key, val
+    i, head, tail = 0, 0, 0
+    while i < k or head < tail:
+        if head < tail and (i >= k or nd[q[head]] <= hk[i]):
+            z = q[head]
+            head += 1
+            dv = nd[z]
+        else:
+            z, dv = hv[i], hk[i]
+            i += 1
+            if dv > nd[z]:
+                continue
+        c = dv + 1.0
+        for b in range(indptr[z], indptr[z + 1]):
+            y = nbr[b]
+            py = pre[y]
+            if py < first or py >= hi:
+                continue
+            if c < nd[y]:
+                nd[y] = c
+                q[tail] = y
+                tail += 1
+
+
+@njit(cache=True)
+def _values(lo, hi, prelist, nd, nv, pc, theta):
+    """Pair values ``nv`` of the new distances ``nd`` over the preorder positions ``lo:hi``."""
+    for t in range(lo, hi):
+        z = prelist[t]
+        nv[z] = _value(nd[z], pc, theta)
+
+
+@njit(cache=True)
+def _loss(lo, hi, prelist, vs, nv, a):
+    """Σ a_x (v_sx − v'_sx) over the preorder positions ``lo:hi`` (``nv``: the v')."""
     loss = 0.0
     for t in range(lo, hi):
         z = prelist[t]
-        loss += a[z] * (vs[z] - _value(nd[z], pc, theta))
+        loss += a[z] * (vs[z] - nv[z])
     return loss
 
 
 @njit(cache=True)
-def _node_rerun(k, single, p, pos, child_ptr, child, npar, pre, size, prelist, dist, vs, indptr, nbr,
-                wt, nd, a, pc, theta, hk, hv):
+def _node_counts(k, single, p, pos, child_ptr, child, npar):
+    """Whether some pair through k is counted from this source (see :func:`_node_loss`)."""
+    for c_i in range(child_ptr[pos[k]], child_ptr[pos[k] + 1]):
+        c = child[c_i]
+        if not single or npar[c] != 1 or p < c:
+            return True
+    return False
+
+
+@njit(cache=True)
+def _node_loss(k, single, p, pos, child_ptr, child, npar, pre, size, prelist, vs, nv, a):
     """Σ a_x (v_sx − v'_sx) over the targets k dominates once k is removed, each unordered pair once.
 
     A pair (s, x) through k is seen from s and from x. When every shortest path enters k
     from one neighbour p (from s) and leaves it to one child c (towards x), the same pair
     seen from x enters from c and leaves to p: it is counted twice from the end whose
     entry has the smaller number and not from the other; any other pair once from each end.
+    ``nv``: the subtree's pair values without k (:func:`_rerun`, :func:`_values`).
     """
     r = pos[k]
-    weight_sum = 0
-    for c_i in range(child_ptr[r], child_ptr[r + 1]):
-        c = child[c_i]
-        if not single or npar[c] != 1 or p < c:
-            weight_sum += 1
-    if weight_sum == 0:
-        return 0.0
-    _rerun(k, False, -1, 0.0, pre, size, prelist, dist, indptr, nbr, wt, nd, hk, hv)
     loss = 0.0
     for c_i in range(child_ptr[r], child_ptr[r + 1]):
         c = child[c_i]
@@ -262,11 +364,95 @@ def _node_rerun(k, single, p, pos, child_ptr, child, npar, pre, size, prelist, d
             wgt = 2.0 if p < c else 0.0
         if wgt == 0.0:
             continue
-        loss += wgt * _loss(pre[c], pre[c] + size[c], prelist, vs, nd, a, pc, theta)
+        loss += wgt * _loss(pre[c], pre[c] + size[c], prelist, vs, nv, a)
     return loss
 
 
 @njit(cache=True)
+def _edge_loss(k, p, w_cut, pre, size, prelist, dist, vs, nd, nv, indptr, nbr, wt, a, pc, theta):
+    """Σ a_x (v_sx − v'_sx) over the subtree of k once its only DAG arc p -> k is cut (or lengthened).
+
+    From the distances without k (``nd``, :func:`_rerun`): k's new distance d'_k comes from
+    its other neighbours (outside the subtree: old distance; inside: ``nd``), and a path to
+    x below k either avoids k (``nd[x]``) or runs through it (d'_k + d_x − d_k: the arcs
+    below k are untouched), so d'_x = min(nd[x], d'_k + d_x − d_k): in values (``nv``:
+    those of ``nd``), the larger of nv[x] and, for PC, exp(−θ (d'_k − d_k)) v_sx.
+    """
+    lo = pre[k]
+    hi = lo + size[k]
+    dk_new = np.inf
+    for b in range(indptr[k], indptr[k + 1]):
+        y = nbr[b]
+        py = pre[y]
+        if py > lo and py < hi:
+            c = nd[y] + wt[b]
+        elif y == p:
+            c = dist[y] + w_cut
+        else:
+            c = dist[y] + wt[b]
+        if c < dk_new:
+            dk_new = c
+    loss = a[k] * (vs[k] - _value(dk_new, pc, theta))
+    shift = dk_new - dist[k]
+    f = np.exp(-theta * shift)
+    for t in range(lo + 1, hi):
+        z = prelist[t]
+        v = f * vs[z] if pc else 1.0 / (1.0 + (dist[z] + shift))
+        loss += a[z] * (vs[z] - max(nv[z], v))
+    return loss
+
+
+@njit(cache=True)
+def _source(s, indptr, nbr, wt, edge, alt, a, pc, theta, eps, dist, nd, nv, order, pos, idom, depth, npar,
+            par_edge, pre, size, prelist, child_ptr, child, stack, sub, vs, hk, hv, q, toward, connector,
+            edge_loss):
+    """Add one source's pair values and losses; return a_s Σ_x a_x v_sx. Scratch is reset after."""
+    cnt = _bfs(s, indptr, nbr, dist, order) if not pc else _dijkstra(s, indptr, nbr, wt, dist, order, hk, hv)
+    for r in range(cnt):
+        pos[order[r]] = r
+    tol = TIE_RTOL * max(dist[order[cnt - 1]], 1.0)
+    _dominators(cnt, order, pos, dist, indptr, nbr, wt, edge, tol, idom, depth, npar, par_edge)
+    child_ptr[0] = 0
+    _preorder(cnt, order, idom, pre, size, prelist, child_ptr, child, stack)
+    asum = 0.0
+    for r in range(cnt):
+        x = order[r]
+        v = _value(dist[x], pc, theta)
+        vs[x] = v
+        sub[x] = a[x] * v
+        asum += a[x] * v
+        if r > 0:
+            toward[x] += a[s] * v
+    for r in range(cnt - 1, 0, -1):    # a dominator settles before what it dominates
+        x = order[r]
+        sub[idom[x]] += sub[x]
+    for r in range(1, cnt):
+        k = order[r]
+        p = idom[k]
+        single = npar[k] == 1
+        node = (size[k] > 1 and a[s] * (sub[k] - a[k] * vs[k]) > eps
+                and _node_counts(k, single, p, pos, child_ptr, child, npar))
+        # an edge's pairs seen from both ends: once, from the end where its arc runs u -> v
+        cut = single and p < k and a[s] * sub[k] > eps
+        if size[k] > 1 and (node or cut):
+            _rerun(k, pre, size, prelist, dist, indptr, nbr, wt, nd, hk, hv, q, not pc)
+            _values(pre[k] + 1, pre[k] + size[k], prelist, nd, nv, pc, theta)
+        if node:
+            connector[k] += a[s] * _node_loss(k, single, p, pos, child_ptr, child, npar, pre, size, prelist,
+                                              vs, nv, a)
+        if cut:
+            e = par_edge[k]
+            edge_loss[e] += 2.0 * a[s] * _edge_loss(k, p, alt[e], pre, size, prelist, dist, vs, nd, nv, indptr,
+                                                    nbr, wt, a, pc, theta)
+    for r in range(cnt):
+        x = order[r]
+        dist[x] = np.inf
+        pos[x] = -1
+        pre[x] = -1
+    return a[s] * asum
+
+
+@njit(cache=True, nogil=True)
 def removal_sums(sources, indptr, nbr, wt, edge, alt, a, pc, theta, eps):
     """Sums over the given sources of every pair value and of every removal's loss.
 
@@ -283,7 +469,7 @@ def removal_sums(sources, indptr, nbr, wt, edge, alt, a, pc, theta, eps):
     a : (n,) float array
         Node attributes.
     pc : bool
-        PC (v = exp(−θ d)) or IIC (v = 1 / (1 + d), ``wt`` all 1).
+        PC (v = exp(−θ d)) or IIC (v = 1 / (1 + d), ``wt`` all 1: breadth-first searches).
     theta : float
         θ of PC.
     eps : float
@@ -302,67 +488,71 @@ def removal_sums(sources, indptr, nbr, wt, edge, alt, a, pc, theta, eps):
         The same once the edge is removed (or lengthened to ``alt``), over all s, x.
     """
     n = len(indptr) - 1
-    m = len(alt)
     cap = 2 * len(nbr) + n + 1
-    hk = np.empty(cap)
-    hv = np.empty(cap, dtype=np.int64)
-    dist = np.full(n, np.inf)
-    nd = np.empty(n)
-    order = np.empty(n, dtype=np.int64)
-    pos = np.full(n, -1, dtype=np.int64)
-    idom = np.empty(n, dtype=np.int64)
-    depth = np.empty(n, dtype=np.int64)
-    npar = np.empty(n, dtype=np.int64)
-    par_edge = np.empty(n, dtype=np.int64)
-    pre = np.full(n, -1, dtype=np.int64)
-    size = np.empty(n, dtype=np.int64)
-    prelist = np.empty(n, dtype=np.int64)
+    hk, hv = np.empty(cap), np.empty(cap, dtype=np.int64)
+    dist, nd, nv, sub, vs = np.full(n, np.inf), np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    ints = np.empty((10, n), dtype=np.int64)
+    order, idom, depth, npar, par_edge = ints[0], ints[1], ints[2], ints[3], ints[4]
+    size, prelist, child, stack, q = ints[5], ints[6], ints[7], ints[8], ints[9]
+    pos, pre = np.full(n, -1, dtype=np.int64), np.full(n, -1, dtype=np.int64)
     child_ptr = np.empty(n + 1, dtype=np.int64)
-    child = np.empty(n, dtype=np.int64)
-    stack = np.empty(n, dtype=np.int64)
-    sub = np.empty(n)
-    vs = np.empty(n)
     num = 0.0
-    toward = np.zeros(n)
-    connector = np.zeros(n)
-    edge_loss = np.zeros(m)
+    toward, connector, edge_loss = np.zeros(n), np.zeros(n), np.zeros(len(alt))
     for s in sources:
-        cnt = _dijkstra(s, indptr, nbr, wt, dist, order, hk, hv)
+        num += _source(s, indptr, nbr, wt, edge, alt, a, pc, theta, eps, dist, nd, nv, order, pos, idom, depth,
+                       npar, par_edge, pre, size, prelist, child_ptr, child, stack, sub, vs, hk, hv, q,
+                       toward, connector, edge_loss)
+    return num, toward, connector, edge_loss
+
+
+@njit(cache=True, nogil=True)
+def dominator_stats(sources, indptr, nbr, wt, edge, pc):
+    """Sizes of the work for the given sources: the dominator trees' depths and subtrees.
+
+    Parameters
+    ----------
+    sources : (b,) int64 array
+        The source nodes.
+    indptr, nbr, wt, edge : arrays
+        The graph as CSR, as for :func:`removal_sums`.
+    pc : bool
+        Lengths ``wt`` (PC) or hops (IIC).
+
+    Returns
+    -------
+    stats : (4,) int64 array
+        Σ of the reached pairs (s, x ≠ s); Σ of their depth in s's dominator tree (= Σ of
+        the subtree sizes under every k ≠ s); Σ of the nodes re-run (the subtree of k less
+        k, over the k that dominate something); the number of such re-runs.
+    """
+    n = len(indptr) - 1
+    cap = 2 * len(nbr) + n + 1
+    hk, hv = np.empty(cap), np.empty(cap, dtype=np.int64)
+    dist = np.full(n, np.inf)
+    ints = np.empty((11, n), dtype=np.int64)
+    order, idom, depth, npar, par_edge = ints[0], ints[1], ints[2], ints[3], ints[4]
+    size, prelist, child, stack, pos, pre = ints[5], ints[6], ints[7], ints[8], ints[9], ints[10]
+    pos[:] = -1
+    pre[:] = -1
+    child_ptr = np.empty(n + 1, dtype=np.int64)
+    out = np.zeros(4, dtype=np.int64)
+    for s in sources:
+        cnt = _bfs(s, indptr, nbr, dist, order) if not pc else _dijkstra(s, indptr, nbr, wt, dist, order, hk, hv)
         for r in range(cnt):
             pos[order[r]] = r
         tol = TIE_RTOL * max(dist[order[cnt - 1]], 1.0)
         _dominators(cnt, order, pos, dist, indptr, nbr, wt, edge, tol, idom, depth, npar, par_edge)
         child_ptr[0] = 0
         _preorder(cnt, order, idom, pre, size, prelist, child_ptr, child, stack)
-        asum = 0.0
-        for r in range(cnt):
-            x = order[r]
-            v = _value(dist[x], pc, theta)
-            vs[x] = v
-            sub[x] = a[x] * v
-            asum += a[x] * v
-            if r > 0:
-                toward[x] += a[s] * v
-        for r in range(cnt - 1, 0, -1):    # a dominator settles before what it dominates
-            x = order[r]
-            sub[idom[x]] += sub[x]
-        num += a[s] * asum
         for r in range(1, cnt):
-            k = order[r]
-            if size[k] > 1 and a[s] * (sub[k] - a[k] * vs[k]) > eps:
-                connector[k] += a[s] * _node_rerun(k, npar[k] == 1, idom[k], pos, child_ptr, child, npar,
-                                                   pre, size, prelist, dist, vs, indptr, nbr, wt, nd, a,
-                                                   pc, theta, hk, hv)
-            # an edge's pairs seen from both ends: once, from the end where its arc runs u -> v
-            p = idom[k]
-            if npar[k] == 1 and p < k and a[s] * sub[k] > eps:
-                e = par_edge[k]
-                _rerun(k, True, p, alt[e], pre, size, prelist, dist, indptr, nbr, wt, nd, hk, hv)
-                lo = pre[k]
-                edge_loss[e] += 2.0 * a[s] * _loss(lo, lo + size[k], prelist, vs, nd, a, pc, theta)
-        for r in range(cnt):
             x = order[r]
-            dist[x] = np.inf
-            pos[x] = -1
-            pre[x] = -1
-    return num, toward, connector, edge_loss
+            out[0] += 1
+            out[1] += depth[x]
+            if size[x] > 1:
+                out[2] += size[x] - 1
+                out[3] += 1
+        for r in range(cnt):
+            dist[order[r]] = np.inf
+            pos[order[r]] = -1
+            pre[order[r]] = -1
+    return out

@@ -7,11 +7,18 @@ dominator tree, whose subtree under node k (under arc p -> x) is exactly the set
 targets whose distance changes when k (that link) is removed; only those are re-run, by a
 Dijkstra inside the subtree. Memory grows with the links (a few arrays of n and of the
 arcs), not with n²; nothing of size n × n is kept.
+
+The sources are cut into fixed batches (their number depends on n only) run on threads
+(the kernel releases the GIL); the batches' partial sums are added in batch order, so the
+bits are the same whatever the number of threads.
 """
 
 from __future__ import annotations
 
 import math
+import os
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,10 +27,14 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import reverse_cuthill_mckee
 
 from ._common import DEFAULT_MEDIAN_DISPERSAL_M
-from ._dominators import removal_sums
+from ._dominators import dominator_stats, removal_sums
 from .graph import Graph
 
-__all__ = ["removal_importance"]
+__all__ = ["available_cores", "removal_importance", "removal_work"]
+
+#: Sources are run in at most BATCH_COUNT batches of at least BATCH_MIN sources each.
+BATCH_COUNT = 128
+BATCH_MIN = 8
 
 
 @dataclass(frozen=True)
@@ -38,7 +49,8 @@ class _Index:
 
 
 def removal_importance(graph: Graph, *, kind: str, landscape_area: float,
-                       median_dispersal_m: float = DEFAULT_MEDIAN_DISPERSAL_M) -> _Index:
+                       median_dispersal_m: float = DEFAULT_MEDIAN_DISPERSAL_M,
+                       threads: int | None = None) -> _Index:
     r"""Compute the index and the importance of every node and link by removal.
 
     For node k (Saura & Rubio 2010, Ecography 33:523), with I_num = Σ Σ a_i a_j v_ij:
@@ -70,6 +82,9 @@ def removal_importance(graph: Graph, *, kind: str, landscape_area: float,
         A_L in km² (the units of the node attributes).
     median_dispersal_m : float, default 2000
         Distance (metres, or the cost units of the links) at which p = 0.5 (PC only).
+    threads : int, optional
+        Threads running the sources (default: the cores this process may use). The
+        result has the same bits for any number.
 
     Returns
     -------
@@ -97,7 +112,7 @@ def removal_importance(graph: Graph, *, kind: str, landscape_area: float,
     a = graph.attribute
     weighted = kind == "pc"
     first, alt = _parallel_links(graph, weighted=weighted)
-    num, toward, connector, edge_loss = _sums(graph, a, alt, weighted=weighted, theta=theta)
+    num, toward, connector, edge_loss = _sums(graph, a, alt, weighted=weighted, theta=theta, threads=threads)
     value = num / landscape_area ** 2
     if num <= 0:
         nodes = pd.DataFrame(0.0, index=graph.nodes.index, columns=["d", "intra", "flux", "connector"])
@@ -140,12 +155,21 @@ def _parallel_links(graph: Graph, *, weighted: bool) -> tuple[np.ndarray, np.nda
     return carrier, alt
 
 
-def _sums(graph: Graph, a: np.ndarray, alt: np.ndarray, *, weighted: bool, theta: float
-          ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+def _sums(graph: Graph, a: np.ndarray, alt: np.ndarray, *, weighted: bool, theta: float,
+          threads: int | None = None) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
     """Run every source through the compiled kernel: I_num, Σ a_s v_sx, connector and edge losses."""
     n, m = graph.n, len(graph.edges)
     if n == 0:
         return 0.0, np.zeros(0), np.zeros(0), np.zeros(m)
+    perm, new, indptr, nbr, wt, edge = _csr(graph, weighted=weighted)
+    args = (indptr, nbr, wt, edge, alt, np.asarray(a, dtype=float)[perm], weighted, theta, 0.0)
+    num, toward, connector, edge_loss = _batched(n, args, threads)
+    return num, toward[new], connector[new], edge_loss
+
+
+def _csr(graph: Graph, *, weighted: bool) -> tuple[np.ndarray, ...]:
+    """The graph as CSR for the kernel: (perm, its inverse, indptr, neighbours, lengths, edge of each slot)."""
+    n, m = graph.n, len(graph.edges)
     u = graph.edges["u"].to_numpy(dtype=np.int64)
     v = graph.edges["v"].to_numpy(dtype=np.int64)
     w = graph.edges["distance"].to_numpy(dtype=float) if weighted else np.ones(m)
@@ -159,7 +183,69 @@ def _sums(graph: Graph, a: np.ndarray, alt: np.ndarray, *, weighted: bool, theta
     order = np.lexsort((dst, src))
     indptr = np.r_[0, np.cumsum(np.bincount(src, minlength=n))].astype(np.int64)
     edge = np.r_[np.arange(m), np.arange(m)][order].astype(np.int64)
-    num, toward, connector, edge_loss = removal_sums(
-        np.arange(n, dtype=np.int64), indptr, dst[order], np.r_[w, w][order], edge, alt,
-        np.asarray(a, dtype=float)[perm], weighted, theta, 0.0)
-    return num, toward[new], connector[new], edge_loss
+    return perm, new, indptr, dst[order], np.r_[w, w][order], edge
+
+
+def removal_work(graph: Graph, *, kind: str) -> dict:
+    """How much the removal step re-runs on this graph (a diagnostic for the benchmarks).
+
+    Parameters
+    ----------
+    graph : Graph
+        The habitat graph.
+    kind : {"iic", "pc"}
+        Hops or lengths.
+
+    Returns
+    -------
+    dict
+        ``pairs`` (reached pairs s, x ≠ s), ``mean_depth`` (mean depth of x in s's
+        dominator tree), ``subtree_sum`` (Σ over s and k ≠ s of the subtree size of k: the
+        targets whose distance changes, summed over every removal), ``rerun_nodes`` (Σ of
+        the nodes re-run) and ``reruns`` (their number).
+    """
+    if graph.n == 0:
+        return {"pairs": 0, "mean_depth": 0.0, "subtree_sum": 0, "rerun_nodes": 0, "reruns": 0}
+    _, _, indptr, nbr, wt, edge = _csr(graph, weighted=kind == "pc")
+    pairs, depth, rerun_nodes, reruns = (int(x) for x in dominator_stats(
+        np.arange(graph.n, dtype=np.int64), indptr, nbr, wt, edge, kind == "pc"))
+    return {"pairs": pairs, "mean_depth": depth / max(pairs, 1), "subtree_sum": depth,
+            "rerun_nodes": rerun_nodes, "reruns": reruns}
+
+
+def _batched(n: int, args: tuple, threads: int | None) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`removal_sums` over all n sources in fixed batches on threads, summed in batch order."""
+    step = max(BATCH_MIN, -(-n // BATCH_COUNT))   # depends on n only: the same sums for any thread count
+    batches = [np.arange(lo, min(lo + step, n), dtype=np.int64) for lo in range(0, n, step)]
+    threads = max(1, min(threads or available_cores(), len(batches)))
+    total = None
+    with ThreadPoolExecutor(threads) as pool:
+        pending: deque = deque()
+        for b in batches:   # at most 2 × threads partial results wait to be added
+            pending.append(pool.submit(removal_sums, b, *args))
+            if len(pending) >= 2 * threads:
+                total = _add(total, pending.popleft().result())
+        while pending:
+            total = _add(total, pending.popleft().result())
+    return total
+
+
+def _add(total: tuple | None, part: tuple) -> tuple:
+    """Partial sums of one batch added to those of the batches before it (in batch order)."""
+    if total is None:
+        return (0.0 + part[0], *(np.zeros_like(x) + x for x in part[1:]))
+    return tuple(t + p for t, p in zip(total, part, strict=True))
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity), at least 1.
+
+    Returns
+    -------
+    int
+        ``len(os.sched_getaffinity(0))`` where the platform has it, else ``os.cpu_count()``.
+    """
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:   # macOS, Windows
+        return max(1, os.cpu_count() or 1)

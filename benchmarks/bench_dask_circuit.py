@@ -6,10 +6,12 @@ effective resistance between every pair of sources, and the cumulative current o
 1 A each) runs twice in the same run for each region rule: serially in this process, and
 through a ``client`` of a ``LocalCluster`` of 2 worker processes with one thread each (started
 before, its start-up timed apart). Measured: wall time, CPU time (this process plus the
-workers', from ``psutil``), and whether the matrices and current maps are the same bits (they
-must). The machine may be shared: quote the ratios of one run.
+workers', from ``psutil``), whether the matrices and current maps are the same bits (they
+must), and how many circuit states (factorisations) the workers built (``_workercache``; "?"
+for a tree without it). The machine may be shared: quote the ratios of one run.
 
-Run: ``.venv/bin/python benchmarks/bench_dask_circuit.py [--resolutions 60,30] [--sources 20]``
+Run: ``.venv/bin/python benchmarks/bench_dask_circuit.py [--resolutions 60,30] [--sources 20]``;
+an older tree with ``PYTHONPATH=old/src`` (this script and ``bench_corridors.py`` work on both).
 """
 
 from __future__ import annotations
@@ -38,6 +40,15 @@ def _timed(fn, client=None):
     return out, wall, cpu
 
 
+def _factorisations(client) -> int | None:
+    """Circuit states built on the workers so far (None for a tree without ``_workercache``)."""
+    try:
+        from ecomap.corridors import _workercache
+    except ImportError:
+        return None
+    return sum(client.run(_workercache.builds).values())
+
+
 def run(resolution: float, n_sources: int, client) -> None:
     from bench_corridors import _sources  # run from benchmarks/
 
@@ -53,14 +64,19 @@ def run(resolution: float, n_sources: int, client) -> None:
     masks = [lab == i for i in range(k)]
     pairs = [(a, b) for a in range(k) for b in range(a + 1, k)]
     print(f"\n== {resolution:g} m: {int(np.isfinite(r).sum()):,} cells, {k} sources, {len(pairs)} pairs")
-    print(f"{'regions':8} {'serial wall':>11} {'cpu':>7} {'2 workers wall':>14} {'cpu':>7} {'speed-up':>8}  same bits")
+    print(f"{'regions':8} {'serial wall':>11} {'cpu':>7} {'2 workers wall':>14} {'cpu':>7} {'speed-up':>8} "
+          f"{'cpu ratio':>9}  same bits  factors on workers")
     for regions in ("pair", "all"):
         kw = {"pairs": pairs, "resistances": True, "neighbours": 8, "average": "conductance", "solver": "auto",
               "tol": 1e-8, "max_memory": None, "progress": False, "regions": regions}
         (r1, c1), ws, cs = _timed(lambda kw=kw: _pairwise(r, masks, **kw))
+        f0 = _factorisations(client)
         (r2, c2), wd, cd = _timed(lambda kw=kw: _pairwise(r, masks, client=client, **kw), client)
+        f1 = _factorisations(client)
         same = np.array_equal(r1, r2) and np.array_equal(c1, c2, equal_nan=True)
-        print(f"{regions:8} {ws:10.1f}s {cs:6.1f}s {wd:13.1f}s {cd:6.1f}s {ws / wd:7.2f}x  {same}")
+        built = "?" if f0 is None else f1 - f0
+        print(f"{regions:8} {ws:10.1f}s {cs:6.1f}s {wd:13.1f}s {cd:6.1f}s {ws / wd:7.2f}x {cs / cd:8.2f}x  "
+              f"{same!s:9}  {built}")
 
 
 def main() -> None:

@@ -79,11 +79,42 @@ def run(resolution: float, n_sources: int, client) -> None:
               f"{same!s:9}  {built}")
 
 
+def _cpu_with_children() -> float:
+    """CPU seconds of this process and its ended children (a ``LocalCluster``'s workers, once closed)."""
+    import resource
+
+    c = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + c.ru_utime + c.ru_stime
+
+
+def run_model(resolution: float) -> None:
+    """``model_corridors`` serially and with ``workers=2`` (its own cluster, start-up included)."""
+    from ecomap.corridors import model_corridors
+    from ecomap.network import load_network
+
+    net = load_network()
+    model_corridors(net, resolution=4 * resolution)  # warm-up: lazy imports, compiled kernels
+    print(f"\n== model_corridors at {resolution:g} m (regions='pair'), cluster start-up included")
+    out = {}
+    for name, kw in (("serial", {}), ("workers=2", {"workers": 2})):
+        c0, w0 = _cpu_with_children(), time.perf_counter()
+        out[name] = model_corridors(net, resolution=resolution, **kw)
+        print(f"{name:10} wall {time.perf_counter() - w0:6.1f}s  cpu (with the workers) {_cpu_with_children() - c0:6.1f}s")
+    a, b = out["serial"], out["workers=2"]
+    print("same bits:", np.array_equal(a.current, b.current, equal_nan=True)
+          and np.array_equal(a.effective_resistance.to_numpy(), b.effective_resistance.to_numpy()))
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--resolutions", default="60,30")
     p.add_argument("--sources", type=int, default=20)
+    p.add_argument("--model", type=float, default=None, metavar="RES",
+                   help="only time model_corridors at RES m, serial against workers=2")
     a = p.parse_args()
+    if a.model is not None:
+        run_model(a.model)
+        return
     import logging
 
     from distributed import Client, LocalCluster

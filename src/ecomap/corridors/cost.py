@@ -296,6 +296,7 @@ def _cost_distances_on_dask(cost, sources: list, *, cellsize, neighbours, worker
     with executor(workers=workers, scheduler=scheduler, client=client,
                   memory_limit=need if workers is not None else None) as ex:
         if workers is None and ex.worker_limit is not None:
+            parts = cost_worker_parts(c.size, len(sources), ex.workers)  # the groups its workers get
             check_worker_memory(parts, workers=1, what="cost-distance on Dask", options="a cluster with more "
                                 "memory a worker, or a coarser --resolution", limit=ex.worker_limit)
         h = ex.put(c, broadcast=True)

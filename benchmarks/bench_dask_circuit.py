@@ -6,10 +6,12 @@ effective resistance between every pair of sources, and the cumulative current o
 1 A each) runs twice in the same run for each region rule: serially in this process, and
 through a ``client`` of a ``LocalCluster`` of 2 worker processes with one thread each (started
 before, its start-up timed apart). Measured: wall time, CPU time (this process plus the
-workers', from ``psutil``), and whether the matrices and current maps are the same bits (they
-must). The machine may be shared: quote the ratios of one run.
+workers', from ``psutil``), whether the matrices and current maps are the same bits (they
+must), and how many circuit states (factorisations) the workers built (``_workercache``; "?"
+for a tree without it). The machine may be shared: quote the ratios of one run.
 
-Run: ``.venv/bin/python benchmarks/bench_dask_circuit.py [--resolutions 60,30] [--sources 20]``
+Run: ``.venv/bin/python benchmarks/bench_dask_circuit.py [--resolutions 60,30] [--sources 20]``;
+an older tree with ``PYTHONPATH=old/src`` (this script and ``bench_corridors.py`` work on both).
 """
 
 from __future__ import annotations
@@ -38,6 +40,15 @@ def _timed(fn, client=None):
     return out, wall, cpu
 
 
+def _factorisations(client) -> int | None:
+    """Circuit states built on the workers so far (None for a tree without ``_workercache``)."""
+    try:
+        from ecomap.corridors import _workercache
+    except ImportError:
+        return None
+    return sum(client.run(_workercache.builds).values())
+
+
 def run(resolution: float, n_sources: int, client) -> None:
     from bench_corridors import _sources  # run from benchmarks/
 
@@ -53,21 +64,57 @@ def run(resolution: float, n_sources: int, client) -> None:
     masks = [lab == i for i in range(k)]
     pairs = [(a, b) for a in range(k) for b in range(a + 1, k)]
     print(f"\n== {resolution:g} m: {int(np.isfinite(r).sum()):,} cells, {k} sources, {len(pairs)} pairs")
-    print(f"{'regions':8} {'serial wall':>11} {'cpu':>7} {'2 workers wall':>14} {'cpu':>7} {'speed-up':>8}  same bits")
+    print(f"{'regions':8} {'serial wall':>11} {'cpu':>7} {'2 workers wall':>14} {'cpu':>7} {'speed-up':>8} "
+          f"{'cpu ratio':>9}  same bits  factors on workers")
     for regions in ("pair", "all"):
         kw = {"pairs": pairs, "resistances": True, "neighbours": 8, "average": "conductance", "solver": "auto",
               "tol": 1e-8, "max_memory": None, "progress": False, "regions": regions}
         (r1, c1), ws, cs = _timed(lambda kw=kw: _pairwise(r, masks, **kw))
+        f0 = _factorisations(client)
         (r2, c2), wd, cd = _timed(lambda kw=kw: _pairwise(r, masks, client=client, **kw), client)
+        f1 = _factorisations(client)
         same = np.array_equal(r1, r2) and np.array_equal(c1, c2, equal_nan=True)
-        print(f"{regions:8} {ws:10.1f}s {cs:6.1f}s {wd:13.1f}s {cd:6.1f}s {ws / wd:7.2f}x  {same}")
+        built = "?" if f0 is None else f1 - f0
+        print(f"{regions:8} {ws:10.1f}s {cs:6.1f}s {wd:13.1f}s {cd:6.1f}s {ws / wd:7.2f}x {cs / cd:8.2f}x  "
+              f"{same!s:9}  {built}")
+
+
+def _cpu_with_children() -> float:
+    """CPU seconds of this process and its ended children (a ``LocalCluster``'s workers, once closed)."""
+    import resource
+
+    c = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + c.ru_utime + c.ru_stime
+
+
+def run_model(resolution: float) -> None:
+    """``model_corridors`` serially and with ``workers=2`` (its own cluster, start-up included)."""
+    from ecomap.corridors import model_corridors
+    from ecomap.network import load_network
+
+    net = load_network()
+    model_corridors(net, resolution=4 * resolution)  # warm-up: lazy imports, compiled kernels
+    print(f"\n== model_corridors at {resolution:g} m (regions='pair'), cluster start-up included")
+    out = {}
+    for name, kw in (("serial", {}), ("workers=2", {"workers": 2})):
+        c0, w0 = _cpu_with_children(), time.perf_counter()
+        out[name] = model_corridors(net, resolution=resolution, **kw)
+        print(f"{name:10} wall {time.perf_counter() - w0:6.1f}s  cpu (with the workers) {_cpu_with_children() - c0:6.1f}s")
+    a, b = out["serial"], out["workers=2"]
+    print("same bits:", np.array_equal(a.current, b.current, equal_nan=True)
+          and np.array_equal(a.effective_resistance.to_numpy(), b.effective_resistance.to_numpy()))
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--resolutions", default="60,30")
     p.add_argument("--sources", type=int, default=20)
+    p.add_argument("--model", type=float, default=None, metavar="RES",
+                   help="only time model_corridors at RES m, serial against workers=2")
     a = p.parse_args()
+    if a.model is not None:
+        run_model(a.model)
+        return
     import logging
 
     from distributed import Client, LocalCluster

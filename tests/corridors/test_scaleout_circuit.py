@@ -99,3 +99,51 @@ def test_corridor_model_on_two_workers_matches_serial_on_the_bundled_data(region
     assert np.array_equal(on_dask.effective_resistance.to_numpy(), serial.effective_resistance.to_numpy())
     assert np.array_equal(on_dask.current, serial.current, equal_nan=True)
     assert on_dask.paths["eff_resistance"].tolist() == serial.paths["eff_resistance"].tolist()
+
+
+@pytest.mark.parametrize("regions", ["pair", "all"])
+def test_each_worker_factors_once_however_many_tasks(cluster, regions):
+    from ecomap.corridors import _workercache
+    from ecomap.corridors.circuit import _pairwise
+
+    _, client = cluster
+    r, masks, pairs = _case()
+    kw = {"pairs": pairs, "resistances": True, "regions": regions, "neighbours": 8, "average": "conductance",
+          "solver": "auto", "tol": 1e-8, "max_memory": None, "progress": False}
+    before = _workercache.builds()
+    serial = _pairwise(r, masks, **kw)
+    assert _workercache.builds() - before == 1  # the serial run: one task of each kind, one factor
+    assert _workercache.drop() == 0  # and nothing kept after the run
+    was = client.run(_workercache.builds)
+    from distributed import get_task_stream
+
+    with get_task_stream(client) as ts:
+        got = _pairwise(r, masks, client=client, **kw)
+    now = client.run(_workercache.builds)
+    built = {w: now[w] - was[w] for w in now}
+    ran = {t["worker"] for t in ts.data}
+    tasks = sum(1 for t in ts.data if "_task" in t["key"])
+    assert tasks >= 2 * len(now) > len(now)  # two tasks a worker (three workers here) ...
+    assert all(built[w] == (1 if w in ran else 0) for w in now), built  # ... one factor a worker
+    assert set(client.run(_workercache.drop).values()) == {0}  # the run dropped its factors
+    assert np.array_equal(got[0], serial[0]) and np.array_equal(got[1], serial[1], equal_nan=True)
+
+
+def test_corridor_model_runs_cost_distance_and_circuits_on_one_client(cluster):
+    from distributed import get_task_stream
+
+    from ecomap.corridors import model_corridors
+    from ecomap.network import load_network
+
+    _, client = cluster
+    net = load_network()
+    serial = model_corridors(net, resolution=120.0)
+    with get_task_stream(client) as ts:
+        on_dask = model_corridors(net, resolution=120.0, client=client)
+    keys = " ".join(t["key"] for t in ts.data)
+    assert "_distances_task" in keys and "_region_task" in keys  # both steps on the client's cluster
+    assert np.array_equal(on_dask.effective_resistance.to_numpy(), serial.effective_resistance.to_numpy())
+    assert np.array_equal(on_dask.current, serial.current, equal_nan=True)
+    assert np.array_equal(on_dask.cost_distance, serial.cost_distance, equal_nan=True)
+    with pytest.raises(InputError, match="not several"):
+        model_corridors(net, resolution=120.0, client=client, workers=2)

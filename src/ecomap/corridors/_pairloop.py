@@ -1,13 +1,18 @@
 """The pairwise circuit loop as independent tasks: in this process or on ``dask.distributed``.
 
-Private to :mod:`ecomap.corridors.circuit`. Two shapes of work, one task a group:
+Private to :mod:`ecomap.corridors.circuit`. Two shapes of work:
 
-* every region shorted (``regions='all'``, and point nodes): a task factors each component's
-  grounded Laplacian once and solves its group of **sources** (one solve a source); the
-  resistances are read from the potentials at the focal nodes, and the current of a pair is
-  built from the two sources' potentials by a second kind of task, a group of pair blocks;
-* Circuitscape's region rule (:mod:`._regions`): a task builds the :class:`RegionCircuit` once
-  (one CHOLMOD factor a component) and solves its group of **pairs**.
+* every region shorted (``regions='all'``, and point nodes): a task solves a group of
+  **sources** (one solve a source; the resistances are read from the potentials at the focal
+  nodes), or sums the current of a run of pair blocks from the two sources' potentials;
+* Circuitscape's region rule (:mod:`._regions`): a task solves a group of **pairs** on the
+  :class:`RegionCircuit` (one CHOLMOD factor a component).
+
+The factor is built **once a process**: a task finds the circuit's state (factors, and the
+columns or pairs solved so far) in :mod:`._workercache` under a digest of the circuit's arrays,
+built by the first task that runs there; so a worker factors once however many tasks it gets,
+and the tasks can be two a worker (the faster worker takes more). Nothing but the circuit's
+arrays is sent to a worker; the factor, which does not pickle, never travels.
 
 The cumulative current is summed in **blocks** of pairs fixed by the pair list alone
 (:func:`current_blocks`): a block's pairs are added from zero in their order, and the blocks'
@@ -25,6 +30,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 from scipy.sparse import csgraph
 
+from . import _workercache as workercache
 from ._regions import RegionCircuit
 from ._solver import _Solver, one_blas_thread
 from .scaleout import SerialExecutor, check_worker_memory, executor
@@ -52,52 +58,67 @@ def _every_pair(k: int) -> Iterator[tuple[int, int]]:
 
 # --- every region shorted: one solve a source ------------------------------------------------
 
-def _component_potentials(circ, *, solver: str, tol: float, progress: bool = False, only=None):
-    """For every component holding focal nodes: the grounded Green's columns of its focal nodes.
+class _Shorted:
+    """Every region shorted: each component's factor, its ground its first focal node; the columns solved.
 
-    Returns ``comp`` (component label per node) and ``cols``: for each focal node k with a
-    valid cell (of ``only``, if given), the potential vector (over all nodes, 0 outside its
-    component) when 1 A enters at k and leaves at the component's ground (its first focal
-    node, whatever ``only`` holds).
+    Built once a process (:mod:`._workercache`). A column is the potential vector (over all
+    nodes, 0 outside its component) when 1 A enters at a focal node and leaves at its
+    component's ground: the grounded Green's column, the same wherever it is solved.
+    """
+
+    def __init__(self, circ, solver: str, tol: float):
+        lap = circ.laplacian
+        _, self.comp = csgraph.connected_components(lap, directed=False)
+        self.n = circ.n
+        self.cols: dict[int, np.ndarray] = {}  # by focal node
+        self.parts: dict[int, tuple] = {}  # component -> (ground, members, position of a node, solver)
+        focal = circ.focal
+        nodes = [int(focal[k]) for k in range(len(focal)) if focal[k] >= 0]
+        self.nodes = len(set(nodes))
+        for c in dict.fromkeys(int(self.comp[x]) for x in nodes):
+            every = [x for x in nodes if self.comp[x] == c]
+            ground = every[0]
+            if all(x == ground for x in every):
+                self.parts[c] = (ground, None, None, None)
+                continue
+            members = np.flatnonzero(self.comp == c)
+            members = members[members != ground]
+            pos = np.full(circ.n, -1, dtype=np.int64)
+            pos[members] = np.arange(len(members))
+            slv = _Solver(lap[members][:, members], method=solver, tol=tol)
+            self.parts[c] = (ground, members, pos, slv)
+
+    def column(self, node: int, keep: bool = True) -> np.ndarray:
+        """The grounded Green's column of focal node ``node`` (kept for the next task if ``keep``)."""
+        if node in self.cols:
+            return self.cols[node]
+        ground, members, pos, slv = self.parts[int(self.comp[node])]
+        x = np.zeros(self.n)
+        if node != ground:
+            b = np.zeros(len(members))
+            b[pos[node]] = 1.0
+            x[members] = slv.solve(b)
+        if keep:
+            self.cols[node] = x
+            if len(self.cols) == self.nodes:  # every column at hand: no more solves here
+                self.parts = {c: (ground, None, None, None) for c, (ground, *_) in self.parts.items()}
+        return x
+
+
+def _component_potentials(circ, *, solver: str, tol: float, progress: bool = False, only=None):
+    """For every focal node with a valid cell (of ``only``, if given): its grounded Green's column.
+
+    Returns ``comp`` (component label per node) and ``cols`` (focal index -> column, see
+    :class:`_Shorted`; the ground of a component is its first focal node, whatever ``only`` holds).
     """
     from tqdm import tqdm
 
-    lap = circ.laplacian
-    _, comp = csgraph.connected_components(lap, directed=False)
-    cols: dict[int, np.ndarray] = {}
-    focal = circ.focal
-    todo = [k for k in range(len(focal)) if focal[k] >= 0]
-    keep = set(todo if only is None else only)
-    bar = tqdm(total=len(keep & set(todo)), desc="circuit solves", unit="node", disable=not progress, leave=False)
-    for c in np.unique(comp[focal[focal >= 0]]) if len(todo) else []:
-        every = [k for k in todo if comp[focal[k]] == c]
-        ground = focal[every[0]]
-        ks = [k for k in every if k in keep]
-        for k in ks:
-            if focal[k] == ground:
-                cols[k] = np.zeros(circ.n)
-                bar.update(1)
-        ks = [k for k in ks if focal[k] != ground]
-        if not ks:
-            continue
-        members = np.flatnonzero(comp == c)
-        members = members[members != ground]
-        pos = np.full(circ.n, -1, dtype=np.int64)
-        pos[members] = np.arange(len(members))
-        sub = lap[members][:, members]  # kept while solving, as estimate_memory was fitted
-        slv = _Solver(sub, method=solver, tol=tol)
-        done: dict[int, np.ndarray] = {}
-        for k in ks:
-            if focal[k] not in done:
-                b = np.zeros(len(members))
-                b[pos[focal[k]]] = 1.0
-                x = np.zeros(circ.n)
-                x[members] = slv.solve(b)
-                done[focal[k]] = x
-            cols[k] = done[focal[k]]
-            bar.update(1)
-    bar.close()
-    return comp, cols
+    st = _Shorted(circ, solver, tol)
+    f = circ.focal
+    keep = None if only is None else set(only)
+    ks = [k for k in range(len(f)) if f[k] >= 0 and (keep is None or k in keep)]
+    bar = tqdm(ks, desc="circuit solves", unit="node", disable=not progress, leave=False)
+    return st.comp, {k: st.column(int(f[k])) for k in bar}
 
 
 def _solvable_pairs(circ, comp: np.ndarray, pairs: Iterable[tuple[int, int]], *,
@@ -125,17 +146,14 @@ def _node_current(circ, v: np.ndarray, a: int, b: int) -> np.ndarray:
     return 0.5 * acc
 
 
-def _potentials_task(circ, ks: list[int], solver: str, tol: float, keep: bool, progress: bool = False):
-    """A task: the potentials of sources ``ks`` (one factor a component); their focal values, and the columns if ``keep``."""
-    comp, cols = _component_potentials(circ, solver=solver, tol=tol, progress=progress, only=ks)
+def _focal_task(circ, key: str, solver: str, tol: float, ks: list[int], keep: bool, progress: bool = False):
+    """A task: ``G[k, j]`` at every focal node j for the sources ``ks`` (their columns kept if ``keep``)."""
+    from tqdm import tqdm
+
     f = circ.focal
-    at = {k: col[np.maximum(f, 0)] for k, col in cols.items()}  # G[k, j] at every focal node j
-    return at, (comp, cols) if keep else None
-
-
-def _focal_part(result):
-    """The focal values of a :func:`_potentials_task` result (small: sent to the client)."""
-    return result[0]
+    with one_blas_thread(), workercache.use(key, lambda: _Shorted(circ, solver, tol)) as st:
+        return {k: st.column(int(f[k]), keep)[np.maximum(f, 0)]
+                for k in tqdm(ks, desc="circuit solves", unit="node", disable=not progress, leave=False)}
 
 
 def _fold(parts: Iterator[np.ndarray], n: int, fold: bool):
@@ -148,48 +166,51 @@ def _fold(parts: Iterator[np.ndarray], n: int, fold: bool):
     return total
 
 
-def _currents_task(circ, potentials: list, blocks: list[list], fold: bool, progress: bool = False):
+def _currents_task(circ, key: str, solver: str, tol: float, blocks: list[list], fold: bool, progress: bool = False):
     """A task: for each block, its pairs' node currents added from zero in order."""
-    comp, cols = potentials[0][1][0], {}
-    for _, (_, c) in potentials:
-        cols.update(c)
+    f = circ.focal
+    with one_blas_thread(), workercache.use(key, lambda: _Shorted(circ, solver, tol)) as st:
+        def block_sum(block):
+            total = np.zeros(circ.n)
+            for a, b in _solvable_pairs(circ, st.comp, block, progress=progress, desc="current"):
+                total += _node_current(circ, st.column(int(f[a])) - st.column(int(f[b])), a, b)
+            return total
 
-    def block_sum(block):
-        total = np.zeros(circ.n)
-        for a, b in _solvable_pairs(circ, comp, block, progress=progress, desc="current"):
-            total += _node_current(circ, cols[a] - cols[b], a, b)
-        return total
-
-    return _fold((block_sum(b) for b in blocks), circ.n, fold)
+        return _fold((block_sum(b) for b in blocks), circ.n, fold)
 
 
 def all_shorted(ex, circ, *, which, pairs, solver: str, tol: float, progress: bool):
     """The resistances (``which``: True, a pair list or False) and node currents over ``pairs`` (None: none).
 
-    The sources split into one group a worker (the serial run: one group, one factor a
-    component); the currents in the fixed blocks of :func:`current_blocks`, one run of blocks a
-    worker, their sums added in block order.
+    Every task finds the circuit's factors in its process's cache (:mod:`._workercache`, built
+    by the first task there) and the columns that process solved before. The sources split
+    into two groups a worker, the current's fixed blocks (:func:`current_blocks`) into two runs a
+    worker, their sums added in block order; the serial run is one task of each kind.
     """
     f = circ.focal
     serial = isinstance(ex, SerialExecutor)
-    h = circ if serial else ex.put(circ, broadcast=True)
-    groups = split([i for i in range(len(f)) if f[i] >= 0], ex.workers) or [[]]
-    keep = pairs is not None
-    futs = [ex.submit(_potentials_task, h, g, solver, tol, keep, progress and serial) for g in groups]
-    reff = None
-    if which is not False:
-        at: dict[int, np.ndarray] = {}
-        for fu in futs:
-            at.update(ex.result(ex.submit(_focal_part, fu)))
-        _, comp = csgraph.connected_components(circ.laplacian, directed=False)
-        reff = _resistances(circ, comp, at, which)
-    if pairs is None:
-        return reff, None
-    blocks = current_blocks(list(pairs))
-    if serial:
-        return reff, _currents_task(circ, [ex.result(x) for x in futs], blocks, True, progress)
-    parts = [ex.submit(_currents_task, h, futs, run, False) for run in split(blocks, ex.workers)]
-    return reff, _fold((s for p in parts for s in ex.result(p)), circ.n, True)
+    key = workercache.digest("all", circ.n, circ.u, circ.v, circ.g, f, solver, tol)
+    args = (circ if serial else ex.put(circ, broadcast=True), key, solver, tol)
+    tasks = 1 if serial else 2 * ex.workers
+    try:
+        reff = None
+        if which is not False:
+            _, comp = csgraph.connected_components(circ.laplacian, directed=False)  # before any factor
+            groups = split([i for i in range(len(f)) if f[i] >= 0], tasks)
+            futs = [ex.submit(_focal_task, *args, g, pairs is not None, progress and serial) for g in groups]
+            at: dict[int, np.ndarray] = {}
+            for fu in futs:
+                at.update(ex.result(fu))
+            reff = _resistances(circ, comp, at, which)
+        if pairs is None:
+            return reff, None
+        blocks = current_blocks(list(pairs))
+        if serial:
+            return reff, _currents_task(*args, blocks, True, progress)
+        parts = [ex.submit(_currents_task, *args, run, False) for run in split(blocks, tasks)]
+        return reff, _fold((s for p in parts for s in ex.result(p)), circ.n, True)
+    finally:
+        ex.everywhere(workercache.drop, key)
 
 
 def _resistances(circ, comp: np.ndarray, at: dict[int, np.ndarray], which) -> np.ndarray:
@@ -210,8 +231,25 @@ def _resistances(circ, comp: np.ndarray, at: dict[int, np.ndarray], which) -> np
 
 # --- Circuitscape's region rule: one RegionCircuit a task, a group of pairs ------------------
 
-def _region_task(spec, rpairs: list, blocks: list[list], fold: bool, progress: bool = False):
-    """A task: the :class:`RegionCircuit` built once (one factor a component), then its pairs.
+class _RegionState:
+    """The region rule's :class:`RegionCircuit` (one factor a component) and the pairs solved on it."""
+
+    def __init__(self, spec):
+        n, u, v, g, sets, max_memory, coords = spec
+        self.rc = RegionCircuit(n, u, v, g, sets, max_memory=max_memory, coords=coords)
+        self.solved: dict[tuple[int, int], tuple | None] = {}
+
+    def pair(self, a: int, b: int):
+        """``solve_pair`` of the pair in increasing order (kept), None when it carries no current."""
+        rc, key = self.rc, (min(a, b), max(a, b))
+        if key not in self.solved:
+            ok = a != b and len(rc.regions[a]) and len(rc.regions[b]) and not rc.overlap(a, b)
+            self.solved[key] = rc.solve_pair(*key) if ok and rc.connected(a, b) else None
+        return self.solved[key]
+
+
+def _region_task(spec, key: str, rpairs: list, blocks: list[list], fold: bool, progress: bool = False):
+    """A task: the :class:`RegionCircuit` of this process (built by its first task), then its pairs.
 
     Returns the resistances of ``rpairs`` (0 for regions that overlap, absent when not
     connected) and, for each block, the node currents and the currents of the regions' nodes
@@ -219,19 +257,9 @@ def _region_task(spec, rpairs: list, blocks: list[list], fold: bool, progress: b
     """
     from tqdm import tqdm
 
-    n, u, v, g, sets, max_memory, coords = spec
-    with one_blas_thread():
-        rc = RegionCircuit(n, u, v, g, sets, max_memory=max_memory, coords=coords)
-        k = len(sets)
-        solved: dict[tuple[int, int], tuple | None] = {}
-
-        def pair(a: int, b: int):
-            key = (min(a, b), max(a, b))
-            if key not in solved:
-                ok = a != b and len(rc.regions[a]) and len(rc.regions[b]) and not rc.overlap(a, b)
-                solved[key] = rc.solve_pair(*key) if ok and rc.connected(a, b) else None
-            return solved[key]
-
+    n, k = spec[0], len(spec[4])
+    with one_blas_thread(), workercache.use(key, lambda: _RegionState(spec)) as st:
+        rc, pair = st.rc, st.pair
         rvals: dict[tuple[int, int], float] = {}
         for a, b in tqdm(rpairs, desc="pairs", unit="pair", disable=not progress, leave=False):
             if len(rc.regions[a]) and len(rc.regions[b]) and rc.overlap(a, b):
@@ -268,21 +296,27 @@ def region_pairs(ex, spec, *, resistances, pairs, progress: bool):
 
     Returns ``(reff, sums)``: ``sums`` is the node currents followed by each region's node
     current, over ``pairs`` (None when ``pairs`` is None). The resistance pairs and the current
-    blocks split into one run a worker; the serial run is one task holding all of them.
+    blocks split into two runs a worker, every task finding the :class:`RegionCircuit` in its
+    process's cache (:mod:`._workercache`); the serial run is one task holding all of them.
     """
-    n, k = spec[0], len(spec[4])
+    n, u, v, g, sets, max_memory, coords = spec
+    k = len(sets)
+    key = workercache.digest("pair", n, u, v, g, k, *sets, max_memory, *coords)
     every = list(_every_pair(k)) if resistances is True else list(resistances or [])
     blocks = current_blocks(list(pairs)) if pairs is not None else []
-    if isinstance(ex, SerialExecutor):
-        results = [_region_task(spec, every, blocks, True, progress)]
-        sums = results[0][1]
-    else:
-        h = ex.put(spec, broadcast=True)
-        rs, bs = split(every, ex.workers), split(blocks, ex.workers)
-        tasks = [ex.submit(_region_task, h, rs[i] if i < len(rs) else [], bs[i] if i < len(bs) else [], False)
-                 for i in range(max(len(rs), len(bs), 1))]
-        results = [ex.result(t) for t in tasks]
-        sums = _fold((s for _, part in results for s in part), n + k, True)
+    try:
+        if isinstance(ex, SerialExecutor):
+            results = [_region_task(spec, key, every, blocks, True, progress)]
+            sums = results[0][1]
+        else:
+            h = ex.put(spec, broadcast=True)
+            rs, bs = split(every, 2 * ex.workers), split(blocks, 2 * ex.workers)
+            tasks = [ex.submit(_region_task, h, key, rs[i] if i < len(rs) else [], bs[i] if i < len(bs) else [],
+                               False) for i in range(max(len(rs), len(bs), 1))]
+            results = [ex.result(t) for t in tasks]
+            sums = _fold((s for _, part in results for s in part), n + k, True)
+    finally:
+        ex.everywhere(workercache.drop, key)
     reff = None
     if resistances:
         reff = np.full((k, k), -1.0)

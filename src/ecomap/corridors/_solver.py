@@ -110,12 +110,13 @@ def estimate_memory(n_cells: int, n_nodes: int, *, neighbours: int = 8, valid: i
                     regions: str = "all", rings: int = 0, solver: str = "auto") -> int:
     r"""Bytes a pairwise circuit solve needs at its peak: the factor or AMG hierarchy, potentials, ring matrices.
 
-    .. math:: M \approx \max(F,\; F/2 + 8\,n\,(N + 2)) + 18.4\,m^2,\qquad F = 80\,n \log_2 n
+    .. math:: M \approx \max(F,\; F/4 + 8\,n\,(N + 2)) + 18.4\,m^2,\qquad F = 80\,n \log_2 n
 
     for ``n`` passable cells, ``N`` focal nodes and ``m`` ring cells (region rule only): SuperLU's
     factorization of the Laplacian peaks at about 80 bytes per :math:`n \log_2 n` (measured on
-    the district at 30-60 m) and keeps half of that; one potential vector a focal node is kept
-    after it (``regions='all'``); the region rule holds about 2.3 dense :math:`m \times m`
+    the district at 30-60 m) and keeps about a quarter of that (the factor alone, no copy of the
+    Laplacian: 53.6 MB measured at 60 m with 100 sources, estimate 51.4 MB); one potential
+    vector a focal node is kept after it (``regions='all'``); the region rule holds about 2.3 dense :math:`m \times m`
     matrices. With AMG (``solver='amg'``,
     or ``'auto'`` when the factor would not fit) the factor term is about 780 bytes a cell.
 
@@ -149,7 +150,7 @@ def estimate_memory(n_cells: int, n_nodes: int, *, neighbours: int = 8, valid: i
     solve = AMG_BYTES * scale * n if amg else FACTOR_BYTES * scale * n * math.log2(n)
     potentials = 8 * n * (n_nodes + 2) if regions == "all" else 0
     ring = RING_MATRICES * 8 * rings * rings if regions == "pair" else 0
-    return int(max(solve, solve / 2 + potentials) + ring)
+    return int(max(solve, solve / 4 + potentials) + ring)
 
 
 def _check_memory(n_cells: int, n_nodes: int, neighbours: int, max_memory: int | None, *,

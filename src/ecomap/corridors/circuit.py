@@ -222,6 +222,44 @@ def _parts(fixed: dict[str, int], n: int, npairs: int, tasks: int) -> dict[str, 
     return {"worker process": WORKER_BASE_BYTES, **fixed, "current block sums": block_bytes(n, npairs, tasks)}
 
 
+def circuit_worker_parts(cells: int, valid: int, n_sources: int, rings: int, *, neighbours: int, regions: str,
+                         solver: str, workers: int) -> dict[str, int]:
+    """Bytes a worker of the pairwise circuit on Dask may need, by part, before the circuit is built.
+
+    An upper bound for a run whose links are not chosen yet: every grid edge
+    (``valid * neighbours / 2``), the current over every pair, and with ``regions='pair'`` the
+    larger of the region rule and the all-shorted solve (which sources of one cell take).
+
+    Parameters
+    ----------
+    cells, valid : int
+        Cells of the raster and passable cells.
+    n_sources, rings : int
+        Focal regions and their ring cells (:func:`ecomap.corridors._budget.ring_cells`).
+    neighbours : {8, 4}
+        Neighbourhood of the circuit.
+    regions, solver : str
+        As :func:`effective_resistance`.
+    workers : int
+        Workers the tasks are shared among.
+
+    Returns
+    -------
+    dict of str to int
+        Bytes by part.
+    """
+    edges = valid * neighbours // 2
+    fixed = {"the circuit": 8 * cells + 24 * edges,
+             "the solve": estimate_memory(cells, n_sources, neighbours=neighbours, valid=valid, regions="all",
+                                          solver=solver)}
+    if regions == "pair":
+        pair = {"the circuit": 8 * cells + 40 * edges,
+                "the factor and ring matrices": estimate_memory(cells, n_sources, neighbours=neighbours, valid=valid,
+                                                                regions="pair", rings=rings, solver="direct")}
+        fixed = pair if sum(pair.values()) > sum(fixed.values()) else fixed
+    return _parts(fixed, valid, n_sources * (n_sources - 1) // 2, workers)
+
+
 def effective_resistance(
     resistance,
     nodes: Sequence,

@@ -257,23 +257,46 @@ def _distances_task(cost, group: list, cellsize: float, neighbours: int) -> list
     return [graph.distance(s) for s in group]
 
 
+def cost_worker_parts(cells: int, n_sources: int, workers: int) -> dict[str, int]:
+    """Bytes a worker of :func:`cost_distances` on Dask needs, by part (sources in two groups a worker).
+
+    Parameters
+    ----------
+    cells : int
+        Cells of the cost raster.
+    n_sources : int
+        Sources searched.
+    workers : int
+        Workers the sources are shared among.
+
+    Returns
+    -------
+    dict of str to int
+        Bytes by part: the process, one search, the cost raster and a task's surfaces.
+    """
+    from .scaleout import WORKER_BASE_BYTES
+
+    per = max(1, -(-n_sources // (2 * max(workers, 1))))  # two groups a worker
+    return {"worker process": WORKER_BASE_BYTES, "the search": estimate_cost_memory(cells, mask=True),
+            "the cost raster": 16 * cells, f"{per} cost-distance surfaces a task": 8 * per * cells}
+
+
 def _cost_distances_on_dask(cost, sources: list, *, cellsize, neighbours, workers, scheduler, client,
                             max_memory) -> Iterator[np.ndarray]:
     """:func:`cost_distances` as Dask tasks: groups of sources, results yielded in order."""
-    from .scaleout import WORKER_BASE_BYTES, check_worker_memory, executor
+    from .scaleout import check_worker_memory, executor
 
     c = np.asarray(cost, dtype=float)
     _checked_cost(c, neighbours)  # refused here, before any cluster starts
     w = 1 if workers is None else max(int(workers), 1)
-    per = max(1, -(-len(sources) // (2 * w)))  # two groups a worker
-    parts = {"worker process": WORKER_BASE_BYTES, "the search": estimate_cost_memory(c.size, mask=True),
-             "the cost raster": 16 * c.size, f"{per} cost-distance surfaces a task": 8 * per * c.size}
+    parts = cost_worker_parts(c.size, len(sources), w)
     need = check_worker_memory(parts, workers=1 if workers is None else w, what="cost-distance on Dask",
                                options="fewer --workers, a coarser --resolution, or a cluster with more memory "
                                        "a worker (--scheduler)", max_memory=max_memory)
     with executor(workers=workers, scheduler=scheduler, client=client,
                   memory_limit=need if workers is not None else None) as ex:
         if workers is None and ex.worker_limit is not None:
+            parts = cost_worker_parts(c.size, len(sources), ex.workers)  # the groups its workers get
             check_worker_memory(parts, workers=1, what="cost-distance on Dask", options="a cluster with more "
                                 "memory a worker, or a coarser --resolution", limit=ex.worker_limit)
         h = ex.put(c, broadcast=True)

@@ -54,7 +54,7 @@ def _sources(patches, ext, grid: Grid, r: np.ndarray):
 
 
 def _source_cost_distances(r: np.ndarray, lab: np.ndarray, n: int, *, cellsize: float, neighbours: int,
-                           progress: bool, workers: int | None = None, scheduler: str | None = None):
+                           progress: bool, workers: int | None = None, scheduler: str | None = None, client=None):
     """Least-cost distances between the sources and the nearest-source surface; no surface is kept.
 
     Returns ``lcd`` (``(n, n)``, symmetric, 0 on the diagonal, ``inf`` where unconnected), the
@@ -63,8 +63,8 @@ def _source_cost_distances(r: np.ndarray, lab: np.ndarray, n: int, *, cellsize: 
     least cost-distance per row and per column of the grid (``(n, rows)``, ``(n, cols)``: the
     bounding box of a capped search, known before it runs). The surfaces
     the links need are searched again once the links are chosen (:mod:`._surfaces`), so memory
-    does not grow with the sources. With ``workers`` or ``scheduler`` the searches are
-    dask.distributed tasks (:func:`.cost_distances`).
+    does not grow with the sources. With ``workers``, ``scheduler`` or ``client`` the searches
+    are dask.distributed tasks (:func:`.cost_distances`).
     """
     from tqdm import tqdm
 
@@ -76,7 +76,7 @@ def _source_cost_distances(r: np.ndarray, lab: np.ndarray, n: int, *, cellsize: 
     in_source, bounds = _cells_of_sources(lab, n)
     first = bounds[:n]
     each = cost_distances(r, (lab == a for a in range(n)), cellsize=cellsize, neighbours=neighbours,
-                          workers=workers, scheduler=scheduler)
+                          workers=workers, scheduler=scheduler, client=client)
     for a, d in enumerate(tqdm(each, total=n, desc="cost-distance", unit="source", disable=not progress,
                                leave=False)):
         np.minimum(nearest, d, out=nearest)

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -20,7 +21,8 @@ from ._pinchsites import _pinch_points, _pinch_polygons
 from ._regions import check_regions
 from ._surfaces import kept_surfaces, reach, window_bytes
 from .barriers import _link_improvements
-from .circuit import _pairwise
+from .circuit import _pairwise, circuit_worker_parts
+from .cost import cost_worker_parts
 from .grid import Grid, _extent_geometry, make_grid
 from .links import (
     _candidate_links,
@@ -34,6 +36,7 @@ from .links import (
 )
 from .plan import _compare_plan
 from .resistance import _burn_barriers, resistance_from_landcover, resistance_surface
+from .scaleout import check_dask_options, check_worker_memory, executor
 from .tables import ResistanceTable, load_resistance_table
 
 __all__ = ["CorridorModel", "model_corridors"]
@@ -134,7 +137,7 @@ def _circuit_step(r, lab, n: int, links, cwd, table: ResistanceTable, *, cellsiz
     (``regions='pair'``, Circuitscape) or in every solve (``'all'``); 1 A per link. In
     ``one-to-all`` / ``all-to-one`` mode the current map is that mode's (every source shorted,
     as Circuitscape), and the mode's per-source resistances are returned too (else None).
-    ``dask`` (``workers``/``scheduler``) runs the pairwise solves on Dask (the same bits).
+    ``dask`` (``{"client": ...}``, or empty) runs the pairwise solves on Dask (the same bits).
     """
     masks = [lab == i for i in range(n)]
     kw = {"neighbours": neighbours, "average": "conductance", "solver": solver, "tol": 1e-8,
@@ -218,6 +221,7 @@ def model_corridors(
     squared_resistance: bool = False,
     workers: int | None = None,
     scheduler: str | None = None,
+    client=None,
 ) -> CorridorModel:
     r"""Least-cost corridors, circuit-theory current and pinch points for a network.
 
@@ -275,9 +279,14 @@ def model_corridors(
     workers : int, optional
         Run the per-source cost-distance searches and the pairwise circuit solves as
         dask.distributed tasks on a ``LocalCluster`` of this many processes (the same surfaces,
-        resistances and current, bit for bit).
+        resistances and current, bit for bit). One cluster serves the whole run; its workers'
+        memory limit is the larger of the two steps' estimates (each refused up front if it
+        does not fit this many times), and each worker factors the circuit once.
     scheduler : str, optional
         The same on a running Dask cluster (``tcp://host:8786``).
+    client : distributed.Client, optional
+        The same through this client (left open); one of ``workers``, ``scheduler`` and
+        ``client`` at most.
     regions : {'pair', 'all'}
         Circuitscape's rule (default: a source is short-circuited only in its own pairs' solves)
         or every source in every solve (a different model); see
@@ -359,6 +368,7 @@ def model_corridors(
                          "(--pinchpoint-cutoff) too")
     _check_link_rules(max_euclid, nearest, nearest_by)
     check_regions(regions)
+    check_dask_options(workers, scheduler, client)
     if mode not in ("pairwise", "one-to-all", "all-to-one", "advanced"):
         raise InputError(f"mode must be 'pairwise', 'one-to-all', 'all-to-one' or 'advanced', not {mode!r}")
     if (mode == "advanced") != (sources_raster is not None and grounds_raster is not None):
@@ -373,64 +383,94 @@ def model_corridors(
     ids = [str(i) for i in sources.index]
     n = len(ids)
     log.info("%d source patches on a %d x %d grid of %g m", n, grid.height, grid.width, cs)
-    parts = model_memory(int(r.size), n, ring_cells(lab), circuit=circuit, regions=regions, neighbours=neighbours,
+    rings = ring_cells(lab)
+    parts = model_memory(int(r.size), n, rings, circuit=circuit, regions=regions, neighbours=neighbours,
                          radii=len(table.restoration["radii_m"]), valid=int(np.isfinite(r).sum()))
     check_model_memory(parts, max_memory, resolution=resolution)  # before the searches: no window yet
-    lcd, to_nearest, lcd_raw, extents = _source_cost_distances(r, lab, n, cellsize=cs, neighbours=neighbours,
-                                                               progress=progress,
-                                                               workers=workers, scheduler=scheduler)
+    with _model_executor(workers, scheduler, client, r=r, n=n, rings=rings, neighbours=neighbours, regions=regions,
+                         solver=solver, circuit=circuit, max_memory=max_memory) as dask:
+        lcd, to_nearest, lcd_raw, extents = _source_cost_distances(r, lab, n, cellsize=cs, neighbours=neighbours,
+                                                                   progress=progress, **dask)
 
-    pos = {pid: i for i, pid in enumerate(ids)}
-    drawn = _drawn_links(network["corridors"], pos)
-    if missing:
-        gone = set(missing["patches_without_data"])
-        cor = network["corridors"]
-        missing["links_without_data"] = [str(c) for c, row in cor.iterrows()
-                                         if str(row["from_id"]) in gone or str(row["to_id"]) in gone]
-    euclid = _edge_distances(sources)
-    pairs, threshold = _candidate_links(lcd, drawn, max_cost, euclid=euclid, max_euclid=max_euclid, nearest=nearest,
-                                        nearest_by=nearest_by, floor=_lcd_floor(euclid, r, cs))
-    cap = reach(lcd_raw, pairs, width)
-    parts["kept cost-distance windows"] = window_bytes(extents, cap)  # now known: check again
-    budget = check_model_memory(parts, max_memory, resolution=resolution)
-    cwd = kept_surfaces(r, lab, cap, cellsize=cs, neighbours=neighbours, progress=progress)
-    traced = _trace_links(pairs, r=r, lab=lab, cwd=cwd, lcd=lcd, drawn=drawn, sources=sources, ids=ids,
-                          grid=grid, neighbours=neighbours, progress=progress)
-    paths = _paths_frame(traced.rows, sources)
-    corridor = np.where((traced.mosaic <= width) & (lab < 0), traced.mosaic, np.nan)  # sources are not corridor
+        pos = {pid: i for i, pid in enumerate(ids)}
+        drawn = _drawn_links(network["corridors"], pos)
+        if missing:
+            gone = set(missing["patches_without_data"])
+            cor = network["corridors"]
+            missing["links_without_data"] = [str(c) for c, row in cor.iterrows()
+                                             if str(row["from_id"]) in gone or str(row["to_id"]) in gone]
+        euclid = _edge_distances(sources)
+        pairs, threshold = _candidate_links(lcd, drawn, max_cost, euclid=euclid, max_euclid=max_euclid, nearest=nearest,
+                                            nearest_by=nearest_by, floor=_lcd_floor(euclid, r, cs))
+        cap = reach(lcd_raw, pairs, width)
+        parts["kept cost-distance windows"] = window_bytes(extents, cap)  # now known: check again
+        budget = check_model_memory(parts, max_memory, resolution=resolution)
+        cwd = kept_surfaces(r, lab, cap, cellsize=cs, neighbours=neighbours, progress=progress)
+        traced = _trace_links(pairs, r=r, lab=lab, cwd=cwd, lcd=lcd, drawn=drawn, sources=sources, ids=ids,
+                              grid=grid, neighbours=neighbours, progress=progress)
+        paths = _paths_frame(traced.rows, sources)
+        corridor = np.where((traced.mosaic <= width) & (lab < 0), traced.mosaic, np.nan)  # sources are not corridor
 
-    reff = current = barriers = per_source = pinchpoints = None
-    ring = 8 if neighbours == 16 else neighbours  # the circuits' neighbourhood
-    if circuit and n > 1 and traced.links:
-        reff, current, barriers, per_source = _circuit_step(
-            r, lab, n, traced.links, cwd, table, cellsize=cs, neighbours=ring, solver=solver,
-            max_memory=max_memory, progress=progress, regions=regions, mode=mode,
-            barrier=(barrier_shape, barrier_combine),
-            rasters=_advanced_rasters(sources_raster, grounds_raster, grounds_are_resistances, grid),
-            dask={"workers": workers, "scheduler": scheduler})
-        paths["eff_resistance"] = [reff[a, b] for a, b in traced.links]
-    elif len(paths):
-        paths["eff_resistance"] = np.nan
-    if traced.links:  # Centrality Mapper on the link graph; Pinchpoint Mapper with the circuits
-        pinchpoints = _link_tools(paths, sources, traced.links, ids, r=r, lab=lab, cwd=cwd, lcd=lcd, cellsize=cs,
-                                  neighbours=ring, centrality=centrality, solver=solver, max_memory=max_memory,
-                                  cutoff=pinchpoint_cutoff if circuit else None, progress=progress,
-                                  squared=squared_resistance, quantile=pinch_quantile)
-    pinch = (_pinch_polygons(pinchpoints, traced.links, ids, grid) if pinchpoints is not None else
-             _pinch_points(current, corridor, lab, traced.which, traced.links, ids, grid, pinch_quantile))
-    comparison = _compare_plan(network, corridor, r, grid, lcd, pos, lab, ext)
-    return CorridorModel(
-        grid=grid, resistance=r, table=table, sources=sources, cost_distance=to_nearest,
-        corridors=corridor, width=float(width), current=current, barriers=barriers, paths=paths,
-        pinch_points=pinch, comparison=comparison, lcd=_by_id(lcd, ids),
-        effective_resistance=None if reff is None else _by_id(reff, ids),
-        landcover=None if landcover is None else str(landcover),
-        notes={"max_cost": threshold, "extent": extent, "neighbours": neighbours, "regions": regions,
-               "missing": missing or None, "factors": factors.get("summary"), "memory_estimate_bytes": budget, "mode": mode, "barriers": f"{barrier_shape}, {barrier_combine}", "pinchpoint_cutoff": pinchpoint_cutoff, "pinchpoint_squared_resistance": bool(squared_resistance), "pinch_quantile": pinch_quantile,
-               "pinch_points_method": pinch["method"].iloc[0] if len(pinch) else None, "mode_resistance": None if per_source is None else
-               {i: (float(x) if x >= 0 else None) for i, x in zip(ids, per_source, strict=True)}},
-        source_labels=lab, pinchpoints=None if pinchpoints is None else pinchpoints.current,
-    )
+        reff = current = barriers = per_source = pinchpoints = None
+        ring = 8 if neighbours == 16 else neighbours  # the circuits' neighbourhood
+        if circuit and n > 1 and traced.links:
+            reff, current, barriers, per_source = _circuit_step(
+                r, lab, n, traced.links, cwd, table, cellsize=cs, neighbours=ring, solver=solver,
+                max_memory=max_memory, progress=progress, regions=regions, mode=mode,
+                barrier=(barrier_shape, barrier_combine),
+                rasters=_advanced_rasters(sources_raster, grounds_raster, grounds_are_resistances, grid),
+                dask=dask)
+            paths["eff_resistance"] = [reff[a, b] for a, b in traced.links]
+        elif len(paths):
+            paths["eff_resistance"] = np.nan
+        if traced.links:  # Centrality Mapper on the link graph; Pinchpoint Mapper with the circuits
+            pinchpoints = _link_tools(paths, sources, traced.links, ids, r=r, lab=lab, cwd=cwd, lcd=lcd, cellsize=cs,
+                                      neighbours=ring, centrality=centrality, solver=solver, max_memory=max_memory,
+                                      cutoff=pinchpoint_cutoff if circuit else None, progress=progress,
+                                      squared=squared_resistance, quantile=pinch_quantile)
+        pinch = (_pinch_polygons(pinchpoints, traced.links, ids, grid) if pinchpoints is not None else
+                 _pinch_points(current, corridor, lab, traced.which, traced.links, ids, grid, pinch_quantile))
+        comparison = _compare_plan(network, corridor, r, grid, lcd, pos, lab, ext)
+        return CorridorModel(
+            grid=grid, resistance=r, table=table, sources=sources, cost_distance=to_nearest,
+            corridors=corridor, width=float(width), current=current, barriers=barriers, paths=paths,
+            pinch_points=pinch, comparison=comparison, lcd=_by_id(lcd, ids),
+            effective_resistance=None if reff is None else _by_id(reff, ids),
+            landcover=None if landcover is None else str(landcover),
+            notes={"max_cost": threshold, "extent": extent, "neighbours": neighbours, "regions": regions,
+                   "missing": missing or None, "factors": factors.get("summary"), "memory_estimate_bytes": budget, "mode": mode, "barriers": f"{barrier_shape}, {barrier_combine}", "pinchpoint_cutoff": pinchpoint_cutoff, "pinchpoint_squared_resistance": bool(squared_resistance), "pinch_quantile": pinch_quantile,
+                   "pinch_points_method": pinch["method"].iloc[0] if len(pinch) else None, "mode_resistance": None if per_source is None else
+                   {i: (float(x) if x >= 0 else None) for i, x in zip(ids, per_source, strict=True)}},
+            source_labels=lab, pinchpoints=None if pinchpoints is None else pinchpoints.current,
+        )
+
+
+@contextlib.contextmanager
+def _model_executor(workers, scheduler, client, *, r: np.ndarray, n: int, rings: int, neighbours: int,
+                    regions: str, solver: str, circuit: bool, max_memory: int | None):
+    """One Dask cluster (or client) for the whole run, as ``{"client": ...}``; ``{}`` for the serial run.
+
+    A ``LocalCluster``'s workers get the larger of the cost-distance and the circuit estimates
+    per worker (each refused first if ``workers`` of it do not fit ``max_memory``); the steps
+    check their own estimates again against that limit, as on any running cluster.
+    """
+    check_dask_options(workers, scheduler, client)
+    if workers is None and scheduler is None:
+        yield {} if client is None else {"client": client}
+        return
+    need = None
+    if workers is not None:
+        w = int(workers)
+        lower = "fewer --workers, a coarser --resolution or fewer sources"
+        parts = [cost_worker_parts(int(r.size), n, w)]
+        if circuit:
+            ring = 8 if neighbours == 16 else neighbours
+            parts.append(circuit_worker_parts(int(r.size), int(np.isfinite(r).sum()), n, rings, neighbours=ring,
+                                              regions=regions, solver=solver, workers=w))
+        need = max(check_worker_memory(p, workers=w, what="the corridor model on Dask", options=lower,
+                                       max_memory=max_memory) for p in parts)
+    with executor(workers=workers, scheduler=scheduler, memory_limit=need) as ex:
+        yield {"client": ex.client}
 
 
 def _advanced_rasters(sources, grounds, are_resistances: bool, grid: Grid):

@@ -17,7 +17,8 @@ from collections.abc import Iterator
 from .._errors import InputError
 from ._solver import _available_memory
 
-__all__ = ["WORKER_BASE_BYTES", "DaskExecutor", "SerialExecutor", "check_worker_memory", "executor"]
+__all__ = ["WORKER_BASE_BYTES", "DaskExecutor", "SerialExecutor", "check_dask_options", "check_worker_memory",
+           "executor"]
 
 #: Bytes a worker process takes before any task (Python, numpy, scipy, rasterio, dask).
 WORKER_BASE_BYTES = 300 << 20
@@ -45,6 +46,10 @@ class SerialExecutor:
         """The handle is the result."""
         return handle
 
+    def everywhere(self, fn, *args):
+        """Run ``fn(*args)`` in this process (where the tasks ran); its result."""
+        return fn(*args)
+
 
 class DaskExecutor:
     """Submits tasks to a ``distributed.Client``; the handles are futures."""
@@ -71,6 +76,29 @@ class DaskExecutor:
     def result(self, handle):
         """Wait for the future and fetch its value (a task's exception is raised here)."""
         return handle.result()
+
+    def everywhere(self, fn, *args):
+        """Run ``fn(*args)`` on every worker, outside the tasks; the results by worker address."""
+        return self.client.run(fn, *args)
+
+
+def check_dask_options(workers: int | None, scheduler: str | None, client) -> None:
+    """Refuse more than one of ``workers``, ``scheduler`` and ``client``, or fewer than 1 worker.
+
+    Parameters
+    ----------
+    workers, scheduler, client
+        As :func:`executor`.
+
+    Returns
+    -------
+    None
+        Nothing; raises :class:`~ecomap.InputError` on bad options.
+    """
+    if sum(v is not None for v in (workers, scheduler, client)) > 1:
+        raise InputError("give one of workers (--workers), scheduler (--scheduler) or client, not several")
+    if workers is not None and int(workers) < 1:
+        raise InputError(f"--workers must be >= 1, got {workers}")
 
 
 @contextlib.contextmanager
@@ -101,10 +129,7 @@ def executor(*, workers: int | None = None, scheduler: str | None = None, client
     InputError
         More than one of the three, fewer than 1 worker, or a scheduler that does not answer.
     """
-    if sum(v is not None for v in (workers, scheduler, client)) > 1:
-        raise InputError("give one of workers (--workers), scheduler (--scheduler) or client, not several")
-    if workers is not None and int(workers) < 1:
-        raise InputError(f"--workers must be >= 1, got {workers}")
+    check_dask_options(workers, scheduler, client)
     if client is not None:
         yield DaskExecutor(client)
         return

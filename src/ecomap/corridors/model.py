@@ -394,11 +394,7 @@ def model_corridors(
 
         pos = {pid: i for i, pid in enumerate(ids)}
         drawn = _drawn_links(network["corridors"], pos)
-        if missing:
-            gone = set(missing["patches_without_data"])
-            cor = network["corridors"]
-            missing["links_without_data"] = [str(c) for c, row in cor.iterrows()
-                                             if str(row["from_id"]) in gone or str(row["to_id"]) in gone]
+        _note_links_without_data(missing, network["corridors"])
         euclid = _edge_distances(sources)
         pairs, threshold = _candidate_links(lcd, drawn, max_cost, euclid=euclid, max_euclid=max_euclid, nearest=nearest,
                                             nearest_by=nearest_by, floor=_lcd_floor(euclid, r, cs))
@@ -444,6 +440,14 @@ def model_corridors(
             source_labels=lab, pinchpoints=None if pinchpoints is None else pinchpoints.current,
         )
 
+
+
+def _note_links_without_data(missing: dict | None, corridors) -> None:
+    """Add to ``missing`` the drawn corridors that end at a patch without land-cover data."""
+    if missing:
+        gone = set(missing["patches_without_data"])
+        missing["links_without_data"] = [str(c) for c, row in corridors.iterrows()
+                                         if str(row["from_id"]) in gone or str(row["to_id"]) in gone]
 
 @contextlib.contextmanager
 def _model_executor(workers, scheduler, client, *, r: np.ndarray, n: int, rings: int, neighbours: int,

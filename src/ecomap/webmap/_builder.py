@@ -320,6 +320,8 @@ class _MapBuilder:
         With ``source`` (a point layer added later, e.g. "bridges") the page reads that layer's
         columns and the heat map adds no bytes per site; otherwise its frame's coordinates are
         sent as base64 int32 columns (8 bytes a site before base64), not a JSON list of lists.
+        In the page, Leaflet.heat is given the sites in view binned into its own grid at each
+        move, not every site (``ecomap.heat`` in :mod:`._points`).
         """
         self.script.need(folium.plugins.HeatMap)
         opts = {"radius": 14, "blur": 16, "minOpacity": 0.3, "maxZoom": 15, "pane": "ecoRaster"}

@@ -53,19 +53,23 @@ from ._style import (
 
 
 # --- the map element -----------------------------------------------------------------------
+class _Text(Element):
+    """Text that renders as itself (no Jinja template made of it)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__("")
+        self.text = text
+
+    def render(self, **kwargs) -> str:
+        return self.text
+
+
 class _EcoScript(folium.elements.JSCSSMixin, MacroElement):
     """One script that builds every ecomap layer and control on a folium Map."""
 
-    _template = folium.template.Template(
-        """
-        {% macro script(this, kwargs) %}
-        (function (map) {
-        ecomap.map = map; ecomap.setup(map);
-        {{ this.code }}
-        })({{ this._parent.get_name() }});
-        {% endmacro %}
-        """
-    )
+    # the macro marks the script's place; render() puts the text there as is: branca would
+    # compile a macro's output as a Jinja template, which at a million sites is 27 MB to lex
+    _template = folium.template.Template("{% macro script(this, kwargs) %}{% endmacro %}")
 
     def __init__(self) -> None:
         super().__init__()
@@ -77,6 +81,13 @@ class _EcoScript(folium.elements.JSCSSMixin, MacroElement):
     @property
     def code(self) -> str:
         return "\n".join(self.parts)
+
+    def render(self, **kwargs) -> None:
+        """Link the assets and place the script (its text not read as a template)."""
+        super().render(**kwargs)
+        text = (f"(function (map) {{\necomap.map = map; ecomap.setup(map);\n{self.code}\n"
+                f"}})({self._parent.get_name()});")
+        self.get_root().script.add_child(_Text(text), name=self.get_name())
 
     def need(self, plugin: type) -> None:
         """Link a folium plugin's JavaScript and CSS (inlined later)."""
@@ -498,7 +509,9 @@ def _points_payload(frame: gpd.GeoDataFrame) -> dict:
         if col in frame and frame[col].notna().any():
             out[key] = [None if _missing(v) else str(v) for v in frame[col].tolist()]
     if "note" in frame:
-        notes = {str(i): str(v) for i, v in enumerate(frame["note"].tolist()) if not _missing(v)}
+        note = frame["note"]
+        rows = np.flatnonzero(note.notna().to_numpy())   # few sites have a note: test those only
+        notes = {str(i): str(v) for i, v in zip(rows.tolist(), note.iloc[rows].tolist(), strict=True) if not _missing(v)}
         if notes:
             out["note"] = notes
     return out

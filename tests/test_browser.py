@@ -535,3 +535,14 @@ def test_heat_layer_counts_every_site_in_view_once(page, heat_page):
     pg.page.wait_for_timeout(200)
     assert pg.js("ecomap.layers.density.drawn.max") == before
     assert pg.errors == []
+
+
+def test_bundled_register_ids_are_rebuilt_in_the_page(page, tmp_path):
+    from ecomap.webmap._maps import _bridges_map
+
+    net = load_network()   # B00001 ... : sent as the first id and a width
+    pg = page.open(webmap.save_map(_bridges_map(net, basemap="none"), tmp_path / "bridges.html"))
+    assert '"idRun"' in (tmp_path / "bridges.html").read_text(encoding="utf-8")
+    assert pg.evaluate("ecomap.layers.bridges.d.id") == [str(i) for i in net.bridges.index]
+    assert pg.evaluate("ecomap.layers.bridges.d.idOf(7)") == str(net.bridges.index[7])
+    assert page.errors == []

@@ -139,7 +139,9 @@ def _points(page: str) -> list:
         d["lon"] = [v / d["scale"] for v in col(d["lon"], np.int32)]
         for c in ("st", "h", "m"):
             d[c] = col(d[c], np.uint8)
-        d["id"] = [d["idPrefix"] + x for x in d["id"].split("\n")]
+        run = d.get("idRun")
+        rest = [str(run[0] + i).zfill(run[1]) for i in range(len(d["lat"]))] if run else d["id"].split("\n")
+        d["id"] = [d["idPrefix"] + x for x in rest]
         wide = np.int16 if len(d["inst"]["vocab"]) < 2**15 else np.int32
         d["inst"] = [None if k < 0 else d["inst"]["vocab"][k] for k in col(d["inst"]["code"], wide)]
         out.append((key, d))
@@ -326,6 +328,16 @@ def test_packed_geometry_and_popups_match_the_frames(tmp_path):
     tips, pops = _layer_popups("trails", frame, {"length_km": pd.Series(net["trails"].length.to_numpy() / 1000)})
     assert [f["properties"]["p"] for f in vec["trails"]["features"]] == [str(p) for p in pops]
     assert [f["properties"]["t"] for f in vec["trails"]["features"]] == [str(t) for t in tips]
+
+
+def test_ids_counting_up_by_one_are_sent_as_first_and_width():
+    import pandas as pd
+
+    from ecomap.webmap._builder import _id_column
+
+    assert _id_column(pd.Series(["0098", "0099", "0100"])) == {"id": "", "idRun": [98, 4]}
+    for rest in (["98", "99", "100"], ["001", "003"], ["001", "002", "00x"], ["7"], ["-01", "-00"], []):
+        assert _id_column(pd.Series(rest, dtype=object)) == {"id": "\n".join(rest)}, rest
 
 
 def test_installation_dates_show_as_iso_days(network):

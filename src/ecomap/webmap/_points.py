@@ -20,10 +20,11 @@ ecomap.column = function (b64, Type) {
   return new Type(bytes.buffer);
 };
 // Site i's id from the newline-joined ids, cut out when asked (no string per site is made
-// until a tooltip needs one); d.id, the array of all, is made on first use.
+// until a tooltip needs one), or from the first and width when they count up by one (idRun);
+// d.id, the array of all, is made on first use.
 ecomap.lazyIds = function (d, n) {
-  var ids = d.id, pre = d.idPrefix || '', starts = null;
-  d.idOf = function (i) {
+  var ids = d.id, pre = d.idPrefix || '', starts = null, run = d.idRun;
+  d.idOf = run ? function (i) { return pre + String(run[0] + i).padStart(run[1], '0'); } : function (i) {
     if (!starts) {
       starts = new Int32Array(n + 1);
       for (var k = 0, p = 0; k < n; k++) { starts[k] = p; p = ids.indexOf('\n', p) + 1 || ids.length + 1; }

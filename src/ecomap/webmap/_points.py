@@ -76,28 +76,28 @@ ecomap.clusterIndex = function (lat, lon) {
   };
   return new Supercluster({radius: 50, extent: 256, maxZoom: 17}).load(src);
 };
-// The most sites in one cell of `cell` px at zoom z: counted in a grid over the sites' extent,
-// or by sorting cell numbers where that grid would be large.
-// The cells start at pixel (ox, oy) of the zoom-z world, as Leaflet.heat's grid starts at the
-// map's pixel origin.
-ecomap.densest = function (xy, z, cell, ox, oy) {
-  var x = xy.x, y = xy.y, n = x.length, s = Math.pow(2, z), best = 0, i;
+// The most sites in one cell of `cell` px at zoom z, the cells starting at pixel (ox, oy) of the
+// zoom-z world as Leaflet.heat's grid starts at the map's pixel origin; each site at its pixel
+// rounded, as Leaflet rounds layer points. `b` is ecomap.buckets' output (its extent bounds the
+// grid). Counted in a grid over that extent, or by sorting cell numbers where it would be large.
+ecomap.densest = function (b, z, cell, ox, oy) {
+  var x = b.x, y = b.y, n = x.length, s = Math.pow(2, z), best = 0, i, span = b.w * b.side;
   if (!n) return 0;
-  function cx(i) { return Math.floor((Math.round(x[i] * s) - ox) / cell); }   // Leaflet rounds layer points
-  function cy(i) { return Math.floor((Math.round(y[i] * s) - oy) / cell); }
-  var x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-  for (i = 0; i < n; i++) { x0 = Math.min(x0, cx(i)); x1 = Math.max(x1, cx(i)); y0 = Math.min(y0, cy(i)); y1 = Math.max(y1, cy(i)); }
-  var gw = x1 - x0 + 1, gh = y1 - y0 + 1;
-  if (gw * gh <= 1 << 24) {
+  var x0 = Math.floor((Math.round(b.x0 * s) - ox) / cell), y0 = Math.floor((Math.round(b.y0 * s) - oy) / cell);
+  var gw = Math.floor((Math.round((b.x0 + span) * s) - ox) / cell) - x0 + 1;
+  var gh = Math.floor((Math.round((b.y0 + span) * s) - oy) / cell) - y0 + 1;
+  if (gw * gh <= 1 << 22) {
     var count = new Uint32Array(gw * gh);
     for (i = 0; i < n; i++) {
-      var c = ++count[(cy(i) - y0) * gw + cx(i) - x0];
+      var c = ++count[(Math.floor((Math.round(y[i] * s) - oy) / cell) - y0) * gw + Math.floor((Math.round(x[i] * s) - ox) / cell) - x0];
       if (c > best) best = c;
     }
     return best;
   }
   var keys = new Float64Array(n);
-  for (i = 0; i < n; i++) keys[i] = (cy(i) - y0) * gw + cx(i) - x0;
+  for (i = 0; i < n; i++) {
+    keys[i] = (Math.floor((Math.round(y[i] * s) - oy) / cell) - y0) * gw + Math.floor((Math.round(x[i] * s) - ox) / cell) - x0;
+  }
   keys.sort();
   for (i = 0; i < n;) { var j = i; while (j < n && keys[j] === keys[i]) j++; best = Math.max(best, j - i); i = j; }
   return best;
@@ -361,7 +361,7 @@ ecomap.heat = function (key, cols, opts, src) {
         var ll = map.unproject([g.sx[k] / c, g.sy[k] / c], z);
         pts.push([ll.lat, ll.lng, c]); sites += c;
       }
-      if (!(key in this._densest)) this._densest[key] = Math.max(1, ecomap.densest(this._xy, z, m, ox, oy));
+      if (!(key in this._densest)) this._densest[key] = Math.max(1, ecomap.densest(this._b, z, m, ox, oy));
       this._pinned = this._densest[key];
       this._latlngs = pts;
       var sw = map.unproject([ox + c0 * m, oy + (r0 + nr) * m], z), ne = map.unproject([ox + (c0 + nc) * m, oy + r0 * m], z);

@@ -546,3 +546,17 @@ def test_bundled_register_ids_are_rebuilt_in_the_page(page, tmp_path):
     assert pg.evaluate("ecomap.layers.bridges.d.id") == [str(i) for i in net.bridges.index]
     assert pg.evaluate("ecomap.layers.bridges.d.idOf(7)") == str(net.bridges.index[7])
     assert page.errors == []
+
+
+def test_heat_layer_from_its_own_columns_counts_every_site(page, tmp_path):
+    from ecomap.webmap._builder import _MapBuilder
+
+    net = load_network(make_atlas_data(tmp_path / "geo", n_bridges=500))
+    b = _MapBuilder(net, basemap_name="none", title="heat")
+    b.add_heat("density", net.bridges, label="density")
+    pg = page.open(webmap.save_map(b.finish(), tmp_path / "heat.html"))
+    pg.evaluate("ecomap.map.setZoom(13, {animate: false})")
+    pg.wait_for_timeout(300)
+    drawn = pg.evaluate("ecomap.layers.density.drawn")
+    assert drawn["sites"] == len(net.bridges) and 0 < drawn["points"] < len(net.bridges)
+    assert page.errors == []

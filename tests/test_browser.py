@@ -545,6 +545,12 @@ def test_bundled_register_ids_are_rebuilt_in_the_page(page, tmp_path):
     assert '"idRun"' in (tmp_path / "bridges.html").read_text(encoding="utf-8")
     assert pg.evaluate("ecomap.layers.bridges.d.id") == [str(i) for i in net.bridges.index]
     assert pg.evaluate("ecomap.layers.bridges.d.idOf(7)") == str(net.bridges.index[7])
+    # status, host and material unpacked from one byte: the labels of each site's own values
+    got = pg.evaluate("""() => { const d = ecomap.layers.bridges.d;
+        return ['status', 'host', 'material'].map((c, j) => Array.from(d[['st', 'h', 'm'][j]], k => d.vocab[c][k])); }""")
+    from ecomap.webmap._style import _both
+
+    assert got == [[_both(v) for v in net.bridges[c]] for c in ("status", "host", "material")]
     assert page.errors == []
 
 

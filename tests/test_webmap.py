@@ -137,8 +137,11 @@ def _points(page: str) -> list:
         d = dict(d)
         d["lat"] = [v / d["scale"] for v in col(d["lat"], np.int32)]
         d["lon"] = [v / d["scale"] for v in col(d["lon"], np.int32)]
+        if "shm" in d:   # packed: st + K0 * (h + K1 * m)
+            v, (k0, k1) = np.array(col(d.pop("shm"), np.uint8)), d["shmK"]
+            d["st"], d["h"], d["m"] = (v % k0).tolist(), (v // k0 % k1).tolist(), (v // k0 // k1).tolist()
         for c in ("st", "h", "m"):
-            d[c] = col(d[c], np.uint8)
+            d[c] = d[c] if isinstance(d[c], list) else col(d[c], np.uint8)
         run = d.get("idRun")
         rest = [str(run[0] + i).zfill(run[1]) for i in range(len(d["lat"]))] if run else d["id"].split("\n")
         d["id"] = [d["idPrefix"] + x for x in rest]
@@ -338,6 +341,18 @@ def test_ids_counting_up_by_one_are_sent_as_first_and_width():
     assert _id_column(pd.Series(["0098", "0099", "0100"])) == {"id": "", "idRun": [98, 4]}
     for rest in (["98", "99", "100"], ["001", "003"], ["001", "002", "00x"], ["7"], ["-01", "-00"], []):
         assert _id_column(pd.Series(rest, dtype=object)) == {"id": "\n".join(rest)}, rest
+
+
+def test_status_host_and_material_codes_decode_to_each_sites_values(network):
+    from ecomap.webmap._style import _both
+
+    page = webmap.render_html(webmap.atlas(network, basemap="none", layers=["bridges"]))
+    assert '"shm"' in page   # the three codes in one byte
+    p = dict(_points(page))["bridges"]
+    br = network.bridges.loc[[i for i in p["id"]]]
+    for col, short in (("status", "st"), ("host", "h"), ("material", "m")):
+        got = [p["vocab"][col][k] for k in p[short]]
+        assert got == [_both(v) if isinstance(v, str) else "—" for v in br[col]], col
 
 
 def test_installation_dates_show_as_iso_days(network):

@@ -45,7 +45,12 @@ ecomap.decodePoints = function (d) {
   var la = new Float64Array(n), lo = new Float64Array(n), scale = d.scale;
   for (var i = 0; i < n; i++) { la[i] = lat[i] / scale; lo[i] = lon[i] / scale; }
   d.lat = la; d.lon = lo;
-  ['st', 'h', 'm'].forEach(function (c) { d[c] = ecomap.column(d[c], Uint8Array); });
+  if (d.shm) {   // status, host and material packed in one byte: st + K0 * (h + K1 * m)
+    var v = ecomap.column(d.shm, Uint8Array), k0 = d.shmK[0], k1 = d.shmK[1];
+    d.st = new Uint8Array(n); d.h = new Uint8Array(n); d.m = new Uint8Array(n);
+    for (i = 0; i < n; i++) { var q = Math.floor(v[i] / k0); d.st[i] = v[i] - q * k0; d.h[i] = q % k1; d.m[i] = Math.floor(q / k1); }
+    delete d.shm;
+  } else ['st', 'h', 'm'].forEach(function (c) { d[c] = ecomap.column(d[c], Uint8Array); });
   ecomap.lazyIds(d, n);
   d.instCode = ecomap.column(d.inst.code, d.inst.vocab.length < 32768 ? Int16Array : Int32Array); d.inst = d.inst.vocab;
   d.decoded = true;
@@ -67,11 +72,11 @@ ecomap.xyOf = function (d) { return d.xy || (d.xy = ecomap.project(d.lat, d.lon)
 ecomap.clusterIndex = function (lat, lon) {
   var n = lat.length, f = {id: 0, geometry: {type: 'Point', coordinates: [0, 0]}}, src = {length: n};
   src[Symbol.iterator] = function () {
-    var i = -1;
+    var i = -1, step = {value: f, done: false};   // one step object too
     return {next: function () {
-      if (++i >= n) return {done: true};
+      if (++i >= n) { step.done = true; return step; }
       f.id = i; f.geometry.coordinates[0] = lon[i]; f.geometry.coordinates[1] = lat[i];
-      return {value: f, done: false};
+      return step;
     }};
   };
   return new Supercluster({radius: 50, extent: 256, maxZoom: 17}).load(src);

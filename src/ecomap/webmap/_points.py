@@ -178,16 +178,17 @@ ecomap.PointLayer = L.Layer.extend({
     var ctx = c.getContext('2d'); ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     var d = this.d, styles = d.styles, n = this.x.length, ox = origin.x + corner.x, oy = origin.y + corner.y;
     var cell = 6, gw = Math.ceil(W / cell) + 1, gh = Math.ceil(H / cell) + 1;
-    var head = new Int32Array(gw * gh).fill(-1), next = new Int32Array(n), byStyle = [];
-    for (var s = 0; s < styles.length; s++) byStyle.push([]);
     var sel = this.sel, m = sel ? sel.length : n;   // sel: the sites a cluster layer leaves single
+    // the grid links positions q in sel (or sites), so a draw costs what it draws
+    var head = new Int32Array(gw * gh).fill(-1), next = new Int32Array(m), byStyle = [];
+    for (var s = 0; s < styles.length; s++) byStyle.push([]);
     for (var q = 0; q < m; q++) {
       var i = sel ? sel[q] : q, px = this.x[i] * scale / 256 - ox, py = this.y[i] * scale / 256 - oy;
       if (px < -8 || py < -8 || px > W + 8 || py > H + 8) continue;
       var g = Math.floor((py + 8) / cell) * gw + Math.floor((px + 8) / cell);
       if (g < 0 || g >= head.length) continue;
       if (head[g] >= 0 && zoom < 17) continue;   // this spot is drawn already
-      next[i] = head[g]; head[g] = i;
+      next[q] = head[g]; head[g] = q;
       byStyle[d.st[i]].push(px, py, i);
     }
     for (s = 0; s < styles.length; s++) {
@@ -202,7 +203,7 @@ ecomap.PointLayer = L.Layer.extend({
       }
     }
     ctx.globalAlpha = 1;
-    this._grid = {head: head, next: next, gw: gw, gh: gh, cell: cell, scale: scale, ox: ox, oy: oy};
+    this._grid = {head: head, next: next, sel: sel, gw: gw, gh: gh, cell: cell, scale: scale, ox: ox, oy: oy};
   },
   _find: function (e) {
     var G = this._grid; if (!G) return -1;
@@ -210,8 +211,8 @@ ecomap.PointLayer = L.Layer.extend({
     var gx = Math.floor((p.x + 8) / G.cell), gy = Math.floor((p.y + 8) / G.cell);
     for (var yy = gy - 2; yy <= gy + 2; yy++) for (var xx = gx - 2; xx <= gx + 2; xx++) {
       if (xx < 0 || yy < 0 || xx >= G.gw || yy >= G.gh) continue;
-      for (var i = G.head[yy * G.gw + xx]; i >= 0; i = G.next[i]) {
-        var dx = this.x[i] * G.scale / 256 - G.ox - p.x, dy = this.y[i] * G.scale / 256 - G.oy - p.y, dd = dx * dx + dy * dy;
+      for (var q = G.head[yy * G.gw + xx]; q >= 0; q = G.next[q]) {
+        var i = G.sel ? G.sel[q] : q, dx = this.x[i] * G.scale / 256 - G.ox - p.x, dy = this.y[i] * G.scale / 256 - G.oy - p.y, dd = dx * dx + dy * dy;
         if (dd < bestD) { bestD = dd; best = i; }
       }
     }

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from conftest import boundary_feature, common, feature, run_cli, write_layer
@@ -301,8 +302,6 @@ def test_coordinates_are_rounded_to_six_decimals(tmp_path):
 
 def test_packed_geometry_and_popups_match_the_frames(tmp_path):
     """Every vertex of a multi-part line and a holed polygon comes back; popups are the Python ones."""
-    import pandas as pd
-
     from ecomap.webmap._pack import encode_polyline
 
     rng = np.random.default_rng(3)
@@ -334,8 +333,6 @@ def test_packed_geometry_and_popups_match_the_frames(tmp_path):
 
 
 def test_ids_counting_up_by_one_are_sent_as_first_and_width():
-    import pandas as pd
-
     from ecomap.webmap._builder import _id_column
 
     assert _id_column(pd.Series(["0098", "0099", "0100"])) == {"id": "", "idRun": [98, 4]}
@@ -349,7 +346,7 @@ def test_status_host_and_material_codes_decode_to_each_sites_values(network):
     page = webmap.render_html(webmap.atlas(network, basemap="none", layers=["bridges"]))
     assert '"shm"' in page   # the three codes in one byte
     p = dict(_points(page))["bridges"]
-    br = network.bridges.loc[[i for i in p["id"]]]
+    br = network.bridges.loc[p["id"]]
     for col, short in (("status", "st"), ("host", "h"), ("material", "m")):
         got = [p["vocab"][col][k] for k in p[short]]
         assert got == [_both(v) if isinstance(v, str) else "—" for v in br[col]], col
@@ -385,8 +382,6 @@ def test_popups_carry_the_corridor_facts(network):
 
 
 def test_connectivity_result_feeds_popups_and_importance_map(network):
-    import pandas as pd
-
     class Result:
         corridors = pd.DataFrame({"dPC": [12.5, 3.0, 0.5], "rank": [1, 2, 3], "bridges": [4, 0, 2], "gaps": [0, 1, 2]},
                                  index=pd.Index(["C01", "C02", "C03"], name="id"))

@@ -3,7 +3,9 @@
 Part of the page's JavaScript (``_page._RUNTIME`` includes it): a million bridge sites are one
 layer drawn from typed arrays, not a million map objects. The thematic bridge map clusters
 them with mapbox's supercluster (``assets/supercluster.min.js``, ISC, inlined by ``_page``)
-fed from the same columns, and its heat map reads them too.
+fed from the same columns, and its heat map reads them too: at each move the sites near the
+view (a coarse grid of buckets) are binned into Leaflet.heat's own grid, and the plugin is
+given one weighted point per cell, not every site.
 """
 
 from __future__ import annotations

@@ -344,9 +344,11 @@ def cluster_page_times(browser, path: Path, timeout_s: float) -> tuple[float, fl
     try:
         page.goto(path.resolve().as_uri(), wait_until="load", timeout=timeout_s * 1000)
         page.wait_for_function(CLUSTERS_DRAWN, timeout=timeout_s * 1000, polling=50)
-        t = page.evaluate("""() => { const p = performance.getEntriesByName('first-contentful-paint')[0];
-            return [p ? p.startTime : NaN, performance.now()]; }""")
-        fcp, drawn = t[0] / 1000, t[1] / 1000
+        drawn = page.evaluate("performance.now()") / 1000
+        # the first contentful paint may come a frame after the bubbles are in the page
+        page.wait_for_function("performance.getEntriesByName('first-contentful-paint').length > 0",
+                               timeout=timeout_s * 1000, polling=20)
+        fcp = page.evaluate("performance.getEntriesByName('first-contentful-paint')[0].startTime") / 1000
         pan = np.inf
         for _ in range(3):
             ms, heap = page.evaluate(PAN_ANY)

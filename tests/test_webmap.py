@@ -9,6 +9,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from conftest import boundary_feature, common, feature, run_cli, write_layer
@@ -137,9 +138,14 @@ def _points(page: str) -> list:
         d = dict(d)
         d["lat"] = [v / d["scale"] for v in col(d["lat"], np.int32)]
         d["lon"] = [v / d["scale"] for v in col(d["lon"], np.int32)]
+        if "shm" in d:   # packed: st + K0 * (h + K1 * m)
+            v, (k0, k1) = np.array(col(d.pop("shm"), np.uint8)), d["shmK"]
+            d["st"], d["h"], d["m"] = (v % k0).tolist(), (v // k0 % k1).tolist(), (v // k0 // k1).tolist()
         for c in ("st", "h", "m"):
-            d[c] = col(d[c], np.uint8)
-        d["id"] = [d["idPrefix"] + x for x in d["id"].split("\n")]
+            d[c] = d[c] if isinstance(d[c], list) else col(d[c], np.uint8)
+        run = d.get("idRun")
+        rest = [str(run[0] + i).zfill(run[1]) for i in range(len(d["lat"]))] if run else d["id"].split("\n")
+        d["id"] = [d["idPrefix"] + x for x in rest]
         wide = np.int16 if len(d["inst"]["vocab"]) < 2**15 else np.int32
         d["inst"] = [None if k < 0 else d["inst"]["vocab"][k] for k in col(d["inst"]["code"], wide)]
         out.append((key, d))
@@ -296,8 +302,6 @@ def test_coordinates_are_rounded_to_six_decimals(tmp_path):
 
 def test_packed_geometry_and_popups_match_the_frames(tmp_path):
     """Every vertex of a multi-part line and a holed polygon comes back; popups are the Python ones."""
-    import pandas as pd
-
     from ecomap.webmap._pack import encode_polyline
 
     rng = np.random.default_rng(3)
@@ -326,6 +330,26 @@ def test_packed_geometry_and_popups_match_the_frames(tmp_path):
     tips, pops = _layer_popups("trails", frame, {"length_km": pd.Series(net["trails"].length.to_numpy() / 1000)})
     assert [f["properties"]["p"] for f in vec["trails"]["features"]] == [str(p) for p in pops]
     assert [f["properties"]["t"] for f in vec["trails"]["features"]] == [str(t) for t in tips]
+
+
+def test_ids_counting_up_by_one_are_sent_as_first_and_width():
+    from ecomap.webmap._builder import _id_column
+
+    assert _id_column(pd.Series(["0098", "0099", "0100"])) == {"id": "", "idRun": [98, 4]}
+    for rest in (["98", "99", "100"], ["001", "003"], ["001", "002", "00x"], ["7"], ["-01", "-00"], []):
+        assert _id_column(pd.Series(rest, dtype=object)) == {"id": "\n".join(rest)}, rest
+
+
+def test_status_host_and_material_codes_decode_to_each_sites_values(network):
+    from ecomap.webmap._style import _both
+
+    page = webmap.render_html(webmap.atlas(network, basemap="none", layers=["bridges"]))
+    assert '"shm"' in page   # the three codes in one byte
+    p = dict(_points(page))["bridges"]
+    br = network.bridges.loc[p["id"]]
+    for col, short in (("status", "st"), ("host", "h"), ("material", "m")):
+        got = [p["vocab"][col][k] for k in p[short]]
+        assert got == [_both(v) if isinstance(v, str) else "—" for v in br[col]], col
 
 
 def test_installation_dates_show_as_iso_days(network):
@@ -358,8 +382,6 @@ def test_popups_carry_the_corridor_facts(network):
 
 
 def test_connectivity_result_feeds_popups_and_importance_map(network):
-    import pandas as pd
-
     class Result:
         corridors = pd.DataFrame({"dPC": [12.5, 3.0, 0.5], "rank": [1, 2, 3], "bridges": [4, 0, 2], "gaps": [0, 1, 2]},
                                  index=pd.Index(["C01", "C02", "C03"], name="id"))

@@ -53,19 +53,23 @@ from ._style import (
 
 
 # --- the map element -----------------------------------------------------------------------
+class _Text(Element):
+    """Text that renders as itself (no Jinja template made of it)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__("")
+        self.text = text
+
+    def render(self, **kwargs) -> str:
+        return self.text
+
+
 class _EcoScript(folium.elements.JSCSSMixin, MacroElement):
     """One script that builds every ecomap layer and control on a folium Map."""
 
-    _template = folium.template.Template(
-        """
-        {% macro script(this, kwargs) %}
-        (function (map) {
-        ecomap.map = map; ecomap.setup(map);
-        {{ this.code }}
-        })({{ this._parent.get_name() }});
-        {% endmacro %}
-        """
-    )
+    # the macro marks the script's place; render() puts the text there as is: branca would
+    # compile a macro's output as a Jinja template, which at a million sites is 27 MB to lex
+    _template = folium.template.Template("{% macro script(this, kwargs) %}{% endmacro %}")
 
     def __init__(self) -> None:
         super().__init__()
@@ -77,6 +81,13 @@ class _EcoScript(folium.elements.JSCSSMixin, MacroElement):
     @property
     def code(self) -> str:
         return "\n".join(self.parts)
+
+    def render(self, **kwargs) -> None:
+        """Link the assets and place the script (its text not read as a template)."""
+        super().render(**kwargs)
+        text = (f"(function (map) {{\necomap.map = map; ecomap.setup(map);\n{self.code}\n"
+                f"}})({self._parent.get_name()});")
+        self.get_root().script.add_child(_Text(text), name=self.get_name())
 
     def need(self, plugin: type) -> None:
         """Link a folium plugin's JavaScript and CSS (inlined later)."""
@@ -320,6 +331,8 @@ class _MapBuilder:
         With ``source`` (a point layer added later, e.g. "bridges") the page reads that layer's
         columns and the heat map adds no bytes per site; otherwise its frame's coordinates are
         sent as base64 int32 columns (8 bytes a site before base64), not a JSON list of lists.
+        In the page, Leaflet.heat is given the sites in view binned into its own grid at each
+        move, not every site (``ecomap.heat`` in :mod:`._points`).
         """
         self.script.need(folium.plugins.HeatMap)
         opts = {"radius": 14, "blur": 16, "minOpacity": 0.3, "maxZoom": 15, "pane": "ecoRaster"}
@@ -363,6 +376,8 @@ class _MapBuilder:
         s.need(folium.plugins.GroupedLayerControl)
         s.need(folium.plugins.MiniMap)
         parts = s.parts
+        # the view first: layers shown at once draw once, for it
+        parts.append(f"map.fitBounds({_jsdump(self.bounds)}, {{padding: [10, 10], animate: false}});")
         for o in self.overlays:
             if o.show:
                 parts.append(f"ecomap.layers[{_jsdump(o.key)}].addTo(map);")
@@ -392,7 +407,6 @@ class _MapBuilder:
                 ".addTo(map);"
             )
         parts.append(f"ecomap.legend(map, {_jsdump(self._legend_html())});")
-        parts.append(f"map.fitBounds({_jsdump(self.bounds)}, {{padding: [10, 10], animate: false}});")
         folium.plugins.Fullscreen(position="topleft", title="全屏 Full screen",
                                   title_cancel="退出全屏 Exit full screen").add_to(self.map)
         folium.plugins.MeasureControl(position="topleft", primary_length_unit="meters",
@@ -456,13 +470,30 @@ def _b64(values: np.ndarray, dtype) -> str:
     return base64.b64encode(np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<")).tobytes()).decode()
 
 
+def _id_column(rest: pd.Series) -> dict:
+    """Ids less their common prefix, as the page's ``ecomap.lazyIds`` reads them.
+
+    ``idRun`` [first, width] when they count up by one, zero-padded to one width (B00001,
+    B00002, ...); otherwise ``id``, one newline-joined text.
+    """
+    if len(rest) > 1:
+        width = len(rest.iloc[0])
+        if 0 < width < 10 and (rest.str.len() == width).all() and rest.str.fullmatch("[0-9]+").all():
+            nums = rest.astype(np.int64).to_numpy()
+            if (np.diff(nums) == 1).all():
+                return {"id": "", "idRun": [int(nums[0]), width]}
+    return {"id": "\n".join(rest.tolist())}
+
+
 def _points_payload(frame: gpd.GeoDataFrame) -> dict:
     """Bridge sites as typed columns: coordinates and coded categories as base64, ids as one text.
 
     Coordinates are integers of 10^-PRECISION degrees (int32), categories and the install
-    date are codes into a vocabulary (uint8; int16 or int32 with -1 for no date), ids one
-    newline-joined string less their common prefix; names and notes, rare, stay JSON. At a
-    million sites this is about 27 MB, against 79 MB as JSON lists.
+    date are codes into a vocabulary (uint8, status, host and material in one byte as
+    ``shm`` = st + K0 * (h + K1 * m) where they fit; int16 or int32 with -1 for no date), ids one
+    newline-joined string less their common prefix (or, counting up by one, the first and
+    width); names and notes, rare, stay JSON. At a million sites this is about 16 MB, against
+    79 MB as JSON lists.
     """
     spec = CATALOGUE["bridges"]
     geoms = frame.geometry.values
@@ -475,7 +506,12 @@ def _points_payload(frame: gpd.GeoDataFrame) -> dict:
         c = np.asarray(cat.codes, dtype=int)
         vocab[col] = [_both(a) for a in allowed] + ["—"]
         c[c < 0] = len(allowed)
-        codes[short] = _b64(c, np.uint8)
+        codes[short] = c
+    k_st, k_h = len(vocab["status"]), len(vocab["host"])
+    if k_st * k_h * len(vocab["material"]) <= 256:   # the three codes in one byte
+        codes = {"shm": _b64(codes["st"] + k_st * (codes["h"] + k_h * codes["m"]), np.uint8), "shmK": [k_st, k_h]}
+    else:
+        codes = {k: _b64(c, np.uint8) for k, c in codes.items()}
     raw_codes, raw_dates = pd.factorize(frame["installed"], use_na_sentinel=True)
     day = pd.Series([_date_text(v) for v in raw_dates], dtype=object)   # each distinct value once
     day_codes, inst_vocab = pd.factorize(day, use_na_sentinel=True)
@@ -486,7 +522,7 @@ def _points_payload(frame: gpd.GeoDataFrame) -> dict:
         "scale": scale,
         "lat": _b64(np.round(shapely.get_y(geoms) * scale), np.int32),
         "lon": _b64(np.round(shapely.get_x(geoms) * scale), np.int32),
-        "idPrefix": prefix, "id": "\n".join(ids.str.slice(len(prefix)).tolist()), **codes,
+        "idPrefix": prefix, **_id_column(ids.str.slice(len(prefix))), **codes,
         "inst": {"vocab": [str(v) for v in inst_vocab], "code": _b64(inst_codes, np.int16 if len(inst_vocab) < 2**15
                                                                      else np.int32)},
         "vocab": vocab,
@@ -496,7 +532,9 @@ def _points_payload(frame: gpd.GeoDataFrame) -> dict:
         if col in frame and frame[col].notna().any():
             out[key] = [None if _missing(v) else str(v) for v in frame[col].tolist()]
     if "note" in frame:
-        notes = {str(i): str(v) for i, v in enumerate(frame["note"].tolist()) if not _missing(v)}
+        note = frame["note"]
+        rows = np.flatnonzero(note.notna().to_numpy())   # few sites have a note: test those only
+        notes = {str(i): str(v) for i, v in zip(rows.tolist(), note.iloc[rows].tolist(), strict=True) if not _missing(v)}
         if notes:
             out["note"] = notes
     return out

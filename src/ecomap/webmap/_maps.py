@@ -170,8 +170,9 @@ def _gaps_map(network, connectivity, *, basemap: str) -> folium.Map | None:
         return None
     b = _MapBuilder(network, basemap_name=basemap, title="缺口 Gaps: uncovered barrier crossings")
     for name in ("districts", "ridge", "boundary", "corridors", "barriers", "bridges"):
+        # the corridor extras (a join of every site) only for the corridors, once
         b.add_catalogue_layer(name, show=name != "bridges",
-                              extra={"corridors": _corridor_extras(network, connectivity)}.get(name))
+                              extra=_corridor_extras(network, connectivity) if name == "corridors" else None)
     if not b.add_frame("gaps", gaps, label="缺口 Uncovered barrier crossings",
                        style={"color": "#b71c1c", "fillColor": "#ff5252", "weight": 2, "radius": 7},
                        legend="缺口 gap: barrier crossing with no passage"):
@@ -185,7 +186,7 @@ def _bridges_map(network, *, basemap: str) -> folium.Map | None:
         return None
     b = _MapBuilder(network, basemap_name=basemap, title="逃生设施 Escape-bridge sites", cluster_points=True)
     for name in ("districts", "boundary", "corridors", "river"):
-        b.add_catalogue_layer(name, extra={"corridors": _corridor_extras(network, None)}.get(name))
+        b.add_catalogue_layer(name, extra=_corridor_extras(network, None) if name == "corridors" else None)
     b.add_heat("density", None, label="密度 Site density (heat map)", source="bridges")
     b.add_catalogue_layer("bridges", group=b.GROUP_ANALYSIS)
     return b.finish()

@@ -12,7 +12,7 @@ import pytest
 import shapely
 from conftest import PINGSHAN_SQUARE, boundary_feature, run_cli, write_layer
 
-from ecomap._errors import InputError
+from ecomap._errors import DataError, InputError
 from ecomap.crs import WGS84
 from ecomap.importers import read_gis_file
 from ecomap.io import read_layer_file
@@ -84,6 +84,23 @@ def test_kml_two_folders_all_placemarks_with_extended_data(capsys, tmp_path):
     assert gdf.attrs["notes"] == ["layers read: 第一周 week 1 (2), 第二周 week 2 (2)", "3-D coordinates: heights dropped"]
     lonlat = gdf.to_crs(WGS84).geometry
     np.testing.assert_allclose(lonlat.x.to_numpy(), [114.3501, 114.3552, 114.3605, 114.3655], atol=1e-9)
+
+
+def test_kml_coordinates_outside_degrees_named_per_placemark_nothing_written(tmp_path, capsys):
+    # a latitude of 114 once crashed the GeoJSON writer ("internal error", exit 1) in a
+    # folder without a boundary, and showed bounds "inf" in one with a boundary
+    kml = DATA / "kml-bad-coordinate" / "survey_lat_lon_slip.kml"
+    with pytest.raises(DataError) as err:
+        read_gis_file("bridges", kml)
+    assert [(p.feature, p.rule) for p in err.value.problems] == [
+        ("K2", "coordinates 22.6483, 114.3577 look swapped (lat, lon): longitude comes first"),
+        ("K3", "coordinates 114.3577, 226.483 lie outside longitude -180..180 / latitude -90..90 "
+               "(WGS-84, after the file's CRS; is --crs right?)"),
+    ]
+    out = tmp_path / "new folder"
+    assert run_cli("import", "file", "bridges", kml, "--out", out) == 2
+    assert "survey_lat_lon_slip.kml: feature K2: coordinates 22.6483, 114.3577 look swapped" in capsys.readouterr().err
+    assert not out.exists()
 
 
 def test_kml_schemadata_and_one_source_layer(tmp_path):

@@ -21,7 +21,7 @@ import pandas as pd
 import shapely
 
 from .. import crs as _crs
-from .._errors import DataError, InputError
+from .._errors import DataError, InputError, Problem
 from ..io import layer_path, write_geojson
 from ..layers import CONFIDENCE, LayerSpec, check_extent, check_layer, coerce_columns, spec
 from ..network import EXTENT_MARGIN_DEG
@@ -161,6 +161,7 @@ def read_gis_file(
     gdf = _set_constants(gdf, constants, s)
     gdf = _fill_defaults(gdf, s, source=source or f"file:{path.name}", confidence=confidence)
     gdf = _to_wgs84_2d(gdf, crs, path)
+    _check_degrees(gdf, path)
     if make_valid:
         gdf = _repair(gdf, s, notes)
     if clip is not None:
@@ -283,6 +284,34 @@ def _to_wgs84_2d(gdf: gpd.GeoDataFrame, crs: str | None, path: Path) -> gpd.GeoD
         gdf = gdf.rename_geometry("geometry")
     gdf["geometry"] = gpd.GeoSeries(shapely.force_2d(gdf.geometry.values), index=gdf.index, crs=gdf.crs)
     return gdf
+
+
+def _check_degrees(gdf: gpd.GeoDataFrame, path: Path) -> None:
+    """Refuse coordinates that are not longitude/latitude degrees once in WGS-84.
+
+    A latitude beyond 90 (a KML ``lat,lon`` slip, a CRS that does not fit the numbers)
+    would otherwise fail deep inside the writer; a feature that fits once x and y are
+    exchanged is reported as swapped.
+    """
+    geoms = gdf.geometry.values
+    usable = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    b = np.full((len(gdf), 4), np.nan)
+    b[usable] = shapely.bounds(geoms[usable])
+    ok = (b[:, 0] >= -180) & (b[:, 2] <= 180) & (b[:, 1] >= -90) & (b[:, 3] <= 90)
+    bad = np.flatnonzero(usable & ~ok)
+    if not len(bad):
+        return
+    ids = gdf["id"].astype(str).tolist()
+    problems = []
+    for i in bad:
+        x, y = b[i, 0], b[i, 1]
+        if np.isfinite(b[i]).all() and -90 <= b[i, 0] and b[i, 2] <= 90 and -180 <= b[i, 1] and b[i, 3] <= 180:
+            rule = f"coordinates {x:.7g}, {y:.7g} look swapped (lat, lon): longitude comes first"
+        else:
+            rule = (f"coordinates {x:.7g}, {y:.7g} lie outside longitude -180..180 / latitude -90..90 "
+                    "(WGS-84, after the file's CRS; is --crs right?)")
+        problems.append(Problem(str(path), ids[i], rule))
+    raise DataError(problems)
 
 
 def _tidy_values(gdf: gpd.GeoDataFrame, s: LayerSpec) -> gpd.GeoDataFrame:

@@ -165,6 +165,34 @@ def test_bd09_points_from_baidu(tmp_path):
     assert gcj.geometry.distance(gdf.to_crs(4547).geometry).iloc[0] > 900  # the 963 m the case reports
 
 
+@pytest.mark.parametrize("name", ["bridges_gcj02.csv", "sites.geojson"])
+def test_a_file_that_says_gcj02_needs_crs_gcj02(name, tmp_path):
+    # ecomap's own GCJ-02 exports were read as WGS-84 by `import file`, ~590 m off, silently
+    src = DATA / "gcj02-export" / name
+    with pytest.raises(InputError, match=r"says its coordinates are GCJ-02 .*pass --crs gcj02"):
+        read_gis_file("bridges", src)
+    with pytest.raises(InputError, match=r"says its coordinates are GCJ-02 .*pass --crs gcj02"):
+        read_gis_file("bridges", src, crs="wgs84")
+    got = read_gis_file("bridges", src, crs="gcj02").to_crs(WGS84)
+    register, _ = read_layer_file(DATA.parents[1] / "data" / "geo" / "bridges.geojson", "bridges")
+    want = register.set_index("id").loc[got.index].geometry
+    np.testing.assert_allclose(got.geometry.x, want.x, atol=1e-6)
+    np.testing.assert_allclose(got.geometry.y, want.y, atol=1e-6)
+
+
+def test_a_gcj02_file_name_alone_is_enough_and_a_wgs84_file_refuses_gcj02(tmp_path):
+    rows = (DATA / "gcj02-export" / "bridges_gcj02.csv").read_text(encoding="utf-8-sig").splitlines()
+    plain = "\n".join(",".join(c for k, c in enumerate(r.split(",")) if k != 3) for r in rows[:1]) + "\n"
+    plain += "B00001,114.3429514,22.6712593,interception_ditch,ramp,built,2025-09-11,,,,,s,synthetic\n"
+    (tmp_path / "amap_gcj02.csv").write_text(plain, encoding="utf-8")
+    with pytest.raises(InputError, match=r"GCJ-02 \(its name \(_gcj02\)\).*pass --crs gcj02"):
+        read_gis_file("bridges", tmp_path / "amap_gcj02.csv")
+    (tmp_path / "phone.csv").write_text(rows[0] + "\n" + rows[1].replace("GCJ-02", "WGS-84") + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"says its coordinates are WGS-84 .*--crs gcj02 was given; leave --crs out"):
+        read_gis_file("bridges", tmp_path / "phone.csv", crs="gcj02")
+    assert len(read_gis_file("bridges", tmp_path / "phone.csv")) == 1
+
+
 def test_zone_glued_to_easting_names_the_epsg_code(tmp_path):
     shp = tmp_path / "zone.shp"
     x, y = 38_500_000 + 40_000.0, 2_510_000.0

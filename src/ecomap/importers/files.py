@@ -27,6 +27,7 @@ from ..layers import CONFIDENCE, LayerSpec, check_extent, check_layer, coerce_co
 from ..network import EXTENT_MARGIN_DEG
 from ._common import _as_text, _first_line, _missing, _now
 from ._csv import _read_csv_points
+from ._datum import check_stated_datum
 from ._folder import ImportResult, _write_sources
 from ._geometry import _keep_dimension
 from ._ogr import _assign_crs, _read_ogr
@@ -156,6 +157,7 @@ def read_gis_file(
         raise InputError(f"--confidence {confidence!r} is not one of {', '.join(CONFIDENCE)}")
     constants = parse_mapping(set_values, option="--set")
     gdf = _read_features(path, source_layer, encoding, _DIMENSION[s.kind])
+    check_stated_datum(path, gdf, crs)
     notes = list(gdf.attrs.get("notes", []))
     gdf = _map_columns(gdf, mapping, s, path)
     gdf = _set_constants(gdf, constants, s)

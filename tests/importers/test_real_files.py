@@ -8,6 +8,8 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
+import pyogrio
 import pytest
 import shapely
 from conftest import PINGSHAN_SQUARE, boundary_feature, run_cli, write_layer
@@ -141,6 +143,27 @@ def test_multilayer_geopackage_reads_the_layers_of_the_geometry(tmp_path):
     assert len(gdf) == 3 and gdf.attrs["notes"] == ["layers read: week1 (1), week2 (2)"]
     with pytest.raises(InputError, match="no layer holds lines; its layers are: week1, week2, areas"):
         read_gis_file("trails", gpkg)
+
+
+def test_an_ecomap_geopackage_comes_back_layer_by_layer(tmp_path, capsys):
+    # `ecomap export --format gpkg` (and QGIS saving styles) adds a `layer_styles` table
+    # without geometry: the import stopped at it ("has no geometry column")
+    gpkg = tmp_path / "ecomap.gpkg"
+    assert run_cli("export", "--layers", "bridges", "trails", "--format", "gpkg", "--out", gpkg) == 0
+    assert "layer_styles" in [n for n, _ in pyogrio.list_layers(gpkg)]
+    bridges = read_gis_file("bridges", gpkg)
+    register, _ = read_layer_file(DATA.parents[1] / "data" / "geo" / "bridges.geojson", "bridges")
+    assert bridges.index.tolist() == register["id"].tolist()
+    assert bridges.attrs["notes"] == ["layer read: bridges (named as the ecomap layer; --source-layer picks another)"]
+    assert len(read_gis_file("trails", gpkg)) == 7
+    survey = tmp_path / "survey.gpkg"
+    props = {"host": "ditch", "material": "stone", "status": "built", "installed": "2024-05-03"}
+    for name, pts in {"week1": [(114.35, 22.69)], "week2": [(114.351, 22.691), (114.352, 22.692)]}.items():
+        gpd.GeoDataFrame([props] * len(pts), geometry=[shapely.Point(p) for p in pts], crs=4326).to_file(
+            survey, layer=name, driver="GPKG")
+    pyogrio.write_dataframe(pd.DataFrame({"styleName": ["x"]}), survey, layer="layer_styles", driver="GPKG")
+    gdf = read_gis_file("bridges", survey)
+    assert len(gdf) == 3 and gdf.attrs["notes"] == ["layers read: week1 (1), week2 (2)"]
 
 
 def test_geojson_with_altitude_accepted_by_import_and_by_the_data_folder(tmp_path):

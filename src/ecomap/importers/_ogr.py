@@ -89,18 +89,25 @@ def _shapefile_encoding(path: Path, encoding: str | None) -> tuple[str | None, s
     return codec, f"encoding {codec} ({how}; no .cpg)"
 
 
-def _layers(path: Path, source_layer: str | None) -> list[str]:
-    """The layers to read: the one named, else every layer (GPX vertex layers left out)."""
+def _layers(path: Path, source_layer: str | None, prefer: str | None = None) -> list[str]:
+    """The layers to read: the one named, else the one called ``prefer``, else every layer.
+
+    GPX vertex layers and tables without geometry (a GeoPackage's ``layer_styles``, which
+    QGIS and ``ecomap export`` write) are left out unless named.
+    """
     try:
-        names = [str(n) for n, _ in pyogrio.list_layers(path)]
+        listed = [(str(n), g) for n, g in pyogrio.list_layers(path)]
     except Exception as exc:  # pyogrio's DataSourceError, ...
         raise InputError(f"{path}: not readable as a GIS file: {_first_line(exc)}") from None
+    names = [n for n, _ in listed]
     if source_layer is not None:
         if source_layer not in names:
             raise InputError(f"{path}: --source-layer {source_layer!r} is not a layer of the file; "
                              f"its layers are: {', '.join(names) or '(none)'}")
         return [source_layer]
-    keep = [n for n in names if n not in _VERTEX_LAYERS]
+    if prefer is not None and len(names) > 1 and prefer in names:
+        return [prefer]
+    keep = [n for n, g in listed if n not in _VERTEX_LAYERS and (g is not None or len(listed) == 1)]
     return keep or names
 
 
@@ -128,7 +135,7 @@ def _names_as_ids(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def _read_ogr(path: Path, source_layer: str | None, *, encoding: str | None = None,
-              dimension: int | None = None) -> gpd.GeoDataFrame:
+              dimension: int | None = None, prefer: str | None = None) -> gpd.GeoDataFrame:
     """Read the features of ``path`` as stored: the layer named, or every layer with ``dimension``.
 
     Without ``source_layer`` a multi-layer file (KML folders, GPX, GeoPackage, FileGDB)
@@ -139,8 +146,10 @@ def _read_ogr(path: Path, source_layer: str | None, *, encoding: str | None = No
     if not path.exists():
         raise InputError(f"{path}: no such file")
     codec, enc_note = _shapefile_encoding(path, encoding)
-    names = _layers(path, source_layer)
+    names = _layers(path, source_layer, prefer)
     notes = [enc_note] if enc_note else []
+    if prefer is not None and source_layer is None and names == [prefer] and _layer_count(path) > 1:
+        notes.append(f"layer read: {prefer} (named as the ecomap layer; --source-layer picks another)")
     if dimension is None or len(names) == 1:
         names = names[:1] if source_layer is None else names
         frames = [(names[0] if names else None, _read_one(path, names[0] if names else None, codec))]
@@ -168,6 +177,10 @@ def _read_ogr(path: Path, source_layer: str | None, *, encoding: str | None = No
     gdf.attrs["notes"] = notes
     gdf.attrs["driver"] = driver
     return gdf
+
+
+def _layer_count(path: Path) -> int:
+    return len(pyogrio.list_layers(path))
 
 
 def _rebuild_null_positions(path: Path, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -108,9 +108,11 @@ def read_gis_file(
         of the file, every ``new`` a column of the layer or ``id``. Columns that are not in
         the layer after renaming are dropped.
     source_layer : str, optional
-        The layer inside a multi-layer file to read. Default: every layer holding the
-        layer's geometry (KML folders, GPX waypoints or routes and tracks, GeoPackage and
-        FileGDB layers); ``attrs["notes"]`` says which and how many features each gave.
+        The layer inside a multi-layer file to read. Default: the one named as ``layer``
+        (an ``ecomap export`` GeoPackage), else every layer holding the layer's geometry
+        (KML folders, GPX waypoints or routes and tracks, GeoPackage and FileGDB layers;
+        tables without geometry left out); ``attrs["notes"]`` says which and how many
+        features each gave.
     source : str, optional
         Filled in where the file has no ``source`` column; default ``file:<name>``.
     confidence : str, default ``"digitized"``
@@ -156,7 +158,7 @@ def read_gis_file(
     if confidence not in CONFIDENCE:
         raise InputError(f"--confidence {confidence!r} is not one of {', '.join(CONFIDENCE)}")
     constants = parse_mapping(set_values, option="--set")
-    gdf = _read_features(path, source_layer, encoding, _DIMENSION[s.kind])
+    gdf = _read_features(path, source_layer, encoding, s)
     check_stated_datum(path, gdf, crs)
     notes = list(gdf.attrs.get("notes", []))
     gdf = _map_columns(gdf, mapping, s, path)
@@ -182,12 +184,12 @@ def read_gis_file(
 _DIMENSION = {"point": 0, "line": 1, "polygon": 2}
 
 
-def _read_features(path: Path, source_layer: str | None, encoding: str | None, dimension: int) -> gpd.GeoDataFrame:
+def _read_features(path: Path, source_layer: str | None, encoding: str | None, s: LayerSpec) -> gpd.GeoDataFrame:
     """Read step: the file's features as stored; a file without features is refused."""
     if path.suffix.lower() in {".csv", ".txt"}:
         gdf = _read_csv_points(path, encoding)
     else:
-        gdf = _read_ogr(path, source_layer, encoding=encoding, dimension=dimension)
+        gdf = _read_ogr(path, source_layer, encoding=encoding, dimension=_DIMENSION[s.kind], prefer=s.name)
     if gdf.empty:
         raise InputError(f"{path}: holds no features")
     return gdf

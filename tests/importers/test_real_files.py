@@ -105,6 +105,23 @@ def test_kml_coordinates_outside_degrees_named_per_placemark_nothing_written(tmp
     assert not out.exists()
 
 
+@pytest.mark.parametrize("name", ["empty.geojson", "empty.shp"])
+def test_an_empty_file_says_so(name, tmp_path, capsys):
+    # GDAL's "not recognized ... prefix the path with '<DRIVER>:', e.g. 'CSV:path'" was shown
+    src = DATA / "empty-file" / name
+    with pytest.raises(InputError, match=r"^.*empty\.(geojson|shp): empty file \(0 bytes\)$"):
+        read_gis_file("bridges", src)
+    folder = tmp_path / "data"
+    shutil.copytree(DATA.parents[1] / "data" / "geo", folder)
+    shutil.copy(DATA / "empty-file" / "empty.geojson", folder / "trails.geojson")
+    assert run_cli("validate", "--data", folder) == 2
+    assert capsys.readouterr().out.splitlines() == [
+        f"{folder / 'trails.geojson'}: file: empty file (0 bytes): a layer is a GeoJSON FeatureCollection"]
+    (folder / "trails.geojson").write_text("hello\n")
+    _, problems = read_layer_file(folder / "trails.geojson", "trails")
+    assert [p.rule for p in problems] == ["not readable as GeoJSON: not recognized as being in a supported file format"]
+
+
 def test_kml_schemadata_and_one_source_layer(tmp_path):
     gdf = read_gis_file("bridges", DATA / "kml-two-folders" / "survey_schemadata.kml")
     assert gdf.index.tolist() == ["S1", "S2"] and gdf["material"].tolist() == ["stone", "net"]

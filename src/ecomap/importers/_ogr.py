@@ -145,6 +145,8 @@ def _read_ogr(path: Path, source_layer: str | None, *, encoding: str | None = No
     """
     if not path.exists():
         raise InputError(f"{path}: no such file")
+    if path.is_file() and path.stat().st_size == 0:
+        raise InputError(f"{path}: empty file (0 bytes)")
     codec, enc_note = _shapefile_encoding(path, encoding)
     names = _layers(path, source_layer, prefer)
     notes = [enc_note] if enc_note else []

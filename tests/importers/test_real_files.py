@@ -39,6 +39,25 @@ def test_gbk_shapefile_without_cpg_is_detected(tmp_path):
     assert gdf.attrs["notes"][0] == "encoding gb18030 (detected; no .cpg)"
 
 
+def test_upper_case_fields_match_by_case_and_left_out_columns_are_said(tmp_path, capsys):
+    # ID, KIND from a Chinese GIS: "missing required column 'kind'" was all the user saw,
+    # and NAME was dropped with no word; the path has Chinese characters and a space
+    shp = DATA / "shapefile-upper-case-fields" / "步道 trails.shp"
+    gdf = read_gis_file("trails", shp)
+    assert gdf.index.tolist() == ["T1", "T2"] and gdf["kind"].tolist() == ["greenway", "hiking"]
+    assert gdf["name_zh"].isna().all()
+    assert gdf.attrs["notes"] == [
+        "encoding gb18030 (detected; no .cpg)",
+        "columns matched ignoring case: ID -> id, KIND -> kind",
+        "columns left out (layer trails has no such column; --map OLD=NEW keeps one): NAME",
+    ]
+    out = tmp_path / "坪山 输出"
+    assert run_cli("import", "file", "trails", shp, "--map", "NAME=name_zh", "--out", out) == 0
+    assert "columns left out" not in capsys.readouterr().out
+    trails, problems = read_layer_file(out / "trails.geojson", "trails")
+    assert problems == [] and trails["name_zh"].tolist() == ["马峦山绿道", "坪山河步道"]
+
+
 @pytest.mark.parametrize("cpg", ["GBK", "936"])
 def test_cpg_is_honoured(tmp_path, cpg):
     gdf = read_gis_file("corridors", _shapefile(tmp_path, cpg), mapping=GBK_MAP)

@@ -161,7 +161,7 @@ def read_gis_file(
     gdf = _read_features(path, source_layer, encoding, s)
     check_stated_datum(path, gdf, crs)
     notes = list(gdf.attrs.get("notes", []))
-    gdf = _map_columns(gdf, mapping, s, path)
+    gdf = _map_columns(gdf, mapping, s, path, notes)
     gdf = _set_constants(gdf, constants, s)
     gdf = _fill_defaults(gdf, s, source=source or f"file:{path.name}", confidence=confidence)
     gdf = _to_wgs84_2d(gdf, crs, path)
@@ -241,8 +241,9 @@ def _clip(gdf: gpd.GeoDataFrame, area: shapely.Geometry, s: LayerSpec, path: Pat
     return gdf
 
 
-def _map_columns(gdf: gpd.GeoDataFrame, mapping: dict[str, str], s: LayerSpec, path: Path) -> gpd.GeoDataFrame:
-    """Map step: rename by ``mapping`` (checked), drop the columns the layer does not have."""
+def _map_columns(gdf: gpd.GeoDataFrame, mapping: dict[str, str], s: LayerSpec, path: Path,
+                 notes: list[str]) -> gpd.GeoDataFrame:
+    """Map step: rename by ``mapping`` (checked), then by case (``KIND`` -> ``kind``), drop the rest."""
     geom_name = gdf.geometry.name
     columns = [c for c in gdf.columns if c != geom_name]
     unknown = [old for old in mapping if old not in columns]
@@ -261,10 +262,39 @@ def _map_columns(gdf: gpd.GeoDataFrame, mapping: dict[str, str], s: LayerSpec, p
     clash = [c for c in mapping.values() if list(gdf.columns).count(c) > 1]
     if clash:
         raise InputError(f"{path}: --map makes a second column named {clash[0]!r}; map the old one away too")
+    gdf = _match_case(gdf, allowed, geom_name, notes)
     dropped = [c for c in gdf.columns if c != geom_name and c not in allowed]
     if dropped:
         log.info("%s: columns not in layer %s dropped: %s", path, s.name, ", ".join(dropped))
+    said = [c for c in dropped if c not in _FORMAT_FIELDS]
+    if said:
+        notes.append(f"columns left out (layer {s.name} has no such column; --map OLD=NEW keeps one): "
+                     + ", ".join(map(str, said)))
     return gdf[[c for c in gdf.columns if c in allowed] + [geom_name]]
+
+
+#: Fields GDAL's KML and GPX drivers add to every feature: not the user's columns.
+_FORMAT_FIELDS = frozenset(
+    "Name description timestamp begin end altitudeMode tessellate extrude visibility drawOrder icon "
+    "name ele time magvar geoidheight cmt desc src link1_href link1_text link1_type link2_href "
+    "link2_text link2_type sym type fix sat hdop vdop pdop ageofdgpsdata dgpsid number "
+    "track_fid track_seg_id track_seg_point_id route_fid route_point_id".split())
+
+
+def _match_case(gdf: gpd.GeoDataFrame, allowed: set[str], geom_name: str, notes: list[str]) -> gpd.GeoDataFrame:
+    """A column that is a layer column but for its case (a Shapefile's ``KIND``) takes its name.
+
+    Only where the layer column is not there already and one column alone matches it.
+    """
+    have = set(gdf.columns)
+    by_lower: dict[str, list[str]] = {}
+    for c in gdf.columns:
+        if c != geom_name and c not in allowed and str(c).lower() in allowed:
+            by_lower.setdefault(str(c).lower(), []).append(c)
+    renames = {cols[0]: low for low, cols in by_lower.items() if len(cols) == 1 and low not in have}
+    if renames:
+        notes.append("columns matched ignoring case: " + ", ".join(f"{a} -> {b}" for a, b in renames.items()))
+    return gdf.rename(columns=renames)
 
 
 def _fill_defaults(gdf: gpd.GeoDataFrame, s: LayerSpec, *, source: str, confidence: str) -> gpd.GeoDataFrame:

@@ -252,6 +252,17 @@ def test_a_gcj02_file_name_alone_is_enough_and_a_wgs84_file_refuses_gcj02(tmp_pa
     assert len(read_gis_file("bridges", tmp_path / "phone.csv")) == 1
 
 
+def test_degrees_labelled_with_a_projected_crs_name_the_option(tmp_path):
+    # QGIS "Set CRS" instead of "Reproject": read as metres, the patch landed at 109.5 E, 0.0002 N
+    gpkg = DATA / "geopackage-wrong-crs" / "patch_degrees_labelled_4547.gpkg"
+    with pytest.raises(InputError, match=r"coordinates like 114\.33000, 22\.64000 are longitude/latitude "
+                       r"degrees but the file says CGCS2000 / 3-degree Gauss-Kruger CM 114E \(metres\); "
+                       r"give --crs wgs84"):
+        read_gis_file("patches", gpkg)
+    got = read_gis_file("patches", gpkg, crs="wgs84").to_crs(WGS84)
+    assert got.geometry.iloc[0].bounds == pytest.approx((114.33, 22.64, 114.34, 22.65))
+
+
 def test_zone_glued_to_easting_names_the_epsg_code(tmp_path):
     shp = tmp_path / "zone.shp"
     x, y = 38_500_000 + 40_000.0, 2_510_000.0

@@ -251,6 +251,21 @@ def _check_glued_zone(gdf: gpd.GeoDataFrame, path: Path) -> None:
                      f"(CGCS2000 3-degree zone {zone}, EPSG:{code}) but {said}; give --crs EPSG:{code}")
 
 
+def _check_degrees_in_metres(gdf: gpd.GeoDataFrame, path: Path) -> None:
+    """Refuse longitude/latitude numbers labelled with a projected CRS (metres).
+
+    Every coordinate within 180 of the origin in a projected CRS is degrees written into
+    a file whose CRS was set, not converted; read as metres they land near the equator.
+    """
+    if gdf.crs is None or not len(gdf) or not pyproj.CRS(gdf.crs).is_projected:
+        return
+    x0, y0, x1, y1 = gdf.total_bounds
+    if not (np.isfinite([x0, y0, x1, y1]).all() and -180 <= x0 and x1 <= 180 and -90 <= y0 and y1 <= 90):
+        return
+    raise InputError(f"{path}: coordinates like {x0:.5f}, {y0:.5f} are longitude/latitude degrees but the "
+                     f"file says {pyproj.CRS(gdf.crs).name} (metres); give --crs wgs84 (or gcj02, bd09)")
+
+
 def _assign_crs(gdf: gpd.GeoDataFrame, crs: str | None, path: Path) -> gpd.GeoDataFrame:
     """Return the frame in WGS-84, its CRS taken from the file or from ``crs``.
 
@@ -274,6 +289,7 @@ def _assign_crs(gdf: gpd.GeoDataFrame, crs: str | None, path: Path) -> gpd.GeoDa
             log.warning("%s: the file says %s; using %s as given", path, gdf.crs, target)
         gdf = gdf.set_crs(target, allow_override=True)
     _check_glued_zone(gdf, path)
+    _check_degrees_in_metres(gdf, path)
     if gdf.crs is None:
         raise InputError(f"{path}: the file has no CRS; give one with --crs (EPSG:4547, wgs84, gcj02, bd09)")
     return gdf.to_crs(_crs.WGS84)

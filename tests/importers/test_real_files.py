@@ -263,6 +263,21 @@ def test_degrees_labelled_with_a_projected_crs_name_the_option(tmp_path):
     assert got.geometry.iloc[0].bounds == pytest.approx((114.33, 22.64, 114.34, 22.65))
 
 
+def test_gcj02_csv_in_gbk_with_a_swapped_row(tmp_path):
+    # AMap points typed into Excel on Chinese Windows (GBK, 经度/纬度); line 4 is lat,lon
+    src = DATA / "gcj02-csv-gbk" / "amap 点.csv"
+    with pytest.raises(DataError, match=r"feature line 4: coordinates 22\.6873, 114\.3749 look swapped "
+                       r"\(lat, lon\): longitude comes first"):
+        read_gis_file("bridges", src, crs="gcj02")
+    fixed = tmp_path / "amap 点.csv"
+    fixed.write_bytes(b"\n".join(src.read_bytes().splitlines()[:3]) + b"\n")
+    gdf = read_gis_file("bridges", fixed, crs="gcj02").to_crs(WGS84)
+    # the GCJ-02 values were made from these WGS-84 points by ecomap.wgs84_to_gcj02
+    np.testing.assert_allclose(gdf.geometry.x, [114.3577, 114.3627], atol=1e-6)
+    np.testing.assert_allclose(gdf.geometry.y, [22.6383, 22.6356], atol=1e-6)
+    assert gdf["installed"].tolist() == ["2024-05-03", "2024-05-04"]
+
+
 def test_zone_glued_to_easting_names_the_epsg_code(tmp_path):
     shp = tmp_path / "zone.shp"
     x, y = 38_500_000 + 40_000.0, 2_510_000.0

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -348,6 +349,15 @@ def _check_degrees(gdf: gpd.GeoDataFrame, path: Path) -> None:
     raise DataError(problems)
 
 
+_DATE_FORMS = re.compile(r"^\s*(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\s*$")
+
+
+def _iso_date(text: str) -> str:
+    """``2024/5/3`` and ``2024.5.3`` (Excel, as ``bridges import`` takes them) as ``2024-05-03``."""
+    m = _DATE_FORMS.match(text)
+    return f"{m[1]}-{int(m[2]):02d}-{int(m[3]):02d}" if m else text
+
+
 def _tidy_values(gdf: gpd.GeoDataFrame, s: LayerSpec) -> gpd.GeoDataFrame:
     """Text and date columns as text: dates ``YYYY-MM-DD``, whole floats without ``.0``, blanks None."""
     for c in ["id", *s.column_names]:
@@ -360,6 +370,8 @@ def _tidy_values(gdf: gpd.GeoDataFrame, s: LayerSpec) -> gpd.GeoDataFrame:
         elif dtype in {"str", "date"}:
             gdf[c] = [None if _missing(v) else (v.isoformat() if isinstance(v, _dt.date) else _as_text(v))
                       for v in col]
+            if dtype == "date":
+                gdf[c] = [_iso_date(v) if isinstance(v, str) else v for v in gdf[c]]
     return gdf
 
 

@@ -141,6 +141,18 @@ def test_an_empty_file_says_so(name, tmp_path, capsys):
     assert [p.rule for p in problems] == ["not readable as GeoJSON: not recognized as being in a supported file format"]
 
 
+def test_kml_coordinate_typo_is_named_not_cut_short(tmp_path):
+    # GDAL reads "114.35a77" as 114.35 (800 m west, still in the district) without a word
+    kml = DATA / "kml-bad-coordinate" / "survey_typo.kml"
+    assert pyogrio.read_dataframe(kml).geometry.iloc[1].x == 114.35  # what GDAL alone gives
+    with pytest.raises(DataError) as err:
+        read_gis_file("bridges", kml)
+    assert [(p.feature, p.rule) for p in err.value.problems] == [
+        ("K2 大水坑", "coordinate '114.35a77' is not a number (lon,lat[,alt])"),
+        ("#3", "coordinate '114.3587,,22.6393' is not a number (lon,lat[,alt])"),
+    ]
+
+
 def test_kml_schemadata_and_one_source_layer(tmp_path):
     gdf = read_gis_file("bridges", DATA / "kml-two-folders" / "survey_schemadata.kml")
     assert gdf.index.tolist() == ["S1", "S2"] and gdf["material"].tolist() == ["stone", "net"]

@@ -23,6 +23,7 @@ from .._errors import InputError
 from ..io import _geometry_2d
 from ..spreadsheet import ENCODING_HINT, detect_encoding, normalise_encoding
 from ._common import _first_line, _missing
+from ._kml import check_kml_numbers
 
 log = logging.getLogger(__package__)
 
@@ -147,6 +148,7 @@ def _read_ogr(path: Path, source_layer: str | None, *, encoding: str | None = No
         raise InputError(f"{path}: no such file")
     if path.is_file() and path.stat().st_size == 0:
         raise InputError(f"{path}: empty file (0 bytes)")
+    check_kml_numbers(path)
     codec, enc_note = _shapefile_encoding(path, encoding)
     names = _layers(path, source_layer, prefer)
     notes = [enc_note] if enc_note else []

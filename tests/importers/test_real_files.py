@@ -290,6 +290,15 @@ def test_gcj02_csv_in_gbk_with_a_swapped_row(tmp_path):
     assert gdf["installed"].tolist() == ["2024-05-03", "2024-05-04"]
 
 
+def test_an_excel_workbook_is_pointed_to_csv(tmp_path, capsys):
+    xlsx = DATA / "excel-register" / "register.xlsx"  # lon, lat, ..., note =HYPERLINK(...)
+    with pytest.raises(InputError, match=r"register.xlsx: has no geometry column; a table of points "
+                       r"\(Excel, WPS\) goes in as CSV with lon,lat"):
+        read_gis_file("bridges", xlsx)
+    assert run_cli("bridges", "import", xlsx, "--data", tmp_path, "--dry-run") == 2
+    assert "register.xlsx: survey files are .csv or .geojson, not .xlsx" in capsys.readouterr().err
+
+
 def test_zone_glued_to_easting_names_the_epsg_code(tmp_path):
     shp = tmp_path / "zone.shp"
     x, y = 38_500_000 + 40_000.0, 2_510_000.0

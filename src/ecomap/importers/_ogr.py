@@ -121,7 +121,8 @@ def _read_one(path: Path, layer: str, encoding: str | None) -> gpd.GeoDataFrame:
         hint = f"; {ENCODING_HINT}" if isinstance(exc, UnicodeError) else ""
         raise InputError(f"{path}: not readable as a GIS file: {_first_line(exc)}{hint}") from None
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry is None:
-        raise InputError(f"{path}: has no geometry column")
+        raise InputError(f"{path}: has no geometry column; a table of points (Excel, WPS) goes in as CSV "
+                         "with lon,lat (or 经度,纬度) columns")
     return gdf
 
 

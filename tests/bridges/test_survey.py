@@ -190,6 +190,18 @@ def test_bd09_points_copied_from_baidu_land_on_their_wgs84_site(tmp_path, capsys
         import_sites(gcj, data_dir=data, crs="bd09", dry_run=True)
 
 
+def test_a_geojson_survey_without_features_is_an_empty_survey_like_a_header_only_csv(data, tmp_path, capsys):
+    # it said "line 1: missing column 'host'" of a file that has no lines and no columns
+    src = Path(__file__).resolve().parents[1] / "data" / "empty-file" / "no_features.geojson"
+    before = (data / "bridges.geojson").read_bytes()
+    csv = tmp_path / "header.csv"
+    csv.write_text("lon,lat,host,material,status\n")
+    for path in (src, csv):
+        report = import_sites(path, data_dir=data)
+        assert len(report.added) == 0 and report.rejected == [] and report.duplicates == []
+    assert (data / "bridges.geojson").read_bytes() == before
+
+
 def test_gcj02_coordinates_read_as_wgs84_fall_outside_or_far(data, tmp_path):
     glon, glat = crs.wgs84_to_gcj02(114.3441, 22.6841)
     path = tmp_path / "amap.csv"

@@ -41,7 +41,8 @@ def _run_bridges_synth(args) -> int:
 
 
 def _add_bridges_register(bsub) -> None:
-    i = bsub.add_parser("import", help="add a field survey (CSV or GeoJSON) to the register, all or nothing")
+    i = bsub.add_parser("import", help="add a field survey (CSV or GeoJSON) to the register: the valid rows, "
+                                             "the others to FILE.rejects.csv")
     i.add_argument("file", type=_path, metavar="FILE",
                    help="CSV with lon,lat (or longitude,latitude / x,y / 经度,纬度) columns, or GeoJSON points")
     i.add_argument("--crs", default="wgs84", choices=["wgs84", "gcj02", "bd09"],

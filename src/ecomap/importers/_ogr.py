@@ -241,7 +241,7 @@ def _glued_zone(gdf: gpd.GeoDataFrame) -> int | None:
     return int(x0 // 1e6)
 
 
-def _check_glued_zone(gdf: gpd.GeoDataFrame, path: Path) -> None:
+def _check_glued_zone(gdf: gpd.GeoDataFrame, path: Path, option: str = "--crs") -> None:
     """Refuse 8-digit eastings (zone number in front) unless the CRS is that zone's EPSG code."""
     zone = _glued_zone(gdf)
     if zone is None:
@@ -251,10 +251,10 @@ def _check_glued_zone(gdf: gpd.GeoDataFrame, path: Path) -> None:
         return
     said = f"the file says {pyproj.CRS(gdf.crs).name}" if gdf.crs is not None else "the file has no CRS"
     raise InputError(f"{path}: eastings like {gdf.total_bounds[0]:.0f} carry the zone number {zone} in front "
-                     f"(CGCS2000 3-degree zone {zone}, EPSG:{code}) but {said}; give --crs EPSG:{code}")
+                     f"(CGCS2000 3-degree zone {zone}, EPSG:{code}) but {said}; give {option} EPSG:{code}")
 
 
-def _check_degrees_in_metres(gdf: gpd.GeoDataFrame, path: Path) -> None:
+def _check_degrees_in_metres(gdf: gpd.GeoDataFrame, path: Path, option: str = "--crs") -> None:
     """Refuse longitude/latitude numbers labelled with a projected CRS (metres).
 
     Every coordinate within 180 of the origin in a projected CRS is degrees written into
@@ -266,11 +266,13 @@ def _check_degrees_in_metres(gdf: gpd.GeoDataFrame, path: Path) -> None:
     if not (np.isfinite([x0, y0, x1, y1]).all() and -180 <= x0 and x1 <= 180 and -90 <= y0 and y1 <= 90):
         return
     raise InputError(f"{path}: coordinates like {x0:.5f}, {y0:.5f} are longitude/latitude degrees but the "
-                     f"file says {pyproj.CRS(gdf.crs).name} (metres); give --crs wgs84 (or gcj02, bd09)")
+                     f"file says {pyproj.CRS(gdf.crs).name} (metres); give {option} wgs84 (or gcj02, bd09)")
 
 
-def _assign_crs(gdf: gpd.GeoDataFrame, crs: str | None, path: Path) -> gpd.GeoDataFrame:
+def _assign_crs(gdf: gpd.GeoDataFrame, crs: str | None, path: Path, option: str = "--crs") -> gpd.GeoDataFrame:
     """Return the frame in WGS-84, its CRS taken from the file or from ``crs``.
+
+    ``option`` is the command-line option that gives ``crs``, for the messages.
 
     ``gcj02`` and ``bd09`` are explicit (longitude/latitude moved to WGS-84); a 3-D CRS
     (EPSG:4979) is read as its horizontal part; 8-digit eastings with the zone number in
@@ -284,15 +286,15 @@ def _assign_crs(gdf: gpd.GeoDataFrame, crs: str | None, path: Path) -> gpd.GeoDa
         target = _crs.parse_crs(crs)
         if target in (_crs.GCJ02, _crs.BD09):
             if gdf.crs is not None and not pyproj.CRS(gdf.crs).is_geographic:
-                raise InputError(f"{path}: --crs {target} needs longitude/latitude degrees, but the file "
+                raise InputError(f"{path}: {option} {target} needs longitude/latitude degrees, but the file "
                                  f"is in {pyproj.CRS(gdf.crs).name}")
             convert = _crs.from_gcj02 if target == _crs.GCJ02 else _crs.from_bd09
             return convert(gdf.set_crs(_crs.WGS84, allow_override=True))
         if gdf.crs is not None and pyproj.CRS(gdf.crs) != pyproj.CRS(target):
             log.warning("%s: the file says %s; using %s as given", path, gdf.crs, target)
         gdf = gdf.set_crs(target, allow_override=True)
-    _check_glued_zone(gdf, path)
-    _check_degrees_in_metres(gdf, path)
+    _check_glued_zone(gdf, path, option)
+    _check_degrees_in_metres(gdf, path, option)
     if gdf.crs is None:
-        raise InputError(f"{path}: the file has no CRS; give one with --crs (EPSG:4547, wgs84, gcj02, bd09)")
+        raise InputError(f"{path}: the file has no CRS; give one with {option} (EPSG:4547, wgs84, gcj02, bd09)")
     return gdf.to_crs(_crs.WGS84)

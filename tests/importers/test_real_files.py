@@ -53,7 +53,10 @@ def test_upper_case_fields_match_by_case_and_left_out_columns_are_said(tmp_path,
     ]
     out = tmp_path / "坪山 输出"
     assert run_cli("import", "file", "trails", shp, "--map", "NAME=name_zh", "--out", out) == 0
-    assert "columns left out" not in capsys.readouterr().out
+    out_text = capsys.readouterr().out
+    assert "columns left out" not in out_text
+    assert f"{out} has no boundary yet, which every other command needs: " \
+           f"ecomap import file boundary FILE --out {out}" in out_text.splitlines()
     trails, problems = read_layer_file(out / "trails.geojson", "trails")
     assert problems == [] and trails["name_zh"].tolist() == ["马峦山绿道", "坪山河步道"]
 

@@ -114,6 +114,8 @@ def _add_import(sub) -> None:
 
 
 def _run_import(args) -> int:
+    from pathlib import Path
+
     from ..importers import import_file, import_osm
 
     if args.import_source == "osm":
@@ -131,6 +133,9 @@ def _run_import(args) -> int:
         print(f"{name:<12} {n:>7} features" + ("" if n else " (no file written)"))
     note = " (OpenStreetMap layers: ODbL, see README.md)" if args.import_source == "osm" else ""
     print(f"wrote {result.out_dir}{note}")
+    if not (Path(result.out_dir) / "boundary.geojson").exists():
+        print(f"{result.out_dir} has no boundary yet, which every other command needs: "
+              f"ecomap import file boundary FILE --out {result.out_dir}")
     return 0
 
 

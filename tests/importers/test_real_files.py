@@ -302,6 +302,24 @@ def test_an_excel_workbook_is_pointed_to_csv(tmp_path, capsys):
     assert "register.xlsx: survey files are .csv or .geojson, not .xlsx" in capsys.readouterr().err
 
 
+def test_an_import_that_leaves_corridors_without_their_patches_warns(tmp_path, capsys):
+    # --overwrite of patches with one park: all 20 corridors lost their ends without a word
+    folder = tmp_path / "field"
+    shutil.copytree(DATA.parents[1] / "data" / "geo", folder)
+    park = tmp_path / "park.geojson"
+    park.write_text(json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature",
+        "properties": {"id": "PX", "kind": "forest", "quality": 0.5},
+        "geometry": {"type": "Polygon", "coordinates": [[[114.33, 22.64], [114.35, 22.64], [114.35, 22.66],
+                                                         [114.33, 22.64]]]}}]}))
+    assert run_cli("import", "file", "patches", park, "--out", folder, "--overwrite") == 0
+    err = capsys.readouterr().err
+    assert err.startswith(f"warning: {folder} now has 40 problem(s) with other layers, e.g. "
+                          f"{folder / 'corridors.geojson'}: feature C01: from_id 'P03' names no patch; "
+                          f"see ecomap validate --data {folder}")
+    assert run_cli("validate", "--data", folder) == 2
+    assert "40 problem(s)" in capsys.readouterr().err
+
+
 def test_zone_glued_to_easting_names_the_epsg_code(tmp_path):
     shp = tmp_path / "zone.shp"
     x, y = 38_500_000 + 40_000.0, 2_510_000.0

@@ -136,7 +136,19 @@ def _run_import(args) -> int:
     if not (Path(result.out_dir) / "boundary.geojson").exists():
         print(f"{result.out_dir} has no boundary yet, which every other command needs: "
               f"ecomap import file boundary FILE --out {result.out_dir}")
+    elif args.import_source == "file":
+        _say_folder_problems(result.out_dir)
     return 0
+
+
+def _say_folder_problems(out_dir) -> None:
+    """After an import, warn when the folder as a whole now breaks a rule (a corridor's patch gone)."""
+    from ..network import validate_data
+
+    problems = validate_data(out_dir)
+    if problems:
+        print(f"warning: {out_dir} now has {len(problems)} problem(s) with other layers, "
+              f"e.g. {problems[0]}; see ecomap validate --data {out_dir}", file=sys.stderr)
 
 
 # --- export ------------------------------------------------------------------------------

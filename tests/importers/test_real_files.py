@@ -61,6 +61,20 @@ def test_upper_case_fields_match_by_case_and_left_out_columns_are_said(tmp_path,
     assert problems == [] and trails["name_zh"].tolist() == ["马峦山绿道", "坪山河步道"]
 
 
+def test_a_shapefile_missing_its_shx_or_dbf_says_which(tmp_path, caplog):
+    # GDAL's "Set SHAPE_RESTORE_SHX config option to YES" was the message
+    for part in (".shx", ".dbf"):
+        folder = tmp_path / part[1:]
+        shutil.copytree(DATA / "shapefile-upper-case-fields", folder)
+        (folder / f"步道 trails{part}").unlink()
+    with pytest.raises(InputError, match=r"步道 trails.shp: the Shapefile's 步道 trails.shx is not beside it; "
+                                         r"copy all its files together \(.shp .shx .dbf .prj .cpg\)$"):
+        read_gis_file("trails", tmp_path / "shx" / "步道 trails.shp")
+    gdf = read_gis_file("trails", tmp_path / "dbf" / "步道 trails.shp", set_values="kind=hiking")
+    assert gdf.index.tolist() == ["trails-1", "trails-2"] and gdf["kind"].tolist() == ["hiking"] * 2
+    assert "no 步道 trails.dbf beside it, so no attributes" in caplog.text
+
+
 @pytest.mark.parametrize("cpg", ["GBK", "936"])
 def test_cpg_is_honoured(tmp_path, cpg):
     gdf = read_gis_file("corridors", _shapefile(tmp_path, cpg), mapping=GBK_MAP)

@@ -63,6 +63,17 @@ def _sidecar(path: Path, suffix: str) -> Path | None:
     return None
 
 
+def _check_shapefile_parts(path: Path) -> None:
+    """Refuse a ``.shp`` without its ``.shx`` (index); warn when its ``.dbf`` (attributes) is gone."""
+    if path.suffix.lower() != ".shp":
+        return
+    together = "copy all its files together (.shp .shx .dbf .prj .cpg)"
+    if _sidecar(path, ".shx") is None:
+        raise InputError(f"{path}: the Shapefile's {path.stem}.shx is not beside it; {together}")
+    if _sidecar(path, ".dbf") is None:
+        log.warning("%s: no %s.dbf beside it, so no attributes; %s", path, path.stem, together)
+
+
 def _shapefile_encoding(path: Path, encoding: str | None) -> tuple[str | None, str | None]:
     """The encoding to read a Shapefile's DBF with, and the note saying where it came from.
 
@@ -150,6 +161,7 @@ def _read_ogr(path: Path, source_layer: str | None, *, encoding: str | None = No
     if path.is_file() and path.stat().st_size == 0:
         raise InputError(f"{path}: empty file (0 bytes)")
     check_kml_numbers(path)
+    _check_shapefile_parts(path)
     codec, enc_note = _shapefile_encoding(path, encoding)
     names = _layers(path, source_layer, prefer)
     notes = [enc_note] if enc_note else []

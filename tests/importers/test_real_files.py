@@ -334,6 +334,15 @@ def test_an_import_that_leaves_corridors_without_their_patches_warns(tmp_path, c
     assert "40 problem(s)" in capsys.readouterr().err
 
 
+def test_csv_rows_without_ids_are_named_with_their_line(tmp_path):
+    # the problem said only "feature bridges-3", an id the file does not hold
+    csv = DATA / "survey-formula-cells" / "week12.csv"
+    with pytest.raises(DataError) as err:
+        read_gis_file("bridges", csv)
+    assert [(p.feature, p.rule) for p in err.value.problems] == [
+        ("bridges-3 (line 4)", "status 'bulit' is not one of planned, built, damaged, removed")]
+
+
 def test_zone_glued_to_easting_names_the_epsg_code(tmp_path):
     shp = tmp_path / "zone.shp"
     x, y = 38_500_000 + 40_000.0, 2_510_000.0

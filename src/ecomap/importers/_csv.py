@@ -57,4 +57,5 @@ def _read_csv_points(path: Path, encoding: str | None) -> gpd.GeoDataFrame:
     frame = pd.DataFrame({table.header[i]: [r[i] for r in table.rows] for i in keep}, dtype=object)
     gdf = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs=_crs.WGS84)
     gdf.attrs["notes"] = [table.encoding] if table.encoding and "utf-8" not in table.encoding else []
+    gdf.attrs["lines"] = list(table.lines)  # each row's line in the file, for the messages
     return gdf

@@ -162,7 +162,9 @@ def read_gis_file(
     gdf = _read_features(path, source_layer, encoding, s)
     check_stated_datum(path, gdf, crs)
     notes = list(gdf.attrs.get("notes", []))
+    lines = gdf.attrs.get("lines")
     gdf = _map_columns(gdf, mapping, s, path, notes)
+    lines = lines if "id" not in gdf.columns else None  # CSV rows that get ids <layer>-<n>
     gdf = _set_constants(gdf, constants, s)
     gdf = _fill_defaults(gdf, s, source=source or f"file:{path.name}", confidence=confidence)
     gdf = _to_wgs84_2d(gdf, crs, path)
@@ -174,7 +176,7 @@ def read_gis_file(
     gdf = _tidy_values(gdf, s)
     problems = check_layer(gdf, layer, file=str(path))
     if problems:
-        raise DataError(problems)
+        raise DataError(_with_lines(problems, lines, s.name))
     out = coerce_columns(gdf, layer)
     out["id"] = out["id"].astype(str)
     out = out.set_index("id").to_crs(_crs.INTERNAL)
@@ -319,6 +321,19 @@ def _to_wgs84_2d(gdf: gpd.GeoDataFrame, crs: str | None, path: Path) -> gpd.GeoD
         gdf = gdf.rename_geometry("geometry")
     gdf["geometry"] = gpd.GeoSeries(shapely.force_2d(gdf.geometry.values), index=gdf.index, crs=gdf.crs)
     return gdf
+
+
+def _with_lines(problems: list[Problem], lines: list[int] | None, layer: str) -> list[Problem]:
+    """CSV rows given ids ``<layer>-<n>``: each problem names the row's line too."""
+    if not lines:
+        return problems
+    out = []
+    for p in problems:
+        m = re.fullmatch(rf"{re.escape(layer)}-(\d+)", p.feature or "")
+        if m and 0 < int(m[1]) <= len(lines):
+            p = Problem(p.file, f"{p.feature} (line {lines[int(m[1]) - 1]})", p.rule)
+        out.append(p)
+    return out
 
 
 def _check_degrees(gdf: gpd.GeoDataFrame, path: Path) -> None:

@@ -74,7 +74,9 @@ def test_each_document_is_refused_or_read_as_by_the_checked_path(tmp_path, name)
     want = _parse_checked(path.read_bytes(), str(path))
     if got is None:
         assert len(problems) == 1
-        if not isinstance(want, tuple):  # a file-level problem: the same words (GDAL's temporary name aside)
+        if name == "empty":  # said before GDAL is asked
+            assert problems[0].rule == "empty file (0 bytes): a layer is a GeoJSON FeatureCollection"
+        elif not isinstance(want, tuple):  # a file-level problem: the same words (GDAL's temporary name aside)
             assert _vsimem(problems[0]) == _vsimem(want)
         else:  # refused on its CRS, by the same rule
             assert problems[0].rule.startswith(("wrong CRS", "missing CRS"))

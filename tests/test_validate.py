@@ -56,6 +56,12 @@ def test_missing_folder(tmp_path, capsys):
     assert "data folder does not exist" in capsys.readouterr().err
 
 
+def test_a_layer_file_given_as_data_folder_names_the_folder(minimal_data, capsys):
+    assert run_cli("validate", "--data", minimal_data / "boundary.geojson") == 2
+    assert capsys.readouterr().err == (f"ecomap: {minimal_data / 'boundary.geojson'}: file: a file, not a data "
+                                       f"folder (--data takes the folder: {minimal_data})\n")
+
+
 def test_unreadable_file(minimal_data, capsys):
     (minimal_data / "bridges.geojson").write_text("{ this is not json", encoding="utf-8")
     check(minimal_data, capsys, ("bridges.geojson", "file", "not readable as GeoJSON"))

@@ -255,6 +255,8 @@ def read_layer_file(path: str | os.PathLike, name: str) -> tuple[gpd.GeoDataFram
         data = path.read_bytes()  # read once: parsed and hashed from the same bytes
     except OSError as exc:
         return None, [Problem(file, None, f"not readable as GeoJSON: {_first_line(exc)}")]
+    if not data.strip():
+        return None, [Problem(file, None, f"empty file ({len(data)} bytes): a layer is a GeoJSON FeatureCollection")]
     read = _parse_once(data) if _plainly_geojson(data) else None
     if read is None:  # anything else: GDAL names the driver first, then reads
         read = _parse_checked(data, file)
@@ -406,8 +408,17 @@ def _empty_read_as_null(data: bytes, wkb, label: list[str], file: str,
     return problems
 
 
+_GDAL_HINT = re.compile(r"\.?;? ?It might help to specify the correct driver.*$")
+_VSIMEM = re.compile(r"'?/vsimem/[^' ]*'? ?")
+
+
 def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    """An error's first line, without GDAL's in-memory file names and driver-prefix hint."""
+    text = str(exc).strip()
+    if not text:
+        return type(exc).__name__
+    line = _GDAL_HINT.sub("", text.splitlines()[0])
+    return _VSIMEM.sub("", line).strip() or type(exc).__name__
 
 
 def to_wgs84_frame(gdf: gpd.GeoDataFrame, *, precision: int | None = 7) -> gpd.GeoDataFrame:

@@ -171,7 +171,8 @@ def _study_extent(frames: Mapping[str, gpd.GeoDataFrame]) -> tuple[float, float,
 
 def _read_folder(data_dir: Path, names: set[str]) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, Path], list[Problem]]:
     if not data_dir.is_dir():
-        raise DataError(Problem(str(data_dir), None, "data folder does not exist"))
+        raise DataError(Problem(str(data_dir), None, f"a file, not a data folder (--data takes the folder: "
+                                f"{data_dir.parent})" if data_dir.is_file() else "data folder does not exist"))
     frames: dict[str, gpd.GeoDataFrame] = {}
     paths: dict[str, Path] = {}
     problems: list[Problem] = []

@@ -171,6 +171,37 @@ def test_gcj02_export_reimported_lands_back_within_1e6_degrees(data, tmp_path):
         assert list(back["status"]) == list(original["status"])
 
 
+def test_bd09_points_copied_from_baidu_land_on_their_wgs84_site(tmp_path, capsys):
+    # --crs took only wgs84|gcj02: Baidu points had to go in as "gcj02", ~1 km off
+    src = Path(__file__).resolve().parents[1] / "data" / "baidu-bd09-points" / "sites_from_baidu.csv"
+    path = tmp_path / "百度 points.csv"
+    path.write_bytes(src.read_bytes())
+    data = tmp_path / "fresh"  # the fixture's register has a site at 114.35, 22.69 already
+    write_layer(data, "boundary", [boundary_feature()])
+    assert run_cli("bridges", "import", path, "--crs", "bd09", "--data", data, "--dry-run") == 0
+    assert "would add 1" in capsys.readouterr().out
+    report = import_sites(path, data_dir=data, crs="bd09")
+    (new,) = report.added.index
+    got = load_network(data).bridges.to_crs(crs.WGS84).loc[new].geometry
+    assert abs(got.x - 114.35) < 2e-6 and abs(got.y - 22.69) < 2e-6  # the site the file names
+    with pytest.raises(InputError, match=r"says its coordinates are GCJ-02, .* to read BD-09; pass --crs gcj02"):
+        gcj = tmp_path / "gcj.csv"
+        gcj.write_text("lon,lat,coordinates,host,material,status\n114.355,22.687,GCJ-02,ditch,wood,built\n")
+        import_sites(gcj, data_dir=data, crs="bd09", dry_run=True)
+
+
+def test_a_geojson_survey_without_features_is_an_empty_survey_like_a_header_only_csv(data, tmp_path, capsys):
+    # it said "line 1: missing column 'host'" of a file that has no lines and no columns
+    src = Path(__file__).resolve().parents[1] / "data" / "empty-file" / "no_features.geojson"
+    before = (data / "bridges.geojson").read_bytes()
+    csv = tmp_path / "header.csv"
+    csv.write_text("lon,lat,host,material,status\n")
+    for path in (src, csv):
+        report = import_sites(path, data_dir=data)
+        assert len(report.added) == 0 and report.rejected == [] and report.duplicates == []
+    assert (data / "bridges.geojson").read_bytes() == before
+
+
 def test_gcj02_coordinates_read_as_wgs84_fall_outside_or_far(data, tmp_path):
     glon, glat = crs.wgs84_to_gcj02(114.3441, 22.6841)
     path = tmp_path / "amap.csv"

@@ -58,6 +58,7 @@ def test_cli_table_and_scenario(chain_folder, capsys):
     (["--median-dispersal", "-5"], "median dispersal distance (m) must be more than 0"),
     (["--links", "distance"], "needs --threshold"),
     (["--links", "distance", "--threshold", "-3"], "threshold must be 0 or more"),
+    (["--threshold", "500"], "--threshold 500 applies to --links distance only"),  # was ignored
     (["--landscape-area", "0"], "landscape area"),
     (["--cover-distance", "-1"], "cover distance must be a distance of 0 m or more"),
 ])

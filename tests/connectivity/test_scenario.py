@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import math
 import warnings
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from conftest import run_cli
 from connectivity._network import hline, square, three_patches
 
 from ecomap import connectivity as cn
@@ -69,6 +71,20 @@ def test_bad_input_is_one_clear_error(tmp_path):
         "geometry": {"type": "Point", "coordinates": [114.35, 22.69]}}]}))
     with pytest.raises(InputError, match=r"point.geojson: feature X1: geometry type Point"):
         cn.scenario(net, add=p, landscape_area_km2=10)
+
+
+def test_added_file_with_a_repeated_id_or_empty_is_one_line_exit_2(tmp_path, capsys):
+    # two features X1 ended in "internal error: ValueError: cannot reindex on an axis with
+    # duplicate labels", exit 1
+    data = Path(__file__).resolve().parents[1] / "data"
+    dup = data / "duplicate-ids" / "plan_x1_twice.geojson"
+    with pytest.raises(InputError, match=r"plan_x1_twice.geojson: feature X1: duplicate id 'X1' \(also feature 1\)"):
+        cn.scenario(three_patches(), add=dup, landscape_area_km2=10)
+    assert run_cli("connectivity", "--add", dup) == 2
+    assert "feature X1: duplicate id 'X1'" in capsys.readouterr().err
+    empty = data / "empty-file" / "empty.geojson"
+    with pytest.raises(InputError, match=r"empty.geojson: empty file \(0 bytes\)$"):
+        cn.scenario(three_patches(), add=empty, landscape_area_km2=10)
 
 
 # ---------------------------------------------------------------------------------------------

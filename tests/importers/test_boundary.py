@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import shapely
@@ -51,3 +53,12 @@ def test_cli_import_osm_bbox_swapped(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--bbox '22.65,114.30,22.75,114.42'" in err and "LON,LAT" in err
     assert not out.exists()
+
+
+def test_boundary_file_messages_name_the_option_import_osm_takes():
+    # `import osm` takes --boundary-crs; the messages told the user to give --crs
+    gpkg = Path(__file__).resolve().parents[1] / "data" / "geopackage-wrong-crs" / "patch_degrees_labelled_4547.gpkg"
+    with pytest.raises(InputError, match=r"are longitude/latitude degrees .*; give --boundary-crs wgs84"):
+        read_boundary(path=gpkg)
+    b = read_boundary(path=gpkg, crs="wgs84")
+    assert b.geometry.iloc[0].bounds == pytest.approx((114.33, 22.64, 114.34, 22.65))

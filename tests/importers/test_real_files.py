@@ -8,11 +8,13 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
+import pyogrio
 import pytest
 import shapely
 from conftest import PINGSHAN_SQUARE, boundary_feature, run_cli, write_layer
 
-from ecomap._errors import InputError
+from ecomap._errors import DataError, InputError
 from ecomap.crs import WGS84
 from ecomap.importers import read_gis_file
 from ecomap.io import read_layer_file
@@ -35,6 +37,42 @@ def test_gbk_shapefile_without_cpg_is_detected(tmp_path):
     gdf = read_gis_file("corridors", _shapefile(tmp_path), mapping=GBK_MAP)
     assert gdf["name_zh"].tolist() == NAMES
     assert gdf.attrs["notes"][0] == "encoding gb18030 (detected; no .cpg)"
+
+
+def test_upper_case_fields_match_by_case_and_left_out_columns_are_said(tmp_path, capsys):
+    # ID, KIND from a Chinese GIS: "missing required column 'kind'" was all the user saw,
+    # and NAME was dropped with no word; the path has Chinese characters and a space
+    shp = DATA / "shapefile-upper-case-fields" / "步道 trails.shp"
+    gdf = read_gis_file("trails", shp)
+    assert gdf.index.tolist() == ["T1", "T2"] and gdf["kind"].tolist() == ["greenway", "hiking"]
+    assert gdf["name_zh"].isna().all()
+    assert gdf.attrs["notes"] == [
+        "encoding gb18030 (detected; no .cpg)",
+        "columns matched ignoring case: ID -> id, KIND -> kind",
+        "columns left out (layer trails has no such column; --map OLD=NEW keeps one): NAME",
+    ]
+    out = tmp_path / "坪山 输出"
+    assert run_cli("import", "file", "trails", shp, "--map", "NAME=name_zh", "--out", out) == 0
+    out_text = capsys.readouterr().out
+    assert "columns left out" not in out_text
+    assert f"{out} has no boundary yet, which every other command needs: " \
+           f"ecomap import file boundary FILE --out {out}" in out_text.splitlines()
+    trails, problems = read_layer_file(out / "trails.geojson", "trails")
+    assert problems == [] and trails["name_zh"].tolist() == ["马峦山绿道", "坪山河步道"]
+
+
+def test_a_shapefile_missing_its_shx_or_dbf_says_which(tmp_path, caplog):
+    # GDAL's "Set SHAPE_RESTORE_SHX config option to YES" was the message
+    for part in (".shx", ".dbf"):
+        folder = tmp_path / part[1:]
+        shutil.copytree(DATA / "shapefile-upper-case-fields", folder)
+        (folder / f"步道 trails{part}").unlink()
+    with pytest.raises(InputError, match=r"步道 trails.shp: the Shapefile's 步道 trails.shx is not beside it; "
+                                         r"copy all its files together \(.shp .shx .dbf .prj .cpg\)$"):
+        read_gis_file("trails", tmp_path / "shx" / "步道 trails.shp")
+    gdf = read_gis_file("trails", tmp_path / "dbf" / "步道 trails.shp", set_values="kind=hiking")
+    assert gdf.index.tolist() == ["trails-1", "trails-2"] and gdf["kind"].tolist() == ["hiking"] * 2
+    assert "no 步道 trails.dbf beside it, so no attributes" in caplog.text
 
 
 @pytest.mark.parametrize("cpg", ["GBK", "936"])
@@ -86,6 +124,52 @@ def test_kml_two_folders_all_placemarks_with_extended_data(capsys, tmp_path):
     np.testing.assert_allclose(lonlat.x.to_numpy(), [114.3501, 114.3552, 114.3605, 114.3655], atol=1e-9)
 
 
+def test_kml_coordinates_outside_degrees_named_per_placemark_nothing_written(tmp_path, capsys):
+    # a latitude of 114 once crashed the GeoJSON writer ("internal error", exit 1) in a
+    # folder without a boundary, and showed bounds "inf" in one with a boundary
+    kml = DATA / "kml-bad-coordinate" / "survey_lat_lon_slip.kml"
+    with pytest.raises(DataError) as err:
+        read_gis_file("bridges", kml)
+    assert [(p.feature, p.rule) for p in err.value.problems] == [
+        ("K2", "coordinates 22.6483, 114.3577 look swapped (lat, lon): longitude comes first"),
+        ("K3", "coordinates 114.3577, 226.483 lie outside longitude -180..180 / latitude -90..90 "
+               "(WGS-84, after the file's CRS; is --crs right?)"),
+    ]
+    out = tmp_path / "new folder"
+    assert run_cli("import", "file", "bridges", kml, "--out", out) == 2
+    assert "survey_lat_lon_slip.kml: feature K2: coordinates 22.6483, 114.3577 look swapped" in capsys.readouterr().err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("name", ["empty.geojson", "empty.shp"])
+def test_an_empty_file_says_so(name, tmp_path, capsys):
+    # GDAL's "not recognized ... prefix the path with '<DRIVER>:', e.g. 'CSV:path'" was shown
+    src = DATA / "empty-file" / name
+    with pytest.raises(InputError, match=r"^.*empty\.(geojson|shp): empty file \(0 bytes\)$"):
+        read_gis_file("bridges", src)
+    folder = tmp_path / "data"
+    shutil.copytree(DATA.parents[1] / "data" / "geo", folder)
+    shutil.copy(DATA / "empty-file" / "empty.geojson", folder / "trails.geojson")
+    assert run_cli("validate", "--data", folder) == 2
+    assert capsys.readouterr().out.splitlines() == [
+        f"{folder / 'trails.geojson'}: file: empty file (0 bytes): a layer is a GeoJSON FeatureCollection"]
+    (folder / "trails.geojson").write_text("hello\n")
+    _, problems = read_layer_file(folder / "trails.geojson", "trails")
+    assert [p.rule for p in problems] == ["not readable as GeoJSON: not recognized as being in a supported file format"]
+
+
+def test_kml_coordinate_typo_is_named_not_cut_short(tmp_path):
+    # GDAL reads "114.35a77" as 114.35 (800 m west, still in the district) without a word
+    kml = DATA / "kml-bad-coordinate" / "survey_typo.kml"
+    assert pyogrio.read_dataframe(kml).geometry.iloc[1].x == 114.35  # what GDAL alone gives
+    with pytest.raises(DataError) as err:
+        read_gis_file("bridges", kml)
+    assert [(p.feature, p.rule) for p in err.value.problems] == [
+        ("K2 大水坑", "coordinate '114.35a77' is not a number (lon,lat[,alt])"),
+        ("#3", "coordinate '114.3587,,22.6393' is not a number (lon,lat[,alt])"),
+    ]
+
+
 def test_kml_schemadata_and_one_source_layer(tmp_path):
     gdf = read_gis_file("bridges", DATA / "kml-two-folders" / "survey_schemadata.kml")
     assert gdf.index.tolist() == ["S1", "S2"] and gdf["material"].tolist() == ["stone", "net"]
@@ -126,6 +210,27 @@ def test_multilayer_geopackage_reads_the_layers_of_the_geometry(tmp_path):
         read_gis_file("trails", gpkg)
 
 
+def test_an_ecomap_geopackage_comes_back_layer_by_layer(tmp_path, capsys):
+    # `ecomap export --format gpkg` (and QGIS saving styles) adds a `layer_styles` table
+    # without geometry: the import stopped at it ("has no geometry column")
+    gpkg = tmp_path / "ecomap.gpkg"
+    assert run_cli("export", "--layers", "bridges", "trails", "--format", "gpkg", "--out", gpkg) == 0
+    assert "layer_styles" in [n for n, _ in pyogrio.list_layers(gpkg)]
+    bridges = read_gis_file("bridges", gpkg)
+    register, _ = read_layer_file(DATA.parents[1] / "data" / "geo" / "bridges.geojson", "bridges")
+    assert bridges.index.tolist() == register["id"].tolist()
+    assert bridges.attrs["notes"] == ["layer read: bridges (named as the ecomap layer; --source-layer picks another)"]
+    assert len(read_gis_file("trails", gpkg)) == 7
+    survey = tmp_path / "survey.gpkg"
+    props = {"host": "ditch", "material": "stone", "status": "built", "installed": "2024-05-03"}
+    for name, pts in {"week1": [(114.35, 22.69)], "week2": [(114.351, 22.691), (114.352, 22.692)]}.items():
+        gpd.GeoDataFrame([props] * len(pts), geometry=[shapely.Point(p) for p in pts], crs=4326).to_file(
+            survey, layer=name, driver="GPKG")
+    pyogrio.write_dataframe(pd.DataFrame({"styleName": ["x"]}), survey, layer="layer_styles", driver="GPKG")
+    gdf = read_gis_file("bridges", survey)
+    assert len(gdf) == 3 and gdf.attrs["notes"] == ["layers read: week1 (1), week2 (2)"]
+
+
 def test_geojson_with_altitude_accepted_by_import_and_by_the_data_folder(tmp_path):
     src = DATA / "geojson-with-altitude"
     gdf = read_gis_file("bridges", src / "phone_survey_z.geojson")
@@ -146,6 +251,96 @@ def test_bd09_points_from_baidu(tmp_path):
     np.testing.assert_allclose([gdf.geometry.x.iloc[0], gdf.geometry.y.iloc[0]], [114.35, 22.69], atol=2e-6)
     gcj = read_gis_file("bridges", csv, crs="gcj02").to_crs(4547)
     assert gcj.geometry.distance(gdf.to_crs(4547).geometry).iloc[0] > 900  # the 963 m the case reports
+
+
+@pytest.mark.parametrize("name", ["bridges_gcj02.csv", "sites.geojson"])
+def test_a_file_that_says_gcj02_needs_crs_gcj02(name, tmp_path):
+    # ecomap's own GCJ-02 exports were read as WGS-84 by `import file`, ~590 m off, silently
+    src = DATA / "gcj02-export" / name
+    with pytest.raises(InputError, match=r"says its coordinates are GCJ-02 .*pass --crs gcj02"):
+        read_gis_file("bridges", src)
+    with pytest.raises(InputError, match=r"says its coordinates are GCJ-02 .*pass --crs gcj02"):
+        read_gis_file("bridges", src, crs="wgs84")
+    got = read_gis_file("bridges", src, crs="gcj02").to_crs(WGS84)
+    register, _ = read_layer_file(DATA.parents[1] / "data" / "geo" / "bridges.geojson", "bridges")
+    want = register.set_index("id").loc[got.index].geometry
+    np.testing.assert_allclose(got.geometry.x, want.x, atol=1e-6)
+    np.testing.assert_allclose(got.geometry.y, want.y, atol=1e-6)
+
+
+def test_a_gcj02_file_name_alone_is_enough_and_a_wgs84_file_refuses_gcj02(tmp_path):
+    rows = (DATA / "gcj02-export" / "bridges_gcj02.csv").read_text(encoding="utf-8-sig").splitlines()
+    plain = "\n".join(",".join(c for k, c in enumerate(r.split(",")) if k != 3) for r in rows[:1]) + "\n"
+    plain += "B00001,114.3429514,22.6712593,interception_ditch,ramp,built,2025-09-11,,,,,s,synthetic\n"
+    (tmp_path / "amap_gcj02.csv").write_text(plain, encoding="utf-8")
+    with pytest.raises(InputError, match=r"GCJ-02 \(its name \(_gcj02\)\).*pass --crs gcj02"):
+        read_gis_file("bridges", tmp_path / "amap_gcj02.csv")
+    (tmp_path / "phone.csv").write_text(rows[0] + "\n" + rows[1].replace("GCJ-02", "WGS-84") + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"says its coordinates are WGS-84 .*--crs gcj02 was given; leave --crs out"):
+        read_gis_file("bridges", tmp_path / "phone.csv", crs="gcj02")
+    assert len(read_gis_file("bridges", tmp_path / "phone.csv")) == 1
+
+
+def test_degrees_labelled_with_a_projected_crs_name_the_option(tmp_path):
+    # QGIS "Set CRS" instead of "Reproject": read as metres, the patch landed at 109.5 E, 0.0002 N
+    gpkg = DATA / "geopackage-wrong-crs" / "patch_degrees_labelled_4547.gpkg"
+    with pytest.raises(InputError, match=r"coordinates like 114\.33000, 22\.64000 are longitude/latitude "
+                       r"degrees but the file says CGCS2000 / 3-degree Gauss-Kruger CM 114E \(metres\); "
+                       r"give --crs wgs84"):
+        read_gis_file("patches", gpkg)
+    got = read_gis_file("patches", gpkg, crs="wgs84").to_crs(WGS84)
+    assert got.geometry.iloc[0].bounds == pytest.approx((114.33, 22.64, 114.34, 22.65))
+
+
+def test_gcj02_csv_in_gbk_with_a_swapped_row(tmp_path):
+    # AMap points typed into Excel on Chinese Windows (GBK, 经度/纬度); line 4 is lat,lon
+    src = DATA / "gcj02-csv-gbk" / "amap 点.csv"
+    with pytest.raises(DataError, match=r"feature line 4: coordinates 22\.6873, 114\.3749 look swapped "
+                       r"\(lat, lon\): longitude comes first"):
+        read_gis_file("bridges", src, crs="gcj02")
+    fixed = tmp_path / "amap 点.csv"
+    fixed.write_bytes(b"\n".join(src.read_bytes().splitlines()[:3]) + b"\n")
+    gdf = read_gis_file("bridges", fixed, crs="gcj02").to_crs(WGS84)
+    # the GCJ-02 values were made from these WGS-84 points by ecomap.wgs84_to_gcj02
+    np.testing.assert_allclose(gdf.geometry.x, [114.3577, 114.3627], atol=1e-6)
+    np.testing.assert_allclose(gdf.geometry.y, [22.6383, 22.6356], atol=1e-6)
+    assert gdf["installed"].tolist() == ["2024-05-03", "2024-05-04"]
+
+
+def test_an_excel_workbook_is_pointed_to_csv(tmp_path, capsys):
+    xlsx = DATA / "excel-register" / "register.xlsx"  # lon, lat, ..., note =HYPERLINK(...)
+    with pytest.raises(InputError, match=r"register.xlsx: has no geometry column; a table of points "
+                       r"\(Excel, WPS\) goes in as CSV with lon,lat"):
+        read_gis_file("bridges", xlsx)
+    assert run_cli("bridges", "import", xlsx, "--data", tmp_path, "--dry-run") == 2
+    assert "register.xlsx: survey files are .csv or .geojson, not .xlsx" in capsys.readouterr().err
+
+
+def test_an_import_that_leaves_corridors_without_their_patches_warns(tmp_path, capsys):
+    # --overwrite of patches with one park: all 20 corridors lost their ends without a word
+    folder = tmp_path / "field"
+    shutil.copytree(DATA.parents[1] / "data" / "geo", folder)
+    park = tmp_path / "park.geojson"
+    park.write_text(json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature",
+        "properties": {"id": "PX", "kind": "forest", "quality": 0.5},
+        "geometry": {"type": "Polygon", "coordinates": [[[114.33, 22.64], [114.35, 22.64], [114.35, 22.66],
+                                                         [114.33, 22.64]]]}}]}))
+    assert run_cli("import", "file", "patches", park, "--out", folder, "--overwrite") == 0
+    err = capsys.readouterr().err
+    assert err.startswith(f"warning: {folder} now has 40 problem(s) with other layers, e.g. "
+                          f"{folder / 'corridors.geojson'}: feature C01: from_id 'P03' names no patch; "
+                          f"see ecomap validate --data {folder}")
+    assert run_cli("validate", "--data", folder) == 2
+    assert "40 problem(s)" in capsys.readouterr().err
+
+
+def test_csv_rows_without_ids_are_named_with_their_line(tmp_path):
+    # the problem said only "feature bridges-3", an id the file does not hold
+    csv = DATA / "survey-formula-cells" / "week12.csv"
+    with pytest.raises(DataError) as err:
+        read_gis_file("bridges", csv)
+    assert [(p.feature, p.rule) for p in err.value.problems] == [
+        ("bridges-3 (line 4)", "status 'bulit' is not one of planned, built, damaged, removed")]
 
 
 def test_zone_glued_to_easting_names_the_epsg_code(tmp_path):

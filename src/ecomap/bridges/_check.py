@@ -80,6 +80,8 @@ def _to_wgs84(lon: np.ndarray, lat: np.ndarray, code: str) -> tuple[np.ndarray, 
     """Return the survey's longitudes and latitudes as WGS-84 degrees, the datum the register keeps."""
     if code == _crs.GCJ02:
         lon, lat = _crs.gcj02_to_wgs84(lon, lat)
+    elif code == _crs.BD09:
+        lon, lat = _crs.bd09_to_wgs84(lon, lat)
     return np.asarray(lon), np.asarray(lat)
 
 
@@ -127,7 +129,7 @@ def _check_coordinates(rows: _Reasons, table: pd.DataFrame, district, code: str,
     far = ok_xy & ~inside
     if far.any():
         dist_out[far] = shapely.distance(district, shapely.points(x[far], y[far]))
-    other = "wgs84" if code == _crs.GCJ02 else "gcj02"
+    other = "wgs84" if code in (_crs.GCJ02, _crs.BD09) else "gcj02"
     rows.reject(far, lambda i: f"lies {dist_out[i] / 1000:.1f} km outside the district "
                                f"(allowed margin {REGISTER_MARGIN_M:g} m); wrong datum? (--crs {other})"
                 if dist_out[i] < _DATUM_HINT_M else f"lies {dist_out[i] / 1000:.1f} km outside the district "

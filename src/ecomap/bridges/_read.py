@@ -89,7 +89,9 @@ def _read_geojson(path: Path) -> _Survey:
         if "id" not in props and f.get("id") is not None:
             props["id"] = f.get("id")
         records.append(props)
-    table = pd.DataFrame.from_records(records) if records else pd.DataFrame(columns=["lon", "lat"])
+    # no features: an empty survey, as a CSV with its header only (not a file missing columns)
+    table = pd.DataFrame.from_records(records) if records else pd.DataFrame(
+        columns=["lon", "lat", "host", "material", "status"])
     table = table.astype(object).where(table.notna(), "")
     table = table.map(lambda v: "" if v is None else str(v))
     stated = doc.get("ecomap:coordinates")

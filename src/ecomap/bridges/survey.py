@@ -145,16 +145,16 @@ class _Checked:
 
 
 def _survey_datum(crs: str) -> str:
-    """Return the datum the survey is read in: ``wgs84`` or ``gcj02``, never guessed."""
+    """Return the datum the survey is read in: ``wgs84``, ``gcj02`` or ``bd09``, never guessed."""
     code = _crs.parse_crs(crs)
-    if code not in {_crs.WGS84, _crs.GCJ02}:
-        raise InputError(f"--crs {crs!r}: survey coordinates are wgs84 or gcj02")
+    if code not in {_crs.WGS84, _crs.GCJ02, _crs.BD09}:
+        raise InputError(f"--crs {crs!r}: survey coordinates are wgs84, gcj02 or bd09")
     return code
 
 
 def _check_stated_datum(path: Path, stated: str | None, code: str) -> None:
     """Refuse a file that states another datum than the one asked for."""
-    datum = "GCJ-02" if code == _crs.GCJ02 else "WGS-84"
+    datum = {_crs.GCJ02: "GCJ-02", _crs.BD09: "BD-09"}.get(code, "WGS-84")
     if stated is not None and stated.replace("GCJ02", "GCJ-02").replace("WGS84", "WGS-84") != datum:
         raise InputError(f"{path}: the file says its coordinates are {stated}, but the import was asked "
                          f"to read {datum}; pass --crs {'gcj02' if 'GCJ' in stated.upper() else 'wgs84'}")
@@ -230,8 +230,9 @@ def import_sites(
         The data folder holding the register and the district boundary (default: that of
         ``network``, else the bundled data folder), or a ``postgresql://`` URL: then the
         import is one transaction under a lock that serialises imports (``_postgis``).
-    crs : {"wgs84", "gcj02"}, default "wgs84"
-        ``wgs84`` (phone GPS) or ``gcj02`` (copied from a Chinese map app); never guessed.
+    crs : {"wgs84", "gcj02", "bd09"}, default "wgs84"
+        ``wgs84`` (phone GPS), ``gcj02`` (copied from AMap/Gaode, Tencent) or ``bd09``
+        (copied from Baidu Maps); never guessed.
         A file that states its datum (a ``coordinates`` column, an ``ecomap:coordinates``
         member) must agree. Converted with :func:`ecomap.crs.lonlat_to_internal`.
     dry_run : bool, default False
@@ -252,7 +253,7 @@ def import_sites(
     Raises
     ------
     InputError
-        If ``crs`` is neither WGS-84 nor GCJ-02, the file is missing, not CSV/GeoJSON or
+        If ``crs`` is not WGS-84, GCJ-02 or BD-09, the file is missing, not CSV/GeoJSON or
         states another datum, a CSV has no longitude/latitude or no ``host``, ``material``
         or ``status`` column, or the data folder has no district boundary. Rows that fail
         a check are reported, not raised.

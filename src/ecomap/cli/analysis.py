@@ -214,10 +214,14 @@ def _add_connectivity(sub) -> None:
 def _run_connectivity(args) -> int:
     import json
 
+    from .._errors import InputError
     from ..connectivity import DEFAULT_MEDIAN_DISPERSAL_M, analyse, scenario
     from ..network import load_network
     from ..report import connectivity_text, scenario_text
 
+    if args.threshold is not None and args.links != "distance":
+        raise InputError(f"--threshold {args.threshold:g} applies to --links distance only; the links are "
+                         "the corridors here (add --links distance, or leave --threshold out)")
     opts = {
         "median_dispersal": DEFAULT_MEDIAN_DISPERSAL_M if args.median_dispersal is None else args.median_dispersal,
         "links": args.links, "threshold": args.threshold, "landscape_area_km2": args.landscape_area,

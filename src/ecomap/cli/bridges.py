@@ -41,11 +41,13 @@ def _run_bridges_synth(args) -> int:
 
 
 def _add_bridges_register(bsub) -> None:
-    i = bsub.add_parser("import", help="add a field survey (CSV or GeoJSON) to the register, all or nothing")
+    i = bsub.add_parser("import", help="add a field survey (CSV or GeoJSON) to the register: the valid rows, "
+                                             "the others to FILE.rejects.csv")
     i.add_argument("file", type=_path, metavar="FILE",
                    help="CSV with lon,lat (or longitude,latitude / x,y / 经度,纬度) columns, or GeoJSON points")
-    i.add_argument("--crs", default="wgs84", choices=["wgs84", "gcj02"],
-                   help="datum of the file's coordinates: wgs84 (phone GPS) or gcj02 (a Chinese map app)")
+    i.add_argument("--crs", default="wgs84", choices=["wgs84", "gcj02", "bd09"],
+                   help="datum of the file's coordinates: wgs84 (phone GPS), gcj02 (AMap/Gaode, Tencent) "
+                        "or bd09 (Baidu Maps)")
     i.add_argument("--encoding", metavar="ENC", help="text encoding of a CSV: gbk, big5, utf-8, utf-16 (default: detected)")
     _data_arg(i)
     i.add_argument("--dry-run", action="store_true", help="report what would happen; write nothing")

@@ -114,6 +114,8 @@ def _add_import(sub) -> None:
 
 
 def _run_import(args) -> int:
+    from pathlib import Path
+
     from ..importers import import_file, import_osm
 
     if args.import_source == "osm":
@@ -131,7 +133,22 @@ def _run_import(args) -> int:
         print(f"{name:<12} {n:>7} features" + ("" if n else " (no file written)"))
     note = " (OpenStreetMap layers: ODbL, see README.md)" if args.import_source == "osm" else ""
     print(f"wrote {result.out_dir}{note}")
+    if not (Path(result.out_dir) / "boundary.geojson").exists():
+        print(f"{result.out_dir} has no boundary yet, which every other command needs: "
+              f"ecomap import file boundary FILE --out {result.out_dir}")
+    elif args.import_source == "file":
+        _say_folder_problems(result.out_dir)
     return 0
+
+
+def _say_folder_problems(out_dir) -> None:
+    """After an import, warn when the folder as a whole now breaks a rule (a corridor's patch gone)."""
+    from ..network import validate_data
+
+    problems = validate_data(out_dir)
+    if problems:
+        print(f"warning: {out_dir} now has {len(problems)} problem(s) with other layers, "
+              f"e.g. {problems[0]}; see ecomap validate --data {out_dir}", file=sys.stderr)
 
 
 # --- export ------------------------------------------------------------------------------

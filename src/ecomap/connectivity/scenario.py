@@ -14,6 +14,7 @@ import pandas as pd
 
 from .. import crs as _crs
 from .._errors import EcomapWarning, InputError
+from ..io import _first_line
 from ..layers import coerce_columns
 from ..network import Network, corridor_widths_m
 from ._common import plain
@@ -68,6 +69,12 @@ def read_addition(path: str | os.PathLike, *, default_width_m: float = DEFAULT_A
     ids = [str(v) if v is not None and not (isinstance(v, float) and math.isnan(v)) and str(v) != ""
            else f"ADD{i + 1}" for i, v in enumerate(gdf["id"].tolist())]
     gdf["id"] = ids
+    seen: dict[str, int] = {}
+    for i, v in enumerate(ids):
+        if v in seen:
+            raise InputError(f"{path}: feature {v}: duplicate id {v!r} (also feature {seen[v] + 1}); "
+                             "every added corridor or patch needs its own id")
+        seen[v] = i
     types = gdf.geom_type.to_numpy(dtype=object)
     line = np.isin(types, ("LineString", "MultiLineString"))
     poly = np.isin(types, ("Polygon", "MultiPolygon"))
@@ -83,10 +90,12 @@ def read_addition(path: str | os.PathLike, *, default_width_m: float = DEFAULT_A
 def _read_geojson(path: Path) -> gpd.GeoDataFrame:
     if not path.exists():
         raise InputError(f"{path}: no such file")
+    if path.is_file() and path.stat().st_size == 0:
+        raise InputError(f"{path}: empty file (0 bytes)")
     try:
         return gpd.read_file(path)
     except Exception as exc:  # pyogrio's DataSourceError and friends
-        raise InputError(f"{path}: not readable as GeoJSON: {str(exc).splitlines()[0]}") from None
+        raise InputError(f"{path}: not readable as GeoJSON: {_first_line(exc)}") from None
 
 
 def _fill(frame: gpd.GeoDataFrame, defaults: dict) -> None:

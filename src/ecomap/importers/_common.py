@@ -7,11 +7,15 @@ import datetime as _dt
 import numpy as np
 import pandas as pd
 
+from ..io import _first_line as _io_first_line
+
 
 def _first_line(exc: BaseException) -> str:
-    """Return the first line of an exception's message (its class name when it has none)."""
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    """Return the first line of an exception's message (its class name when it has none).
+
+    GDAL's advice to prefix the path with a driver name is cut: the user gives a file.
+    """
+    return _io_first_line(exc)
 
 
 def _missing(v) -> bool:

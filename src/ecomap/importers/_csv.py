@@ -48,11 +48,14 @@ def _read_csv_points(path: Path, encoding: str | None) -> gpd.GeoDataFrame:
             problems.append(Problem(str(path), f"line {line}", f"coordinates {row[ilon]!r}, {row[ilat]!r} are not numbers"))
             continue
         if not (np.isfinite(lon[k]) and np.isfinite(lat[k]) and abs(lon[k]) <= 180 and abs(lat[k]) <= 90):
-            problems.append(Problem(str(path), f"line {line}", f"coordinates {row[ilon]}, {row[ilat]} are not degrees"))
+            swapped = np.isfinite(lon[k]) and abs(lon[k]) <= 90 and np.isfinite(lat[k]) and abs(lat[k]) <= 180
+            rule = "look swapped (lat, lon): longitude comes first" if swapped else "are not degrees"
+            problems.append(Problem(str(path), f"line {line}", f"coordinates {row[ilon]}, {row[ilat]} {rule}"))
     if problems:
         raise DataError(problems)
     keep = [i for i in range(len(table.header)) if i not in (ilon, ilat)]
     frame = pd.DataFrame({table.header[i]: [r[i] for r in table.rows] for i in keep}, dtype=object)
     gdf = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs=_crs.WGS84)
     gdf.attrs["notes"] = [table.encoding] if table.encoding and "utf-8" not in table.encoding else []
+    gdf.attrs["lines"] = list(table.lines)  # each row's line in the file, for the messages
     return gdf

@@ -23,6 +23,7 @@ from .._errors import InputError
 from ..io import _geometry_2d
 from ..spreadsheet import ENCODING_HINT, detect_encoding, normalise_encoding
 from ._common import _first_line, _missing
+from ._kml import check_kml_numbers
 
 log = logging.getLogger(__package__)
 
@@ -62,6 +63,17 @@ def _sidecar(path: Path, suffix: str) -> Path | None:
     return None
 
 
+def _check_shapefile_parts(path: Path) -> None:
+    """Refuse a ``.shp`` without its ``.shx`` (index); warn when its ``.dbf`` (attributes) is gone."""
+    if path.suffix.lower() != ".shp":
+        return
+    together = "copy all its files together (.shp .shx .dbf .prj .cpg)"
+    if _sidecar(path, ".shx") is None:
+        raise InputError(f"{path}: the Shapefile's {path.stem}.shx is not beside it; {together}")
+    if _sidecar(path, ".dbf") is None:
+        log.warning("%s: no %s.dbf beside it, so no attributes; %s", path, path.stem, together)
+
+
 def _shapefile_encoding(path: Path, encoding: str | None) -> tuple[str | None, str | None]:
     """The encoding to read a Shapefile's DBF with, and the note saying where it came from.
 
@@ -89,18 +101,25 @@ def _shapefile_encoding(path: Path, encoding: str | None) -> tuple[str | None, s
     return codec, f"encoding {codec} ({how}; no .cpg)"
 
 
-def _layers(path: Path, source_layer: str | None) -> list[str]:
-    """The layers to read: the one named, else every layer (GPX vertex layers left out)."""
+def _layers(path: Path, source_layer: str | None, prefer: str | None = None) -> list[str]:
+    """The layers to read: the one named, else the one called ``prefer``, else every layer.
+
+    GPX vertex layers and tables without geometry (a GeoPackage's ``layer_styles``, which
+    QGIS and ``ecomap export`` write) are left out unless named.
+    """
     try:
-        names = [str(n) for n, _ in pyogrio.list_layers(path)]
+        listed = [(str(n), g) for n, g in pyogrio.list_layers(path)]
     except Exception as exc:  # pyogrio's DataSourceError, ...
         raise InputError(f"{path}: not readable as a GIS file: {_first_line(exc)}") from None
+    names = [n for n, _ in listed]
     if source_layer is not None:
         if source_layer not in names:
             raise InputError(f"{path}: --source-layer {source_layer!r} is not a layer of the file; "
                              f"its layers are: {', '.join(names) or '(none)'}")
         return [source_layer]
-    keep = [n for n in names if n not in _VERTEX_LAYERS]
+    if prefer is not None and len(names) > 1 and prefer in names:
+        return [prefer]
+    keep = [n for n, g in listed if n not in _VERTEX_LAYERS and (g is not None or len(listed) == 1)]
     return keep or names
 
 
@@ -113,7 +132,8 @@ def _read_one(path: Path, layer: str, encoding: str | None) -> gpd.GeoDataFrame:
         hint = f"; {ENCODING_HINT}" if isinstance(exc, UnicodeError) else ""
         raise InputError(f"{path}: not readable as a GIS file: {_first_line(exc)}{hint}") from None
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry is None:
-        raise InputError(f"{path}: has no geometry column")
+        raise InputError(f"{path}: has no geometry column; a table of points (Excel, WPS) goes in as CSV "
+                         "with lon,lat (or 经度,纬度) columns")
     return gdf
 
 
@@ -128,7 +148,7 @@ def _names_as_ids(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def _read_ogr(path: Path, source_layer: str | None, *, encoding: str | None = None,
-              dimension: int | None = None) -> gpd.GeoDataFrame:
+              dimension: int | None = None, prefer: str | None = None) -> gpd.GeoDataFrame:
     """Read the features of ``path`` as stored: the layer named, or every layer with ``dimension``.
 
     Without ``source_layer`` a multi-layer file (KML folders, GPX, GeoPackage, FileGDB)
@@ -138,9 +158,15 @@ def _read_ogr(path: Path, source_layer: str | None, *, encoding: str | None = No
     """
     if not path.exists():
         raise InputError(f"{path}: no such file")
+    if path.is_file() and path.stat().st_size == 0:
+        raise InputError(f"{path}: empty file (0 bytes)")
+    check_kml_numbers(path)
+    _check_shapefile_parts(path)
     codec, enc_note = _shapefile_encoding(path, encoding)
-    names = _layers(path, source_layer)
+    names = _layers(path, source_layer, prefer)
     notes = [enc_note] if enc_note else []
+    if prefer is not None and source_layer is None and names == [prefer] and _layer_count(path) > 1:
+        notes.append(f"layer read: {prefer} (named as the ecomap layer; --source-layer picks another)")
     if dimension is None or len(names) == 1:
         names = names[:1] if source_layer is None else names
         frames = [(names[0] if names else None, _read_one(path, names[0] if names else None, codec))]
@@ -168,6 +194,10 @@ def _read_ogr(path: Path, source_layer: str | None, *, encoding: str | None = No
     gdf.attrs["notes"] = notes
     gdf.attrs["driver"] = driver
     return gdf
+
+
+def _layer_count(path: Path) -> int:
+    return len(pyogrio.list_layers(path))
 
 
 def _rebuild_null_positions(path: Path, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -223,7 +253,7 @@ def _glued_zone(gdf: gpd.GeoDataFrame) -> int | None:
     return int(x0 // 1e6)
 
 
-def _check_glued_zone(gdf: gpd.GeoDataFrame, path: Path) -> None:
+def _check_glued_zone(gdf: gpd.GeoDataFrame, path: Path, option: str = "--crs") -> None:
     """Refuse 8-digit eastings (zone number in front) unless the CRS is that zone's EPSG code."""
     zone = _glued_zone(gdf)
     if zone is None:
@@ -233,11 +263,28 @@ def _check_glued_zone(gdf: gpd.GeoDataFrame, path: Path) -> None:
         return
     said = f"the file says {pyproj.CRS(gdf.crs).name}" if gdf.crs is not None else "the file has no CRS"
     raise InputError(f"{path}: eastings like {gdf.total_bounds[0]:.0f} carry the zone number {zone} in front "
-                     f"(CGCS2000 3-degree zone {zone}, EPSG:{code}) but {said}; give --crs EPSG:{code}")
+                     f"(CGCS2000 3-degree zone {zone}, EPSG:{code}) but {said}; give {option} EPSG:{code}")
 
 
-def _assign_crs(gdf: gpd.GeoDataFrame, crs: str | None, path: Path) -> gpd.GeoDataFrame:
+def _check_degrees_in_metres(gdf: gpd.GeoDataFrame, path: Path, option: str = "--crs") -> None:
+    """Refuse longitude/latitude numbers labelled with a projected CRS (metres).
+
+    Every coordinate within 180 of the origin in a projected CRS is degrees written into
+    a file whose CRS was set, not converted; read as metres they land near the equator.
+    """
+    if gdf.crs is None or not len(gdf) or not pyproj.CRS(gdf.crs).is_projected:
+        return
+    x0, y0, x1, y1 = gdf.total_bounds
+    if not (np.isfinite([x0, y0, x1, y1]).all() and -180 <= x0 and x1 <= 180 and -90 <= y0 and y1 <= 90):
+        return
+    raise InputError(f"{path}: coordinates like {x0:.5f}, {y0:.5f} are longitude/latitude degrees but the "
+                     f"file says {pyproj.CRS(gdf.crs).name} (metres); give {option} wgs84 (or gcj02, bd09)")
+
+
+def _assign_crs(gdf: gpd.GeoDataFrame, crs: str | None, path: Path, option: str = "--crs") -> gpd.GeoDataFrame:
     """Return the frame in WGS-84, its CRS taken from the file or from ``crs``.
+
+    ``option`` is the command-line option that gives ``crs``, for the messages.
 
     ``gcj02`` and ``bd09`` are explicit (longitude/latitude moved to WGS-84); a 3-D CRS
     (EPSG:4979) is read as its horizontal part; 8-digit eastings with the zone number in
@@ -251,14 +298,15 @@ def _assign_crs(gdf: gpd.GeoDataFrame, crs: str | None, path: Path) -> gpd.GeoDa
         target = _crs.parse_crs(crs)
         if target in (_crs.GCJ02, _crs.BD09):
             if gdf.crs is not None and not pyproj.CRS(gdf.crs).is_geographic:
-                raise InputError(f"{path}: --crs {target} needs longitude/latitude degrees, but the file "
+                raise InputError(f"{path}: {option} {target} needs longitude/latitude degrees, but the file "
                                  f"is in {pyproj.CRS(gdf.crs).name}")
             convert = _crs.from_gcj02 if target == _crs.GCJ02 else _crs.from_bd09
             return convert(gdf.set_crs(_crs.WGS84, allow_override=True))
         if gdf.crs is not None and pyproj.CRS(gdf.crs) != pyproj.CRS(target):
             log.warning("%s: the file says %s; using %s as given", path, gdf.crs, target)
         gdf = gdf.set_crs(target, allow_override=True)
-    _check_glued_zone(gdf, path)
+    _check_glued_zone(gdf, path, option)
+    _check_degrees_in_metres(gdf, path, option)
     if gdf.crs is None:
-        raise InputError(f"{path}: the file has no CRS; give one with --crs (EPSG:4547, wgs84, gcj02, bd09)")
+        raise InputError(f"{path}: the file has no CRS; give one with {option} (EPSG:4547, wgs84, gcj02, bd09)")
     return gdf.to_crs(_crs.WGS84)

@@ -81,7 +81,7 @@ def _boundary_from_bbox(bbox: Sequence[float] | str, adcode: str | None) -> tupl
 def _boundary_from_file(path: Path, crs: str | None, adcode: str | None) -> tuple[shapely.Geometry, dict]:
     """Dissolve the file's polygons (WGS-84); take the columns from its first feature."""
     gdf = _read_ogr(path, None)
-    gdf = _assign_crs(gdf, crs, path)
+    gdf = _assign_crs(gdf, crs, path, "--boundary-crs")  # the option `import osm` takes
     polys = gdf.geometry.values[shapely.get_dimensions(gdf.geometry.values) == 2]
     if len(polys) == 0:
         raise InputError(f"{path}: the boundary file holds no polygon")

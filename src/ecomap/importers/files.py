@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -21,12 +22,13 @@ import pandas as pd
 import shapely
 
 from .. import crs as _crs
-from .._errors import DataError, InputError
+from .._errors import DataError, InputError, Problem
 from ..io import layer_path, write_geojson
 from ..layers import CONFIDENCE, LayerSpec, check_extent, check_layer, coerce_columns, spec
 from ..network import EXTENT_MARGIN_DEG
 from ._common import _as_text, _first_line, _missing, _now
 from ._csv import _read_csv_points
+from ._datum import check_stated_datum
 from ._folder import ImportResult, _write_sources
 from ._geometry import _keep_dimension
 from ._ogr import _assign_crs, _read_ogr
@@ -107,9 +109,11 @@ def read_gis_file(
         of the file, every ``new`` a column of the layer or ``id``. Columns that are not in
         the layer after renaming are dropped.
     source_layer : str, optional
-        The layer inside a multi-layer file to read. Default: every layer holding the
-        layer's geometry (KML folders, GPX waypoints or routes and tracks, GeoPackage and
-        FileGDB layers); ``attrs["notes"]`` says which and how many features each gave.
+        The layer inside a multi-layer file to read. Default: the one named as ``layer``
+        (an ``ecomap export`` GeoPackage), else every layer holding the layer's geometry
+        (KML folders, GPX waypoints or routes and tracks, GeoPackage and FileGDB layers;
+        tables without geometry left out); ``attrs["notes"]`` says which and how many
+        features each gave.
     source : str, optional
         Filled in where the file has no ``source`` column; default ``file:<name>``.
     confidence : str, default ``"digitized"``
@@ -155,12 +159,16 @@ def read_gis_file(
     if confidence not in CONFIDENCE:
         raise InputError(f"--confidence {confidence!r} is not one of {', '.join(CONFIDENCE)}")
     constants = parse_mapping(set_values, option="--set")
-    gdf = _read_features(path, source_layer, encoding, _DIMENSION[s.kind])
+    gdf = _read_features(path, source_layer, encoding, s)
+    check_stated_datum(path, gdf, crs)
     notes = list(gdf.attrs.get("notes", []))
-    gdf = _map_columns(gdf, mapping, s, path)
+    lines = gdf.attrs.get("lines")
+    gdf = _map_columns(gdf, mapping, s, path, notes)
+    lines = lines if "id" not in gdf.columns else None  # CSV rows that get ids <layer>-<n>
     gdf = _set_constants(gdf, constants, s)
     gdf = _fill_defaults(gdf, s, source=source or f"file:{path.name}", confidence=confidence)
     gdf = _to_wgs84_2d(gdf, crs, path)
+    _check_degrees(gdf, path)
     if make_valid:
         gdf = _repair(gdf, s, notes)
     if clip is not None:
@@ -168,7 +176,7 @@ def read_gis_file(
     gdf = _tidy_values(gdf, s)
     problems = check_layer(gdf, layer, file=str(path))
     if problems:
-        raise DataError(problems)
+        raise DataError(_with_lines(problems, lines, s.name))
     out = coerce_columns(gdf, layer)
     out["id"] = out["id"].astype(str)
     out = out.set_index("id").to_crs(_crs.INTERNAL)
@@ -179,12 +187,12 @@ def read_gis_file(
 _DIMENSION = {"point": 0, "line": 1, "polygon": 2}
 
 
-def _read_features(path: Path, source_layer: str | None, encoding: str | None, dimension: int) -> gpd.GeoDataFrame:
+def _read_features(path: Path, source_layer: str | None, encoding: str | None, s: LayerSpec) -> gpd.GeoDataFrame:
     """Read step: the file's features as stored; a file without features is refused."""
     if path.suffix.lower() in {".csv", ".txt"}:
         gdf = _read_csv_points(path, encoding)
     else:
-        gdf = _read_ogr(path, source_layer, encoding=encoding, dimension=dimension)
+        gdf = _read_ogr(path, source_layer, encoding=encoding, dimension=_DIMENSION[s.kind], prefer=s.name)
     if gdf.empty:
         raise InputError(f"{path}: holds no features")
     return gdf
@@ -236,8 +244,9 @@ def _clip(gdf: gpd.GeoDataFrame, area: shapely.Geometry, s: LayerSpec, path: Pat
     return gdf
 
 
-def _map_columns(gdf: gpd.GeoDataFrame, mapping: dict[str, str], s: LayerSpec, path: Path) -> gpd.GeoDataFrame:
-    """Map step: rename by ``mapping`` (checked), drop the columns the layer does not have."""
+def _map_columns(gdf: gpd.GeoDataFrame, mapping: dict[str, str], s: LayerSpec, path: Path,
+                 notes: list[str]) -> gpd.GeoDataFrame:
+    """Map step: rename by ``mapping`` (checked), then by case (``KIND`` -> ``kind``), drop the rest."""
     geom_name = gdf.geometry.name
     columns = [c for c in gdf.columns if c != geom_name]
     unknown = [old for old in mapping if old not in columns]
@@ -256,10 +265,39 @@ def _map_columns(gdf: gpd.GeoDataFrame, mapping: dict[str, str], s: LayerSpec, p
     clash = [c for c in mapping.values() if list(gdf.columns).count(c) > 1]
     if clash:
         raise InputError(f"{path}: --map makes a second column named {clash[0]!r}; map the old one away too")
+    gdf = _match_case(gdf, allowed, geom_name, notes)
     dropped = [c for c in gdf.columns if c != geom_name and c not in allowed]
     if dropped:
         log.info("%s: columns not in layer %s dropped: %s", path, s.name, ", ".join(dropped))
+    said = [c for c in dropped if c not in _FORMAT_FIELDS]
+    if said:
+        notes.append(f"columns left out (layer {s.name} has no such column; --map OLD=NEW keeps one): "
+                     + ", ".join(map(str, said)))
     return gdf[[c for c in gdf.columns if c in allowed] + [geom_name]]
+
+
+#: Fields GDAL's KML and GPX drivers add to every feature: not the user's columns.
+_FORMAT_FIELDS = frozenset(
+    "Name description timestamp begin end altitudeMode tessellate extrude visibility drawOrder icon "
+    "name ele time magvar geoidheight cmt desc src link1_href link1_text link1_type link2_href "
+    "link2_text link2_type sym type fix sat hdop vdop pdop ageofdgpsdata dgpsid number "
+    "track_fid track_seg_id track_seg_point_id route_fid route_point_id".split())
+
+
+def _match_case(gdf: gpd.GeoDataFrame, allowed: set[str], geom_name: str, notes: list[str]) -> gpd.GeoDataFrame:
+    """A column that is a layer column but for its case (a Shapefile's ``KIND``) takes its name.
+
+    Only where the layer column is not there already and one column alone matches it.
+    """
+    have = set(gdf.columns)
+    by_lower: dict[str, list[str]] = {}
+    for c in gdf.columns:
+        if c != geom_name and c not in allowed and str(c).lower() in allowed:
+            by_lower.setdefault(str(c).lower(), []).append(c)
+    renames = {cols[0]: low for low, cols in by_lower.items() if len(cols) == 1 and low not in have}
+    if renames:
+        notes.append("columns matched ignoring case: " + ", ".join(f"{a} -> {b}" for a, b in renames.items()))
+    return gdf.rename(columns=renames)
 
 
 def _fill_defaults(gdf: gpd.GeoDataFrame, s: LayerSpec, *, source: str, confidence: str) -> gpd.GeoDataFrame:
@@ -285,6 +323,56 @@ def _to_wgs84_2d(gdf: gpd.GeoDataFrame, crs: str | None, path: Path) -> gpd.GeoD
     return gdf
 
 
+def _with_lines(problems: list[Problem], lines: list[int] | None, layer: str) -> list[Problem]:
+    """CSV rows given ids ``<layer>-<n>``: each problem names the row's line too."""
+    if not lines:
+        return problems
+    out = []
+    for p in problems:
+        m = re.fullmatch(rf"{re.escape(layer)}-(\d+)", p.feature or "")
+        if m and 0 < int(m[1]) <= len(lines):
+            p = Problem(p.file, f"{p.feature} (line {lines[int(m[1]) - 1]})", p.rule)
+        out.append(p)
+    return out
+
+
+def _check_degrees(gdf: gpd.GeoDataFrame, path: Path) -> None:
+    """Refuse coordinates that are not longitude/latitude degrees once in WGS-84.
+
+    A latitude beyond 90 (a KML ``lat,lon`` slip, a CRS that does not fit the numbers)
+    would otherwise fail deep inside the writer; a feature that fits once x and y are
+    exchanged is reported as swapped.
+    """
+    geoms = gdf.geometry.values
+    usable = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    b = np.full((len(gdf), 4), np.nan)
+    b[usable] = shapely.bounds(geoms[usable])
+    ok = (b[:, 0] >= -180) & (b[:, 2] <= 180) & (b[:, 1] >= -90) & (b[:, 3] <= 90)
+    bad = np.flatnonzero(usable & ~ok)
+    if not len(bad):
+        return
+    ids = gdf["id"].astype(str).tolist()
+    problems = []
+    for i in bad:
+        x, y = b[i, 0], b[i, 1]
+        if np.isfinite(b[i]).all() and -90 <= b[i, 0] and b[i, 2] <= 90 and -180 <= b[i, 1] and b[i, 3] <= 180:
+            rule = f"coordinates {x:.7g}, {y:.7g} look swapped (lat, lon): longitude comes first"
+        else:
+            rule = (f"coordinates {x:.7g}, {y:.7g} lie outside longitude -180..180 / latitude -90..90 "
+                    "(WGS-84, after the file's CRS; is --crs right?)")
+        problems.append(Problem(str(path), ids[i], rule))
+    raise DataError(problems)
+
+
+_DATE_FORMS = re.compile(r"^\s*(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\s*$")
+
+
+def _iso_date(text: str) -> str:
+    """``2024/5/3`` and ``2024.5.3`` (Excel, as ``bridges import`` takes them) as ``2024-05-03``."""
+    m = _DATE_FORMS.match(text)
+    return f"{m[1]}-{int(m[2]):02d}-{int(m[3]):02d}" if m else text
+
+
 def _tidy_values(gdf: gpd.GeoDataFrame, s: LayerSpec) -> gpd.GeoDataFrame:
     """Text and date columns as text: dates ``YYYY-MM-DD``, whole floats without ``.0``, blanks None."""
     for c in ["id", *s.column_names]:
@@ -297,6 +385,8 @@ def _tidy_values(gdf: gpd.GeoDataFrame, s: LayerSpec) -> gpd.GeoDataFrame:
         elif dtype in {"str", "date"}:
             gdf[c] = [None if _missing(v) else (v.isoformat() if isinstance(v, _dt.date) else _as_text(v))
                       for v in col]
+            if dtype == "date":
+                gdf[c] = [_iso_date(v) if isinstance(v, str) else v for v in gdf[c]]
     return gdf
 
 

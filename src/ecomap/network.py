@@ -13,8 +13,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from . import _extent_cache
 from . import crs as _crs
 from ._errors import DataError, InputError, Problem
+from ._extent_cache import EXTENT_LAYERS
 from .io import default_data_dir, layer_path, read_layer_file
 from .layers import (
     CATALOGUE,
@@ -241,14 +243,30 @@ def checked_with(layers) -> set[str]:
     return names | {"boundary", "districts"} | ({"patches"} if "corridors" in names else set())
 
 
-def _read_all(source: str | os.PathLike, layers=None) -> tuple[dict[str, gpd.GeoDataFrame], dict, list[Problem]]:
-    """The layers of a folder or a database (WGS-84, ``id`` a column), where each came from, problems."""
+def _read_all(source: str | os.PathLike, layers=None, *, cached_extent: bool = False
+              ) -> tuple[dict[str, gpd.GeoDataFrame], dict, list[Problem]]:
+    """The layers of a folder or a database (WGS-84, ``id`` a column), where each came from, problems.
+
+    With ``cached_extent``, a folder's ``boundary`` and ``districts`` are read only for
+    the study extent unless ``layers`` names them, and only when :mod:`ecomap._extent_cache`
+    does not remember it for these very files; they are then left out of the frames.
+    """
     names = checked_with(layers)
+    extent = None
+    if cached_extent and layers is not None and not is_database_url(source) and not set(layers) & set(EXTENT_LAYERS):
+        extent = _extent_cache.lookup(Path(source))
+        if extent is not None:
+            names -= set(EXTENT_LAYERS)
     if is_database_url(source):
         frames, paths, problems = _read_database(str(source), names)
     else:
         frames, paths, problems = _read_folder(Path(source), names)
-    extent = _study_extent(frames)
+    if extent is None:
+        extent = _study_extent(frames)
+        if cached_extent and extent is not None and not is_database_url(source):
+            files = {str(layer_path(Path(source), n)) for n in EXTENT_LAYERS}
+            if not any(p.file in files for p in problems):
+                _extent_cache.remember(frames, extent)
     if extent is not None:
         for name, gdf in frames.items():
             problems += check_extent(gdf, extent, file=str(paths[name]))
@@ -339,7 +357,8 @@ def read_lonlat_layers(data_dir: str | os.PathLike | None, layers: Iterable[str]
 
     For a caller that reprojects only what it must (``ecomap query``): the same reading and
     checks as ``load_network(data_dir, layers=layers)``, the same columns and ``id`` index,
-    the coordinates as read.
+    the coordinates as read. A folder's study extent comes from :mod:`ecomap._extent_cache`
+    when it remembers these very ``boundary`` and ``districts`` files as clean.
 
     Parameters
     ----------
@@ -360,7 +379,7 @@ def read_lonlat_layers(data_dir: str | os.PathLike | None, layers: Iterable[str]
         Listing every problem of the layers read, as :func:`load_network`.
     """
     wanted = {n for n in layers if n in CATALOGUE}
-    frames, _, problems = _read_all(_source(data_dir), wanted)
+    frames, _, problems = _read_all(_source(data_dir), wanted, cached_extent=True)
     if problems:
         raise DataError(problems)
     return {name: _indexed(gdf, name) for name, gdf in frames.items() if name in wanted}

@@ -55,39 +55,36 @@ def prepare(gdf: gpd.GeoDataFrame, name: str | None = None, *, crs: str = _crs.W
     """
     code = _crs.parse_crs(crs)
     src = gdf if gdf.crs is not None else gdf.set_crs(_crs.INTERNAL)
-    if code == _crs.GCJ02:
-        out = _crs.to_gcj02(src)
+    out = _crs.to_gcj02(src) if code == _crs.GCJ02 else src.to_crs(code)
+    geom, target = out.geometry.name, out.crs
+    # the columns are reworked in a plain DataFrame: a GeoDataFrame checks its geometry on every access
+    table = pd.DataFrame(out)
+    if table.index.name is not None and table.index.name not in table.columns:
+        table = table.reset_index()
     else:
-        out = src.to_crs(code)
-    if out.index.name is not None and out.index.name not in out.columns:
-        out = out.reset_index()
-    else:
-        out = out.reset_index(drop=True)
-    geom = out.geometry.name
+        table = table.reset_index(drop=True)
     spec = CATALOGUE.get(name) if name else None
-    first: list[str] = ["id"] if "id" in out.columns else []
+    first: list[str] = ["id"] if "id" in table.columns else []
     if spec is not None:
-        out = coerce_columns(out, name)  # missing columns added, numbers as float64
+        table = coerce_columns(table, name)  # missing columns added, numbers as float64
         for c in spec.columns:  # what an export adds: ISO dates, None for missing text
             if c.dtype == "date":
-                out[c.name] = iso_dates(out[c.name])
+                table[c.name] = iso_dates(table[c.name])
             elif c.dtype not in {"float", "int"}:
-                col = out[c.name].astype(object)
-                out[c.name] = col.where(col.notna(), None)
+                col = table[c.name].astype(object)
+                table[c.name] = col.where(col.notna(), None)
         first += [c.name for c in spec.columns]
-    cols = [*first, *[c for c in out.columns if c not in first and c != geom], geom]
-    out = out[cols]
-    if "id" in out.columns:
-        out["id"] = out["id"].astype(str)
+    table = table[[*first, *[c for c in table.columns if c not in first and c != geom], geom]]
+    if "id" in table.columns:
+        table["id"] = table["id"].astype(str)
     if precision is None:
         precision = 7 if _geographic(code) else 3
-    g = out.geometry.values
-    if len(out):
-        g = shapely.orient_polygons(np.asarray(g), exterior_cw=False)
+    g = np.asarray(table[geom].values)
+    if len(table):
+        g = shapely.orient_polygons(g, exterior_cw=False)
         g = shapely.set_precision(g, 10.0 ** -precision, mode="pointwise")
-    out = out.set_geometry(gpd.GeoSeries(g, index=out.index, crs=out.crs), crs=out.crs)
-    if out.geometry.name != geom:
-        out = out.rename_geometry(geom)
+    table[geom] = gpd.GeoSeries(g, index=table.index, crs=target)
+    out = gpd.GeoDataFrame(table, geometry=geom, crs=target)
     out.attrs = {"coordinates": coordinates_label(crs), "layer": name, "precision": precision}
     return out
 

@@ -29,7 +29,7 @@ RANKS = {
     "store": 2,
     "network": 2,
     "io": 2,
-    "_extent_cache": 2,  # the remembered study extent (network reads through it)
+    "_check_cache": 2,  # what checks found, remembered between runs (network reads through it)
     "layers": 1,
     "crs": 1,
     "_datums": 1,

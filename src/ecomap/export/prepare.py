@@ -57,7 +57,8 @@ def prepare(gdf: gpd.GeoDataFrame, name: str | None = None, *, crs: str = _crs.W
     src = gdf if gdf.crs is not None else gdf.set_crs(_crs.INTERNAL)
     out = _crs.to_gcj02(src) if code == _crs.GCJ02 else src.to_crs(code)
     geom, target = out.geometry.name, out.crs
-    # the columns are reworked in a plain DataFrame: a GeoDataFrame checks its geometry on every access
+    # the columns are reworked as plain Series and put together once: a GeoDataFrame checks
+    # its geometry on every column access, and each setitem rebuilds the frame's blocks
     table = pd.DataFrame(out)
     if table.index.name is not None and table.index.name not in table.columns:
         table = table.reset_index()
@@ -65,26 +66,28 @@ def prepare(gdf: gpd.GeoDataFrame, name: str | None = None, *, crs: str = _crs.W
         table = table.reset_index(drop=True)
     spec = CATALOGUE.get(name) if name else None
     first: list[str] = ["id"] if "id" in table.columns else []
+    done: dict[str, pd.Series] = {}
     if spec is not None:
         table = coerce_columns(table, name)  # missing columns added, numbers as float64
         for c in spec.columns:  # what an export adds: ISO dates, None for missing text
             if c.dtype == "date":
-                table[c.name] = iso_dates(table[c.name])
+                done[c.name] = iso_dates(table[c.name])
             elif c.dtype not in {"float", "int"}:
-                col = table[c.name].astype(object)
-                table[c.name] = col.where(col.notna(), None)
+                values = table[c.name].astype(object).to_numpy()
+                done[c.name] = pd.Series(np.where(pd.isna(values), None, values), index=table.index, dtype=object)
         first += [c.name for c in spec.columns]
-    table = table[[*first, *[c for c in table.columns if c not in first and c != geom], geom]]
-    if "id" in table.columns:
-        table["id"] = table["id"].astype(str)
+    order = [*first, *[c for c in table.columns if c not in first and c != geom]]
+    columns = {c: done[c] if c in done else table[c] for c in order}
+    if "id" in columns:
+        columns["id"] = columns["id"].astype(str)
     if precision is None:
         precision = 7 if _geographic(code) else 3
     g = np.asarray(table[geom].values)
     if len(table):
         g = shapely.orient_polygons(g, exterior_cw=False)
         g = shapely.set_precision(g, 10.0 ** -precision, mode="pointwise")
-    table[geom] = gpd.GeoSeries(g, index=table.index, crs=target)
-    out = gpd.GeoDataFrame(table, geometry=geom, crs=target)
+    columns[geom] = gpd.GeoSeries(g, index=table.index, crs=target)
+    out = gpd.GeoDataFrame(columns, geometry=geom, crs=target)
     out.attrs = {"coordinates": coordinates_label(crs), "layer": name, "precision": precision}
     return out
 

@@ -155,7 +155,7 @@ class _Commands(argparse._SubParsersAction):
         super().__call__(parser, namespace, values, option_string)
 
 
-def parser(lazy: bool = True) -> argparse.ArgumentParser:
+def parser(lazy: bool = True, only: str | None = None) -> argparse.ArgumentParser:
     """The argument parser of ``ecomap``.
 
     Parameters
@@ -163,6 +163,10 @@ def parser(lazy: bool = True) -> argparse.ArgumentParser:
     lazy : bool
         Declare a command's options only when it is chosen (the default, fast start-up);
         False declares every command's options now (e.g. to inspect them).
+    only : str, optional
+        List only this command (what :func:`main` does once the command line names one):
+        its options, help and errors are the same, and the other twelve sub-parsers are not
+        built. None lists every command.
 
     Returns
     -------
@@ -177,6 +181,8 @@ def parser(lazy: bool = True) -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="count", default=0, help="log progress (-vv for debug)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True, action=_Commands)
     for name, (add, _) in COMMANDS.items():
+        if only is not None and name != only:
+            continue
         sub.add_command(name, add)
         if not lazy:
             sub.declare(name)
@@ -185,7 +191,8 @@ def parser(lazy: bool = True) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``ecomap``; returns the exit code (0 ok, 2 bad input, 1 anything else)."""
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parser(only=_chosen(argv)).parse_args(argv)
     import logging
     import warnings
 
@@ -195,6 +202,20 @@ def main(argv: list[str] | None = None) -> int:
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
         return _run(args)
+
+
+def _chosen(argv: list[str]) -> str | None:
+    """The command ``argv`` names after the top-level ``-v`` flags, if it is one.
+
+    None, and so every command listed, when anything else comes first (``--help``,
+    ``--version``, ``--``, an abbreviation, an unknown name): the full parser decides.
+    """
+    for token in argv:
+        if not token.startswith("-"):
+            return token if token in COMMANDS else None
+        if token != "--verbose" and set(token[1:]) != {"v"}:
+            return None
+    return None
 
 
 def _quiet_dask(verbose: int) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 
 from .. import crs as _crs
 from ..layers import CATALOGUE, coerce_columns
-from .formats import _geographic, coordinates_label
 
 
 def prepare(gdf: gpd.GeoDataFrame, name: str | None = None, *, crs: str = _crs.WGS84,
@@ -127,3 +127,35 @@ def iso_dates(values: pd.Series) -> pd.Series:
         return text or None
 
     return pd.Series([one(v) for v in values.astype(object)], index=values.index, dtype=object)
+
+
+def coordinates_label(crs: str) -> str:
+    """How a file describes its coordinates: ``WGS-84``, ``GCJ-02`` or ``EPSG:nnnn``.
+
+    Parameters
+    ----------
+    crs : str
+        Any CRS option :func:`ecomap.crs.parse_crs` accepts (``wgs84``, ``gcj02``,
+        ``EPSG:4547`` ...).
+
+    Returns
+    -------
+    str
+        ``WGS-84``, ``GCJ-02``, or what :func:`~ecomap.crs.parse_crs` gives for any
+        other CRS (``EPSG:nnnn``, or WKT for a CRS without an EPSG code).
+
+    Raises
+    ------
+    InputError
+        If pyproj does not know ``crs``.
+    """
+    code = _crs.parse_crs(crs)
+    if code == _crs.GCJ02:
+        return "GCJ-02"
+    if code == _crs.WGS84:
+        return "WGS-84"
+    return code
+
+
+def _geographic(code: str) -> bool:
+    return code == _crs.GCJ02 or pyproj.CRS(code).is_geographic

@@ -14,51 +14,32 @@ import argparse
 import os
 import sys
 
-from .analysis import (
-    _add_connectivity,
-    _add_corridors,
-    _add_omniscape,
-    _add_sources,
-    _run_connectivity,
-    _run_corridors,
-    _run_omniscape,
-    _run_sources,
-)
-from .bridges import _add_bridges, _run_bridges
-from .data import (
-    _add_build,
-    _add_db,
-    _add_export,
-    _add_import,
-    _add_layers,
-    _add_validate,
-    _run_build,
-    _run_db,
-    _run_export,
-    _run_import,
-    _run_layers,
-    _run_validate,
-)
-from .explore import _add_map, _add_query, _run_map, _run_query
-
 __all__ = ["main", "parser", "COMMANDS"]
 
-
-COMMANDS = {
-    "build": (_add_build, _run_build),
-    "validate": (_add_validate, _run_validate),
-    "layers": (_add_layers, _run_layers),
-    "import": (_add_import, _run_import),
-    "query": (_add_query, _run_query),
-    "export": (_add_export, _run_export),
-    "corridors": (_add_corridors, _run_corridors),
-    "omniscape": (_add_omniscape, _run_omniscape),
-    "sources": (_add_sources, _run_sources),
-    "connectivity": (_add_connectivity, _run_connectivity),
-    "map": (_add_map, _run_map),
-    "bridges": (_add_bridges, _run_bridges),
-    "db": (_add_db, _run_db),
+#: Each command and the file of its family, where ``_add_<name>`` declares its options
+#: and ``_run_<name>`` runs it; a family's file is imported when one of its commands is
+#: listed or run (``ecomap query`` loads ``explore`` only).
+_FAMILIES = {
+    "build": "data", "validate": "data", "layers": "data", "import": "data", "query": "explore",
+    "export": "data", "corridors": "analysis", "omniscape": "analysis", "sources": "analysis",
+    "connectivity": "analysis", "map": "explore", "bridges": "bridges", "db": "data",
 }
+
+
+def _step(name: str, kind: str):
+    """``_<kind>_<name>`` of the command's family file, imported on the first call."""
+
+    def call(*args, **kwargs):
+        import importlib
+
+        module = importlib.import_module(f".{_FAMILIES[name]}", __package__)
+        return getattr(module, f"_{kind}_{name}")(*args, **kwargs)
+
+    call.__name__ = f"_{kind}_{name}"
+    return call
+
+
+COMMANDS = {name: (_step(name, "add"), _step(name, "run")) for name in _FAMILIES}
 
 
 class _VersionAction(argparse.Action):

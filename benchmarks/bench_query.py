@@ -18,10 +18,13 @@ and attributes), for near / within a bbox / where, on the bundled data and on a 
 register has ``--sites`` synthetic sites (``bridges synth``). The commands take turns and
 the best of ``--repeat`` is kept, of the wall-clock time and (less disturbed by other
 load on the machine) of the CPU time, user + system, of each run; ``--src`` adds an older
-tree's ``ecomap query``. Each pair must find the same number of features.
+tree's ``ecomap query``. Each pair must find the same number of features. ``ecomap query``
+remembers what its checks found (``ecomap._check_cache``, here in the scratch folder; the
+first, untimed round fills it); a last column runs it with the cache off
+(``ECOMAP_CACHE_DIR=""``), every file read and checked as on a first run.
 
 Run: ``.venv/bin/python benchmarks/bench_query.py [--sizes 10000,100000] [--queries 1000]``
-or ``.venv/bin/python benchmarks/bench_query.py --cli [--sites 20000] [--repeat 5] [--src old/src]``
+or ``.venv/bin/python benchmarks/bench_query.py --cli [--sites 20000] [--repeat 5] [--src old/src] [--skip-no-cache]``
 """
 
 from __future__ import annotations
@@ -183,10 +186,11 @@ def _child_cpu() -> float:
     return use.ru_utime + use.ru_stime
 
 
-def cli_runs(repeat: int, sites: int, trees: list[str]) -> None:
+def cli_runs(repeat: int, sites: int, trees: list[str], no_cache: bool = False) -> None:
     scratch = Path(tempfile.mkdtemp(prefix="bench_query-"))
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = str(scratch / "pyc")
+    env["ECOMAP_CACHE_DIR"] = str(scratch / "cache")  # what ecomap remembers of its checks: not in the user's home
     big = scratch / "data"
     shutil.copytree(Path(__file__).resolve().parents[1] / "data" / "geo", big)
     subprocess.run([sys.executable, "-c", CLI, "bridges", "synth", "--n", str(sites), "--out", str(big / "bridges.geojson")],
@@ -197,22 +201,26 @@ def cli_runs(repeat: int, sites: int, trees: list[str]) -> None:
     print(f"best of {repeat}, taking turns; ratio = ecomap query / plain geopandas script (same run)")
     for label, folder in folders.items():
         for q, (argv, kind) in CLI_QUESTIONS.items():
-            cmds = [([sys.executable, str(plain), str(folder / "bridges.geojson"), kind], trees[0])]
-            cmds += [([sys.executable, "-c", CLI, "query", "bridges", "--data", str(folder), *argv], t) for t in trees]
+            query = [sys.executable, "-c", CLI, "query", "bridges", "--data", str(folder), *argv]
+            cmds = [([sys.executable, str(plain), str(folder / "bridges.geojson"), kind], trees[0], {}, "")]
+            cmds += [(query, t, {}, Path(t).parent.name or t) for t in trees]
+            if not no_cache:  # the same, remembering nothing between runs: every file read and checked
+                cmds.append((query, trees[0], {"ECOMAP_CACHE_DIR": ""}, "no cache"))
             best = [float("inf")] * len(cmds)
             cpu = [float("inf")] * len(cmds)
             counts = [0] * len(cmds)
-            for r in range(repeat + 1):  # the first round writes the bytecode
-                for i, (cmd, tree) in enumerate(cmds):
+            for r in range(repeat + 1):  # the first round writes the bytecode and the check cache
+                for i, (cmd, tree, extra, _) in enumerate(cmds):
                     c0, t0 = _child_cpu(), time.perf_counter()
-                    out = subprocess.run(cmd, env={**env, "PYTHONPATH": tree}, capture_output=True, text=True, check=True)
+                    out = subprocess.run(cmd, env={**env, "PYTHONPATH": tree, **extra}, capture_output=True, text=True,
+                                         check=True)
                     if r:
                         best[i] = min(best[i], time.perf_counter() - t0)
                         cpu[i] = min(cpu[i], _child_cpu() - c0)
                     counts[i] = _count(out.stdout)
             assert len(set(counts)) == 1, (label, q, counts)
-            rest = "  ".join(f"{t:.3f} s = {t / best[0]:.2f}x, cpu {c / cpu[0]:.2f}x ({Path(tree).parent.name or tree})"
-                             for t, c, (_, tree) in zip(best[1:], cpu[1:], cmds[1:], strict=True))
+            rest = "  ".join(f"{t:.3f} s = {t / best[0]:.2f}x, cpu {c / cpu[0]:.2f}x ({name})"
+                             for t, c, (*_, name) in zip(best[1:], cpu[1:], cmds[1:], strict=True))
             print(f"{label:>14} {q:>5}: {counts[0]:>5} hits  plain {best[0]:.3f} s (cpu {cpu[0]:.3f} s)  ecomap {rest}")
     shutil.rmtree(scratch, ignore_errors=True)
 
@@ -225,9 +233,12 @@ def main() -> None:
     ap.add_argument("--sites", type=int, default=20000, help="with --cli: sites in the larger register")
     ap.add_argument("--repeat", type=int, default=5, help="with --cli: runs of each command")
     ap.add_argument("--src", action="append", default=[], help="with --cli: an older source tree to time too")
+    ap.add_argument("--skip-no-cache", action="store_true",
+                    help="with --cli: do not also time ecomap query with its check cache off")
     args = ap.parse_args()
     if args.cli:
-        cli_runs(args.repeat, args.sites, [str(Path(__file__).resolve().parents[1] / "src"), *args.src])
+        cli_runs(args.repeat, args.sites, [str(Path(__file__).resolve().parents[1] / "src"), *args.src],
+                 args.skip_no_cache)
         return
     print("ratio = brute-force time / indexed time, same run, same questions (higher is faster)")
     for n in (int(s) for s in args.sizes.split(",")):

@@ -63,3 +63,17 @@ def internal_layer(name: str, rows: list[dict], geoms: list) -> gpd.GeoDataFrame
         if c not in gdf.columns and c != "geometry":
             gdf[c] = None
     return gdf
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _own_cache_folder(tmp_path_factory):
+    """Keep what ecomap remembers between runs (``ecomap._extent_cache``) out of the user's home."""
+    import os
+
+    before = os.environ.get("ECOMAP_CACHE_DIR")
+    os.environ["ECOMAP_CACHE_DIR"] = str(tmp_path_factory.mktemp("ecomap-cache"))
+    yield
+    if before is None:
+        os.environ.pop("ECOMAP_CACHE_DIR", None)
+    else:
+        os.environ["ECOMAP_CACHE_DIR"] = before

@@ -29,6 +29,7 @@ RANKS = {
     "store": 2,
     "network": 2,
     "io": 2,
+    "_check_cache": 2,  # what checks found, remembered between runs (network reads through it)
     "layers": 1,
     "crs": 1,
     "_datums": 1,

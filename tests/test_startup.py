@@ -113,3 +113,40 @@ def test_python_dash_m_ecomap_is_the_command():
     assert out.returncode == 0 and "usage: ecomap query" in out.stdout
     bad = subprocess.run([sys.executable, "-m", "ecomap", "no-such-command"], capture_output=True, text=True, env=env)
     assert bad.returncode == 2
+
+
+@pytest.mark.parametrize("argv", [
+    ["query", "bridges", "--near", "114.3,22.7", "--radius", "50"], ["-v", "query", "bridges", "--where", "x"],
+    ["-vv", "--verbose", "map", "--out", "m.html"], ["bridges", "list", "--format", "json"], ["build"],
+])
+def test_a_parser_of_the_chosen_command_parses_as_the_full_one(argv):
+    from ecomap.cli import parser
+    from ecomap.cli.main import _chosen
+
+    name = _chosen(argv)
+    assert name == next(t for t in argv if not t.startswith("-"))
+    only, full = parser(only=name), parser()
+    assert vars(only.parse_args(argv)) == vars(full.parse_args(argv))
+    assert dict(_walk(parser(only=name)))[(name,)] == dict(_walk(parser()))[(name,)]
+
+
+@pytest.mark.parametrize("argv", [[], ["--help"], ["-h", "query"], ["-vh", "query"], ["--he", "query"], ["--version"],
+                                  ["--", "query"], ["nosuch"], ["-x", "query"], ["--verb", "query"]])
+def test_anything_else_gets_the_full_parser(argv):
+    from ecomap.cli.main import _chosen
+
+    assert _chosen(argv) is None
+
+
+def test_errors_of_the_chosen_command_are_the_same(capsys):
+    from ecomap.cli import main
+
+    for argv in (["query"], ["query", "bridges", "--radius", "x"], ["-v", "query", "bridges", "--nosuch"]):
+        with pytest.raises(SystemExit) as fast:
+            main(argv)
+        fast_err = capsys.readouterr().err
+        from ecomap.cli import parser
+
+        with pytest.raises(SystemExit) as full:
+            parser().parse_args(argv)
+        assert fast.value.code == full.value.code == 2 and fast_err == capsys.readouterr().err

@@ -9,6 +9,7 @@ import os
 import re
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -20,18 +21,20 @@ import shapely
 import shapely.geometry
 
 from . import crs as _crs
-from ._atomic import (
-    WriteError,
-    atomic_folder,
-    atomic_write,
-    locked,
-    output_folder,
-    verify_written,
-    write_bytes,
-)
-from ._atomic_set import atomic_file_set, recover_file_sets
 from ._errors import DataError, Problem
 from .layers import CATALOGUE, spec
+
+if TYPE_CHECKING:  # re-exported, imported on first use (:data:`_LAZY`)
+    from ._atomic import (
+        WriteError,
+        atomic_folder,
+        atomic_write,
+        locked,
+        output_folder,
+        verify_written,
+        write_bytes,
+    )
+    from ._atomic_set import atomic_file_set, recover_file_sets
 
 __all__ = [
     "default_data_dir",
@@ -54,6 +57,24 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+#: The writing helpers re-exported here, imported on first use: reading a layer
+#: (``ecomap query``) needs none of them.
+_LAZY = {
+    **dict.fromkeys(("WriteError", "atomic_folder", "atomic_write", "locked", "output_folder", "verify_written",
+                     "write_bytes"), "_atomic"),
+    **dict.fromkeys(("atomic_file_set", "recover_file_sets"), "_atomic_set"),
+}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"ecomap.{_LAZY[name]}"), name)
+    globals()[name] = value
+    return value
 
 _REPO_DATA = Path(__file__).resolve().parents[2] / "data" / "geo"
 #: Where a wheel carries the bundled layers (copied there by setup.py's build hook).
@@ -108,6 +129,8 @@ def write_text(path: str | os.PathLike, text: str, *, follow_symlinks: bool = Fa
         If the file cannot be written in full (disk full, read-only, permission);
         ``path`` is then unchanged.
     """
+    from ._atomic import write_bytes
+
     return write_bytes(path, text.encode("utf-8"), follow_symlinks=follow_symlinks)
 
 
@@ -476,6 +499,8 @@ def write_geojson(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, precision: 
     """
     out = to_wgs84_frame(gdf, precision=None)
     path = Path(path)
+    from ._atomic import atomic_write
+
     with atomic_write(path) as tmp:
         pyogrio.write_dataframe(
             out, tmp, driver="GeoJSON",

@@ -6,6 +6,7 @@ import logging
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import geopandas as gpd
@@ -13,7 +14,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from . import _check_cache
 from . import crs as _crs
+from ._check_cache import EXTENT_LAYERS
 from ._errors import DataError, InputError, Problem
 from .io import default_data_dir, layer_path, read_layer_file
 from .layers import (
@@ -169,13 +172,21 @@ def _study_extent(frames: Mapping[str, gpd.GeoDataFrame]) -> tuple[float, float,
             float(np.nanmax(b[:, 2]) + m), float(np.nanmax(b[:, 3]) + m))
 
 
-def _read_folder(data_dir: Path, names: set[str]) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, Path], list[Problem]]:
+def _read_folder(data_dir: Path, names: set[str], clean=None
+                 ) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, Path], list[Problem], set[str]]:
+    """Read and check layers ``names`` of a folder; the last item names those not checked again.
+
+    ``clean(name, gdf)`` says whether an earlier run found these very bytes clean
+    (:func:`ecomap._check_cache.known_clean`); such a layer, read without a problem, is
+    not checked again.
+    """
     if not data_dir.is_dir():
         raise DataError(Problem(str(data_dir), None, f"a file, not a data folder (--data takes the folder: "
                                 f"{data_dir.parent})" if data_dir.is_file() else "data folder does not exist"))
     frames: dict[str, gpd.GeoDataFrame] = {}
     paths: dict[str, Path] = {}
     problems: list[Problem] = []
+    known: set[str] = set()
     for name in (n for n in LAYER_NAMES if n in names):
         path = layer_path(data_dir, name)
         if not path.exists():
@@ -186,17 +197,20 @@ def _read_folder(data_dir: Path, names: set[str]) -> tuple[dict[str, gpd.GeoData
         problems += read_problems
         if gdf is None:
             continue
-        broken = gdf.attrs.get("broken_geometry", set())
-        problems += [
-            p for p in check_layer(gdf, name, file=str(path))
-            if not (p.feature in broken and p.rule == "missing geometry")
-        ]
+        if not read_problems and clean is not None and clean(name, gdf):
+            known.add(name)
+        else:
+            broken = gdf.attrs.get("broken_geometry", set())
+            problems += [
+                p for p in check_layer(gdf, name, file=str(path))
+                if not (p.feature in broken and p.rule == "missing geometry")
+            ]
         frames[name] = gdf
         paths[name] = path
-    known = {p.name for p in data_dir.glob("*.geojson")}
-    for extra in sorted(known - {CATALOGUE[n].filename for n in LAYER_NAMES}):
+    found = {p.name for p in data_dir.glob("*.geojson")}
+    for extra in sorted(found - {CATALOGUE[n].filename for n in LAYER_NAMES}):
         log.warning("%s: not a layer of the catalogue; ignored", data_dir / extra)
-    return frames, paths, problems
+    return frames, paths, problems, known
 
 
 def _read_database(url: str, names: set[str]) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, str], list[Problem]]:
@@ -242,21 +256,48 @@ def checked_with(layers) -> set[str]:
     return names | {"boundary", "districts"} | ({"patches"} if "corridors" in names else set())
 
 
-def _read_all(source: str | os.PathLike, layers=None) -> tuple[dict[str, gpd.GeoDataFrame], dict, list[Problem]]:
-    """The layers of a folder or a database (WGS-84, ``id`` a column), where each came from, problems."""
+def _read_all(source: str | os.PathLike, layers=None, *, remembered: bool = False
+              ) -> tuple[dict[str, gpd.GeoDataFrame], dict, list[Problem]]:
+    """The layers of a folder or a database (WGS-84, ``id`` a column), where each came from, problems.
+
+    With ``remembered``, a folder's layers are checked with :mod:`ecomap._check_cache`:
+    ``boundary`` and ``districts`` are read for the study extent only when it does not
+    remember the extent of these very files (unless ``layers`` names them, they are then
+    left out of the frames), a layer it remembers as clean inside that extent is not
+    checked again, and what this run found clean is remembered.
+    """
     names = checked_with(layers)
-    if is_database_url(source):
+    folder = None if is_database_url(source) else Path(source)
+    remembered = remembered and folder is not None and layers is not None
+    extent = None
+    if remembered:
+        extent = _check_cache.lookup_extent(folder)
+        if extent is not None:
+            names -= set(EXTENT_LAYERS) - set(layers)
+    known: set[str] = set()
+    if folder is None:
         frames, paths, problems = _read_database(str(source), names)
     else:
-        frames, paths, problems = _read_folder(Path(source), names)
-    extent = _study_extent(frames)
+        clean = None if extent is None else partial(_known_clean, extent=extent)
+        frames, paths, problems, known = _read_folder(folder, names, clean)
+    if extent is None:
+        extent = _study_extent(frames)
     if extent is not None:
         for name, gdf in frames.items():
-            problems += check_extent(gdf, extent, file=str(paths[name]))
+            if name not in known:
+                problems += check_extent(gdf, extent, file=str(paths[name]))
     if "corridors" in frames:
         patch_ids = frames["patches"]["id"].astype(str) if "patches" in frames and "id" in frames["patches"] else []
         problems += check_references(frames["corridors"], patch_ids, file=str(paths["corridors"]))
+    if remembered and extent is not None:
+        bad = {p.file for p in problems}
+        found = [n for n in frames if n not in known and str(paths[n]) not in bad]
+        _check_cache.remember(frames, extent, found)
     return frames, paths, problems
+
+
+def _known_clean(name: str, gdf: gpd.GeoDataFrame, *, extent) -> bool:
+    return _check_cache.known_clean(name, gdf.attrs.get("sha256"), extent)
 
 
 def read_layers(data: str | os.PathLike | None = None) -> dict[str, gpd.GeoDataFrame]:
@@ -340,7 +381,9 @@ def read_lonlat_layers(data_dir: str | os.PathLike | None, layers: Iterable[str]
 
     For a caller that reprojects only what it must (``ecomap query``): the same reading and
     checks as ``load_network(data_dir, layers=layers)``, the same columns and ``id`` index,
-    the coordinates as read.
+    the coordinates as read. On a folder, what earlier runs found for these very files
+    is used and what this one finds is remembered (:mod:`ecomap._check_cache`): the study
+    extent, and which layers broke no rule.
 
     Parameters
     ----------
@@ -361,7 +404,7 @@ def read_lonlat_layers(data_dir: str | os.PathLike | None, layers: Iterable[str]
         Listing every problem of the layers read, as :func:`load_network`.
     """
     wanted = {n for n in layers if n in CATALOGUE}
-    frames, _, problems = _read_all(_source(data_dir), wanted)
+    frames, _, problems = _read_all(_source(data_dir), wanted, remembered=True)
     if problems:
         raise DataError(problems)
     return {name: _indexed(gdf, name) for name, gdf in frames.items() if name in wanted}

@@ -14,51 +14,32 @@ import argparse
 import os
 import sys
 
-from .analysis import (
-    _add_connectivity,
-    _add_corridors,
-    _add_omniscape,
-    _add_sources,
-    _run_connectivity,
-    _run_corridors,
-    _run_omniscape,
-    _run_sources,
-)
-from .bridges import _add_bridges, _run_bridges
-from .data import (
-    _add_build,
-    _add_db,
-    _add_export,
-    _add_import,
-    _add_layers,
-    _add_validate,
-    _run_build,
-    _run_db,
-    _run_export,
-    _run_import,
-    _run_layers,
-    _run_validate,
-)
-from .explore import _add_map, _add_query, _run_map, _run_query
-
 __all__ = ["main", "parser", "COMMANDS"]
 
-
-COMMANDS = {
-    "build": (_add_build, _run_build),
-    "validate": (_add_validate, _run_validate),
-    "layers": (_add_layers, _run_layers),
-    "import": (_add_import, _run_import),
-    "query": (_add_query, _run_query),
-    "export": (_add_export, _run_export),
-    "corridors": (_add_corridors, _run_corridors),
-    "omniscape": (_add_omniscape, _run_omniscape),
-    "sources": (_add_sources, _run_sources),
-    "connectivity": (_add_connectivity, _run_connectivity),
-    "map": (_add_map, _run_map),
-    "bridges": (_add_bridges, _run_bridges),
-    "db": (_add_db, _run_db),
+#: Each command and the file of its family, where ``_add_<name>`` declares its options
+#: and ``_run_<name>`` runs it; a family's file is imported when one of its commands is
+#: listed or run (``ecomap query`` loads ``explore`` only).
+_FAMILIES = {
+    "build": "data", "validate": "data", "layers": "data", "import": "data", "query": "explore",
+    "export": "data", "corridors": "analysis", "omniscape": "analysis", "sources": "analysis",
+    "connectivity": "analysis", "map": "explore", "bridges": "bridges", "db": "data",
 }
+
+
+def _step(name: str, kind: str):
+    """``_<kind>_<name>`` of the command's family file, imported on the first call."""
+
+    def call(*args, **kwargs):
+        import importlib
+
+        module = importlib.import_module(f".{_FAMILIES[name]}", __package__)
+        return getattr(module, f"_{kind}_{name}")(*args, **kwargs)
+
+    call.__name__ = f"_{kind}_{name}"
+    return call
+
+
+COMMANDS = {name: (_step(name, "add"), _step(name, "run")) for name in _FAMILIES}
 
 
 class _VersionAction(argparse.Action):
@@ -155,7 +136,7 @@ class _Commands(argparse._SubParsersAction):
         super().__call__(parser, namespace, values, option_string)
 
 
-def parser(lazy: bool = True) -> argparse.ArgumentParser:
+def parser(lazy: bool = True, only: str | None = None) -> argparse.ArgumentParser:
     """The argument parser of ``ecomap``.
 
     Parameters
@@ -163,6 +144,10 @@ def parser(lazy: bool = True) -> argparse.ArgumentParser:
     lazy : bool
         Declare a command's options only when it is chosen (the default, fast start-up);
         False declares every command's options now (e.g. to inspect them).
+    only : str, optional
+        List only this command (what :func:`main` does once the command line names one):
+        its options, help and errors are the same, and the other twelve sub-parsers are not
+        built. None lists every command.
 
     Returns
     -------
@@ -177,6 +162,8 @@ def parser(lazy: bool = True) -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="count", default=0, help="log progress (-vv for debug)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True, action=_Commands)
     for name, (add, _) in COMMANDS.items():
+        if only is not None and name != only:
+            continue
         sub.add_command(name, add)
         if not lazy:
             sub.declare(name)
@@ -185,7 +172,8 @@ def parser(lazy: bool = True) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``ecomap``; returns the exit code (0 ok, 2 bad input, 1 anything else)."""
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parser(only=_chosen(argv)).parse_args(argv)
     import logging
     import warnings
 
@@ -195,6 +183,20 @@ def main(argv: list[str] | None = None) -> int:
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
         return _run(args)
+
+
+def _chosen(argv: list[str]) -> str | None:
+    """The command ``argv`` names after the top-level ``-v`` flags, if it is one.
+
+    None, and so every command listed, when anything else comes first (``--help``,
+    ``--version``, ``--``, an abbreviation, an unknown name): the full parser decides.
+    """
+    for token in argv:
+        if not token.startswith("-"):
+            return token if token in COMMANDS else None
+        if token != "--verbose" and set(token[1:]) != {"v"}:
+            return None
+    return None
 
 
 def _quiet_dask(verbose: int) -> None:

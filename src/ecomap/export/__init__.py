@@ -16,13 +16,23 @@ asked for, and says so: the file names end in ``_gcj02``, and the file's own met
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
-from .formats import FORMATS, Format, coordinates_label, resolve_format
-from .prepare import iso_dates, prepare  # eager: the submodule's name is also the function's
+from .prepare import (  # eager: the submodule's name is also the function's
+    coordinates_label,
+    iso_dates,
+    prepare,
+)
+
+if TYPE_CHECKING:  # imported on first use (:data:`_LAZY`)
+    from .formats import FORMATS, Format, resolve_format
 
 #: Public name -> the submodule that defines it, imported on first access: ``ecomap
-#: query`` needs only :func:`prepare`, not the writers and styles (~25 ms of imports).
+#: query`` needs only :func:`prepare`, not the formats, writers and styles (~25 ms of imports).
 _LAZY = {
+    "FORMATS": "formats",
+    "Format": "formats",
+    "resolve_format": "formats",
     "analysis_frames": "bundle",
     "export_layers": "bundle",
     "export_network": "bundle",

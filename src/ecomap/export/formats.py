@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pyproj
-
-from .. import crs as _crs
 from ..layers import CATALOGUE
+from .prepare import _geographic, coordinates_label  # noqa: F401 - here since before; ecomap query needs only prepare
 
 
 @dataclass(frozen=True)
@@ -94,38 +92,6 @@ def resolve_format(out, fmt: str | None = None) -> str:
                          f"in {FORMATS[fmt].suffix} or a folder, or leave --format out to write {named}")
     return fmt
 
-
-# --- preparing a frame ---------------------------------------------------------------------
-def coordinates_label(crs: str) -> str:
-    """How a file describes its coordinates: ``WGS-84``, ``GCJ-02`` or ``EPSG:nnnn``.
-
-    Parameters
-    ----------
-    crs : str
-        Any CRS option :func:`ecomap.crs.parse_crs` accepts (``wgs84``, ``gcj02``,
-        ``EPSG:4547`` ...).
-
-    Returns
-    -------
-    str
-        ``WGS-84``, ``GCJ-02``, or what :func:`~ecomap.crs.parse_crs` gives for any
-        other CRS (``EPSG:nnnn``, or WKT for a CRS without an EPSG code).
-
-    Raises
-    ------
-    InputError
-        If pyproj does not know ``crs``.
-    """
-    code = _crs.parse_crs(crs)
-    if code == _crs.GCJ02:
-        return "GCJ-02"
-    if code == _crs.WGS84:
-        return "WGS-84"
-    return code
-
-
-def _geographic(code: str) -> bool:
-    return code == _crs.GCJ02 or pyproj.CRS(code).is_geographic
 
 #: Titles of the analysis results exported beside the layers.
 RESULT_TITLES = {"gaps": "Gaps: barrier crossings of corridors with no passage / 缺口",

@@ -5,11 +5,11 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 
 from .. import crs as _crs
 from ..layers import CATALOGUE, coerce_columns
-from .formats import _geographic, coordinates_label
 
 
 def prepare(gdf: gpd.GeoDataFrame, name: str | None = None, *, crs: str = _crs.WGS84,
@@ -55,39 +55,39 @@ def prepare(gdf: gpd.GeoDataFrame, name: str | None = None, *, crs: str = _crs.W
     """
     code = _crs.parse_crs(crs)
     src = gdf if gdf.crs is not None else gdf.set_crs(_crs.INTERNAL)
-    if code == _crs.GCJ02:
-        out = _crs.to_gcj02(src)
+    out = _crs.to_gcj02(src) if code == _crs.GCJ02 else src.to_crs(code)
+    geom, target = out.geometry.name, out.crs
+    # the columns are reworked as plain Series and put together once: a GeoDataFrame checks
+    # its geometry on every column access, and each setitem rebuilds the frame's blocks
+    table = pd.DataFrame(out)
+    if table.index.name is not None and table.index.name not in table.columns:
+        table = table.reset_index()
     else:
-        out = src.to_crs(code)
-    if out.index.name is not None and out.index.name not in out.columns:
-        out = out.reset_index()
-    else:
-        out = out.reset_index(drop=True)
-    geom = out.geometry.name
+        table = table.reset_index(drop=True)
     spec = CATALOGUE.get(name) if name else None
-    first: list[str] = ["id"] if "id" in out.columns else []
+    first: list[str] = ["id"] if "id" in table.columns else []
+    done: dict[str, pd.Series] = {}
     if spec is not None:
-        out = coerce_columns(out, name)  # missing columns added, numbers as float64
+        table = coerce_columns(table, name)  # missing columns added, numbers as float64
         for c in spec.columns:  # what an export adds: ISO dates, None for missing text
             if c.dtype == "date":
-                out[c.name] = iso_dates(out[c.name])
+                done[c.name] = iso_dates(table[c.name])
             elif c.dtype not in {"float", "int"}:
-                col = out[c.name].astype(object)
-                out[c.name] = col.where(col.notna(), None)
+                values = table[c.name].astype(object).to_numpy()
+                done[c.name] = pd.Series(np.where(pd.isna(values), None, values), index=table.index, dtype=object)
         first += [c.name for c in spec.columns]
-    cols = [*first, *[c for c in out.columns if c not in first and c != geom], geom]
-    out = out[cols]
-    if "id" in out.columns:
-        out["id"] = out["id"].astype(str)
+    order = [*first, *[c for c in table.columns if c not in first and c != geom]]
+    columns = {c: done[c] if c in done else table[c] for c in order}
+    if "id" in columns:
+        columns["id"] = columns["id"].astype(str)
     if precision is None:
         precision = 7 if _geographic(code) else 3
-    g = out.geometry.values
-    if len(out):
-        g = shapely.orient_polygons(np.asarray(g), exterior_cw=False)
+    g = np.asarray(table[geom].values)
+    if len(table):
+        g = shapely.orient_polygons(g, exterior_cw=False)
         g = shapely.set_precision(g, 10.0 ** -precision, mode="pointwise")
-    out = out.set_geometry(gpd.GeoSeries(g, index=out.index, crs=out.crs), crs=out.crs)
-    if out.geometry.name != geom:
-        out = out.rename_geometry(geom)
+    columns[geom] = gpd.GeoSeries(g, index=table.index, crs=target)
+    out = gpd.GeoDataFrame(columns, geometry=geom, crs=target)
     out.attrs = {"coordinates": coordinates_label(crs), "layer": name, "precision": precision}
     return out
 
@@ -127,3 +127,35 @@ def iso_dates(values: pd.Series) -> pd.Series:
         return text or None
 
     return pd.Series([one(v) for v in values.astype(object)], index=values.index, dtype=object)
+
+
+def coordinates_label(crs: str) -> str:
+    """How a file describes its coordinates: ``WGS-84``, ``GCJ-02`` or ``EPSG:nnnn``.
+
+    Parameters
+    ----------
+    crs : str
+        Any CRS option :func:`ecomap.crs.parse_crs` accepts (``wgs84``, ``gcj02``,
+        ``EPSG:4547`` ...).
+
+    Returns
+    -------
+    str
+        ``WGS-84``, ``GCJ-02``, or what :func:`~ecomap.crs.parse_crs` gives for any
+        other CRS (``EPSG:nnnn``, or WKT for a CRS without an EPSG code).
+
+    Raises
+    ------
+    InputError
+        If pyproj does not know ``crs``.
+    """
+    code = _crs.parse_crs(crs)
+    if code == _crs.GCJ02:
+        return "GCJ-02"
+    if code == _crs.WGS84:
+        return "WGS-84"
+    return code
+
+
+def _geographic(code: str) -> bool:
+    return code == _crs.GCJ02 or pyproj.CRS(code).is_geographic

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -27,16 +28,18 @@ def _prepared(result: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
 def _records(result: gpd.GeoDataFrame, layer: str) -> pd.DataFrame:
     """Make the result a plain table: id, lon/lat for points, attributes, measures (WGS-84)."""
     frame = _prepared(result, layer)
-    table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    geom = frame.geometry.name
+    names = [c for c in frame.columns if c != geom]
+    columns = {c: frame[c] for c in names}  # put together once: each insert or setitem rebuilds the frame
     if len(frame) and set(frame.geom_type.dropna()) <= {"Point"}:
-        pos = 1 if "id" in table.columns else 0
-        table.insert(pos, "lon", shapely.get_x(frame.geometry.values))
-        table.insert(pos + 1, "lat", shapely.get_y(frame.geometry.values))
-    measures = [c for c in _MEASURES if c in table.columns]
-    table = table[[c for c in table.columns if c not in measures] + measures]
+        pos = 1 if "id" in columns else 0
+        names[pos:pos] = ["lon", "lat"]
+        columns["lon"] = pd.Series(shapely.get_x(frame.geometry.values), index=frame.index)
+        columns["lat"] = pd.Series(shapely.get_y(frame.geometry.values), index=frame.index)
+    measures = [c for c in _MEASURES if c in columns]
     for c in measures:
-        table[c] = table[c].round(2)
-    return table
+        columns[c] = columns[c].round(2)
+    return pd.DataFrame({c: columns[c] for c in [c for c in names if c not in measures] + measures})
 
 
 def format_result(result: gpd.GeoDataFrame, layer: str, *, fmt: str = "table") -> str:
@@ -98,13 +101,14 @@ def _table_text(table: pd.DataFrame, layer: str) -> str:
     """Render the table for people, with a count line; empty cells blank, lon/lat to 6 decimals."""
     if table.empty:
         return f"no {layer} feature matches\n"
-    shown = table[_shown_columns(table, layer)].copy()
-    for c in shown.columns:
-        if shown[c].dtype == object:
-            shown[c] = shown[c].where(shown[c].notna(), "")
-    for c in ("lon", "lat"):
-        if c in shown:
-            shown[c] = shown[c].map(lambda v: f"{v:.6f}")
-    text = shown.to_string(index=False, na_rep="")
+    shown = {}
+    for c in _shown_columns(table, layer):  # built column by column: a frame's setitem costs more
+        values = table[c].to_numpy()
+        if table[c].dtype == object:
+            values = np.where(pd.isna(values), "", values)
+        if c in ("lon", "lat"):
+            values = np.array([f"{v:.6f}" for v in values], dtype=object)
+        shown[c] = values
+    text = pd.DataFrame(shown, index=table.index).to_string(index=False, na_rep="")
     noun = "feature" if len(table) == 1 else "features"
     return f"{text}\n{len(table)} {layer} {noun}\n"

@@ -10,17 +10,30 @@ every command that takes ``--data`` works on either source.
 
 from __future__ import annotations
 
-from ._conn import database, transaction
-from ._url import DEFAULT_SCHEMA, Database, is_database_url, parse_database_url
-from .schema import REGISTER_SEQUENCE, init_schema, layer_table, metadata
-from .tables import (
-    dump_folder,
-    insert_rows,
-    read_layers,
-    read_table,
-    sync_register_sequence,
-    write_layers,
-)
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported on first use (:data:`_LAZY`)
+    from ._conn import database, transaction
+    from ._url import DEFAULT_SCHEMA, Database, is_database_url, parse_database_url
+    from .schema import REGISTER_SEQUENCE, init_schema, layer_table, metadata
+    from .tables import (
+        dump_folder,
+        insert_rows,
+        read_layers,
+        read_table,
+        sync_register_sequence,
+        write_layers,
+    )
+
+#: Public name -> the submodule that defines it, imported on first access: telling a URL
+#: from a folder (``is_database_url``, on every ``ecomap query``) needs ``_url`` only.
+_LAZY = {
+    **dict.fromkeys(("database", "transaction"), "_conn"),
+    **dict.fromkeys(("DEFAULT_SCHEMA", "Database", "is_database_url", "parse_database_url"), "_url"),
+    **dict.fromkeys(("REGISTER_SEQUENCE", "init_schema", "layer_table", "metadata"), "schema"),
+    **dict.fromkeys(("dump_folder", "insert_rows", "read_layers", "read_table", "sync_register_sequence",
+                     "write_layers"), "tables"),
+}
 
 __all__ = [
     "DEFAULT_SCHEMA",
@@ -40,3 +53,17 @@ __all__ = [
     "sync_register_sequence",
     "dump_folder",
 ]
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -7,6 +7,8 @@ whose distance strictly decreases change: a small Dijkstra from x that settles o
 (incremental single-source shortest paths after an edge insertion). So each source is run
 once (a full Dijkstra), and for each candidate corridor only the pairs it improves are
 visited; their gain a_s Σ_t a_t (p'_st − p_st) is added, then the touched entries reset.
+A pair {s, t} brought nearer runs through the edge u -> v seen from one end and v -> u
+from the other, so only the sources with d(s, u) + w < d(s, v) are run, counted twice.
 
 The sources are cut into fixed batches (their number depends on n only) run on threads
 (the kernel releases the GIL); the batches' sums are added in batch order, so the bits are
@@ -24,7 +26,7 @@ from numba import njit
 from scipy.sparse.csgraph import dijkstra
 
 from ._common import MIN_LENGTH_M, pair_values
-from ._dominators import _dijkstra, _pop, _push, _value
+from ._dominators import _dijkstra, _pop, _push
 from .graph import Graph
 from .removal import BATCH_COUNT, BATCH_MIN, _csr, available_cores
 
@@ -85,31 +87,33 @@ def restore_sums(sources, indptr, nbr, wt, a, cu, cv, cw, theta):
     n = len(indptr) - 1
     cap = 2 * len(nbr) + n + 1
     hk, hv = np.empty(cap), np.empty(cap, dtype=np.int64)
-    dist, nd = np.full(n, np.inf), np.full(n, np.inf)
+    dist, nd, vs = np.full(n, np.inf), np.full(n, np.inf), np.zeros(n)
     order, touched = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
     gain = np.zeros(len(cu))
     for s in sources:
         cnt = _dijkstra(s, indptr, nbr, wt, dist, order, hk, hv)
         for r in range(cnt):
-            nd[order[r]] = dist[order[r]]
+            x = order[r]
+            nd[x] = dist[x]
+            vs[x] = np.exp(-theta * dist[x])
         for c in range(len(cu)):
-            du, dv, w = dist[cu[c]], dist[cv[c]], cw[c]
-            if du <= dv:
-                far, dn, df = cv[c], du, dv
-            else:
-                far, dn, df = cu[c], dv, du
-            if dn == np.inf or df - dn <= w:     # not reached, or no shortcut from s
+            # a pair {s, t} the edge brings nearer runs u -> v from one end and v -> u from
+            # the other: counted twice from the end whose path runs u -> v (d_u + w < d_v)
+            du, w = dist[cu[c]], cw[c]
+            if du == np.inf or dist[cv[c]] - du <= w:
                 continue
-            k = _insert(far, dn + w, dist, nd, touched, indptr, nbr, wt, hk, hv)
+            k = _insert(cv[c], du + w, dist, nd, touched, indptr, nbr, wt, hk, hv)
             g = 0.0
             for i in range(k):
                 t = touched[i]
-                g += a[t] * (_value(nd[t], True, theta) - _value(dist[t], True, theta))
+                g += a[t] * (np.exp(-theta * nd[t]) - vs[t])
                 nd[t] = dist[t]
-            gain[c] += a[s] * g
+            gain[c] += 2.0 * a[s] * g
         for r in range(cnt):
-            dist[order[r]] = np.inf
-            nd[order[r]] = np.inf
+            x = order[r]
+            dist[x] = np.inf
+            nd[x] = np.inf
+            vs[x] = 0.0
     return gain
 
 

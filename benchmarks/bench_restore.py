@@ -55,15 +55,15 @@ def _case(n: int, share: float, seed: int = 0):
 def _one(n: int, share: float, sample: int, theta: float) -> dict:
     g, u, v, w = _case(n, share)
     k = len(u)
-    t1, _, new = timed(restore_gains, g, u, v, w, theta=theta, threads=1, repeat=2)
+    t1, c1, new = timed(restore_gains, g, u, v, w, theta=theta, threads=1, repeat=2)
     tp, _, newp = timed(restore_gains, g, u, v, w, theta=theta, repeat=2)
     assert np.array_equal(new, newp)
     pick = np.random.default_rng(2).choice(k, size=min(sample, k), replace=False)
-    tb, _, num = timed(pc_num, g, theta, repeat=1)
-    ts, _, old = timed(restore_gains_full, g, u[pick], v[pick], w[pick], theta=theta, repeat=1)
-    per = max(ts - tb, 0.0) / len(pick)
+    tb, cb, num = timed(pc_num, g, theta, repeat=1)
+    ts, cs, old = timed(restore_gains_full, g, u[pick], v[pick], w[pick], theta=theta, repeat=1)
     err = float(np.max(np.abs(old - new[pick])) / num)
-    return {"n": g.n, "m": len(g.edges), "k": k, "new1": t1, "newp": tp, "old": per * k, "old_per": per,
+    return {"n": g.n, "m": len(g.edges), "k": k, "new1": t1, "new1_cpu": c1, "newp": tp,
+            "old": max(ts - tb, 0.0) / len(pick) * k, "old_cpu": max(cs - cb, 0.0) / len(pick) * k,
             "err": err, "gain_pos": int((new > 0).sum())}
 
 
@@ -79,17 +79,21 @@ def main() -> None:
     cores = available_cores()
     print(f"restore_dPC, {args.planned:.0%} of the corridors planned; old timed on {args.sample} of them "
           f"and scaled; {cores} cores")
-    print(f"{'patches':>8} {'edges':>7} {'planned':>8} {'new 1 thr':>10} {f'new {cores} thr':>10} "
-          f"{'old (est.)':>11} {'old/new1':>9} {'max |Δ|/PC_num':>15} {'gain > 0':>9}")
+    print("wall / CPU seconds; ratios old / new on 1 thread")
+    print(f"{'patches':>8} {'edges':>7} {'planned':>8} {'new 1 thr':>14} {f'new {cores} thr':>10} "
+          f"{'old (est.)':>16} {'wall ratio':>10} {'CPU ratio':>9} {'max |Δ|/PC_num':>15} {'gain > 0':>9}")
     rows = []
     for n in (int(x) for x in args.scale.split(",")):
         r = _one(n, args.planned, args.sample, theta)
         rows.append(r)
-        print(f"{r['n']:>8} {r['m']:>7} {r['k']:>8} {r['new1']:>9.2f}s {r['newp']:>9.2f}s {r['old']:>10.1f}s "
-              f"{r['old'] / r['new1']:>8.0f}× {r['err']:>15.1e} {r['gain_pos']:>9}", flush=True)
+        print(f"{r['n']:>8} {r['m']:>7} {r['k']:>8} {r['new1']:>6.2f}/{r['new1_cpu']:>6.2f}s {r['newp']:>9.2f}s "
+              f"{r['old']:>7.0f}/{r['old_cpu']:>7.0f}s {r['old'] / r['new1']:>9.0f}× "
+              f"{r['old_cpu'] / r['new1_cpu']:>8.0f}× {r['err']:>15.1e} {r['gain_pos']:>9}", flush=True)
     if len(rows) > 1:
         ns = [r["n"] for r in rows]
-        for key, label in (("new1", "new, 1 thread"), ("newp", f"new, {cores} threads"), ("old", "old (est.)")):
+        for key, label in (("new1", "new, 1 thread, wall"), ("new1_cpu", "new, 1 thread, CPU"),
+                           ("newp", f"new, {cores} threads, wall"), ("old", "old (est.), wall"),
+                           ("old_cpu", "old (est.), CPU")):
             k = float(np.polyfit(np.log(ns), np.log([r[key] for r in rows]), 1)[0])
             print(f"exponent {label}: t ∝ n^{k:.2f}")
 

@@ -14,13 +14,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.sparse.csgraph import connected_components
 
 from .. import crs as _crs
 from .._errors import InputError
 from ..joins import barrier_crossings, bridge_counts, corridor_ends, trail_lengths
 from ..network import Network
-from ._common import DEFAULT_MEDIAN_DISPERSAL_M, MIN_LENGTH_M, check_positive, pair_values, plain
+from ._common import DEFAULT_MEDIAN_DISPERSAL_M, check_positive, plain
+from ._restore import restore_gains
 from .graph import Graph, all_pairs_graph, build_graph, corridor_distances
 from .indices import GRAVITY_MIN_LENGTH_M, betweenness, gravity, structure_indices
 from .removal import _Index, removal_importance
@@ -165,7 +166,9 @@ def analyse(
         How near (m) a bridge site or tunnel must be to a barrier crossing to cover it.
     exclude_status : tuple of str, default ("broken",)
         Corridor statuses left out of the graph. Their ``restore_dPC`` says by how much PC
-        would rise if each were restored alone.
+        would rise if each were restored alone (100 ΔPC_num / PC_num, exact: one Dijkstra
+        per source, then for each corridor only the patches it brings nearer; NaN for a
+        corridor that does not join two different patches).
     pc_pairs : {"all", "links"}, default "all"
         With ``links="distance"``, which pairs PC (and dPC) count: ``"all"``, every pair
         of patches with p_ij = exp(−θ × gap), as Conefor and Makurhini do (the graph has
@@ -369,7 +372,14 @@ def _gravity_column(graph: Graph, corr: pd.DataFrame, resistance, unit: str) -> 
 
 def _restore_gain(network: Network, graph: Graph, corr: pd.DataFrame, num: float,
                   median: float, cost_lengths) -> np.ndarray:
-    """100 (PC_num with the corridor − PC_num) / PC_num for corridors left out by status."""
+    """100 (PC_num with the corridor − PC_num) / PC_num for corridors left out by status.
+
+    Each left-out corridor joining two different patches of the graph is added alone, at
+    its distance by the graph's rule (:func:`~ecomap.connectivity.graph.corridor_distances`,
+    at least ``MIN_LENGTH_M``); the gain is summed over the pairs whose shortest path it
+    shortens (:func:`~ecomap.connectivity._restore.restore_gains`: one Dijkstra per source,
+    then only the nodes whose distance falls). NaN for the other corridors.
+    """
     out = np.full(len(corr), np.nan)
     if num <= 0:
         return out
@@ -377,24 +387,11 @@ def _restore_gain(network: Network, graph: Graph, corr: pd.DataFrame, num: float
     cand = ~corr["in_graph"].to_numpy(dtype=bool) & corr["from_id"].astype(str).isin(pos.index).to_numpy() \
         & corr["to_id"].astype(str).isin(pos.index).to_numpy() \
         & (corr["from_id"].astype(str) != corr["to_id"].astype(str)).to_numpy()
-    theta = math.log(2) / median
+    if not cand.any():
+        return out
     distances = corridor_distances(network.corridors, cost_lengths, length=corr["length_m"].to_numpy())
-    for i in np.flatnonzero(cand):
-        dist = float(distances[i])
-        u, v = sorted((int(pos[str(corr["from_id"].iloc[i])]), int(pos[str(corr["to_id"].iloc[i])])))
-        edges = pd.concat([graph.edges, pd.DataFrame({"u": [u], "v": [v], "distance": [max(dist, MIN_LENGTH_M)]})],
-                          ignore_index=True).groupby(["u", "v"], as_index=False)["distance"].min()
-        out[i] = 100 * (_pc_num(Graph(graph.nodes, graph.links, edges), theta) - num) / num
+    u = pos.reindex(corr["from_id"][cand].astype(str)).to_numpy(dtype=np.int64)
+    v = pos.reindex(corr["to_id"][cand].astype(str)).to_numpy(dtype=np.int64)
+    gain = restore_gains(graph, u, v, distances[cand], theta=math.log(2) / median)
+    out[cand] = 100 * gain / num
     return out
-
-
-def _pc_num(graph: Graph, theta: float, cells: int = 2_000_000) -> float:
-    """Σ Σ a_i a_j p*_ij, a few sources at a time (about ``cells`` pair values; no n × n matrix)."""
-    a, n = graph.attribute, graph.n
-    mat = graph.matrix()
-    step = max(1, cells // max(n, 1))
-    total = 0.0
-    for start in range(0, n, step):
-        rows = np.arange(start, min(n, start + step))
-        total += float(a[rows] @ pair_values(dijkstra(mat, directed=False, indices=rows), kind="pc", theta=theta) @ a)
-    return total

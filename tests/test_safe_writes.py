@@ -116,6 +116,14 @@ def test_enospc_from_the_writer_is_exit_2_and_nothing_replaced(tmp_path, monkeyp
     assert [p.name for p in tmp_path.iterdir()] == ["table.csv"]
 
 
+def test_a_folder_on_a_pseudo_file_system_is_not_called_a_full_disk(capsys):
+    # /proc has no blocks (statvfs f_blocks == 0): the reason is the missing folder, not the disk.
+    assert run_cli("export", "--layers", "boundary", "--format", "gpkg", "--out", "/proc/ecomap-x/") == 2
+    err = capsys.readouterr().err.strip()
+    assert "No such file or directory" in err and "disk is full" not in err
+    assert len(err.splitlines()) == 1
+
+
 def test_a_truncated_gdal_file_is_caught_before_the_rename(tmp_path):
     good = tmp_path / "resistance.tif"
     _write_tif(good)

@@ -64,7 +64,8 @@ def _disk_full(folder: Path) -> bool:
         st = os.statvfs(folder)
     except OSError:
         return False
-    return st.f_bavail * st.f_frsize < 256 * 1024
+    # A pseudo file system (/proc, /sys) has no blocks at all: it is not full, it is no disk.
+    return st.f_blocks > 0 and st.f_bavail * st.f_frsize < 256 * 1024
 
 
 def _is_fs_error(exc: BaseException) -> bool:

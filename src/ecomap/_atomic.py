@@ -493,6 +493,8 @@ def atomic_folder(path: str | os.PathLike, *, replace: bool = True, keep_existin
         raise _write_error(path, exc) from exc
     try:
         fcntl.flock(lock_fd, fcntl.LOCK_EX)
+        if path.exists() and not path.is_dir():  # never swap a user's file out for a folder
+            raise WriteError(f"{path}: a file, not a folder; nothing written (give a folder, or remove the file)")
         clean_stale(parent, path.name)
         try:
             tmp = _mkdtemp(parent, path.name)

@@ -244,10 +244,14 @@ def write_corridor_outputs(model: CorridorModel, out_dir: str | os.PathLike) -> 
     overlays : list of dict
         The PNG overlays, as :func:`render_overlays` returns them.
     """
+    from .._atomic import _write_error
     from ..io import write_json
 
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # read-only, no permission, a file in the way: exit 2 naming the folder
+        raise _write_error(out, exc) from exc
     tifs = _write_rasters(model, out)
     written = tifs + _write_sidecars(model, tifs) + _write_tables(model, out)
     overlays = render_overlays(model, out)

@@ -63,3 +63,45 @@ def test_select_sources_refuses_a_negative_core_area():
     with pytest.raises(InputError, match="min_core_area_ha -1.0 must be a finite area"):
         select_sources(np.full((4, 4), 17, dtype=np.uint8), transform=Affine.identity(), cellsize=1.0,
                        min_core_area_ha=-1.0)
+
+
+@pytest.mark.parametrize("command", [["build"], ["corridors"], ["sources", "--landcover", "lc.tif"],
+                                     ["omniscape", OMNI_RES, "--radius", "3"]])
+@pytest.mark.parametrize("under", [False, True])
+def test_an_output_folder_that_is_a_file_is_refused_before_any_work(command, under, tmp_path, capsys):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("precious")
+    out = notes / "run" if under else notes
+    with pytest.raises(SystemExit) as e:
+        run_cli(*command, "--out", out)
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    where = f"{notes} is a file" if under else "it is a file"
+    assert err == f"ecomap {command[0]}: --out: {out}: {where}, not a folder; give a folder; see ecomap {command[0]} --help\n"
+    assert notes.read_text() == "precious" and [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_an_output_folder_that_cannot_be_written_is_refused_before_any_work(tmp_path, capsys, monkeypatch):
+    import os
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_access = os.access
+    # root may write anywhere but on a read-only mount: stand in for one (access(2) says EROFS there)
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: str(p) != str(locked) and real_access(p, mode, **kw))
+    with pytest.raises(SystemExit) as e:
+        run_cli("corridors", "--out", locked / "c")
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert err == (f"ecomap corridors: --out: {locked / 'c'}: {locked} is not writable; give a folder you can "
+                   "write to; see ecomap corridors --help\n")
+    assert list(locked.iterdir()) == []
+
+
+def test_corridor_outputs_under_a_file_are_a_write_error(tmp_path):
+    from ecomap.corridors.outputs import write_corridor_outputs
+    from ecomap.io import WriteError
+
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(WriteError, match=r"f/c: not written \(Not a directory\)"):
+        write_corridor_outputs(None, tmp_path / "f" / "c")

@@ -116,6 +116,26 @@ def test_enospc_from_the_writer_is_exit_2_and_nothing_replaced(tmp_path, monkeyp
     assert [p.name for p in tmp_path.iterdir()] == ["table.csv"]
 
 
+def test_a_folder_on_a_pseudo_file_system_is_not_called_a_full_disk(capsys):
+    # /proc has no blocks (statvfs f_blocks == 0): the reason is the missing folder, not the disk.
+    assert run_cli("export", "--layers", "boundary", "--format", "gpkg", "--out", "/proc/ecomap-x/") == 2
+    err = capsys.readouterr().err.strip()
+    assert "No such file or directory" in err and "disk is full" not in err
+    assert len(err.splitlines()) == 1
+
+
+def test_an_output_folder_that_is_a_file_is_refused_and_the_file_kept(tmp_path, capsys):
+    notes = tmp_path / "notes.txt"  # not a format's suffix, so --out names a folder
+    notes.write_text("precious")
+    assert run_cli("export", "--layers", "bridges", "--format", "csv", "--out", notes) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"ecomap: {notes}: a file, not a folder; nothing written (give a folder, or remove the file)"
+    assert notes.read_text() == "precious" and sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+    with pytest.raises(WriteError, match="a file, not a folder"), atomic_folder(notes):
+        pass
+    assert notes.read_text() == "precious"
+
+
 def test_a_truncated_gdal_file_is_caught_before_the_rename(tmp_path):
     good = tmp_path / "resistance.tif"
     _write_tif(good)

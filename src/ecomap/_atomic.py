@@ -64,7 +64,8 @@ def _disk_full(folder: Path) -> bool:
         st = os.statvfs(folder)
     except OSError:
         return False
-    return st.f_bavail * st.f_frsize < 256 * 1024
+    # A pseudo file system (/proc, /sys) has no blocks at all: it is not full, it is no disk.
+    return st.f_blocks > 0 and st.f_bavail * st.f_frsize < 256 * 1024
 
 
 def _is_fs_error(exc: BaseException) -> bool:
@@ -492,6 +493,8 @@ def atomic_folder(path: str | os.PathLike, *, replace: bool = True, keep_existin
         raise _write_error(path, exc) from exc
     try:
         fcntl.flock(lock_fd, fcntl.LOCK_EX)
+        if path.exists() and not path.is_dir():  # never swap a user's file out for a folder
+            raise WriteError(f"{path}: a file, not a folder; nothing written (give a folder, or remove the file)")
         clean_stale(parent, path.name)
         try:
             tmp = _mkdtemp(parent, path.name)

@@ -86,3 +86,18 @@ def test_a_network_without_patches_still_builds(tmp_path, minimal_data):
     assert res["paths"].empty and res["pinch_points"].empty
     assert [o["png"].name for o in res["overlays"]] == ["resistance.png"]
     assert (tmp_path / "out" / "corridors" / "resistance.tif").exists()
+
+
+def test_a_second_run_into_the_folder_leaves_no_output_of_the_first(tmp_path):
+    # a full run, then --no-circuit into the same folder: the old current/barriers must not stay
+    net = _strip_network((0, 0, 150, 600), (1350, 0, 1500, 600),
+                         corridors=_corridor("C01", "A", "B", [(150, 315), (1350, 315)]))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "my_notes.txt").write_text("keep")
+    first, _ = write_corridor_outputs(model_corridors(net, resolution=30, width=2000.0), out)
+    assert {"current.tif", "current.qml", "current.png", "barriers.tif", "effective_resistance.csv"} <= {
+        p.name for p in first}
+    second, _ = write_corridor_outputs(model_corridors(net, resolution=50, width=2000.0, circuit=False), out)
+    assert sorted(p.name for p in out.iterdir()) == sorted([p.name for p in second] + ["my_notes.txt"])
+    assert not (out / "current.tif").exists() and not (out / "barriers.tif").exists()

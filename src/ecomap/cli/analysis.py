@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import sys
 
-from .options import _data_arg, _factor_args, _mspa_args, _mspa_options, _path, _roads
+from .options import _data_arg, _factor_args, _mspa_args, _mspa_options, _out_folder, _path, _roads
 
 
 # --- corridors ---------------------------------------------------------------------------
@@ -64,7 +64,7 @@ def _add_corridors(sub) -> None:
                    help="Barrier Mapper minima over Linkage Mapper's ring (default) or the whole disc")
     p.add_argument("--barrier-combine", choices=("max", "sum"), default="max",
                    help="barriers raster: largest score over the links (default) or their sum")
-    p.add_argument("--out", type=_path, default="outputs/corridors", metavar="DIR",
+    p.add_argument("--out", type=_out_folder, default="outputs/corridors", metavar="DIR",
                    help="output folder (default: outputs/corridors)")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, default=None, metavar="N",
@@ -134,7 +134,7 @@ def _add_sources(sub) -> None:
     p.add_argument("--resolution", type=float, default=30.0, metavar="M", help="cell size in metres (default 30)")
     _mspa_args(p)
     p.add_argument("--dispersal", type=float, default=2000.0, metavar="M", help="dPC median dispersal (metres)")
-    p.add_argument("--out", type=_path, default="outputs/sources", metavar="DIR", help="output folder")
+    p.add_argument("--out", type=_out_folder, default="outputs/sources", metavar="DIR", help="output folder")
 
 
 def _run_sources(args) -> int:
@@ -162,7 +162,7 @@ def _add_omniscape(sub) -> None:
     p.add_argument("--r-cutoff", type=float, default=math.inf, help="no source where resistance exceeds this")
     p.add_argument("--neighbours", type=int, choices=(4, 8), default=8, help="circuit neighbourhood (default 8)")
     p.add_argument("--no-correction", action="store_true", help="skip the block-artifact correction")
-    p.add_argument("--out", type=_path, default="outputs/omniscape", metavar="DIR", help="output folder")
+    p.add_argument("--out", type=_out_folder, default="outputs/omniscape", metavar="DIR", help="output folder")
     p.add_argument("--tile-size", type=int, default=256, metavar="CELLS",
                    help="side of a tile (one task) in cells (default 256); fixes the summation order")
     where = p.add_mutually_exclusive_group()

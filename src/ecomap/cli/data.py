@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from .options import _data_arg, _factor_args, _mspa_args, _mspa_options, _path, _roads
+from .options import _data_arg, _factor_args, _mspa_args, _mspa_options, _out_folder, _path, _roads
 
 
 # --- build -------------------------------------------------------------------------------
 def _add_build(sub) -> None:
     p = sub.add_parser("build", help="all layers -> outputs/: web maps, GeoJSON layers, connectivity report")
     _data_arg(p)
-    p.add_argument("--out", type=_path, default="outputs", metavar="DIR", help="output folder (default: outputs)")
+    p.add_argument("--out", type=_out_folder, default="outputs", metavar="DIR", help="output folder (default: outputs)")
     p.add_argument("--screenshots", action="store_true",
                    help="also save a PNG screenshot of each map with headless Chromium")
     c = p.add_argument_group("the chain from land cover (sources -> resistance -> corridors -> report)")
@@ -192,7 +192,7 @@ def _add_db(sub) -> None:
     lo.add_argument("--data", required=True, metavar="URL", help="postgresql://user@host/db?schema=NAME")
     d = dsub.add_parser("dump", help="write the database's layers as a data folder")
     d.add_argument("--data", required=True, metavar="URL", help="postgresql://user@host/db?schema=NAME")
-    d.add_argument("--out", type=_path, required=True, metavar="DIR", help="folder to write <layer>.geojson into")
+    d.add_argument("--out", type=_out_folder, required=True, metavar="DIR", help="folder to write <layer>.geojson into")
     d.add_argument("--overwrite", action="store_true", help="replace layer files DIR already has")
 
 

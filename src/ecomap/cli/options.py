@@ -25,6 +25,27 @@ def _path(text: str):
     return Path(text)
 
 
+def _out_folder(text: str):
+    """An output folder ``--out``: refused at once if it, or a folder above it, is a file.
+
+    Checked before any computing, so a long run never ends on a path it cannot write
+    (and a user's file is never swapped out for a folder): the folder, or the nearest
+    folder above it that exists, must be a folder that can be written to.
+    """
+    path = _path(text)
+    above = path
+    while not above.exists() and above != above.parent:
+        above = above.parent
+    if above.exists() and not above.is_dir():
+        where = "it is a file" if above == path else f"{above} is a file"
+        raise argparse.ArgumentTypeError(f"{text}: {where}, not a folder; give a folder")
+    import os
+
+    if above.exists() and not os.access(above, os.W_OK | os.X_OK):  # read-only file system, no permission
+        raise argparse.ArgumentTypeError(f"{text}: {above} is not writable; give a folder you can write to")
+    return path
+
+
 def _data_source(text: str):
     """A ``--data`` value: a ``postgresql://`` URL stays text, anything else is a folder Path."""
     from ..store import is_database_url

@@ -244,16 +244,45 @@ def write_corridor_outputs(model: CorridorModel, out_dir: str | os.PathLike) -> 
     overlays : list of dict
         The PNG overlays, as :func:`render_overlays` returns them.
     """
+    from .._atomic import _write_error
     from ..io import write_json
 
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # read-only, no permission, a file in the way: exit 2 naming the folder
+        raise _write_error(out, exc) from exc
     tifs = _write_rasters(model, out)
     written = tifs + _write_sidecars(model, tifs) + _write_tables(model, out)
     overlays = render_overlays(model, out)
     written += [o["png"] for o in overlays]
     written.append(write_json(out / "summary.json", _summary(model, overlays)))
+    _remove_stale(out, written)
     return written, overlays
+
+
+#: Every file :func:`write_corridor_outputs` may write; those a run does not write are removed.
+_OUTPUT_NAMES = frozenset(
+    [f"{r}.{ext}" for r in ("resistance", "cost_distance", "corridors", "current", "pinchpoints", "barriers")
+     for ext in ("tif", "qml", "png")]
+    + ["least_cost_paths.geojson", "pinch_points.geojson", "corridor_comparison.csv", "least_cost_distance.csv",
+       "core_centrality.csv", "effective_resistance.csv", "summary.json"])
+
+
+def _remove_stale(out: Path, written: list[Path]) -> None:
+    """Remove the outputs of an earlier run that this one did not write (``--no-circuit`` after a full run).
+
+    Otherwise an old ``current.tif`` of another grid would sit beside the new rasters,
+    looking like this run's. Other files in the folder are the user's and are kept.
+    """
+    from .._atomic import _write_error
+
+    keep = {p.name for p in written}
+    for name in sorted(_OUTPUT_NAMES - keep):
+        try:
+            (out / name).unlink(missing_ok=True)
+        except OSError as exc:
+            raise _write_error(out / name, exc) from exc
 
 
 def _to_mercator(arr: np.ndarray, grid: Grid) -> tuple[np.ndarray, list[list[float]]]:

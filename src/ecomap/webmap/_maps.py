@@ -154,7 +154,7 @@ def _importance_map(network, connectivity, *, basemap: str) -> folium.Map | None
     frame = _page_frame(cor, gcj02=b.gcj02)
     tips, pops = _layer_popups("corridors", frame, {k: v.reindex(cor.index) for k, v in extras.items()})
     tips = [f"{t} <b>dPC {_esc(_num(d, '%', 3))}</b>" for t, d in zip(tips, dpc, strict=True)]
-    labels = [f"dPC {edges[i]:.3g}–{edges[i + 1]:.3g} %" for i in range(ncls)] + ["不在图中 not in the graph"]
+    labels = _class_labels(edges, "dPC", "%") + ["不在图中 not in the graph"]
     b.add_styled("importance", cor, label="廊道重要性 Corridor importance", styles=styles, codes=codes.tolist(),
                  tips=tips, pops=pops, kind="line", legend_labels=labels,
                  legend_title="dPC: 移除后连通性损失 loss of connectivity if removed")
@@ -162,6 +162,30 @@ def _importance_map(network, connectivity, *, basemap: str) -> folium.Map | None
     for name in ("bridges",):
         b.add_catalogue_layer(name, show=False)
     return b.finish()
+
+
+def _class_labels(edges, name: str, unit: str) -> list[str]:
+    """Legend labels of the classes between ``edges``: the first ``≤ upper``, the others ``lower–upper``.
+
+    The lowest edge is the smallest value, often tiny (``1.45e-05``): a planner reads
+    ``dPC ≤ 0.0304 %`` where ``dPC 1.45e-05–0.0304 %`` says the same in a worse way.
+
+    Parameters
+    ----------
+    edges : sequence of float
+        The class breaks, ascending (n + 1 of them for n classes).
+    name, unit : str
+        What is classed and its unit (``"dPC"``, ``"%"``).
+
+    Returns
+    -------
+    list of str
+        One label per class.
+    """
+    labels = [f"{name} {edges[i]:.3g}–{edges[i + 1]:.3g} {unit}" for i in range(len(edges) - 1)]
+    if len(edges) > 2:
+        labels[0] = f"{name} ≤ {edges[1]:.3g} {unit}"
+    return labels
 
 
 def _gaps_map(network, connectivity, *, basemap: str) -> folium.Map | None:

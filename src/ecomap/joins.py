@@ -115,6 +115,53 @@ def _nearest_within(points: np.ndarray, tree_frame: gpd.GeoDataFrame, distance: 
     return label, dist
 
 
+def _tree_order(tree_frame: gpd.GeoDataFrame) -> np.ndarray:
+    """Each feature's place in its STRtree's traversal order (features not in the tree last).
+
+    A query returns each input's matches in this order, so it is the order in which
+    :func:`_nearest_within` breaks ties between features at the same distance.
+    """
+    rank = np.full(len(tree_frame), len(tree_frame))
+    bounds = shapely.bounds(tree_frame.geometry.values)
+    if np.isnan(bounds).all():
+        return rank
+    every = shapely.box(*np.nanmin(bounds[:, :2], axis=0), *np.nanmax(bounds[:, 2:], axis=0))
+    order = tree_frame.sindex.query(every)
+    rank[order] = np.arange(len(order))
+    return rank
+
+
+def _nearest_within_reach(points: np.ndarray, tree_frame: gpd.GeoDataFrame, distance: float
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_nearest_within` for one distance and many points, a few features.
+
+    The STRtree is built over the points and queried with the features (``dwithin``), so
+    the cost is one tree over the points plus ``shapely.distance`` on the candidate pairs
+    only. Ties are broken as in :func:`_nearest_within`: the feature first in the
+    features' own STRtree order (:func:`_tree_order`). Returns (label or None, distance in
+    metres or NaN) arrays.
+    """
+    n = len(points)
+    label = np.full(n, None, dtype=object)
+    dist = np.full(n, np.nan)
+    ok = ~shapely.is_missing(points)
+    if not ok.any() or tree_frame.empty:
+        return label, dist
+    pos = np.flatnonzero(ok)
+    feats = np.asarray(tree_frame.geometry.values)
+    sites = points[pos]
+    fi, si = shapely.STRtree(sites).query(feats, predicate="dwithin", distance=distance)
+    if len(si) == 0:
+        return label, dist
+    d = shapely.distance(sites[si], feats[fi])
+    order = np.lexsort((_tree_order(tree_frame)[fi], d, si))
+    si, fi, d = si[order], fi[order], d[order]
+    first = np.flatnonzero(np.r_[True, si[1:] != si[:-1]])
+    label[pos[si[first]]] = tree_frame.index.to_numpy()[fi[first]]
+    dist[pos[si[first]]] = d[first]
+    return label, dist
+
+
 def corridor_ends(network: Network) -> pd.DataFrame:
     """The patch at each end of each corridor, given or inferred.
 
@@ -226,11 +273,10 @@ def bridge_sites(network: Network, *, max_distance_m: float = 100.0) -> pd.DataF
     """
     max_distance_m = _check_distance(max_distance_m, "max distance")
     b = network.bridges
-    pts = b.geometry.values
-    dist = np.full(len(b), max_distance_m)
+    pts = np.asarray(b.geometry.values)
     fp = gpd.GeoDataFrame(geometry=corridor_footprints(network), crs=INTERNAL)
-    c_lab, c_d = _nearest_within(pts, fp, dist)
-    p_lab, p_d = _nearest_within(pts, network.patches, dist)
+    c_lab, c_d = _nearest_within_reach(pts, fp, max_distance_m)
+    p_lab, p_d = _nearest_within_reach(pts, network.patches, max_distance_m)
     out = pd.DataFrame({
         "status": b["status"].to_numpy(),
         "corridor_id": c_lab, "corridor_m": c_d,

@@ -100,7 +100,9 @@ def _sites(rng, n: int) -> gpd.GeoDataFrame:
           np.c_[rng.uniform(5000, 7000, 20), np.full(20, 150.0)],
           np.c_[rng.uniform(5000, 7000, 20), np.full(20, -150.0)],
           np.c_[np.full(10, 9800.0), rng.uniform(0, 200, 10)],
-          np.c_[np.full(10, 8200.0), rng.uniform(110, 290, 10)]]  # inside the ring: 90 m
+          np.c_[np.full(10, 8200.0), rng.uniform(110, 290, 10)],  # inside the ring: 90 m
+          np.c_[[9500.0, 9500, 9600, 9700, 9700], [0.0, 77, 200, 200, 3]],  # on P_t1's edges
+          np.c_[[5000.0, 6000, 7000, 5500], [50.0, 50, -50, -50]]]  # on C_a's edges
     xy = np.vstack(xy) + (X0, Y0)
     rows = [meta(id=f"S{k}", host="ditch", material="wood", status=STATUS[k % 4],
                  installed=None) for k in range(len(xy))]
@@ -140,6 +142,8 @@ def test_the_cases_are_there(random_net):
     """The fixture does hold ties, sites inside footprints and sites exactly at reach."""
     s = joins.bridge_sites(random_net, max_distance_m=100.0)
     assert (s["corridor_m"] == 0).sum() > 50
+    edge = s.iloc[-9:]  # the sites on P_t1's and C_a's edges
+    assert (edge["patch_m"].iloc[:5] == 0).all() and (edge["corridor_m"].iloc[5:] == 0).all()
     assert (s["corridor_m"] == 100.0).sum() >= 40 and (s["patch_m"] == 100.0).sum() >= 10
     assert s["serves"].isna().sum() > 100 and (s["serves"] == "patch").sum() > 10
     fp = joins.corridor_footprints(random_net)

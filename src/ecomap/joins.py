@@ -131,34 +131,35 @@ def _tree_order(tree_frame: gpd.GeoDataFrame) -> np.ndarray:
     return rank
 
 
-def _nearest_within_reach(points: np.ndarray, tree_frame: gpd.GeoDataFrame, distance: float
-                          ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_nearest_within` for one distance and many points, a few features.
+def _nearest_within_reach(sites: shapely.STRtree, n: int, tree_frame: gpd.GeoDataFrame,
+                          distance: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_nearest_within` for ``n`` points in the STRtree ``sites``, one distance.
 
-    The STRtree is built over the points and queried with the features (``dwithin``), so
-    the cost is one tree over the points plus ``shapely.distance`` on the candidate pairs
-    only. Ties are broken as in :func:`_nearest_within`: the feature first in the
-    features' own STRtree order (:func:`_tree_order`). Returns (label or None, distance in
-    metres or NaN) arrays.
+    The tree over the points is queried with the few features (``dwithin``), so the cost
+    is the candidate pairs only; a pair whose point lies in the feature (prepared
+    ``intersects``) is 0 m without ``shapely.distance``. Ties are broken as in
+    :func:`_nearest_within`: the feature first in the features' own STRtree order
+    (:func:`_tree_order`). Returns (label or None, distance in metres or NaN) arrays.
     """
-    n = len(points)
     label = np.full(n, None, dtype=object)
     dist = np.full(n, np.nan)
-    ok = ~shapely.is_missing(points)
-    if not ok.any() or tree_frame.empty:
+    if n == 0 or tree_frame.empty:
         return label, dist
-    pos = np.flatnonzero(ok)
-    feats = np.asarray(tree_frame.geometry.values)
-    sites = points[pos]
-    fi, si = shapely.STRtree(sites).query(feats, predicate="dwithin", distance=distance)
+    feats = np.array(tree_frame.geometry.values, dtype=object)
+    fi, si = sites.query(feats, predicate="dwithin", distance=distance)
     if len(si) == 0:
         return label, dist
-    d = shapely.distance(sites[si], feats[fi])
+    pts = sites.geometries[si]
+    shapely.prepare(feats)
+    d = np.zeros(len(si))
+    out = ~shapely.intersects(feats[fi], pts)
+    d[out] = shapely.distance(pts[out], feats[fi[out]])
+    shapely.destroy_prepared(feats)
     order = np.lexsort((_tree_order(tree_frame)[fi], d, si))
     si, fi, d = si[order], fi[order], d[order]
     first = np.flatnonzero(np.r_[True, si[1:] != si[:-1]])
-    label[pos[si[first]]] = tree_frame.index.to_numpy()[fi[first]]
-    dist[pos[si[first]]] = d[first]
+    label[si[first]] = tree_frame.index.to_numpy()[fi[first]]
+    dist[si[first]] = d[first]
     return label, dist
 
 
@@ -275,8 +276,9 @@ def bridge_sites(network: Network, *, max_distance_m: float = 100.0) -> pd.DataF
     b = network.bridges
     pts = np.asarray(b.geometry.values)
     fp = gpd.GeoDataFrame(geometry=corridor_footprints(network), crs=INTERNAL)
-    c_lab, c_d = _nearest_within_reach(pts, fp, max_distance_m)
-    p_lab, p_d = _nearest_within_reach(pts, network.patches, max_distance_m)
+    sites = shapely.STRtree(pts)  # None and empty points are left out of it
+    c_lab, c_d = _nearest_within_reach(sites, len(pts), fp, max_distance_m)
+    p_lab, p_d = _nearest_within_reach(sites, len(pts), network.patches, max_distance_m)
     out = pd.DataFrame({
         "status": b["status"].to_numpy(),
         "corridor_id": c_lab, "corridor_m": c_d,

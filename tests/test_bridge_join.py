@@ -172,6 +172,18 @@ def test_empty_layers():
         assert len(got) == len(net.bridges)
 
 
+def test_no_site_within_reach():
+    rng = np.random.default_rng(7)
+    c, p = _corridors(rng), _patches(rng)
+    far = layer("bridges", [meta(id="F1", status="built"), meta(id="F2", status="planned")],
+                [shapely.Point(X0 - 9000, Y0), shapely.Point(X0 + 30000, Y0 - 9000)])
+    net = Network({"corridors": c, "patches": p, "bridges": far})
+    for reach in (0.0, 100.0):
+        got = joins.bridge_sites(net, max_distance_m=reach)
+        pd.testing.assert_frame_equal(got, old_bridge_sites(net, reach))
+        assert got["serves"].isna().all() and got["corridor_m"].isna().all()
+
+
 def test_a_corridor_without_width_is_refused():
     rng = np.random.default_rng(6)
     c = _corridors(rng)

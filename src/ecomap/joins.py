@@ -193,6 +193,8 @@ def _nearest_within_reach(sites: shapely.STRtree, tree_frame: gpd.GeoDataFrame, 
     shapely.destroy_prepared(feats)
     near = d <= distance
     fi, si, d = fi[near], si[near], d[near]
+    if len(si) == 0:
+        return label, dist
     order = np.lexsort((_tree_order(tree_frame)[fi], d, si))
     si, fi, d = si[order], fi[order], d[order]
     first = np.flatnonzero(np.r_[True, si[1:] != si[:-1]])

@@ -115,6 +115,94 @@ def _nearest_within(points: np.ndarray, tree_frame: gpd.GeoDataFrame, distance: 
     return label, dist
 
 
+def _tree_order(tree_frame: gpd.GeoDataFrame) -> np.ndarray:
+    """Each feature's place in its STRtree's traversal order (features not in the tree last).
+
+    A query returns each input's matches in this order, so it is the order in which
+    :func:`_nearest_within` breaks ties between features at the same distance.
+    """
+    rank = np.full(len(tree_frame), len(tree_frame))
+    bounds = shapely.bounds(tree_frame.geometry.values)
+    if np.isnan(bounds).all():
+        return rank
+    every = shapely.box(*np.nanmin(bounds[:, :2], axis=0), *np.nanmax(bounds[:, 2:], axis=0))
+    order = tree_frame.sindex.query(every)
+    rank[order] = np.arange(len(order))
+    return rank
+
+
+def _tiles(geoms: np.ndarray, cell: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each geometry cut by a square grid of ``cell`` metres: the non-empty pieces and their owners.
+
+    A point within some distance of a geometry is within it of the piece holding the
+    geometry's nearest point, so the pieces find the same pairs with far smaller boxes
+    (a long, thin footprint's box holds mostly points far from it).
+    """
+    b = shapely.bounds(geoms)
+    idx = np.flatnonzero(~np.isnan(b[:, 0]))
+    x0, y0, x1, y1 = b[idx].T
+    nx = np.maximum(np.ceil((x1 - x0) / cell), 1).astype(int)
+    ny = np.maximum(np.ceil((y1 - y0) / cell), 1).astype(int)
+    k = nx * ny
+    owner = np.repeat(idx, k)
+    j = np.arange(k.sum()) - np.repeat(np.cumsum(k) - k, k)
+    cx = np.repeat(x0, k) + j % np.repeat(nx, k) * cell
+    cy = np.repeat(y0, k) + j // np.repeat(nx, k) * cell
+    boxes = shapely.box(cx, cy, cx + cell, cy + cell)
+    hit = shapely.intersects(geoms[owner], boxes)
+    pieces = shapely.intersection(geoms[owner[hit]], boxes[hit])
+    keep = ~shapely.is_empty(pieces)
+    return pieces[keep], owner[hit][keep]
+
+
+def _pairs_within(sites: shapely.STRtree, feats: np.ndarray, distance: float, tile_m: float | None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate (feature, site) pairs: ``dwithin`` on the features, or on their tiles."""
+    if tile_m is None:
+        return sites.query(feats, predicate="dwithin", distance=distance)
+    pieces, owner = _tiles(feats, tile_m)
+    pi, si = sites.query(pieces, predicate="dwithin", distance=distance + 1e-3)  # tiles' cut vertices round
+    key = np.unique(owner[pi].astype(np.int64) * len(sites.geometries) + si)
+    return key // len(sites.geometries), key % len(sites.geometries)
+
+
+def _nearest_within_reach(sites: shapely.STRtree, tree_frame: gpd.GeoDataFrame, distance: float,
+                          tile_m: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_nearest_within` for the points in the STRtree ``sites`` and one distance.
+
+    The tree over the points is queried with the few features (``dwithin``; with
+    ``tile_m``, with their pieces, :func:`_tiles`), so the cost is the candidate pairs
+    only; a pair whose point lies in the feature (prepared ``intersects``) is 0 m without
+    ``shapely.distance``, and a pair counts when its distance is ``distance`` or less, as
+    ``dwithin`` has it. Ties are broken as in :func:`_nearest_within`: the feature first
+    in the features' own STRtree order (:func:`_tree_order`). Returns (label or None,
+    distance in metres or NaN) arrays, one per point of the tree.
+    """
+    n = len(sites.geometries)
+    label = np.full(n, None, dtype=object)
+    dist = np.full(n, np.nan)
+    if n == 0 or tree_frame.empty:
+        return label, dist
+    feats = np.array(tree_frame.geometry.values, dtype=object)
+    fi, si = _pairs_within(sites, feats, distance, tile_m)
+    pts = sites.geometries[si]
+    shapely.prepare(feats)
+    d = np.zeros(len(si))
+    out = ~shapely.intersects(feats[fi], pts)
+    d[out] = shapely.distance(pts[out], feats[fi[out]])
+    shapely.destroy_prepared(feats)
+    near = d <= distance
+    fi, si, d = fi[near], si[near], d[near]
+    if len(si) == 0:
+        return label, dist
+    order = np.lexsort((_tree_order(tree_frame)[fi], d, si))
+    si, fi, d = si[order], fi[order], d[order]
+    first = np.flatnonzero(np.r_[True, si[1:] != si[:-1]])
+    label[si[first]] = tree_frame.index.to_numpy()[fi[first]]
+    dist[si[first]] = d[first]
+    return label, dist
+
+
 def corridor_ends(network: Network) -> pd.DataFrame:
     """The patch at each end of each corridor, given or inferred.
 
@@ -226,11 +314,11 @@ def bridge_sites(network: Network, *, max_distance_m: float = 100.0) -> pd.DataF
     """
     max_distance_m = _check_distance(max_distance_m, "max distance")
     b = network.bridges
-    pts = b.geometry.values
-    dist = np.full(len(b), max_distance_m)
+    pts = np.asarray(b.geometry.values)
     fp = gpd.GeoDataFrame(geometry=corridor_footprints(network), crs=INTERNAL)
-    c_lab, c_d = _nearest_within(pts, fp, dist)
-    p_lab, p_d = _nearest_within(pts, network.patches, dist)
+    sites = shapely.STRtree(pts)  # None and empty points are left out of it
+    c_lab, c_d = _nearest_within_reach(sites, fp, max_distance_m, tile_m=500.0)  # thin: in tiles
+    p_lab, p_d = _nearest_within_reach(sites, network.patches, max_distance_m)
     out = pd.DataFrame({
         "status": b["status"].to_numpy(),
         "corridor_id": c_lab, "corridor_m": c_d,

@@ -25,8 +25,9 @@ def _add_query(sub) -> None:
     p.add_argument("--to", metavar="LON,LAT", help="the point for --nearest")
     p.add_argument("--where", metavar="EXPR",
                    help="attribute filter, e.g. \"status == 'built' and host in ['well', 'pool']\"")
-    p.add_argument("--input-crs", default="wgs84", choices=["wgs84", "gcj02"],
-                   help="datum of the coordinates given here (gcj02: copied from a Chinese map app)")
+    p.add_argument("--input-crs", default="wgs84", choices=["wgs84", "gcj02", "bd09"],
+                   help="datum of the coordinates given here (gcj02: copied from AMap/Gaode or Tencent; "
+                        "bd09: copied from Baidu Maps)")
     p.add_argument("--format", default="table", choices=["table", "geojson", "csv", "json"])
     p.add_argument("--out", type=_path, metavar="FILE", help="write the answer to FILE instead of printing it")
 

@@ -14,6 +14,7 @@ from .graph import Graph
 __all__ = [
     "GRAVITY_AREA_UNITS",
     "structure_indices",
+    "alpha_undefined_reason",
     "link_probability",
     "iic",
     "pc",
@@ -79,6 +80,25 @@ def structure_indices(n_nodes: int, n_links: int, n_components: int = 1) -> dict
         "beta": ell / v if n_nodes > 0 else math.nan,
         "gamma": ell / (3 * (v - 2)) if n_nodes >= 3 else math.nan,
     }
+
+
+def alpha_undefined_reason(n_nodes: int, n_components: int) -> str:
+    """Why α is undefined for this graph, as `` (undefined: 2V - 5P = -28 <= 0)``, else ``""``.
+
+    Parameters
+    ----------
+    n_nodes : int
+        V, the number of nodes.
+    n_components : int
+        P, the number of connected components.
+
+    Returns
+    -------
+    str
+        The reason in brackets, with a leading space, or ``""`` when α is defined.
+    """
+    alpha_max = 2 * int(n_nodes) - 5 * int(n_components)
+    return f" (undefined: 2V - 5P = {alpha_max} <= 0)" if alpha_max <= 0 else ""
 
 
 def link_probability(distance_m, median_dispersal_m: float):

@@ -193,6 +193,7 @@ def cli_runs(repeat: int, sites: int, trees: list[str], no_cache: bool = False) 
     env["ECOMAP_CACHE_DIR"] = str(scratch / "cache")  # what ecomap remembers of its checks: not in the user's home
     big = scratch / "data"
     shutil.copytree(Path(__file__).resolve().parents[1] / "data" / "geo", big)
+    (big / "bridges.geojson").unlink()  # replaced by the synthetic register (any tree's synth refuses to overwrite)
     subprocess.run([sys.executable, "-c", CLI, "bridges", "synth", "--n", str(sites), "--out", str(big / "bridges.geojson")],
                    env={**env, "PYTHONPATH": trees[0]}, check=True, capture_output=True)
     folders = {"bundled": Path(__file__).resolve().parents[1] / "data" / "geo", f"{sites:,} sites": big}

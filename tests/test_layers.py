@@ -60,3 +60,22 @@ def test_empty_layer_has_the_schema(name):
 def test_unknown_layer_lists_the_valid_ones():
     with pytest.raises(KeyError, match="layers are: boundary"):
         spec("rivers")
+
+
+@pytest.mark.parametrize(("filename", "hint"), [
+    ("Bridges.geojson", " (did you mean bridges.geojson?)"),
+    ("bridge.geojson", " (did you mean bridges.geojson?)"),
+    ("rivers.geojson", " (did you mean river.geojson?)"),
+    ("notes.geojson", ""),                                      # nothing close: no guess
+])
+def test_a_misnamed_layer_file_gets_the_right_name_suggested(minimal_data, caplog, filename, hint):
+    from conftest import feature, write_layer
+
+    from ecomap.network import load_network
+
+    write_layer(minimal_data, "x", [feature({"type": "Point", "coordinates": [114.35, 22.69]}, id="B1")]) \
+        .rename(minimal_data / filename)
+    with caplog.at_level("WARNING", logger="ecomap.network"):
+        load_network(minimal_data)
+    assert [r.getMessage() for r in caplog.records if "catalogue" in r.getMessage()] == \
+        [f"{minimal_data / filename}: not a layer of the catalogue; ignored{hint}"]

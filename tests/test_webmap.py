@@ -522,6 +522,13 @@ def test_cli_map_writes_a_page(atlas_data, tmp_path, capsys):
     assert str(out) in capsys.readouterr().out
     assert run_cli("map", "--data", atlas_data, "--basemap", "none", "--no-analysis", "--out", out) == 0
     assert "gaps" not in dict(_vectors(out.read_text(encoding="utf-8")))
+    # gaps need the analysis: asking for them without it is refused, not silently dropped
+    out.unlink()
+    assert run_cli("map", "--data", atlas_data, "--basemap", "none", "--no-analysis", "--layers", "corridors,gaps",
+                   "--out", out) == 2
+    err = capsys.readouterr().err
+    assert err == "ecomap: map: gaps come from the connectivity analysis; drop --no-analysis or gaps from --layers\n"
+    assert not out.exists()
 
 
 def test_cli_map_bad_input_exits_2(atlas_data, tmp_path, capsys, monkeypatch):

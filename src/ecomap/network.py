@@ -208,9 +208,19 @@ def _read_folder(data_dir: Path, names: set[str], clean=None
         frames[name] = gdf
         paths[name] = path
     found = {p.name for p in data_dir.glob("*.geojson")}
-    for extra in sorted(found - {CATALOGUE[n].filename for n in LAYER_NAMES}):
-        log.warning("%s: not a layer of the catalogue; ignored", data_dir / extra)
+    filenames = [CATALOGUE[n].filename for n in LAYER_NAMES]
+    for extra in sorted(found - set(filenames)):
+        log.warning("%s: not a layer of the catalogue; ignored%s", data_dir / extra, _did_you_mean(extra, filenames))
     return frames, paths, problems, known
+
+
+def _did_you_mean(filename: str, filenames: list[str]) -> str:
+    """`` (did you mean bridges.geojson?)`` for a file named close to a layer's, else ``""``."""
+    import difflib
+
+    stems = {Path(f).stem: f for f in filenames}
+    close = difflib.get_close_matches(Path(filename).stem.lower(), list(stems), n=1, cutoff=0.75)
+    return f" (did you mean {stems[close[0]]}?)" if close else ""
 
 
 def _read_database(url: str, names: set[str]) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, str], list[Problem]]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .connectivity import ConnectivityResult, Scenario
+from .connectivity import ConnectivityResult, Scenario, alpha_undefined_reason
 from .io import atomic_write, write_geojson, write_json, write_text
 from .network import Network
 from .spreadsheet import neutralise_frame
@@ -90,15 +90,15 @@ def patch_table(result: ConnectivityResult) -> pd.DataFrame:
 
 
 def _summary_lines(s: dict) -> list[str]:
-    links = ("corridors" if s["links_mode"] == "corridors"
-             else f"every patch pair within {_fmt(s['threshold_m'], 0)} m")
+    links = "corridors" if s["links_mode"] == "corridors" else f"every patch pair within {_fmt(s['threshold_m'], 0)} m"
     return [
         f"patches {s['n_patches']}, links {s['n_links']} ({links}), components {s['components']}",
         f"landscape area A_L {_fmt(s['landscape_area_km2'])} km2, habitat {_fmt(s['habitat_km2'], 3)} km2",
         f"median dispersal {_fmt(s['median_dispersal_m'], 0)} m (p = 0.5 there)",
         f"IIC   {s['iic']:.6g}",
         f"PC    {s['pc']:.6g}    EC(PC) {s['ec_pc']:.4g} km2",
-        f"alpha {_fmt(s['alpha'], 3)}   beta {_fmt(s['beta'], 3)}   gamma {_fmt(s['gamma'], 3)}",
+        f"alpha {_fmt(s['alpha'], 3)}{alpha_undefined_reason(s['n_patches'], s['components'])}"
+        f"   beta {_fmt(s['beta'], 3)}   gamma {_fmt(s['gamma'], 3)}",
         f"barrier crossings {s['n_crossings']}, gaps (no crossing structure within "
         f"{_fmt(s['cover_distance_m'], 0)} m) {s['n_gaps']}",
     ]
@@ -478,7 +478,7 @@ def report_html(result: ConnectivityResult, *, charts: dict[str, str], names: pd
         ("PC", f"{s['pc']:.6g}", "Probability of Connectivity (Saura & Pascual-Hortal 2007)"),
         ("EC(PC)", f"{s['ec_pc']:.4g} km²", "equivalent connected habitat area"),
         ("α / β / γ", f"{_fmt(s['alpha'], 3)} / {_fmt(s['beta'], 3)} / {_fmt(s['gamma'], 3)}",
-         "circuitry, links per patch, connectivity of the planar graph"),
+         f"circuitry{alpha_undefined_reason(s['n_patches'], s['components'])}, links/patch, planar connectivity"),
         ("components", str(s["components"]), f"{s['n_patches']} patches, {s['n_links']} links"),
         ("A_L", f"{_fmt(s['landscape_area_km2'])} km²", "landscape area"),
         ("median dispersal", f"{_fmt(s['median_dispersal_m'], 0)} m", "p = 0.5 at this distance"),

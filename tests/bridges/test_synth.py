@@ -175,11 +175,18 @@ def test_bad_requests(small, tmp_path):
         synthesize(load_network(tmp_path / "bare"), 10, seed=0)
 
 
-def test_cli_synth_writes_a_valid_reproducible_register(tmp_path):
+def test_cli_synth_writes_a_valid_reproducible_register(tmp_path, capsys):
     a, b = tmp_path / "a.geojson", tmp_path / "b.geojson"
     assert run_cli("bridges", "synth", "--n", "50", "--seed", "3", "--out", a) == 0
     assert run_cli("bridges", "synth", "--n", "50", "--seed", "3", "--out", b) == 0
     assert a.read_bytes() == b.read_bytes()
+    # an existing file (a register, maybe a surveyed one) is replaced only with --overwrite
+    before = b.read_bytes()
+    assert run_cli("bridges", "synth", "--n", "5", "--seed", "3", "--out", b) == 2
+    assert capsys.readouterr().err == f"ecomap: {b} already exists; give --overwrite to replace it\n"
+    assert b.read_bytes() == before
+    assert run_cli("bridges", "synth", "--n", "5", "--seed", "3", "--out", b, "--overwrite") == 0
+    assert len(read_layer_file(b, "bridges")[0]) == 5
     gdf, problems = read_layer_file(a, "bridges")
     assert problems == [] and len(gdf) == 50
     assert check_layer(gdf, "bridges", file=str(a)) == []
@@ -285,7 +292,8 @@ def test_cli_synth_min_spacing(tmp_path, capsys):
     assert cKDTree(xy).query_pairs(40.0 - 0.01) == set()   # 1 cm for the 7-decimal WGS-84 round trip
     big = tmp_path / "big.geojson"
     assert run_cli("bridges", "synth", "--n", "5000000", "--out", big) == 2
-    assert "holds at most about" in capsys.readouterr().err and not big.exists()
+    # the area bound on the bundled data, quoted in the README ("at most about 561790" at 10 m)
+    assert "holds at most about 561790 bridge sites 10 m apart" in capsys.readouterr().err and not big.exists()
 
 
 def test_the_greedy_pass_keeps_what_a_loop_over_candidates_keeps():

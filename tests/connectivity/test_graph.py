@@ -27,6 +27,12 @@ def test_distance_links_edge_to_edge():
     net = three_patches()
     r = cn.analyse(net, links="distance", threshold=2100, landscape_area_km2=10)
     assert r.summary["n_links"] == 1 and r.summary["components"] == 2
+    # V = 3, L = 1, P = 2: 2V − 5P = −4, no circuit possible, so α is undefined (it was −1/1 = −1)
+    assert math.isnan(r.summary["alpha"])
+    from ecomap.report import connectivity_text
+
+    assert "alpha — (undefined: 2V - 5P = -4 <= 0)   beta 0.333" in connectivity_text(r)
+    assert cn.alpha_undefined_reason(3, 1) == "" and cn.alpha_undefined_reason(5, 2) == " (undefined: 2V - 5P = 0 <= 0)"
     assert r.corridors["length_m"].iloc[0] == pytest.approx(2000)
     r = cn.analyse(net, links="distance", threshold=2600, landscape_area_km2=10)
     assert r.summary["iic"] == pytest.approx(6 / 25)

@@ -118,3 +118,27 @@ def test_betweenness_from_the_distances_of_pc_is_the_same():
     given_nodes, given_links = cn.betweenness(g, distances=res.distances)
     assert given_nodes.tolist() == own_nodes.tolist()
     assert given_links.tolist() == own_links.tolist()
+
+
+@pytest.mark.parametrize(("graph", "v", "n_links", "p", "alpha"), [
+    (nx.path_graph(4), 4, 3, 1, 0.0),                                  # a tree: μ = 0
+    (nx.cycle_graph(5), 5, 5, 1, 1 / 5),                               # one circuit of 5 possible
+    (nx.disjoint_union(nx.cycle_graph(3), nx.cycle_graph(3)), 6, 6, 2, 1.0),   # μ = 2 of 2V − 5P = 2
+    (nx.disjoint_union(nx.cycle_graph(4), nx.cycle_graph(4)), 8, 8, 2, 2 / 6),
+    (nx.disjoint_union(nx.path_graph(3), nx.path_graph(3)), 6, 4, 2, 0.0),     # a forest: was −1/7
+    (nx.disjoint_union(nx.cycle_graph(5), nx.empty_graph(1)), 6, 5, 2, 1 / 2),  # plus an isolated node
+    (nx.disjoint_union(nx.cycle_graph(4), nx.empty_graph(2)), 6, 4, 3, math.nan),  # 2V − 5P = −3
+    (nx.empty_graph(5), 5, 0, 5, math.nan),                            # isolated nodes only
+])
+def test_alpha_counts_components_by_hand(graph, v, n_links, p, alpha):
+    """α = (L − V + P)/(2V − 5P), with V, L, P counted by hand and checked with networkx."""
+    assert (graph.number_of_nodes(), graph.number_of_edges(), nx.number_connected_components(graph)) \
+        == (v, n_links, p)
+    assert n_links - v + p == len(nx.cycle_basis(graph))             # μ is the number of independent circuits
+    s = cn.structure_indices(v, n_links, p)
+    if math.isnan(alpha):
+        assert math.isnan(s["alpha"])
+    else:
+        assert s["alpha"] == pytest.approx(alpha)
+        assert 0 <= s["alpha"] <= 1
+    assert s["beta"] == pytest.approx(n_links / v) and s["gamma"] == pytest.approx(n_links / (3 * (v - 2)))

@@ -203,3 +203,22 @@ def test_cli_prints_a_warning_as_one_line(tmp_path, capsys):
     warned = [ln for ln in err if "no width_m" in ln]
     assert len(warned) == 1 and warned[0].startswith("ecomap: warning: ")
     assert not any(ln.lstrip().startswith(("new_c", "File ", "warnings.warn")) for ln in err)
+
+
+def test_a_bad_added_file_is_read_before_any_analysis(tmp_path, monkeypatch, capsys):
+    """The file is read and checked first: a bad one costs no analysis (counted by a spy on analyse)."""
+    import sys
+
+    scenario_module = sys.modules["ecomap.connectivity.scenario"]  # the package's name is the function
+    calls = []
+    real = scenario_module.analyse
+    monkeypatch.setattr(scenario_module, "analyse", lambda *a, **k: calls.append(1) or real(*a, **k))
+    data = Path(__file__).resolve().parents[1] / "data"
+    dup = data / "duplicate-ids" / "plan_x1_twice.geojson"
+    with pytest.raises(InputError, match="duplicate id 'X1'"):
+        cn.scenario(three_patches(), add=dup, landscape_area_km2=10)
+    assert calls == []
+    # the CLI reads it even before the data folder: a missing folder is not what is reported
+    assert run_cli("connectivity", "--data", tmp_path / "no-such-folder", "--add", dup) == 2
+    err = capsys.readouterr().err
+    assert "plan_x1_twice.geojson: feature X1: duplicate id 'X1'" in err and len(err.splitlines()) == 1, err

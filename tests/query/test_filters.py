@@ -120,3 +120,29 @@ def test_where_on_dates_read_as_datetimes_matches_text_dates(expr):
     dated["installed"] = pd.to_datetime(dated["installed"])  # how GDAL hands ISO dates back
     got = where({"bridges": dated}, "bridges", expr)
     assert list(got.index) == list(where({"bridges": text}, "bridges", expr).index)
+
+
+@pytest.mark.parametrize("expr", [
+    "status == “built” and host in [‘well’, ”pool“]",       # a Chinese keyboard's quotes, either way round
+    "status == 'built' and host in ['well', \"pool\"]",      # the same with straight quotes
+])
+def test_where_takes_curly_quotes_as_quotes(expr):
+    f = _frame_for_where()
+    got = where({"bridges": f}, "bridges", expr)
+    expected = (f.status == "built") & f.host.isin(["well", "pool"])
+    assert list(got.index) == list(f.index[expected.to_numpy(dtype=bool)])
+    assert len(got) > 0
+
+
+def test_curly_quotes_inside_a_quoted_text_are_characters():
+    f = _frame_for_where()
+    f["name"] = ["“小桥”"] + ["‘x’"] + ["plain"] * (len(f) - 2)
+    frame = f[["name", "status", "geometry"]]
+    assert list(where(frame, "names", "name == '“小桥”'").index) == [f.index[0]]
+    assert list(where(frame, "names", "name == \"‘x’\"").index) == [f.index[1]]
+    assert list(where(frame, "names", "name == “‘x’”").index) == [f.index[1]]   # the other pair inside
+    # a curly quote never closes a straight one, nor starts anything outside a value
+    with pytest.raises(InputError, match="unexpected character"):
+        parse_where("name == 'built”", frame=frame)
+    with pytest.raises(InputError, match="unexpected character '”'"):
+        parse_where("name” == 'built'", frame=frame)

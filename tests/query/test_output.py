@@ -69,3 +69,21 @@ def test_cli_query_bad_input_exits_2_with_one_line(query_data, capsys):
         assert err.count("\n") == 1 and err.startswith("ecomap: "), err
     assert run_cli("query", "nolayer", "--data", query_data) == 2
     assert "unknown layer" in capsys.readouterr().err
+
+
+def test_cli_query_input_crs_bd09(query_data, capsys):
+    """A point copied from Baidu Maps (BD-09) lands where ecomap.crs puts it back in WGS-84."""
+    from ecomap import crs
+    from ecomap.query import user_point
+
+    blon, blat = 114.361363, 22.693626  # Baidu Maps for WGS-84 114.35, 22.69 (tests/test_crs.py)
+    assert run_cli("query", "bridges", "--data", query_data, "--near", f"{blon},{blat}", "--radius", "50",
+                   "--input-crs", "bd09", "--format", "json") == 0
+    (f,) = json.loads(capsys.readouterr().out)["features"]
+    wlon, wlat = crs.bd09_to_wgs84(blon, blat)
+    assert f["id"] == "B1"
+    assert f["distance_m"] == pytest.approx(user_point((wlon, wlat)).distance(user_point((114.35, 22.69))), abs=1e-3)
+    # the same numbers read as WGS-84 are ~1.2 km away from every bridge
+    assert run_cli("query", "bridges", "--data", query_data, "--near", f"{blon},{blat}", "--radius", "50",
+                   "--format", "json") == 0
+    assert json.loads(capsys.readouterr().out)["count"] == 0

@@ -215,7 +215,7 @@ def _run_connectivity(args) -> int:
     import json
 
     from .._errors import InputError
-    from ..connectivity import DEFAULT_MEDIAN_DISPERSAL_M, analyse, scenario
+    from ..connectivity import DEFAULT_MEDIAN_DISPERSAL_M, analyse, read_addition, scenario
     from ..network import load_network
     from ..report import connectivity_text, scenario_text
 
@@ -227,10 +227,11 @@ def _run_connectivity(args) -> int:
         "links": args.links, "threshold": args.threshold, "landscape_area_km2": args.landscape_area,
         "cover_distance_m": args.cover_distance,
     }
+    addition = read_addition(args.add) if args.add is not None else None  # a bad file fails before any work
     network = load_network(args.data)
     if args.remove is not None or args.add is not None:
         remove = args.remove.split(",") if args.remove else []
-        sc = scenario(network, remove=remove, add=args.add, **opts)
+        sc = scenario(network, remove=remove, add=addition, **opts)
         print(json.dumps(sc.to_dict(), ensure_ascii=False, indent=2) if args.json else scenario_text(sc))
         return 0
     result = analyse(network, **opts)

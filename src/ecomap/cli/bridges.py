@@ -18,7 +18,9 @@ def _add_bridges(sub) -> None:
     s.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     s.add_argument("--min-spacing", type=float, default=10.0, metavar="M",
                    help="least distance in metres between two sites (default 10; 0 places them independently)")
-    s.add_argument("--out", type=_path, required=True, metavar="FILE", help="GeoJSON file to write")
+    s.add_argument("--out", type=_path, required=True, metavar="FILE",
+                   help="GeoJSON file to write (an existing file only with --overwrite)")
+    s.add_argument("--overwrite", action="store_true", help="replace --out if it exists (e.g. a folder's register)")
     _add_bridges_register(bsub)
 
 
@@ -34,6 +36,8 @@ def _run_bridges_synth(args) -> int:
 
     if args.out.suffix.lower() not in {".geojson", ".json"}:
         raise InputError(f"{args.out}: --out must be a .geojson file")
+    if args.out.exists() and not args.overwrite:
+        raise InputError(f"{args.out} already exists; give --overwrite to replace it")
     sites = synthesize(load_network(args.data), args.n, seed=args.seed, min_spacing_m=args.min_spacing)
     write_geojson(sites, args.out)
     print(f"wrote {len(sites)} synthetic bridge sites to {args.out}")

@@ -25,8 +25,9 @@ def _add_query(sub) -> None:
     p.add_argument("--to", metavar="LON,LAT", help="the point for --nearest")
     p.add_argument("--where", metavar="EXPR",
                    help="attribute filter, e.g. \"status == 'built' and host in ['well', 'pool']\"")
-    p.add_argument("--input-crs", default="wgs84", choices=["wgs84", "gcj02"],
-                   help="datum of the coordinates given here (gcj02: copied from a Chinese map app)")
+    p.add_argument("--input-crs", default="wgs84", choices=["wgs84", "gcj02", "bd09"],
+                   help="datum of the coordinates given here (gcj02: copied from AMap/Gaode or Tencent; "
+                        "bd09: copied from Baidu Maps)")
     p.add_argument("--format", default="table", choices=["table", "geojson", "csv", "json"])
     p.add_argument("--out", type=_path, metavar="FILE", help="write the answer to FILE instead of printing it")
 
@@ -72,16 +73,20 @@ def _add_map(sub) -> None:
     p.add_argument("--out", type=_path, default="map.html", metavar="FILE", help="HTML file (default: map.html)")
     p.add_argument("--title", default="坪山生态网络 Pingshan ecological network", help="title of the page")
     p.add_argument("--no-analysis", action="store_true",
-                   help="skip the connectivity analysis that adds importance (dPC rank) and gaps to the map")
+                   help="skip the connectivity analysis that adds importance (dPC rank) and gaps to the map "
+                        "(so --layers cannot ask for gaps)")
 
 
 def _run_map(args) -> int:
+    from .._errors import InputError
     from ..layers import CATALOGUE
     from ..network import load_network
     from ..webmap import atlas, basemap, save_map
 
     basemap(args.basemap)  # a bad name or a missing key fails before any data are read
     layers = args.layers.split(",") if args.layers is not None else None
+    if args.no_analysis and layers is not None and "gaps" in layers:
+        raise InputError("map: gaps come from the connectivity analysis; drop --no-analysis or gaps from --layers")
     drawn = [n for n in layers if n in CATALOGUE] if layers is not None and args.no_analysis else None
     net = load_network(args.data, layers=drawn)  # without the analysis, only the layers drawn
     result = None

@@ -22,6 +22,7 @@ from .analysis import ConnectivityResult, analyse
 from .graph import Graph, build_graph
 from .indices import (
     GRAVITY_AREA_UNITS,
+    alpha_undefined_reason,
     betweenness,
     equivalent_connectivity,
     gravity,
@@ -41,6 +42,7 @@ __all__ = [
     "Scenario",
     "build_graph",
     "structure_indices",
+    "alpha_undefined_reason",
     "link_probability",
     "iic",
     "pc",

@@ -260,7 +260,7 @@ def _summary(graph: Graph, res_iic: _Index, res_pc: _Index, *, links: str, thres
         "pc": res_pc.value,
         "ec_pc": math.sqrt(res_pc.num),
         "ec_iic": math.sqrt(res_iic.num),
-        **structure_indices(graph.n, n_links),
+        **structure_indices(graph.n, n_links, int(ncomp)),
         "components": int(ncomp),
         "n_patches": int(graph.n),
         "n_links": int(n_links),

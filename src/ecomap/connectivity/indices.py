@@ -14,6 +14,7 @@ from .graph import Graph
 __all__ = [
     "GRAVITY_AREA_UNITS",
     "structure_indices",
+    "alpha_undefined_reason",
     "link_probability",
     "iic",
     "pc",
@@ -30,23 +31,27 @@ GRAVITY_AREA_UNITS = {"m2": 1.0, "ha": 1e4, "km2": 1e6}
 GRAVITY_MIN_LENGTH_M = 30.0
 
 
-def structure_indices(n_nodes: int, n_links: int) -> dict[str, float]:
-    r"""Network structure indices α, β, γ of a planar graph (Forman & Godron 1986).
+def structure_indices(n_nodes: int, n_links: int, n_components: int = 1) -> dict[str, float]:
+    r"""Network structure indices α, β, γ of a planar graph (Kansky 1963; Forman & Godron 1986).
 
     .. math::
-        \alpha = \frac{L - V + 1}{2V - 5}, \quad \beta = \frac{L}{V}, \quad
+        \alpha = \frac{L - V + P}{2V - 5P}, \quad \beta = \frac{L}{V}, \quad
         \gamma = \frac{L}{3(V - 2)}
 
-    α (closure) is the share of the possible independent circuits that exist, β the links
-    per node, γ the share of the maximum number of links of a planar graph. They are the
-    indices of Chinese ecological-security-pattern studies (e.g. Kunming, Sustainability
-    2025, 17(8):3623).
+    V counts nodes, L distinct linked pairs (parallel corridors count once), P connected
+    components (an isolated node is one). α (closure) is the cyclomatic number
+    μ = L − V + P (the independent circuits, Kansky 1963) over its planar maximum 2V − 5P
+    (Σ over components of 2V_i − 5); with P = 1 it is the familiar (L − V + 1)/(2V − 5).
+    Counting P keeps α in [0, 1] on a disconnected graph: a forest of several components
+    has μ = 0, so α = 0, where the connected-graph form went negative (it counted the
+    missing links between components as missing circuits). β is the links per node; γ the
+    share of the most links any planar graph on V nodes can have, 3(V − 2), which needs no
+    P. They are the indices of Chinese ecological-security-pattern studies (e.g. Kunming,
+    Sustainability 2025, 17(8):3623).
 
-    They break down on tiny graphs: with V < 3 the planar maxima (2V − 5 circuits,
-    3(V − 2) links) are 0 or negative, so α and γ are returned as NaN; β is NaN for V = 0.
-    V counts nodes; L counts distinct linked pairs (parallel corridors count once). α is
-    negative when the graph is a forest of several components (L < V − 1): it counts
-    circuits as if the graph were connected.
+    Undefined values are NaN: α when 2V − 5P ≤ 0 (no circuit is possible, e.g. below 3
+    nodes or when most components are single nodes or pairs), γ below 3 nodes (3(V − 2) ≤ 0)
+    and β for V = 0.
 
     Parameters
     ----------
@@ -54,6 +59,8 @@ def structure_indices(n_nodes: int, n_links: int) -> dict[str, float]:
         V, the number of nodes (patches).
     n_links : int
         L, the number of distinct linked node pairs.
+    n_components : int, default 1
+        P, the number of connected components (isolated nodes included).
 
     Returns
     -------
@@ -62,14 +69,36 @@ def structure_indices(n_nodes: int, n_links: int) -> dict[str, float]:
 
     References
     ----------
+    Kansky, K. J. (1963). Structure of Transportation Networks. University of Chicago,
+    Department of Geography, Research Paper 84.
     Forman, R. T. T. & Godron, M. (1986). Landscape Ecology. Wiley, New York.
     """
-    v, ell = float(n_nodes), float(n_links)
+    v, ell, p = float(n_nodes), float(n_links), float(n_components)
+    alpha_max = 2 * v - 5 * p
     return {
-        "alpha": (ell - v + 1) / (2 * v - 5) if n_nodes >= 3 else math.nan,
+        "alpha": (ell - v + p) / alpha_max if alpha_max > 0 else math.nan,
         "beta": ell / v if n_nodes > 0 else math.nan,
         "gamma": ell / (3 * (v - 2)) if n_nodes >= 3 else math.nan,
     }
+
+
+def alpha_undefined_reason(n_nodes: int, n_components: int) -> str:
+    """Why α is undefined for this graph, as `` (undefined: 2V - 5P = -28 <= 0)``, else ``""``.
+
+    Parameters
+    ----------
+    n_nodes : int
+        V, the number of nodes.
+    n_components : int
+        P, the number of connected components.
+
+    Returns
+    -------
+    str
+        The reason in brackets, with a leading space, or ``""`` when α is defined.
+    """
+    alpha_max = 2 * int(n_nodes) - 5 * int(n_components)
+    return f" (undefined: 2V - 5P = {alpha_max} <= 0)" if alpha_max <= 0 else ""
 
 
 def link_probability(distance_m, median_dispersal_m: float):

@@ -189,8 +189,8 @@ def scenario(
 ) -> Scenario:
     """Every index before and after removing corridors/patches and adding planned ones.
 
-    Steps: check the ids to remove -> analyse the network as it is -> take out, read and
-    put in (:func:`read_addition`) -> analyse the changed network.
+    Steps: check the ids to remove -> read the added file (:func:`read_addition`) and its
+    ids -> take out and put in -> analyse the network as it is and the changed one.
 
     Parameters
     ----------
@@ -222,8 +222,10 @@ def scenario(
     unknown = [r for r in remove if r not in corr_ids | patch_ids]
     if unknown:
         raise InputError(f"--remove: unknown id {unknown[0]!r} (not a corridor or patch id)")
-    before = analyse(network, **options)
+    if add is not None and not isinstance(add, tuple):
+        add = read_addition(add)  # a bad file is reported before either analysis runs
     after_net, added = _changed_network(network, remove, add, known=corr_ids | patch_ids)
+    before = analyse(network, **options)
     after = analyse(after_net, **options)
     return Scenario(before, after, remove, added)
 

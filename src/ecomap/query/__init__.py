@@ -6,8 +6,8 @@ predicate decides. The answers are the same as a brute-force shapely check over 
 feature; ``tests/query/`` holds them to that.
 
 The user's own coordinates (``point``, ``bbox``, ``intersects``) are longitude/latitude
-in WGS-84 or, when ``input_crs="gcj02"``, in GCJ-02 (a coordinate copied from a Chinese
-map app); they are converted explicitly, never guessed.
+in WGS-84 or, when ``input_crs="gcj02"`` or ``"bd09"``, in GCJ-02 or BD-09 (a coordinate
+copied from a Chinese map app: AMap/Tencent or Baidu); they are converted explicitly, never guessed.
 
 Attribute filters (``where``) are parsed by a small fixed grammar, never ``eval`` and
 never ``DataFrame.query`` on the user's text::

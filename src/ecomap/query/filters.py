@@ -10,7 +10,11 @@ The user's text is parsed by a small fixed grammar, never ``eval`` and never
             | COLUMN ["not"] "in" "[" VALUE ("," VALUE)* "]"
             | COLUMN "is" ["not"] "null"
     OP     := "==" | "=" | "!=" | "<" | "<=" | ">" | ">="
-    VALUE  := 'text' | "text" | number
+    VALUE  := 'text' | "text" | ‘text’ | “text” | number
+
+The curly quotes a Chinese keyboard types (“ ” ‘ ’, either of a pair opening or closing)
+quote text like the straight ones; inside a quoted text every character, a curly quote
+included, is taken as it is.
 
 Column names are checked against the layer catalogue (``ecomap.layers``) and values
 against a column's type and allowed set. A comparison on an empty value is false.
@@ -47,7 +51,8 @@ _MAX_DEPTH = 40
 _TOKEN = re.compile(
     r"""
     (?P<ws>\s+)
-  | (?P<str>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
+  | (?P<str>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"
+       |[\u201c\u201d](?:[^\u201c\u201d\\]|\\.)*[\u201c\u201d]|[\u2018\u2019](?:[^\u2018\u2019\\]|\\.)*[\u2018\u2019])
   | (?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<op>==|!=|<=|>=|<|>|=)

@@ -1,8 +1,8 @@
 """What the user gives a question: points, boxes and geometries in lon/lat, and footprints.
 
 The user's own coordinates (``point``, ``bbox``, ``intersects``) are longitude/latitude
-in WGS-84 or, when ``input_crs="gcj02"``, in GCJ-02 (a coordinate copied from a Chinese
-map app); they are converted explicitly, never guessed, by the one conversion
+in WGS-84 or, when ``input_crs="gcj02"`` or ``"bd09"``, in GCJ-02 or BD-09 (a coordinate
+copied from a Chinese map app: AMap/Tencent or Baidu); they are converted explicitly, never guessed, by the one conversion
 :func:`ecomap.crs.lonlat_to_internal`. Boxes are read by the one bbox parser
 :func:`ecomap.crs.parse_bbox`, and a corridor's footprint is the one rule
 :func:`ecomap.network.corridor_footprints`.
@@ -150,14 +150,14 @@ def _to_internal(geom: shapely.Geometry, input_crs: str) -> shapely.Geometry:
 
 
 def user_point(point: tuple[float, float], *, input_crs: str = "wgs84") -> shapely.Point:
-    """Convert a user's (lon, lat) in ``input_crs`` (``wgs84`` or ``gcj02``) to a point in EPSG:4547.
+    """Convert a user's (lon, lat) in ``input_crs`` (``wgs84``, ``gcj02`` or ``bd09``) to a point in EPSG:4547.
 
     Parameters
     ----------
     point : tuple of float
         ``(lon, lat)`` in degrees.
     input_crs : str, default ``"wgs84"``
-        ``wgs84`` or ``gcj02``; GCJ-02 is taken back to WGS-84 first.
+        ``wgs84``, ``gcj02`` or ``bd09``; GCJ-02 and BD-09 are taken back to WGS-84 first.
 
     Returns
     -------
@@ -167,8 +167,8 @@ def user_point(point: tuple[float, float], *, input_crs: str = "wgs84") -> shape
     Raises
     ------
     InputError
-        If the numbers are not a longitude/latitude, or ``input_crs`` is neither WGS-84
-        nor GCJ-02.
+        If the numbers are not a longitude/latitude, or ``input_crs`` is not WGS-84,
+        GCJ-02 or BD-09.
     """
     lon, lat = (float(v) for v in point)
     check_lonlat(lon, lat, option="point", text=f"{lon},{lat}")
@@ -187,7 +187,7 @@ def user_geometry(geom: shapely.Geometry, *, input_crs: str = "wgs84", segment_d
     geom : shapely.Geometry
         In longitude/latitude degrees.
     input_crs : str, default ``"wgs84"``
-        ``wgs84`` or ``gcj02``.
+        ``wgs84``, ``gcj02`` or ``bd09``.
     segment_deg : float, default 1e-4
         The longest edge, in degrees, before projection.
 
@@ -199,8 +199,8 @@ def user_geometry(geom: shapely.Geometry, *, input_crs: str = "wgs84", segment_d
     Raises
     ------
     InputError
-        If the bounds are not longitude/latitude degrees, or ``input_crs`` is neither
-        WGS-84 nor GCJ-02.
+        If the bounds are not longitude/latitude degrees, or ``input_crs`` is not
+        WGS-84, GCJ-02 or BD-09.
     """
     b = shapely.bounds(geom)
     if abs(b[1]) > 90 or abs(b[3]) > 90 or abs(b[0]) > 180 or abs(b[2]) > 180:

@@ -85,7 +85,7 @@ def near(source, layer: str, point: tuple[float, float], *, radius_m: float,
     radius_m : float
         Search radius in metres (>= 0).
     input_crs : str, default ``"wgs84"``
-        ``wgs84`` or ``gcj02``.
+        ``wgs84``, ``gcj02`` or ``bd09``.
 
     Returns
     -------
@@ -126,7 +126,7 @@ def in_bbox(source, layer: str, bbox: tuple[float, float, float, float], *,
         ``(minlon, minlat, maxlon, maxlat)`` in ``input_crs``, degrees (see
         :func:`ecomap.crs.parse_bbox` for text).
     input_crs : str, default ``"wgs84"``
-        ``wgs84`` or ``gcj02``.
+        ``wgs84``, ``gcj02`` or ``bd09``.
 
     Returns
     -------
@@ -156,7 +156,7 @@ def intersecting(source, layer: str, geometry: shapely.Geometry | str, *,
         In longitude/latitude degrees: a geometry, WKT, or the path of a GeoJSON file
         (read by :func:`ecomap.query.parse_geometry`).
     input_crs : str, default ``"wgs84"``
-        ``wgs84`` or ``gcj02``.
+        ``wgs84``, ``gcj02`` or ``bd09``.
 
     Returns
     -------
@@ -225,7 +225,7 @@ def nearest(source, layer: str, point: tuple[float, float], *, n: int = 1,
     n : int, default 1
         How many features (fewer if the layer has fewer).
     input_crs : str, default ``"wgs84"``
-        ``wgs84`` or ``gcj02``.
+        ``wgs84``, ``gcj02`` or ``bd09``.
 
     Returns
     -------
@@ -374,7 +374,7 @@ def query(
     where : str or Where, optional
         An attribute filter (see :func:`ecomap.query.parse_where`).
     input_crs : str, default ``"wgs84"``
-        ``wgs84`` or ``gcj02`` for every coordinate above.
+        ``wgs84``, ``gcj02`` or ``bd09`` for every coordinate above.
 
     Returns
     -------

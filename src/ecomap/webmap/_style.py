@@ -13,6 +13,7 @@ from typing import NamedTuple
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 
 from .. import crs as _crs
@@ -308,7 +309,48 @@ def _bridge_style(status: str) -> dict:
 
 # --- geometry to the page ------------------------------------------------------------------
 def _page_frame(gdf: gpd.GeoDataFrame, *, gcj02: bool) -> gpd.GeoDataFrame:
-    """A frame in page coordinates: WGS-84 (or GCJ-02) lon/lat rounded to PRECISION, id a column."""
+    """A frame in page coordinates: WGS-84 (or GCJ-02) lon/lat rounded to PRECISION, id a column.
+
+    A frame of 2-D points goes by :func:`_page_points` (coordinate arrays, the same numbers);
+    any other goes by :func:`_page_frame_geoms`.
+    """
+    geoms = gdf.geometry.values
+    if gdf.crs is not None and len(gdf):
+        present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+        kept = np.asarray(geoms)[present]
+        if (shapely.get_type_id(kept) == 0).all() and not shapely.has_z(kept).any():
+            return _page_points(gdf, present, kept, gcj02=gcj02)
+    return _page_frame_geoms(gdf, gcj02=gcj02)
+
+
+def _page_points(gdf: gpd.GeoDataFrame, present: np.ndarray, kept: np.ndarray, *, gcj02: bool) -> gpd.GeoDataFrame:
+    """:func:`_page_frame_geoms` for 2-D points: one pyproj call, GCJ-02 and rounding on arrays.
+
+    The transformer is the one ``GeoDataFrame.to_crs`` uses (geopandas' cache, same arguments),
+    so the coordinates are bit-identical to the per-geometry path.
+    """
+    wgs = pyproj.CRS.from_user_input(_crs.WGS84)
+    xy = shapely.get_coordinates(kept)
+    x, y = xy[:, 0], xy[:, 1]
+    if not gdf.crs.is_exact_same(wgs):
+        x, y = _crs._from_crs(gdf.crs, wgs, always_xy=True).transform(x, y)
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if gcj02:
+        x, y = _crs.wgs84_to_gcj02(x, y)
+    out = gdf[present]
+    index = out.index
+    out = out.reset_index(drop=True)
+    if "id" not in out.columns:
+        simple = index.dtype.kind in "iuO" and not isinstance(index, pd.MultiIndex)
+        out.insert(0, "id", index.astype(str).tolist() if simple else [str(v) for v in index])
+    if gcj02:
+        out.attrs["coordinates"] = "GCJ-02"
+    points = shapely.points(np.round(x, PRECISION), np.round(y, PRECISION))
+    return out.set_geometry(gpd.array.from_shapely(points, crs=_crs.WGS84))
+
+
+def _page_frame_geoms(gdf: gpd.GeoDataFrame, *, gcj02: bool) -> gpd.GeoDataFrame:
+    """:func:`_page_frame` geometry by geometry (any geometry types)."""
     out = gdf.to_crs(_crs.WGS84) if gdf.crs is not None else gdf.set_crs(_crs.WGS84)
     if gcj02 and len(out):
         out = _crs.to_gcj02(out)

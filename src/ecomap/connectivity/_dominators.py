@@ -58,7 +58,13 @@ def _pop(hk, hv, size):
     key, val = hk[0], hv[0]
     size -= 1
     hk[0], hv[0] = hk[size], hv[size]
-    i = 0
+    _sift_down(hk, hv, 0, size)
+    return key, val, size
+
+
+@njit(cache=True)
+def _sift_down(hk, hv, i, size):
+    """Move entry ``i`` down the min-heap ``hk[:size]`` (with ``hv``) to its place."""
     while True:
         c = 2 * i + 1
         if c >= size:
@@ -70,25 +76,13 @@ def _pop(hk, hv, size):
         hk[c], hk[i] = hk[i], hk[c]
         hv[c], hv[i] = hv[i], hv[c]
         i = c
-    return key, val, size
 
 
 @njit(cache=True)
 def _heapify(hk, hv, size):
     """Make ``hk[:size]`` (with ``hv``) a binary min-heap in O(size)."""
     for i in range(size // 2 - 1, -1, -1):
-        j = i
-        while True:
-            c = 2 * j + 1
-            if c >= size:
-                break
-            if c + 1 < size and hk[c + 1] < hk[c]:
-                c += 1
-            if hk[j] <= hk[c]:
-                break
-            hk[c], hk[j] = hk[j], hk[c]
-            hv[c], hv[j] = hv[j], hv[c]
-            j = c
+        _sift_down(hk, hv, i, size)
 
 
 @njit(cache=True)

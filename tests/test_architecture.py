@@ -37,6 +37,7 @@ RANKS = {
     "_atomic_set": 1,
     "_labels": 1,
     "_errors": 0,
+    "_lazy": 0,
     "__init__": 0,
     "spreadsheet": 1,
 }

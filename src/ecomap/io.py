@@ -22,6 +22,7 @@ import shapely.geometry
 
 from . import crs as _crs
 from ._errors import DataError, Problem
+from ._lazy import lazy_names
 from .layers import CATALOGUE, spec
 
 if TYPE_CHECKING:  # re-exported, imported on first use (:data:`_LAZY`)
@@ -67,14 +68,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(f"ecomap.{_LAZY[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_names(__name__, _LAZY)
 
 _REPO_DATA = Path(__file__).resolve().parents[2] / "data" / "geo"
 #: Where a wheel carries the bundled layers (copied there by setup.py's build hook).
